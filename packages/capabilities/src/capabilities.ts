@@ -1,0 +1,546 @@
+import { TypedEventEmitter, serviceCapabilities, setMaxListeners } from '@libp2p/interface'
+import { lpStream } from '@libp2p/utils'
+import {
+  CAPS_PROTOCOL,
+  CAPS_TOPIC,
+  MAX_CAPS_REQUEST_BYTES,
+  MAX_CAPS_RESPONSE_BYTES,
+  decodeCapsRequest,
+  decodeCapsResponse,
+  encodeCapsRequest,
+  encodeCapsResponse,
+  toWireError
+} from '@shardmesh/protocol'
+import { advertCapabilityKeys, signAdvert, verifyAdvert } from './advert.js'
+import * as C from './constants.js'
+import { AdvertRejectedError, CapsRequestError } from './errors.js'
+import { capabilityKeyToCid, parseCapabilityKey } from './keys.js'
+import { matchesRequirement, requirementKeys } from './match.js'
+import { PeerTable } from './peer-table.js'
+import { probeHardware, probeModels } from './probe.js'
+import type { AdvertContent, VerifiedAdvert, WorkloadOfferInfo } from './advert.js'
+import type { CapabilitiesComponents, CapabilitiesEvents, CapabilitiesInit, CapabilitiesPubSub, CapabilityRequirement, CapabilityUpdate, FindPeersOptions, PeerCapabilities, ProviderRecordStatus, FetchAdvertsOptions, Capabilities as CapabilitiesInterface } from './index.js'
+import type { AdvertSource, PeerEntry } from './peer-table.js'
+import type { HardwareInfo } from './probe.js'
+import type { Connection, CounterGroup, Logger, PeerId, Stream, IdentifyResult, Counter } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+
+const TOPIC_ACCEPT = 'accept'
+const TOPIC_IGNORE = 'ignore'
+const TOPIC_REJECT = 'reject'
+
+/** Rejections that may be honest (a duplicate path, a slow relay): ignored, not punished. */
+const BENIGN: ReadonlySet<string> = new Set(['not-newer', 'expired', 'table-full'])
+
+export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implements CapabilitiesInterface {
+  readonly [Symbol.toStringTag] = '@shardmesh/capabilities'
+  readonly [serviceCapabilities] = ['@shardmesh/capabilities']
+
+  private readonly components: CapabilitiesComponents
+  private readonly log: Logger
+  private readonly table: PeerTable
+  private readonly topic: string
+  private readonly protocol: string
+  private readonly ttl: number
+  private readonly refreshInterval: number
+  private readonly sweepInterval: number
+  private readonly provideInterval: number
+  private readonly timeout: number
+  private readonly pubsubService: string
+  private readonly init: CapabilitiesInit
+  private readonly metrics: {
+    accepted?: CounterGroup
+    rejected?: CounterGroup
+    published?: Counter
+  }
+
+  private started = false
+  private shutdown?: AbortController
+  private hardware?: HardwareInfo
+  private workloads: WorkloadOfferInfo[]
+  private models: CID[] = []
+  private loadPermille = 0
+  private freeSlots: number
+  private totalSlots: number
+  private priceHint: string
+  private seq = 0
+  private self?: VerifiedAdvert
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>()
+  private publishTimer?: ReturnType<typeof setTimeout>
+  private publishing?: Promise<void>
+  private provideTimer?: ReturnType<typeof setTimeout>
+  private readonly provided = new Map<string, ProviderRecordStatus>()
+  private readonly syncing = new Set<string>()
+
+  constructor (components: CapabilitiesComponents, init: CapabilitiesInit = {}) {
+    super()
+    this.components = components
+    this.init = init
+    this.log = components.logger.forComponent('shardmesh:capabilities')
+    this.table = new PeerTable({ maxSize: init.maxPeers ?? C.MAX_TABLE_SIZE })
+    this.topic = init.topic ?? CAPS_TOPIC
+    this.protocol = init.protocol ?? CAPS_PROTOCOL
+    this.ttl = init.advertTtl ?? C.ADVERT_TTL
+    this.refreshInterval = init.refreshInterval ?? Math.min(C.REFRESH_INTERVAL, Math.floor(this.ttl / 3))
+    this.sweepInterval = init.sweepInterval ?? Math.min(C.SWEEP_INTERVAL, Math.floor(this.ttl / 4))
+    this.provideInterval = init.provideInterval ?? C.PROVIDE_INTERVAL
+    this.timeout = init.timeout ?? C.CAPS_TIMEOUT
+    this.pubsubService = init.pubsubService ?? 'pubsub'
+    this.workloads = (init.workloads ?? []).map(w => ({ throughput: 0, ...w }))
+    this.totalSlots = init.totalSlots ?? 0
+    this.freeSlots = init.freeSlots ?? this.totalSlots
+    this.priceHint = init.priceHint ?? ''
+    for (const w of this.workloads) {
+      parseCapabilityKey(`workload:${w.id}`)
+    }
+    if (this.refreshInterval >= this.ttl) {
+      throw new RangeError(`refreshInterval (${this.refreshInterval} ms) must be shorter than advertTtl (${this.ttl} ms)`)
+    }
+    this.metrics = {
+      accepted: components.metrics?.registerCounterGroup('shardmesh_capabilities_adverts_accepted_total', { label: 'source', help: 'Verified adverts accepted into the peer table, by source' }),
+      rejected: components.metrics?.registerCounterGroup('shardmesh_capabilities_adverts_rejected_total', { label: 'reason', help: 'Adverts refused, by reason' }),
+      published: components.metrics?.registerCounter('shardmesh_capabilities_adverts_published_total', { help: 'Adverts this node signed and published' })
+    }
+    components.metrics?.registerMetric('shardmesh_capabilities_peers', {
+      help: 'Peers with a verified, unexpired advert in the table',
+      calculate: () => this.table.list().length
+    })
+    this.onIdentify = this.onIdentify.bind(this)
+    this.onPeerConnect = this.onPeerConnect.bind(this)
+    this.onSubscriptionChange = this.onSubscriptionChange.bind(this)
+    this.validate = this.validate.bind(this)
+    this.handleCaps = this.handleCaps.bind(this)
+  }
+
+  isStarted (): boolean {
+    return this.started
+  }
+
+  async start (): Promise<void> {
+    this.shutdown = new AbortController()
+    setMaxListeners(Infinity, this.shutdown.signal)
+    const signal = this.shutdown.signal
+    this.hardware = this.init.hardware ?? await probeHardware({ nvidiaSmi: this.init.nvidiaSmi, signal })
+    if (this.init.totalSlots == null) {
+      this.totalSlots = this.hardware.cpuCores
+      this.freeSlots = this.init.freeSlots ?? this.totalSlots
+    }
+    this.models = [...(this.init.models ?? [])]
+    if (this.init.modelsDir != null) {
+      this.models.push(...await probeModels(this.init.modelsDir, { signal }))
+    }
+    // strictly increasing across restarts as long as the clock does not go back
+    this.seq = Date.now()
+
+    await this.components.registrar.handle(this.protocol, this.handleCaps, {
+      maxInboundStreams: C.MAX_INBOUND_STREAMS,
+      maxOutboundStreams: C.MAX_OUTBOUND_STREAMS
+    })
+    const pubsub = this.pubsub()
+    pubsub.topicValidators.set(this.topic, this.validate)
+    pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
+    pubsub.subscribe(this.topic)
+    this.components.events.addEventListener('peer:identify', this.onIdentify)
+    this.components.events.addEventListener('peer:connect', this.onPeerConnect)
+
+    this.every(this.sweepInterval, () => { this.sweep() })
+    this.every(this.refreshInterval, () => { this.schedulePublish(0) })
+    this.started = true
+    await this.publish()
+    this.log('started, %d workloads, %d models, %d gpus', this.workloads.length, this.models.length, this.hardware.gpus.length)
+  }
+
+  async stop (): Promise<void> {
+    this.started = false
+    this.shutdown?.abort()
+    for (const t of this.timers) {
+      clearInterval(t)
+    }
+    this.timers.clear()
+    clearTimeout(this.publishTimer)
+    clearTimeout(this.provideTimer)
+    this.components.events.removeEventListener('peer:identify', this.onIdentify)
+    this.components.events.removeEventListener('peer:connect', this.onPeerConnect)
+    try {
+      const pubsub = this.pubsub()
+      pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
+      pubsub.topicValidators.delete(this.topic)
+      pubsub.unsubscribe(this.topic)
+    } catch {}
+    await this.publishing?.catch(() => {})
+    await this.components.registrar.unhandle(this.protocol)
+    this.table.clear()
+  }
+
+  getAdvert (): VerifiedAdvert | undefined {
+    return this.self
+  }
+
+  getPeers (): PeerCapabilities[] {
+    const now = Date.now()
+    return this.table.list(now).map(e => withAge(e, now))
+  }
+
+  getPeer (peerId: PeerId | string): PeerCapabilities | undefined {
+    const now = Date.now()
+    const entry = this.table.get(peerId.toString(), now)
+    return entry == null ? undefined : withAge(entry, now)
+  }
+
+  update (change: CapabilityUpdate): void {
+    if (change.workloads != null) {
+      for (const w of change.workloads) {
+        parseCapabilityKey(`workload:${w.id}`)
+      }
+      this.workloads = change.workloads.map(w => ({ throughput: 0, ...w }))
+    }
+    if (change.models != null) {
+      this.models = [...change.models]
+    }
+    if (change.loadPermille != null) {
+      this.loadPermille = Math.max(0, Math.min(1000, Math.round(change.loadPermille)))
+    }
+    if (change.totalSlots != null) {
+      this.totalSlots = change.totalSlots
+    }
+    if (change.freeSlots != null) {
+      this.freeSlots = change.freeSlots
+    }
+    if (change.priceHint != null) {
+      this.priceHint = change.priceHint
+    }
+    this.schedulePublish(C.PUBLISH_DEBOUNCE)
+    if (change.workloads != null || change.models != null) {
+      this.scheduleProvide(0)
+    }
+  }
+
+  capabilityKeys (): string[] {
+    return this.hardware == null ? [] : advertCapabilityKeys({ workloads: this.workloads, models: this.models, hardware: this.hardware })
+  }
+
+  providerRecords (): ProviderRecordStatus[] {
+    return [...this.provided.values()]
+  }
+
+  /** Sign a fresh advert (next seq) and publish it on the topic now. */
+  async publish (): Promise<VerifiedAdvert> {
+    if (this.hardware == null) {
+      throw new CapsRequestError('capabilities service is not started', 'ERR_NOT_STARTED')
+    }
+    this.seq = Math.max(this.seq + 1, Date.now())
+    const advert = await signAdvert(this.components.privateKey, this.content(), { seq: this.seq, issuedAt: Date.now(), ttl: this.ttl })
+    this.self = advert
+    this.metrics.published?.increment()
+    try {
+      await this.pubsub().publish(this.topic, advert.bytes)
+    } catch (err: any) {
+      // no subscribed peers yet (or a closed stream): the next refresh or a sync will carry it
+      this.log('publish of seq %d reached no one: %s', advert.seq, err.message)
+    }
+    return advert
+  }
+
+  async findPeers (requirement: CapabilityRequirement = {}, options: FindPeersOptions = {}): Promise<PeerCapabilities[]> {
+    const sources = options.sources ?? ['table', 'dht']
+    const found = new Map<string, PeerCapabilities>()
+    const now = Date.now()
+    if (sources.includes('table')) {
+      for (const entry of this.table.list(now)) {
+        if (matchesRequirement(entry, requirement)) {
+          found.set(entry.peerId.toString(), withAge(entry, now))
+        }
+      }
+    }
+    const keys = requirementKeys(requirement)
+    if (sources.includes('dht') && keys.length > 0) {
+      for (const entry of await this.findProviders(keys[0], options)) {
+        if (matchesRequirement(entry, requirement)) {
+          found.set(entry.peerId.toString(), entry)
+        }
+      }
+    }
+    return [...found.values()].sort((a, b) => (b.freeSlots - a.freeSlots) || (a.ageMs - b.ageMs))
+  }
+
+  /**
+   * Find the providers of one capability key through the DHT, dial each one we do not hold a
+   * fresh advert for, fetch its advert over the caps protocol and verify it.
+   */
+  async findProviders (key: string, options: FindPeersOptions = {}): Promise<PeerCapabilities[]> {
+    const cid = await capabilityKeyToCid(key)
+    const signal = this.signal(options.signal, options.timeout ?? C.FIND_PROVIDERS_TIMEOUT)
+    const max = options.maxProviders ?? C.MAX_PROVIDERS
+    const out: PeerCapabilities[] = []
+    const seen = new Set<string>()
+    const fetches: Array<Promise<void>> = []
+    options.onProgress?.({ type: 'capabilities:find-providers', detail: { key } } as any)
+    try {
+      for await (const provider of this.components.contentRouting.findProviders(cid, { signal })) {
+        const id = provider.id.toString()
+        if (provider.id.equals(this.components.peerId) || seen.has(id)) {
+          continue
+        }
+        seen.add(id)
+        const held = this.getPeer(id)
+        if (held != null) {
+          out.push(held)
+        } else {
+          if (provider.multiaddrs.length > 0) {
+            await this.components.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }, { signal })
+          }
+          fetches.push(this.fetchAdverts(provider.id, { signal }).then(([own]) => {
+            if (own != null) {
+              out.push(withAge(own, Date.now()))
+            }
+          }, (err: any) => {
+            this.log('provider %s of %s did not answer: %s', id, key, err.message)
+          }))
+        }
+        if (seen.size >= max) {
+          break
+        }
+      }
+    } catch (err: any) {
+      if (!signal.aborted) {
+        this.log('findProviders %s failed: %s', key, err.message)
+      }
+    }
+    await Promise.all(fetches)
+    return out
+  }
+
+  /**
+   * Ask one peer for its advert (and, with `includeKnown`, the adverts it holds). Every advert
+   * is verified; the peer's own must be signed by the peer. Returns the accepted entries.
+   */
+  async fetchAdverts (peer: PeerId, options: FetchAdvertsOptions = {}): Promise<PeerEntry[]> {
+    const signal = this.signal(options.signal, options.timeout ?? this.timeout)
+    const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal })
+    const accepted: PeerEntry[] = []
+    try {
+      const lp = lpStream(stream, { maxDataLength: MAX_CAPS_RESPONSE_BYTES })
+      const max = Math.min(options.maxAdverts ?? C.MAX_SYNC_ADVERTS, C.MAX_SYNC_ADVERTS)
+      await lp.write(encodeCapsRequest({ includeKnown: options.includeKnown === true, maxAdverts: max }), { signal })
+      const first = decodeCapsResponse((await lp.read({ signal })).subarray())
+      if (first.error != null) {
+        throw new CapsRequestError(`peer answered ${first.error.code}: ${first.error.message.slice(0, 200)}`, first.error.code)
+      }
+      const own = await this.ingest(first.advert, 'direct', peer)
+      if (own != null) {
+        accepted.push(own)
+      }
+      const more = Math.min(first.more, max)
+      for (let i = 0; i < more; i++) {
+        const frame = decodeCapsResponse((await lp.read({ signal })).subarray())
+        const entry = await this.ingest(frame.advert, 'sync')
+        if (entry != null) {
+          accepted.push(entry)
+        }
+      }
+      await stream.close({ signal })
+    } catch (err: any) {
+      stream.abort(err)
+      throw err
+    }
+    return accepted
+  }
+
+  private async handleCaps (stream: Stream, connection: Connection): Promise<void> {
+    const signal = AbortSignal.timeout(this.timeout)
+    try {
+      const lp = lpStream(stream, { maxDataLength: MAX_CAPS_REQUEST_BYTES })
+      let request
+      try {
+        request = decodeCapsRequest((await lp.read({ signal })).subarray())
+      } catch (err: any) {
+        await lp.write(encodeCapsResponse({ advert: new Uint8Array(0), more: 0, error: toWireError(err) }), { signal })
+        await stream.close({ signal })
+        return
+      }
+      const self = this.self ?? await this.publish()
+      const known = request.includeKnown
+        ? this.table.list().filter(e => !e.peerId.equals(connection.remotePeer)).slice(0, Math.min(request.maxAdverts, C.MAX_SYNC_ADVERTS))
+        : []
+      await lp.write(encodeCapsResponse({ advert: self.bytes, more: known.length }), { signal })
+      for (const entry of known) {
+        await lp.write(encodeCapsResponse({ advert: entry.bytes, more: 0 }), { signal })
+      }
+      await stream.close({ signal })
+    } catch (err: any) {
+      this.log('caps request from %p failed: %s', connection.remotePeer, err.message)
+      stream.abort(err)
+    }
+  }
+
+  /** Verify and insert one advert; log and count a rejection. Returns the entry, or undefined. */
+  private async ingest (bytes: Uint8Array, source: AdvertSource, expectedSigner?: PeerId): Promise<PeerEntry | undefined> {
+    try {
+      return this.accept(await verifyAdvert(bytes, { expectedSigner }), source)
+    } catch (err: any) {
+      this.reject(err, source)
+      if (expectedSigner != null && err.reason !== 'not-newer') {
+        throw err
+      }
+      return undefined
+    }
+  }
+
+  private accept (advert: VerifiedAdvert, source: AdvertSource): PeerEntry {
+    if (advert.peerId.equals(this.components.peerId)) {
+      // our own advert relayed back to us: nothing to learn
+      throw new AdvertRejectedError('not-newer', 'own advert')
+    }
+    const { entry, added } = this.table.accept(advert, source)
+    this.metrics.accepted?.increment({ [source]: true })
+    this.safeDispatch('peer:advert', { ...withAge(entry, entry.receivedAt), added })
+    return entry
+  }
+
+  private reject (err: any, source: string): void {
+    const reason: string = err?.reason ?? 'undecodable'
+    this.metrics.rejected?.increment({ [reason]: true })
+    if (reason === 'not-newer') {
+      this.log.trace('%s advert ignored: %s', source, err.message)
+    } else {
+      this.log('%s advert rejected: %s', source, err?.message ?? err)
+    }
+  }
+
+  private async validate (from: PeerId, message: any): Promise<any> {
+    try {
+      if (message.type !== 'signed') {
+        throw new AdvertRejectedError('sender-mismatch', 'unsigned gossip message')
+      }
+      this.accept(await verifyAdvert(message.data, { expectedSigner: message.from }), 'gossip')
+      return TOPIC_ACCEPT
+    } catch (err: any) {
+      this.reject(err, 'gossip')
+      return BENIGN.has(err?.reason) ? TOPIC_IGNORE : TOPIC_REJECT
+    }
+  }
+
+  private onSubscriptionChange (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void {
+    if (evt.detail.subscriptions.some(s => s.topic === this.topic && s.subscribe)) {
+      // a new subscriber: make sure it hears a fresh advert soon (coalesced over a burst)
+      this.schedulePublish(C.PUBLISH_DEBOUNCE)
+    }
+  }
+
+  private onIdentify (evt: CustomEvent<IdentifyResult>): void {
+    const { peerId, protocols } = evt.detail
+    const id = peerId.toString()
+    if (!protocols.includes(this.protocol) || this.syncing.has(id) || !this.started) {
+      return
+    }
+    this.syncing.add(id)
+    this.fetchAdverts(peerId, { includeKnown: true })
+      .then(entries => { this.log.trace('synced %d adverts from %p', entries.length, peerId) })
+      .catch(err => { this.log('sync from %p failed: %s', peerId, err.message) })
+      .finally(() => { this.syncing.delete(id) })
+  }
+
+  private onPeerConnect (): void {
+    if (this.provided.size === 0 || [...this.provided.values()].some(p => p.providedAt == null)) {
+      this.scheduleProvide(1_000)
+    }
+  }
+
+  private scheduleProvide (delay: number): void {
+    if (!this.started || this.provideTimer != null) {
+      return
+    }
+    this.provideTimer = setTimeout(() => {
+      this.provideTimer = undefined
+      this.provideAll().catch(err => { this.log('provide failed: %s', err.message) })
+    }, delay)
+    this.provideTimer.unref?.()
+  }
+
+  private async provideAll (): Promise<void> {
+    const signal = this.signal(undefined, 60_000)
+    let failed = false
+    for (const key of this.capabilityKeys()) {
+      const status: ProviderRecordStatus = this.provided.get(key) ?? { key, cid: (await capabilityKeyToCid(key)).toString() }
+      this.provided.set(key, status)
+      try {
+        await this.components.contentRouting.provide(await capabilityKeyToCid(key), { signal })
+        status.providedAt = Date.now()
+        status.error = undefined
+      } catch (err: any) {
+        failed = true
+        status.error = err.message
+        this.log('could not provide %s yet: %s', key, err.message)
+      }
+    }
+    if (this.started) {
+      this.scheduleProvide(failed ? 5_000 : this.provideInterval)
+    }
+  }
+
+  private schedulePublish (delay: number): void {
+    if (!this.started || this.publishTimer != null) {
+      return
+    }
+    this.publishTimer = setTimeout(() => {
+      this.publishTimer = undefined
+      this.publishing = this.publish().then(() => {}, err => { this.log.error('publish failed: %e', err) })
+    }, delay)
+    this.publishTimer.unref?.()
+  }
+
+  private sweep (): void {
+    for (const entry of this.table.sweep()) {
+      this.log('advert of %p expired (seen %d ms ago)', entry.peerId, Date.now() - entry.receivedAt)
+      this.safeDispatch('peer:expired', { peerId: entry.peerId })
+    }
+  }
+
+  private content (): AdvertContent {
+    return {
+      hardware: this.hardware as HardwareInfo,
+      workloads: this.workloads,
+      models: this.models,
+      loadPermille: this.loadPermille,
+      freeSlots: this.freeSlots,
+      totalSlots: this.totalSlots,
+      priceHint: this.priceHint,
+      addrs: this.components.addressManager.getAddresses().slice(0, 16).map(a => a.decapsulateCode(421))
+    }
+  }
+
+  private pubsub (): CapabilitiesPubSub {
+    const pubsub = (this.components as any)[this.pubsubService] as CapabilitiesPubSub | undefined
+    if (pubsub == null) {
+      throw new CapsRequestError(`no pubsub service under "${this.pubsubService}": add gossipsub() to the node's services`, 'ERR_NO_PUBSUB')
+    }
+    return pubsub
+  }
+
+  private signal (outer: AbortSignal | undefined, timeout: number): AbortSignal {
+    const signals = [AbortSignal.timeout(timeout)]
+    if (outer != null) signals.push(outer)
+    if (this.shutdown != null) signals.push(this.shutdown.signal)
+    const signal = AbortSignal.any(signals)
+    setMaxListeners(Infinity, signal)
+    return signal
+  }
+
+  private every (ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms)
+    t.unref?.()
+    this.timers.add(t)
+  }
+
+  private safeDispatch <K extends keyof CapabilitiesEvents> (type: K, detail: any): void {
+    try {
+      this.safeDispatchEvent(type, { detail })
+    } catch (err: any) {
+      this.log.error('listener for %s threw: %e', type, err)
+    }
+  }
+}
+
+function withAge (entry: PeerEntry, now: number): PeerCapabilities {
+  return { ...entry, ageMs: Math.max(0, now - entry.issuedAt) }
+}

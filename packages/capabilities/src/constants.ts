@@ -1,0 +1,42 @@
+/** How long an advert stays valid after it is issued (ms). A dead node leaves every table within this. */
+export const ADVERT_TTL = 30_000
+
+/** How often a node re-publishes its advert even when nothing changed (ms). Must be well under the TTL. */
+export const REFRESH_INTERVAL = 10_000
+
+/** How often the peer table drops expired adverts (ms). */
+export const SWEEP_INTERVAL = 500
+
+/** An advert issued further than this in the future is rejected (ms of clock skew tolerated). */
+export const MAX_CLOCK_SKEW = 30_000
+
+/** The longest TTL we accept from a peer (ms): no advert may claim to live for hours. */
+export const MAX_ADVERT_TTL = 10 * 60_000
+
+/** Coalesce bursts of changes (load, slots, new subscribers) into one publish (ms). */
+export const PUBLISH_DEBOUNCE = 100
+
+/** Deadline for one request on the caps protocol, inbound or outbound (ms). */
+export const CAPS_TIMEOUT = 5_000
+
+/** Most adverts one peer may hand us in a single table sync. */
+export const MAX_SYNC_ADVERTS = 1_024
+
+/** Most adverts the peer table holds; beyond it, new peers are refused until some expire. */
+export const MAX_TABLE_SIZE = 10_000
+
+/** Concurrent inbound/outbound caps streams per connection. */
+export const MAX_INBOUND_STREAMS = 4
+export const MAX_OUTBOUND_STREAMS = 4
+
+/** How long one DHT provider query may run inside `findPeers` (ms). */
+export const FIND_PROVIDERS_TIMEOUT = 10_000
+
+/** Most providers dialled per `findPeers` call. */
+export const MAX_PROVIDERS = 20
+
+/** Re-announce our DHT provider records this often (ms). */
+export const PROVIDE_INTERVAL = 5 * 60_000
+
+/** Deadline for the nvidia-smi probe (ms). */
+export const GPU_PROBE_TIMEOUT = 5_000

@@ -1,0 +1,22 @@
+/** Default listen address: loopback, any free port. Pass `/ip4/0.0.0.0/tcp/<port>` to accept other hosts. */
+export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
+
+/** kad-dht protocol of the mesh: a private DHT, not the public IPFS one. */
+export const DHT_PROTOCOL = '/shardmesh/kad/1.0.0'
+
+/** File in the data dir holding the node's Ed25519 key (libp2p protobuf form, mode 0600). */
+export const KEY_FILE = 'peer.key'
+
+/**
+ * Many nodes share one host (or one NAT) in a cluster: libp2p's defaults of 5 inbound
+ * connections per second per IP and 10 pending would isolate them (PLATFORM.md).
+ */
+export const INBOUND_CONNECTION_THRESHOLD = 1_000
+export const MAX_INCOMING_PENDING_CONNECTIONS = 256
+export const MAX_CONNECTIONS = 400
+
+/** Detect frozen peers (no FIN) within a few seconds instead of 5–15 s. */
+export const CONNECTION_MONITOR_INTERVAL = 2_000
+
+/** How long joining may take: dialling the bootstrap peers and the DHT self-lookup (ms). */
+export const JOIN_TIMEOUT = 15_000

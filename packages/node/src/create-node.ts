@@ -1,0 +1,85 @@
+import './polyfill.js'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
+import * as C from './constants.js'
+import { joinMesh } from './join.js'
+import { loadOrCreatePrivateKey } from './keys.js'
+import { meshServices } from './services.js'
+import type { JoinResult } from './join.js'
+import type { MeshServices, MeshServicesInit } from './services.js'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { Libp2pOptions } from 'libp2p'
+import type { Registry } from 'prom-client'
+
+export interface MeshNodeOptions extends MeshServicesInit {
+  /** Directory holding the node key (`peer.key`); a restart with the same dir keeps the PeerId. */
+  dataDir?: string
+  /** Use this key instead of the data dir's (or a fresh one when neither is given). */
+  privateKey?: PrivateKey
+  /** Listen addresses. @default ['/ip4/127.0.0.1/tcp/0'] */
+  listen?: string[]
+  /** Addresses to announce instead of the listen addresses. */
+  announce?: string[]
+  /** Bootstrap peers (multiaddrs with `/p2p/<id>`): dialled on start, then a DHT self-lookup. */
+  bootstrap?: string[]
+  /** Register libp2p and shardmesh metrics in this prom-client registry (one per node). */
+  metricsRegistry?: Registry
+  /** Replace the TCP transport (e.g. `[memory()]` in unit tests). */
+  transports?: Libp2pOptions['transports']
+  /** Start and join before returning. @default true */
+  start?: boolean
+  /** Deadline of the join (ms). @default 15000 */
+  joinTimeout?: number
+}
+
+export type MeshNode = Libp2p<MeshServices> & {
+  /** The outcome of joining the mesh at start (resolves once the DHT self-lookup is done). */
+  joined: Promise<JoinResult>
+}
+
+/**
+ * Create a libp2p node with everything shardmesh needs: TCP, Noise, Yamux, identify, ping,
+ * kad-dht on `/shardmesh/kad/1.0.0` (server mode), gossipsub and the capabilities service,
+ * with connection limits that hold with many peers per host. Started and joined by default.
+ */
+export async function createMeshNode (options: MeshNodeOptions = {}): Promise<MeshNode> {
+  const privateKey = options.privateKey ??
+    (options.dataDir != null ? await loadOrCreatePrivateKey(options.dataDir) : await generateKeyPair('Ed25519'))
+  const bootstrap = options.bootstrap ?? []
+  const node = await createLibp2p({
+    privateKey,
+    addresses: {
+      listen: options.listen ?? C.DEFAULT_LISTEN,
+      announce: options.announce
+    },
+    transports: options.transports ?? [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: {
+      inboundConnectionThreshold: C.INBOUND_CONNECTION_THRESHOLD,
+      maxIncomingPendingConnections: C.MAX_INCOMING_PENDING_CONNECTIONS,
+      maxConnections: C.MAX_CONNECTIONS
+    },
+    connectionMonitor: {
+      pingInterval: C.CONNECTION_MONITOR_INTERVAL
+    },
+    metrics: options.metricsRegistry != null
+      ? prometheusMetrics({ registry: options.metricsRegistry, collectDefaultMetrics: false, preserveExistingMetrics: true })
+      : undefined,
+    services: meshServices(options),
+    start: false
+  }) as MeshNode
+
+  const started = options.start ?? true
+  node.joined = Promise.resolve({ connected: 0, closestPeers: 0, failures: [] })
+  if (started) {
+    await node.start()
+    node.joined = joinMesh(node, bootstrap, { timeout: options.joinTimeout })
+    await node.joined
+  }
+  return node
+}

@@ -1,0 +1,100 @@
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { generateKeyPair, generateKeyPairFromSeed, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { ShardmeshError } from '@shardmesh/protocol'
+import { base58btc } from 'multiformats/bases/base58'
+import { KEY_FILE } from './constants.js'
+import type { PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
+
+/** A key file that is unreadable, of the wrong type, or not a Solana keypair. */
+export class InvalidKeyError extends ShardmeshError {
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, 'ERR_INVALID_KEY', options)
+    this.name = 'InvalidKeyError'
+  }
+}
+
+/**
+ * Load the node key from `<dataDir>/peer.key`, or create an Ed25519 key there (mode 0600,
+ * written atomically). The key is the libp2p PeerId and the node's Solana account.
+ */
+export async function loadOrCreatePrivateKey (dataDir: string): Promise<PrivateKey> {
+  const path = join(dataDir, KEY_FILE)
+  try {
+    return parseKeyFile(await readFile(path), path)
+  } catch (err: any) {
+    if (err.code !== 'ENOENT') {
+      throw err
+    }
+  }
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  const key = await generateKeyPair('Ed25519')
+  await writePrivateKey(dataDir, key)
+  return key
+}
+
+/** Store a key as the node key of a data dir (replacing any there). */
+export async function writePrivateKey (dataDir: string, key: PrivateKey): Promise<void> {
+  if (key.type !== 'Ed25519') {
+    throw new InvalidKeyError(`the node key must be Ed25519, not ${key.type}`)
+  }
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  const path = join(dataDir, KEY_FILE)
+  const tmp = `${path}.${process.pid}.tmp`
+  await writeFile(tmp, privateKeyToProtobuf(key), { mode: 0o600 })
+  await chmod(tmp, 0o600)
+  await rename(tmp, path)
+}
+
+function parseKeyFile (bytes: Uint8Array, path: string): PrivateKey {
+  let key: PrivateKey
+  try {
+    key = privateKeyFromProtobuf(bytes)
+  } catch (err: any) {
+    throw new InvalidKeyError(`${path} is not a libp2p private key: ${err.message}`, { cause: err })
+  }
+  if (key.type !== 'Ed25519') {
+    throw new InvalidKeyError(`${path} holds a ${key.type} key; the node key must be Ed25519`)
+  }
+  return key
+}
+
+/**
+ * The Solana CLI keypair form of a node key: a JSON array of 64 numbers (seed ‖ public key),
+ * as written by `solana-keygen`. libp2p's Ed25519 `raw` is the same 64 bytes.
+ */
+export function exportSolanaKeypair (key: PrivateKey): number[] {
+  if (key.type !== 'Ed25519' || key.raw.byteLength !== 64) {
+    throw new InvalidKeyError('only an Ed25519 key has a Solana keypair form')
+  }
+  return [...key.raw]
+}
+
+/** Read a Solana CLI keypair (the JSON text or the parsed array) as a libp2p private key. */
+export async function importSolanaKeypair (keypair: string | number[]): Promise<PrivateKey> {
+  let values: unknown
+  try {
+    values = typeof keypair === 'string' ? JSON.parse(keypair) : keypair
+  } catch (err: any) {
+    throw new InvalidKeyError('a Solana keypair file is a JSON array of 64 numbers', { cause: err })
+  }
+  if (!Array.isArray(values) || values.length !== 64 || !values.every(v => Number.isInteger(v) && v >= 0 && v <= 255)) {
+    throw new InvalidKeyError('a Solana keypair file is a JSON array of 64 numbers from 0 to 255')
+  }
+  const raw = Uint8Array.from(values as number[])
+  // derive the key from the seed (first 32 bytes): the stored public half must match it
+  const key = await generateKeyPairFromSeed('Ed25519', raw.subarray(0, 32))
+  if (!key.publicKey.raw.every((b, i) => b === raw[32 + i])) {
+    throw new InvalidKeyError('the keypair\'s public half does not match its secret half')
+  }
+  return key
+}
+
+/** The Solana address (base58 of the raw Ed25519 public key) of a key or peer id. */
+export function solanaAddress (key: PublicKey | PeerId): string {
+  const publicKey = 'publicKey' in key ? key.publicKey : key
+  if (publicKey == null || publicKey.type !== 'Ed25519') {
+    throw new InvalidKeyError('only Ed25519 keys are Solana addresses')
+  }
+  return base58btc.baseEncode(publicKey.raw)
+}

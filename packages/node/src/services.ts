@@ -1,0 +1,80 @@
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { kadDHT, passthroughMapper, removePrivateAddressesMapper, removePublicAddressesMapper } from '@libp2p/kad-dht'
+import { ping } from '@libp2p/ping'
+import { capabilities } from '@shardmesh/capabilities'
+import { DHT_PROTOCOL } from './constants.js'
+import type { GossipSub, GossipsubOpts } from '@libp2p/gossipsub'
+import type { Identify } from '@libp2p/identify'
+import type { KadDHT, KadDHTInit } from '@libp2p/kad-dht'
+import type { Ping } from '@libp2p/ping'
+import type { Capabilities, CapabilitiesInit } from '@shardmesh/capabilities'
+
+/**
+ * Which addresses the DHT keeps for peers:
+ * - `lan`: private and loopback only (a cluster on one host or one LAN),
+ * - `public`: public only (the open internet),
+ * - `mixed`: everything (a private mesh spanning LAN and internet hosts).
+ */
+export type MeshNetwork = 'lan' | 'public' | 'mixed'
+
+export interface MeshServicesInit {
+  capabilities?: CapabilitiesInit
+  /** Extra kad-dht options (the protocol stays `/shardmesh/kad/1.0.0` unless set here). */
+  dht?: Partial<KadDHTInit>
+  /** Extra gossipsub options. */
+  gossipsub?: Partial<GossipsubOpts>
+  /** @default 'mixed' */
+  network?: MeshNetwork
+}
+
+/** The services a mesh node runs, by the keys the shardmesh services look them up under. */
+export type MeshServices = {
+  identify: Identify
+  ping: Ping
+  dht: KadDHT
+  pubsub: GossipSub
+  capabilities: Capabilities
+}
+
+export type MeshServiceFactories = { [K in keyof MeshServices]: (components: any) => MeshServices[K] }
+
+const MAPPERS = {
+  lan: removePublicAddressesMapper,
+  public: removePrivateAddressesMapper,
+  mixed: passthroughMapper
+}
+
+/**
+ * The libp2p services shardmesh needs, with defaults that hold with many peers per host:
+ * identify, ping (kad-dht needs it under `ping`), kad-dht on the private `/shardmesh` protocol
+ * in server mode, gossipsub without IP-colocation penalties, and the capabilities service.
+ *
+ * Spread it into the `services` of your own `createLibp2p()` to embed shardmesh in an
+ * existing node; keep your own `identify`/`ping` by listing them after the spread.
+ */
+export function meshServices (init: MeshServicesInit = {}): MeshServiceFactories {
+  const network = init.network ?? 'mixed'
+  return {
+    identify: identify(),
+    ping: ping({ maxOutboundStreams: 4 }),
+    dht: kadDHT({
+      protocol: DHT_PROTOCOL,
+      clientMode: false,
+      peerInfoMapper: MAPPERS[network],
+      ...init.dht
+    }),
+    pubsub: gossipsub({
+      allowPublishToZeroTopicPeers: true,
+      ignoreDuplicatePublishError: true,
+      emitSelf: false,
+      floodPublish: true,
+      fallbackToFloodsub: false,
+      // many nodes behind one IP is normal for a cluster or a NAT: no colocation penalty
+      scoreParams: { IPColocationFactorWeight: 0 },
+      maxInboundDataLength: 1024 * 1024,
+      ...init.gossipsub
+    }),
+    capabilities: capabilities(init.capabilities)
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Protocol ids, topics and size limits shared by every shardmesh package.
+ * A limit here is part of the wire contract: a peer that sends more is misbehaving.
+ */
+
+/** Prefix of every shardmesh protocol id, and the kad-dht protocol prefix of the mesh. */
+export const PROTOCOL_PREFIX = '/shardmesh'
+
+/** Request/response protocol: ask a peer for its current signed capability advert. */
+export const CAPS_PROTOCOL = `${PROTOCOL_PREFIX}/caps/1.0.0`
+
+/** Gossipsub topic on which nodes publish their signed capability adverts. */
+export const CAPS_TOPIC = `${PROTOCOL_PREFIX}/caps/1`
+
+/** Domain-separation prefix for advert signatures: a signature never verifies as any other message. */
+export const ADVERT_SIGNATURE_DOMAIN = 'shardmesh:advert:v1'
+
+/** Largest encoded `CapabilityAdvert` accepted (bytes). */
+export const MAX_ADVERT_BYTES = 32 * 1024
+
+/** Largest encoded `SignedAdvert` accepted: the advert plus a key and a signature. */
+export const MAX_SIGNED_ADVERT_BYTES = MAX_ADVERT_BYTES + 512
+
+/** Largest `CapsRequest` frame accepted on the caps protocol. */
+export const MAX_CAPS_REQUEST_BYTES = 64
+
+/** Largest `CapsResponse` frame accepted on the caps protocol. */
+export const MAX_CAPS_RESPONSE_BYTES = MAX_SIGNED_ADVERT_BYTES + 1024
+
+/** Element limits on the repeated fields of an advert (checked while decoding). */
+export const MAX_ADVERT_GPUS = 64
+export const MAX_ADVERT_WORKLOADS = 128
+export const MAX_ADVERT_MODELS = 256
+export const MAX_ADVERT_ADDRS = 32
+
+/** Largest text field we keep from a peer (CPU model, GPU model, workload id...). */
+export const MAX_TEXT_FIELD_LENGTH = 256

@@ -1,0 +1,80 @@
+/**
+ * Errors shared by every package. Each condition has a named class (matched by `err.name`)
+ * and a stable code; errors that cross the wire travel as `{ code, message }`.
+ */
+
+export const ErrorCode = {
+  INVALID_MESSAGE: 'ERR_INVALID_MESSAGE',
+  MESSAGE_TOO_LARGE: 'ERR_MESSAGE_TOO_LARGE',
+  INVALID_SIGNATURE: 'ERR_INVALID_SIGNATURE',
+  NOT_FOUND: 'ERR_NOT_FOUND',
+  INTERNAL: 'ERR_INTERNAL'
+} as const
+
+export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode]
+
+/** Base class: every shardmesh error carries a stable `code`. */
+export class ShardmeshError extends Error {
+  public readonly code: string
+
+  constructor (message: string, code: string = ErrorCode.INTERNAL, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'ShardmeshError'
+    this.code = code
+  }
+}
+
+/** Bytes that do not decode as the expected message, or a message that breaks its rules. */
+export class InvalidMessageError extends ShardmeshError {
+  static readonly code = ErrorCode.INVALID_MESSAGE
+
+  constructor (message = 'Invalid message', options?: ErrorOptions) {
+    super(message, ErrorCode.INVALID_MESSAGE, options)
+    this.name = 'InvalidMessageError'
+  }
+}
+
+/** A message or one of its repeated fields is over its size limit. */
+export class MessageTooLargeError extends ShardmeshError {
+  static readonly code = ErrorCode.MESSAGE_TOO_LARGE
+
+  constructor (message = 'Message too large', options?: ErrorOptions) {
+    super(message, ErrorCode.MESSAGE_TOO_LARGE, options)
+    this.name = 'MessageTooLargeError'
+  }
+}
+
+/** A signature that does not verify against the claimed key. */
+export class InvalidSignatureError extends ShardmeshError {
+  static readonly code = ErrorCode.INVALID_SIGNATURE
+
+  constructor (message = 'Invalid signature', options?: ErrorOptions) {
+    super(message, ErrorCode.INVALID_SIGNATURE, options)
+    this.name = 'InvalidSignatureError'
+  }
+}
+
+/** The form in which an error crosses the wire. */
+export interface WireErrorShape {
+  code: string
+  message: string
+}
+
+/** Turn any thrown value into the `{ code, message }` that may be sent to a peer. */
+export function toWireError (err: unknown): WireErrorShape {
+  if (err instanceof ShardmeshError) {
+    return { code: err.code, message: err.message }
+  }
+  return { code: ErrorCode.INTERNAL, message: 'Internal error' }
+}
+
+/** Rebuild an error received from a peer; the message is the peer's words, kept short. */
+export function fromWireError (wire: WireErrorShape): ShardmeshError {
+  const message = wire.message.slice(0, 1024)
+  switch (wire.code) {
+    case ErrorCode.INVALID_MESSAGE: return new InvalidMessageError(message)
+    case ErrorCode.MESSAGE_TOO_LARGE: return new MessageTooLargeError(message)
+    case ErrorCode.INVALID_SIGNATURE: return new InvalidSignatureError(message)
+    default: return new ShardmeshError(message, wire.code.slice(0, 64))
+  }
+}
