@@ -3,7 +3,6 @@ import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
   ADVERT_SIGNATURE_DOMAIN,
-  CapabilityAdvert,
   MAX_TEXT_FIELD_LENGTH,
   decodeCapabilityAdvert,
   decodeSignedAdvert,
@@ -16,6 +15,7 @@ import { MAX_ADVERT_TTL, MAX_CLOCK_SKEW } from './constants.js'
 import { AdvertRejectedError } from './errors.js'
 import { capabilityKey, parseCapabilityKey } from './keys.js'
 import type { HardwareInfo } from './probe.js'
+import type { CapabilityAdvert } from '@shardmesh/protocol'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -124,7 +124,7 @@ export async function verifyAdvert (bytes: Uint8Array, options: VerifyAdvertOpti
   if (publicKey.type !== 'Ed25519') {
     throw new AdvertRejectedError('invalid', `key type ${publicKey.type} is not Ed25519`)
   }
-  let valid = false
+  let valid: boolean
   try {
     valid = await publicKey.verify(signedPayload(signed.payload), signed.signature)
   } catch {

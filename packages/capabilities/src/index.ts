@@ -48,7 +48,7 @@
 
 import { Capabilities as CapabilitiesClass } from './capabilities.js'
 import type { VerifiedAdvert, WorkloadOfferInfo } from './advert.js'
-import type { AdvertSource, PeerEntry } from './peer-table.js'
+import type { PeerEntry } from './peer-table.js'
 import type { HardwareInfo } from './probe.js'
 import type {
   AbortOptions, ComponentLogger, ContentRouting, Metrics, PeerId, PeerStore, PrivateKey,

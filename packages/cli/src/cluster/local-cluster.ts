@@ -1,0 +1,230 @@
+import { spawn } from 'node:child_process'
+import { mkdtemp, mkdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { ControlClient } from '../control/client.js'
+import type { PeerRow } from '../control/types.js'
+import type { ChildProcess } from 'node:child_process'
+
+/** The `shardmesh` entry script, run with this Node binary. */
+export const CLI_BIN = resolve(fileURLToPath(import.meta.url), '../../../../bin/shardmesh.js')
+
+export interface LocalClusterOptions {
+  nodes: number
+  /** Root of the node data dirs (node-0, node-1, ...). @default a new temp dir, removed on stop */
+  dataDir?: string
+  /** Extra `node start` flags for node i (e.g. `--workload x@1`). */
+  nodeArgs?: (index: number) => string[]
+  /** Advert TTL and refresh passed to every node, e.g. '5s' and '1s'. */
+  advertTtl?: string
+  refresh?: string
+  /** Deadline for every node to print its ready line (ms). @default 60000 */
+  startTimeout?: number
+  /** Receives each node's stderr lines (default: kept in memory, printed only on failure). */
+  onStderr?: (index: number, line: string) => void
+}
+
+export interface ClusterNode {
+  index: number
+  dataDir: string
+  peerId: string
+  addrs: string[]
+  pid: number
+  control: ControlClient
+  process: ChildProcess
+  /** When the process was spawned / printed its ready line (ms since epoch). */
+  spawnedAt: number
+  readyAt: number
+  stderr: string[]
+}
+
+export interface ConvergenceReport {
+  /** For each node: verified adverts held, and when it first held all the others (ms after the cluster's start). */
+  nodes: Array<{ peerId: string, advertsSeen: number, convergedMs: number | null }>
+  /** When the last node converged, ms after the cluster's start; null if not converged. */
+  convergedMs: number | null
+  /** When the last node was ready, ms after the cluster's start. */
+  readyMs: number
+}
+
+/**
+ * A cluster of `shardmesh node start` processes on loopback, each with its own data dir and
+ * key. Node 0 starts first and is everyone's bootstrap peer. Processes are stopped by pid
+ * (SIGTERM, then SIGKILL) and watch this process, so none outlives it.
+ */
+export class LocalCluster {
+  readonly nodes: ClusterNode[] = []
+  startedAt = 0
+  root = ''
+  private ownsRoot = false
+
+  constructor (readonly options: LocalClusterOptions) {
+    if (!Number.isInteger(options.nodes) || options.nodes < 1) {
+      throw new RangeError('a cluster needs at least one node')
+    }
+  }
+
+  async start (): Promise<void> {
+    this.startedAt = Date.now()
+    if (this.options.dataDir != null) {
+      this.root = resolve(this.options.dataDir)
+      await mkdir(this.root, { recursive: true })
+    } else {
+      this.root = await mkdtemp(join(tmpdir(), 'shardmesh-cluster-'))
+      this.ownsRoot = true
+    }
+    try {
+      const first = await this.spawnNode(0, [])
+      const bootstrap = first.addrs.filter(a => a.includes('/127.0.0.1/') || a.includes('/::1/')).slice(0, 1)
+      const rest = await Promise.all(Array.from({ length: this.options.nodes - 1 }, async (_, i) => this.spawnNode(i + 1, bootstrap)))
+      this.nodes.push(first, ...rest)
+      this.nodes.sort((a, b) => a.index - b.index)
+    } catch (err) {
+      await this.stop()
+      throw err
+    }
+  }
+
+  /** Spawn (or re-spawn) node `index` with the given bootstrap addresses; resolves when it is ready. */
+  async spawnNode (index: number, bootstrap: string[]): Promise<ClusterNode> {
+    const dataDir = join(this.root, `node-${index}`)
+    const args = [
+      CLI_BIN, 'node', 'start', '--json',
+      '--data-dir', dataDir,
+      '--listen', '/ip4/127.0.0.1/tcp/0',
+      '--network', 'lan',
+      '--no-gpu',
+      '--parent-pid', String(process.pid),
+      ...bootstrap.flatMap(b => ['--bootstrap', b]),
+      ...(this.options.advertTtl != null ? ['--advert-ttl', this.options.advertTtl] : []),
+      ...(this.options.refresh != null ? ['--refresh', this.options.refresh] : []),
+      ...(this.options.nodeArgs?.(index) ?? [])
+    ]
+    const spawnedAt = Date.now()
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const stderr: string[] = []
+    createInterface({ input: child.stderr }).on('line', line => {
+      if (this.options.onStderr != null) {
+        this.options.onStderr(index, line)
+      } else if (stderr.length < 200) {
+        stderr.push(line)
+      }
+    })
+    const ready = await new Promise<any>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL')
+        reject(new Error(`node ${index} was not ready within ${this.options.startTimeout ?? 60_000} ms: ${stderr.join('\n')}`))
+      }, this.options.startTimeout ?? 60_000)
+      const lines = createInterface({ input: child.stdout })
+      lines.on('line', line => {
+        try {
+          const msg = JSON.parse(line)
+          if (msg.event === 'ready') {
+            clearTimeout(timer)
+            resolve(msg)
+          }
+        } catch {}
+      })
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer)
+        reject(new Error(`node ${index} exited (${code ?? signal}) before it was ready: ${stderr.join('\n')}`))
+      })
+    })
+    const node: ClusterNode = {
+      index,
+      dataDir,
+      peerId: ready.peerId,
+      addrs: ready.addrs,
+      pid: child.pid as number,
+      control: await ControlClient.fromDataDir(dataDir),
+      process: child,
+      spawnedAt,
+      readyAt: Date.now(),
+      stderr
+    }
+    const at = this.nodes.findIndex(n => n.index === index)
+    if (at >= 0) {
+      this.nodes[at] = node
+    }
+    return node
+  }
+
+  /** Restart node `index` (after a kill) with the same data dir, bootstrapping through another node. */
+  async restart (index: number): Promise<ClusterNode> {
+    const other = this.nodes.find(n => n.index !== index && n.process.exitCode == null && n.process.signalCode == null)
+    return this.spawnNode(index, other == null ? [] : other.addrs.slice(0, 1))
+  }
+
+  /** Send a signal to node `index` by pid; resolves when it exited (for fatal signals). */
+  async kill (index: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const node = this.nodes[index]
+    const exited = exitOf(node.process)
+    process.kill(node.pid, signal)
+    if (signal === 'SIGKILL' || signal === 'SIGTERM') {
+      await exited
+    }
+  }
+
+  async peersOf (index: number): Promise<PeerRow[]> {
+    return (await this.nodes[index].control.peers()).peers
+  }
+
+  /** Poll every node until each holds a verified advert of every other node in `expected`. */
+  async waitConverged (options: { timeout?: number, among?: number[], interval?: number } = {}): Promise<ConvergenceReport> {
+    const deadline = Date.now() + (options.timeout ?? 60_000)
+    let report = await this.convergence(options.among)
+    while (report.convergedMs == null && Date.now() < deadline) {
+      await new Promise(resolve => setTimeout(resolve, options.interval ?? 100))
+      report = await this.convergence(options.among)
+    }
+    return report
+  }
+
+  /** The current convergence state, computed from each node's table (`firstSeenAt` of each peer). */
+  async convergence (among?: number[]): Promise<ConvergenceReport> {
+    const members = (among ?? this.nodes.map(n => n.index)).map(i => this.nodes[i])
+    const ids = new Set(members.map(n => n.peerId))
+    const nodes = await Promise.all(members.map(async n => {
+      const peers = (await this.peersOf(n.index)).filter(p => ids.has(p.peerId) && p.peerId !== n.peerId)
+      const complete = peers.length === ids.size - 1
+      const last = Math.max(n.readyAt, ...peers.map(p => p.firstSeenAt))
+      return { peerId: n.peerId, advertsSeen: peers.length, convergedMs: complete ? last - this.startedAt : null }
+    }))
+    const done = nodes.every(n => n.convergedMs != null)
+    return {
+      nodes,
+      convergedMs: done ? Math.max(...nodes.map(n => n.convergedMs as number)) : null,
+      readyMs: Math.max(...members.map(n => n.readyAt)) - this.startedAt
+    }
+  }
+
+  /** Stop every node by pid: SIGTERM, then SIGKILL after `grace` ms. Removes a temp root. */
+  async stop (grace = 5_000): Promise<void> {
+    await Promise.all(this.nodes.map(async n => {
+      if (n.process.exitCode != null || n.process.signalCode != null) {
+        return
+      }
+      const exited = exitOf(n.process)
+      try {
+        process.kill(n.pid, 'SIGTERM')
+      } catch {}
+      const timer = setTimeout(() => {
+        try { process.kill(n.pid, 'SIGKILL') } catch {}
+      }, grace)
+      await exited
+      clearTimeout(timer)
+    }))
+    if (this.ownsRoot) {
+      await rm(this.root, { recursive: true, force: true })
+    }
+  }
+}
+
+async function exitOf (child: ChildProcess): Promise<void> {
+  if (child.exitCode != null || child.signalCode != null) {
+    return
+  }
+  await new Promise<void>(resolve => child.once('exit', () => { resolve() }))
+}

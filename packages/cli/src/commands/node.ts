@@ -1,0 +1,136 @@
+import { mkdir } from 'node:fs/promises'
+import { createMeshNode, solanaAddress } from '@shardmesh/node'
+import { Registry } from 'prom-client'
+import { EXIT_OK, UsageError, parse, parseDuration } from '../args.js'
+import { ControlServer } from '../control/server.js'
+import { resolveDataDir } from '../data-dir.js'
+import type { MeshNetwork } from '@shardmesh/node'
+
+export const NODE_HELP = `Usage: shardmesh node start [options]
+
+Run a mesh node until SIGINT/SIGTERM (or POST /v1/stop on its control API).
+
+Options:
+  --data-dir DIR          key, control token and state (default $SHARDMESH_DATA_DIR or ~/.shardmesh)
+  --listen ADDR           multiaddr to listen on, repeatable (default /ip4/127.0.0.1/tcp/0)
+  --bootstrap ADDR        a peer to join through (multiaddr with /p2p/<id>), repeatable
+  --control-port PORT     loopback port of the control API (default: any free port)
+  --workload ID@VERSION   advertise an installed workload, repeatable
+  --network lan|public|mixed  which peer addresses the DHT keeps (default mixed)
+  --advert-ttl DURATION   how long each advert is valid (default 30s)
+  --refresh DURATION      re-publish interval, shorter than the TTL (default 10s)
+  --no-gpu                skip the nvidia-smi probe
+  --parent-pid PID        exit if this process dies (used by 'shardmesh cluster')
+  --json                  print one JSON line when ready: { event, peerId, solanaAddress, addrs, control, pid }
+  -h, --help              this help
+`
+
+export async function nodeCommand (argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv
+  if (sub === '--help' || sub === '-h' || sub == null) {
+    process.stdout.write(NODE_HELP)
+    return sub == null ? 2 : EXIT_OK
+  }
+  if (sub !== 'start') {
+    throw new UsageError(`node: unknown subcommand "${sub}" (try: shardmesh node start --help)`)
+  }
+  const { values } = parse('node start', rest, {
+    'data-dir': { type: 'string' },
+    listen: { type: 'string', multiple: true },
+    bootstrap: { type: 'string', multiple: true },
+    'control-port': { type: 'string' },
+    workload: { type: 'string', multiple: true },
+    network: { type: 'string' },
+    'advert-ttl': { type: 'string' },
+    refresh: { type: 'string' },
+    'no-gpu': { type: 'boolean' },
+    'parent-pid': { type: 'string' },
+    json: { type: 'boolean' }
+  })
+  if (values.help === true) {
+    process.stdout.write(NODE_HELP)
+    return EXIT_OK
+  }
+  const dataDir = resolveDataDir(values['data-dir'])
+  const network = (values.network ?? 'mixed') as MeshNetwork
+  if (!['lan', 'public', 'mixed'].includes(network)) {
+    throw new UsageError('node start: --network must be lan, public or mixed')
+  }
+  const workloads = (values.workload as string[] | undefined ?? []).map(w => {
+    const [id, version] = w.split('@')
+    if (id === '' || version == null || version === '') {
+      throw new UsageError(`node start: --workload "${w}" must be ID@VERSION`)
+    }
+    return { id, version }
+  })
+  const controlPort = values['control-port'] == null ? 0 : Number(values['control-port'])
+  if (!Number.isInteger(controlPort) || controlPort < 0 || controlPort > 65535) {
+    throw new UsageError('node start: --control-port must be a port number')
+  }
+  const advertTtl = values['advert-ttl'] == null ? undefined : parseDuration(values['advert-ttl'], '--advert-ttl')
+  const refreshInterval = values.refresh == null ? undefined : parseDuration(values.refresh, '--refresh')
+
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  const registry = new Registry()
+  const node = await createMeshNode({
+    dataDir,
+    listen: values.listen,
+    bootstrap: values.bootstrap,
+    network,
+    metricsRegistry: registry,
+    capabilities: { workloads, advertTtl, refreshInterval, nvidiaSmi: values['no-gpu'] === true ? false : undefined }
+  })
+
+  let stopping: Promise<void> | undefined
+  const done = Promise.withResolvers<void>()
+  const stop = (): void => {
+    stopping ??= (async () => {
+      clearInterval(watchdog)
+      await control.stop().catch(() => {})
+      await node.stop()
+      done.resolve()
+    })()
+  }
+  const control = new ControlServer({ node, dataDir, port: controlPort, registry, onStop: stop })
+  const info = await control.start()
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+
+  // a node started by a cluster must not outlive it
+  const parentPid = values['parent-pid'] == null ? undefined : Number(values['parent-pid'])
+  const watchdog = setInterval(() => {
+    if (parentPid != null && !isAlive(parentPid)) {
+      stop()
+    }
+  }, 1_000)
+  watchdog.unref()
+
+  const ready = {
+    event: 'ready',
+    peerId: node.peerId.toString(),
+    solanaAddress: solanaAddress(node.peerId),
+    addrs: node.getMultiaddrs().map(String),
+    control: info.url,
+    pid: process.pid,
+    dataDir
+  }
+  if (values.json === true) {
+    process.stdout.write(JSON.stringify(ready) + '\n')
+  } else {
+    process.stdout.write(`peer id   ${ready.peerId}\nsolana    ${ready.solanaAddress}\ndata dir  ${dataDir}\ncontrol   ${info.url}\n`)
+    for (const addr of ready.addrs) {
+      process.stdout.write(`listening ${addr}\n`)
+    }
+  }
+  await done.promise
+  return EXIT_OK
+}
+
+function isAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err: any) {
+    return err.code === 'EPERM'
+  }
+}

@@ -1,0 +1,74 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { CONTROL_FILE, TOKEN_FILE } from './server.js'
+import type { ControlInfo, FindResponse, PeersResponse, PublishResponse, StatusResponse } from './types.js'
+
+/** The daemon is not running (no control.json) or does not answer. */
+export class NodeNotRunningError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'NodeNotRunningError'
+  }
+}
+
+/** A client for a running node's control API, found through its data dir. */
+export class ControlClient {
+  constructor (readonly url: string, private readonly token: string) {}
+
+  static async fromDataDir (dataDir: string): Promise<ControlClient> {
+    let info: ControlInfo
+    let token: string
+    try {
+      info = JSON.parse(await readFile(join(dataDir, CONTROL_FILE), 'utf8'))
+      token = (await readFile(join(dataDir, TOKEN_FILE), 'utf8')).trim()
+    } catch (err: any) {
+      throw new NodeNotRunningError(`no running node in ${dataDir} (start one with: shardmesh node start --data-dir ${dataDir}): ${err.code ?? err.message}`)
+    }
+    return new ControlClient(info.url, token)
+  }
+
+  async status (): Promise<StatusResponse> {
+    return this.request('GET', '/v1/status')
+  }
+
+  async peers (): Promise<PeersResponse> {
+    return this.request('GET', '/v1/peers')
+  }
+
+  async find (query: { workload?: string, model?: string, gpu?: string, source?: 'table' | 'dht' | 'all' }): Promise<FindResponse> {
+    const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v != null) as Array<[string, string]>)
+    return this.request('GET', `/v1/find?${params.toString()}`)
+  }
+
+  async updateCapabilities (change: Record<string, unknown>): Promise<PublishResponse> {
+    return this.request('POST', '/v1/capabilities', change)
+  }
+
+  async stop (): Promise<void> {
+    await this.request('POST', '/v1/stop', {})
+  }
+
+  async metrics (): Promise<string> {
+    const res = await fetch(`${this.url}/metrics`, { signal: AbortSignal.timeout(10_000) })
+    return res.text()
+  }
+
+  private async request <T> (method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response
+    try {
+      res = await fetch(`${this.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+        body: body == null ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(30_000)
+      })
+    } catch (err: any) {
+      throw new NodeNotRunningError(`node at ${this.url} does not answer: ${err.cause?.code ?? err.message}`)
+    }
+    const json: any = await res.json().catch(() => ({}))
+    if (!res.ok) {
+      throw new Error(`${method} ${path}: ${res.status} ${json.error ?? res.statusText}`)
+    }
+    return json as T
+  }
+}

@@ -1,0 +1,212 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { createServer } from 'node:http'
+import { readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { solanaAddress } from '@shardmesh/node'
+import { peerRow } from './serialize.js'
+import type { ControlInfo, FindResponse, PeersResponse, PublishResponse, StatusResponse } from './types.js'
+import type { MeshNode } from '@shardmesh/node'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Registry } from 'prom-client'
+
+export const CONTROL_FILE = 'control.json'
+export const TOKEN_FILE = 'control.token'
+const MAX_BODY = 16 * 1024
+
+export interface ControlServerOptions {
+  node: MeshNode
+  dataDir: string
+  port?: number
+  registry?: Registry
+  /** Called for POST /v1/stop, after the response is sent. */
+  onStop: () => void
+}
+
+class HttpError extends Error {
+  constructor (readonly status: number, message: string) {
+    super(message)
+  }
+}
+
+/**
+ * The daemon's local control API: loopback HTTP only, every `/v1` route behind the bearer token
+ * kept in `<dataDir>/control.token` (mode 0600). `/metrics` (Prometheus) is open on loopback.
+ */
+export class ControlServer {
+  private readonly server: Server
+  private readonly startedAt = Date.now()
+  private token = ''
+  url = ''
+
+  constructor (private readonly options: ControlServerOptions) {
+    this.server = createServer((req, res) => {
+      this.route(req, res).catch((err: any) => {
+        const status = err instanceof HttpError ? err.status : 500
+        send(res, status, { error: err.message ?? String(err) })
+      })
+    })
+  }
+
+  async start (): Promise<ControlInfo> {
+    this.token = await loadOrCreateToken(this.options.dataDir)
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(this.options.port ?? 0, '127.0.0.1', () => { resolve() })
+    })
+    const { port } = this.server.address() as AddressInfo
+    this.url = `http://127.0.0.1:${port}`
+    const info: ControlInfo = { url: this.url, pid: process.pid, peerId: this.options.node.peerId.toString() }
+    const path = join(this.options.dataDir, CONTROL_FILE)
+    await writeFile(`${path}.tmp`, JSON.stringify(info), { mode: 0o600 })
+    await rename(`${path}.tmp`, path)
+    return info
+  }
+
+  async stop (): Promise<void> {
+    this.server.closeAllConnections()
+    await new Promise<void>(resolve => this.server.close(() => { resolve() }))
+    await rm(join(this.options.dataDir, CONTROL_FILE), { force: true })
+  }
+
+  private async route (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+    const { node } = this.options
+    const caps = node.services.capabilities
+    if (req.method === 'GET' && url.pathname === '/metrics') {
+      if (this.options.registry == null) {
+        throw new HttpError(404, 'metrics are not enabled')
+      }
+      res.writeHead(200, { 'content-type': this.options.registry.contentType })
+      res.end(await this.options.registry.metrics())
+      return
+    }
+    if (req.method === 'GET' && url.pathname === '/healthz') {
+      send(res, 200, { ok: true })
+      return
+    }
+    this.authorize(req)
+    const route = `${req.method ?? 'GET'} ${url.pathname}`
+    switch (route) {
+      case 'GET /v1/status': {
+        const advert = caps.getAdvert()
+        const body: StatusResponse = {
+          peerId: node.peerId.toString(),
+          solanaAddress: solanaAddress(node.peerId),
+          addrs: node.getMultiaddrs().map(String),
+          pid: process.pid,
+          startedAt: this.startedAt,
+          uptimeMs: Date.now() - this.startedAt,
+          rssBytes: process.memoryUsage().rss,
+          connectedPeers: new Set(node.getConnections().map(c => c.remotePeer.toString())).size,
+          advert: advert == null ? null : peerRow(advert),
+          capabilityKeys: caps.capabilityKeys(),
+          providerRecords: caps.providerRecords()
+        }
+        send(res, 200, body)
+        return
+      }
+      case 'GET /v1/peers': {
+        const now = Date.now()
+        const body: PeersResponse = { now, peers: caps.getPeers().map(p => peerRow(p, now)) }
+        send(res, 200, body)
+        return
+      }
+      case 'GET /v1/find': {
+        const source = url.searchParams.get('source') ?? 'all'
+        const sources = source === 'all' ? ['table', 'dht'] : [source]
+        if (!sources.every(s => s === 'table' || s === 'dht')) {
+          throw new HttpError(400, 'source must be table, dht or all')
+        }
+        const min = url.searchParams.get('minFreeSlots')
+        const start = performance.now()
+        const peers = await caps.findPeers({
+          workload: url.searchParams.get('workload') ?? undefined,
+          model: url.searchParams.get('model') ?? undefined,
+          gpu: url.searchParams.get('gpu') ?? undefined,
+          minFreeSlots: min == null ? undefined : Number(min)
+        }, { sources: sources as Array<'table' | 'dht'> })
+        const body: FindResponse = { elapsedMs: performance.now() - start, peers: peers.map(p => peerRow(p)) }
+        send(res, 200, body)
+        return
+      }
+      case 'POST /v1/capabilities': {
+        const change = await readJson(req)
+        const allowed = ['loadPermille', 'freeSlots', 'totalSlots', 'priceHint', 'workloads']
+        for (const key of Object.keys(change)) {
+          if (!allowed.includes(key)) {
+            throw new HttpError(400, `unknown field ${key}; allowed: ${allowed.join(', ')}`)
+          }
+        }
+        try {
+          caps.update(change)
+        } catch (err: any) {
+          throw new HttpError(400, err.message)
+        }
+        const advert = await caps.publish()
+        const body: PublishResponse = { seq: advert.seq, issuedAt: advert.issuedAt }
+        send(res, 200, body)
+        return
+      }
+      case 'POST /v1/stop':
+        send(res, 202, { stopping: true })
+        setImmediate(this.options.onStop)
+        return
+      default:
+        throw new HttpError(404, `no route ${route}`)
+    }
+  }
+
+  private authorize (req: IncomingMessage): void {
+    const header = req.headers.authorization ?? ''
+    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '')
+    const expected = Buffer.from(this.token)
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new HttpError(401, 'missing or wrong bearer token (see control.token in the data dir)')
+    }
+  }
+}
+
+async function loadOrCreateToken (dataDir: string): Promise<string> {
+  const path = join(dataDir, TOKEN_FILE)
+  try {
+    const token = (await readFile(path, 'utf8')).trim()
+    if (token.length >= 32) {
+      return token
+    }
+  } catch (err: any) {
+    if (err.code !== 'ENOENT') {
+      throw err
+    }
+  }
+  const token = randomBytes(32).toString('hex')
+  await writeFile(path, token, { mode: 0o600 })
+  return token
+}
+
+async function readJson (req: IncomingMessage): Promise<any> {
+  let size = 0
+  const chunks: Buffer[] = []
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > MAX_BODY) {
+      throw new HttpError(413, `request body over ${MAX_BODY} bytes`)
+    }
+    chunks.push(chunk as Buffer)
+  }
+  try {
+    const value = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+    if (value == null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new Error('not an object')
+    }
+    return value
+  } catch {
+    throw new HttpError(400, 'request body must be a JSON object')
+  }
+}
+
+function send (res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+  res.end(text)
+}

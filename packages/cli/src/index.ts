@@ -1,0 +1,24 @@
+/**
+ * @packageDocumentation
+ *
+ * The `shardmesh` command line, and the pieces it is built from that scripts and tests use:
+ * `LocalCluster` (node processes on loopback), `ControlClient` (a running node's control API).
+ *
+ * @example
+ *
+ * ```TypeScript
+ * import { LocalCluster } from '@shardmesh/cli'
+ *
+ * const cluster = new LocalCluster({ nodes: 8 })
+ * await cluster.start()
+ * const report = await cluster.waitConverged({ timeout: 30_000 })
+ * await cluster.stop()
+ * ```
+ */
+
+export { main, HELP } from './main.js'
+export { LocalCluster, CLI_BIN } from './cluster/local-cluster.js'
+export type { ClusterNode, ConvergenceReport, LocalClusterOptions } from './cluster/local-cluster.js'
+export { ControlClient, NodeNotRunningError } from './control/client.js'
+export { ControlServer } from './control/server.js'
+export type * from './control/types.js'

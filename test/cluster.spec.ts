@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict'
+import { LocalCluster } from '@shardmesh/cli'
+import { runCli, waitFor } from './utils/run-cli.js'
+
+const TTL_MS = 4_000
+
+describe('a cluster of node processes over real TCP', function () {
+  this.timeout(180_000)
+  let cluster: LocalCluster
+
+  before(async () => {
+    // node 7 alone offers the rare capability
+    cluster = new LocalCluster({
+      nodes: 8,
+      advertTtl: `${TTL_MS}ms`,
+      refresh: '1s',
+      nodeArgs: i => i === 7 ? ['--workload', 'rare-model-x@1.0.0'] : ['--workload', 'echo@1.0.0']
+    })
+    await cluster.start()
+  })
+
+  after(async () => {
+    await cluster?.stop()
+    for (const n of cluster?.nodes ?? []) {
+      assert.ok(n.process.exitCode != null || n.process.signalCode != null, `node ${n.index} (pid ${n.pid}) still running`)
+    }
+  })
+
+  it('converges: each of 8 nodes holds the 7 others\' verified adverts', async () => {
+    const report = await cluster.waitConverged({ timeout: 60_000 })
+    assert.notEqual(report.convergedMs, null, JSON.stringify(report))
+    assert.equal(new Set(report.nodes.map(n => n.peerId)).size, 8)
+    for (const n of report.nodes) {
+      assert.equal(n.advertsSeen, 7)
+    }
+    const peers = await cluster.peersOf(0)
+    const rare = peers.find(p => p.peerId === cluster.nodes[7].peerId)
+    assert.deepEqual(rare?.workloads.map(w => w.id), ['rare-model-x'])
+    assert.ok(peers.every(p => p.ageMs < TTL_MS && p.expiresAt > Date.now() - 1_000))
+  })
+
+  it('a node that knows one bootstrap peer finds the single provider of a rare capability through the DHT', async () => {
+    // a ninth node joins through node 1 only; it asks the DHT (not its table) for the rare workload
+    const joiner = await cluster.spawnNode(8, cluster.nodes[1].addrs.slice(0, 1))
+    cluster.nodes.push(joiner)
+    await waitFor(async () => {
+      const status = await cluster.nodes[7].control.status()
+      return status.providerRecords.some(r => r.key === 'workload:rare-model-x' && r.providedAt != null) ? true : undefined
+    }, 30_000, 'the provider to announce its record')
+    const found = await waitFor(async () => {
+      const res = await joiner.control.find({ workload: 'rare-model-x', source: 'dht' })
+      return res.peers.length > 0 ? res : undefined
+    }, 30_000, 'a DHT provider of workload:rare-model-x')
+    assert.deepEqual(found.peers.map(p => p.peerId), [cluster.nodes[7].peerId])
+    assert.equal(found.peers[0].workloads[0].id, 'rare-model-x')
+  })
+
+  it('an advert change reaches every other node', async () => {
+    const { seq } = await cluster.nodes[2].control.updateCapabilities({ loadPermille: 750 })
+    await waitFor(async () => {
+      const tables = await Promise.all(cluster.nodes.filter(n => n.index !== 2).map(async n => cluster.peersOf(n.index)))
+      return tables.every(t => (t.find(p => p.peerId === cluster.nodes[2].peerId)?.seq ?? 0) >= seq) ? true : undefined
+    }, 15_000, 'every node to hold the new advert')
+    const seen = (await cluster.peersOf(5)).find(p => p.peerId === cluster.nodes[2].peerId)
+    assert.equal(seen?.loadPermille, 750)
+  })
+
+  it('a SIGKILLed node\'s advert leaves every table within its TTL', async () => {
+    const victim = cluster.nodes[3]
+    await cluster.kill(3, 'SIGKILL')
+    const killedAt = Date.now()
+    const others = cluster.nodes.filter(n => n.index !== 3)
+    const gone = await waitFor(async () => {
+      const tables = await Promise.all(others.map(async n => cluster.peersOf(n.index)))
+      return tables.every(t => !t.some(p => p.peerId === victim.peerId)) ? Date.now() - killedAt : undefined
+    }, TTL_MS * 3, 'the dead node to leave every table', 50)
+    // its last advert was issued before the kill, so it expires at most TTL after it; allow one
+    // sweep interval and one poll of slack on a loaded machine
+    assert.ok(gone <= TTL_MS + 1_500, `left after ${gone} ms, TTL is ${TTL_MS} ms`)
+  })
+
+  it('a restarted node keeps its PeerId and rejoins', async () => {
+    const before = cluster.nodes[5].peerId
+    const oldSeq = (await cluster.peersOf(0)).find(p => p.peerId === before)?.seq ?? 0
+    await cluster.kill(5, 'SIGKILL')
+    const restarted = await cluster.restart(5)
+    assert.equal(restarted.peerId, before)
+    await waitFor(async () => {
+      const p = (await cluster.peersOf(0)).find(p => p.peerId === before)
+      return p != null && p.seq > oldSeq && p.addrs.some(a => restarted.addrs.some(r => r.startsWith(a))) ? true : undefined
+    }, 20_000, 'node 0 to hold the restarted node\'s new advert')
+  })
+
+  it('shardmesh peers --json reads a running node\'s table', async () => {
+    const res = await runCli(['peers', '--data-dir', cluster.nodes[0].dataDir, '--json'])
+    assert.equal(res.code, 0, res.stderr)
+    const body = JSON.parse(res.stdout)
+    assert.ok(body.peers.length >= 6)
+    assert.ok(body.peers.every((p: any) => typeof p.ageMs === 'number' && typeof p.peerId === 'string'))
+  })
+})
