@@ -228,6 +228,9 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
     if (this.hardware == null) {
       throw new CapsRequestError('capabilities service is not started', 'ERR_NOT_STARTED')
     }
+    // this advert carries every pending change: a scheduled publish would only repeat it
+    clearTimeout(this.publishTimer)
+    this.publishTimer = undefined
     this.seq = Math.max(this.seq + 1, Date.now())
     const advert = await signAdvert(this.components.privateKey, this.content(), { seq: this.seq, issuedAt: Date.now(), ttl: this.ttl })
     this.self = advert

@@ -1,9 +1,4 @@
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from './args.js'
-import { clusterCommand } from './commands/cluster.js'
-import { demoCommand } from './commands/demo.js'
-import { keyCommand } from './commands/key.js'
-import { nodeCommand } from './commands/node.js'
-import { peersCommand } from './commands/peers.js'
 
 export const HELP = `Usage: shardmesh <command> [options]
 
@@ -20,12 +15,15 @@ Run 'shardmesh <command> --help' for a command's options. Every command that pri
 results takes --json. Exit codes: 0 ok, 1 failure, 2 usage error.
 `
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  demo: demoCommand,
-  node: nodeCommand,
-  cluster: clusterCommand,
-  peers: peersCommand,
-  key: keyCommand
+type Command = (argv: string[]) => Promise<number>
+
+// loaded on demand: `--help`, `peers` and `cluster` do not pay for loading libp2p
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  demo: async () => (await import('./commands/demo.js')).demoCommand,
+  node: async () => (await import('./commands/node.js')).nodeCommand,
+  cluster: async () => (await import('./commands/cluster.js')).clusterCommand,
+  peers: async () => (await import('./commands/peers.js')).peersCommand,
+  key: async () => (await import('./commands/key.js')).keyCommand
 }
 
 export async function main (argv: string[]): Promise<number> {
@@ -34,12 +32,12 @@ export async function main (argv: string[]): Promise<number> {
     process.stdout.write(HELP)
     return command == null ? EXIT_USAGE : 0
   }
-  const run = COMMANDS[command]
+  const load = COMMANDS[command]
   try {
-    if (run == null) {
+    if (load == null) {
       throw new UsageError(`unknown command "${command}" (try: shardmesh --help)`)
     }
-    return await run(rest)
+    return await (await load())(rest)
   } catch (err: any) {
     if (err instanceof UsageError) {
       process.stderr.write(`shardmesh: ${err.message}\n`)

@@ -35,8 +35,8 @@ export class ControlClient {
     return this.request('GET', '/v1/peers')
   }
 
-  async find (query: { workload?: string, model?: string, gpu?: string, source?: 'table' | 'dht' | 'all' }): Promise<FindResponse> {
-    const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v != null) as Array<[string, string]>)
+  async find (query: { workload?: string, model?: string, gpu?: string, source?: 'table' | 'dht' | 'all', max?: number }): Promise<FindResponse> {
+    const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v != null).map(([k, v]) => [k, String(v)]))
     return this.request('GET', `/v1/find?${params.toString()}`)
   }
 

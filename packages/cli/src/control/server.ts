@@ -119,13 +119,14 @@ export class ControlServer {
           throw new HttpError(400, 'source must be table, dht or all')
         }
         const min = url.searchParams.get('minFreeSlots')
+        const max = url.searchParams.get('max')
         const start = performance.now()
         const peers = await caps.findPeers({
           workload: url.searchParams.get('workload') ?? undefined,
           model: url.searchParams.get('model') ?? undefined,
           gpu: url.searchParams.get('gpu') ?? undefined,
           minFreeSlots: min == null ? undefined : Number(min)
-        }, { sources: sources as Array<'table' | 'dht'> })
+        }, { sources: sources as Array<'table' | 'dht'>, maxProviders: max == null ? undefined : Math.max(1, Number(max)) })
         const body: FindResponse = { elapsedMs: performance.now() - start, peers: peers.map(p => peerRow(p)) }
         send(res, 200, body)
         return
