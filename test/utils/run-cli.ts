@@ -23,7 +23,7 @@ export async function runCli (args: string[], options: { timeout?: number, env?:
 /** Poll `check` until it returns a value other than undefined, or fail after `timeout` ms. */
 export async function waitFor <T> (check: () => Promise<T | undefined>, timeout: number, what: string, interval = 100): Promise<T> {
   const deadline = Date.now() + timeout
-  let last: unknown
+  let last: Error | undefined
   while (Date.now() < deadline) {
     try {
       const value = await check()
@@ -31,7 +31,7 @@ export async function waitFor <T> (check: () => Promise<T | undefined>, timeout:
         return value
       }
     } catch (err) {
-      last = err
+      last = err as Error
     }
     await new Promise(resolve => setTimeout(resolve, interval))
   }

@@ -157,8 +157,12 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
       clearInterval(t)
     }
     this.timers.clear()
+    // forget the handles too: a stale one would make schedulePublish/scheduleProvide
+    // believe a run is pending and do nothing for ever after a restart
     clearTimeout(this.publishTimer)
+    this.publishTimer = undefined
     clearTimeout(this.provideTimer)
+    this.provideTimer = undefined
     this.components.events.removeEventListener('peer:identify', this.onIdentify)
     this.components.events.removeEventListener('peer:connect', this.onPeerConnect)
     try {

@@ -1,4 +1,4 @@
-import { MAX_CLOCK_SKEW, MAX_TABLE_SIZE } from './constants.js'
+import { MAX_ADVERT_TTL, MAX_CLOCK_SKEW, MAX_TABLE_SIZE } from './constants.js'
 import { AdvertRejectedError } from './errors.js'
 import type { VerifiedAdvert } from './advert.js'
 
@@ -25,8 +25,13 @@ export interface PeerTableInit {
  */
 export class PeerTable {
   private readonly entries = new Map<string, PeerEntry>()
-  /** Highest seq seen per peer, kept after expiry so an old advert cannot be replayed. */
-  private readonly highestSeq = new Map<string, { seq: number, expiresAt: number }>()
+  /**
+   * Highest seq seen per peer, kept after its advert expired so that an older advert (which may
+   * still be unexpired: TTLs differ) cannot be replayed. `forgetAt` is when no older advert of
+   * that peer can still be valid: any older one was issued no later than the newest, so it
+   * expires by newest.issuedAt + MAX_ADVERT_TTL (+ the clock skew we tolerate).
+   */
+  private readonly highestSeq = new Map<string, { seq: number, forgetAt: number }>()
   private readonly maxSize: number
 
   constructor (init: PeerTableInit = {}) {
@@ -52,7 +57,9 @@ export class PeerTable {
     }
     const entry: PeerEntry = { ...advert, receivedAt: now, firstSeenAt: previous?.firstSeenAt ?? now, source }
     this.entries.set(key, entry)
-    this.highestSeq.set(key, { seq: advert.seq, expiresAt: Math.max(advert.expiresAt, highest?.expiresAt ?? 0) })
+    // delete first so the Map's order is least-recently-updated first (for the bound in sweep)
+    this.highestSeq.delete(key)
+    this.highestSeq.set(key, { seq: advert.seq, forgetAt: Math.max(advert.expiresAt, advert.issuedAt + MAX_ADVERT_TTL) + MAX_CLOCK_SKEW })
     return { entry, added: previous == null }
   }
 
@@ -84,10 +91,17 @@ export class PeerTable {
         dropped.push(entry)
       }
     }
-    // An expired advert can never be accepted again, so its seq need not be remembered past expiry
-    // (plus the clock skew we tolerate); this bounds the memory a churn of peer ids can cost.
     for (const [key, h] of this.highestSeq) {
-      if (!this.entries.has(key) && h.expiresAt + MAX_CLOCK_SKEW <= now) {
+      if (!this.entries.has(key) && h.forgetAt <= now) {
+        this.highestSeq.delete(key)
+      }
+    }
+    // bound the replay memory a churn of fresh peer ids can cost: drop the stalest first
+    for (const key of this.highestSeq.keys()) {
+      if (this.highestSeq.size <= this.maxSize * 4) {
+        break
+      }
+      if (!this.entries.has(key)) {
         this.highestSeq.delete(key)
       }
     }

@@ -75,7 +75,7 @@ const CASES: Record<RejectReason, Case[]> = {
     ['an empty signature', async ({ a }) => verify(tamper(a, s => { s.signature = new Uint8Array(0) }))],
     ['a signature over the payload without the domain prefix', async ({ a }) => {
       const s = decodeSignedAdvert(await signed(a))
-      s.signature = await a.sign(s.payload)
+      s.signature = await a.sign(s.payload) as Uint8Array<ArrayBuffer>
       return verify(encodeSignedAdvert(s))
     }],
     ["B's signature with A's public key", async ({ a, b }) => {

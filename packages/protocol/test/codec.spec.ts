@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import {
   CapabilityAdvert,
-  Hardware,
   InvalidMessageError,
   MAX_ADVERT_ADDRS,
   MAX_ADVERT_BYTES,
@@ -24,7 +23,7 @@ import {
   encodeSignedAdvert
 } from '../src/index.js'
 import { emptyAdvert, fullAdvert, fullCapsRequest, fullCapsResponse, fullSignedAdvert } from './utils/fixtures.js'
-import type { Gpu, WorkloadOffer } from '../src/index.js'
+import type { Gpu, Hardware, WorkloadOffer } from '../src/index.js'
 
 function isNamed (name: string): (err: any) => boolean {
   return (err: any) => {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
 import {
-  CapsResponse,
   ErrorCode,
   InvalidMessageError,
   InvalidSignatureError,
@@ -11,6 +10,7 @@ import {
   fromWireError,
   toWireError
 } from '../src/index.js'
+import type { CapsResponse } from '../src/index.js'
 
 describe('errors', () => {
   it('each error class has its name and stable code', () => {

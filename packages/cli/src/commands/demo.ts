@@ -27,8 +27,8 @@ export async function demoCommand (argv: string[]): Promise<number> {
   const json = values.json === true
   const say = (line: string): void => { if (!json) process.stdout.write(line + '\n') }
 
-  const cluster = new LocalCluster({ nodes: n, nodeArgs: i => ['--workload', i % 2 === 0 ? 'echo@1.0.0' : 'sleep@1.0.0'] })
-  const stop = (): void => { cluster.stop().finally(() => process.exit(130)) }
+  const cluster = new LocalCluster({ nodes: n })
+  const stop = (): void => { void cluster.stop().finally(() => process.exit(130)) }
   process.once('SIGINT', stop)
   try {
     say(`shardmesh demo: starting a local cluster of ${n} node processes on loopback`)

@@ -36,7 +36,7 @@ export class ControlClient {
   }
 
   async find (query: { workload?: string, model?: string, gpu?: string, source?: 'table' | 'dht' | 'all', max?: number }): Promise<FindResponse> {
-    const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v != null).map(([k, v]) => [k, String(v)]))
+    const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v != null).map(([k, v]): [string, string] => [k, String(v)]))
     return this.request('GET', `/v1/find?${params.toString()}`)
   }
 

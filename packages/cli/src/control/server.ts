@@ -126,7 +126,7 @@ export class ControlServer {
           model: url.searchParams.get('model') ?? undefined,
           gpu: url.searchParams.get('gpu') ?? undefined,
           minFreeSlots: min == null ? undefined : Number(min)
-        }, { sources: sources as Array<'table' | 'dht'>, maxProviders: max == null ? undefined : Math.max(1, Number(max)) })
+        }, { sources: sources, maxProviders: max == null ? undefined : Math.max(1, Number(max)) })
         const body: FindResponse = { elapsedMs: performance.now() - start, peers: peers.map(p => peerRow(p)) }
         send(res, 200, body)
         return

@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { memoryCluster, memoryNode } from './utils/cluster.js'
+import { waitFor } from './utils/wait.js'
+import type { MeshNode } from '../src/index.js'
+import type { PeerId } from '@libp2p/interface'
+
+/** TTL of the node that is stopped in the expiry test: short, so that test is quick. */
+const SHORT_TTL = 1500
+
+function peersOf (node: MeshNode): string[] {
+  return node.services.capabilities.getPeers().map(p => p.peerId.toString()).sort()
+}
+
+function ids (...nodes: MeshNode[]): string[] {
+  return nodes.map(n => n.peerId.toString()).sort()
+}
+
+describe('mesh node: capabilities over the memory transport', function () {
+  this.timeout(20_000)
+  let nodes: MeshNode[] = []
+  let a: MeshNode
+  let b: MeshNode
+  let c: MeshNode
+
+  before(async () => {
+    nodes = await memoryCluster([
+      { advertTtl: 3000, workloads: [{ id: 'echo', version: '1.0.0' }], totalSlots: 2 },
+      { advertTtl: 3000, workloads: [{ id: 'x', version: '2.0.0' }], totalSlots: 4 },
+      { advertTtl: SHORT_TTL, workloads: [{ id: 'echo', version: '1.0.0' }, { id: 'y', version: '1.0.0' }], totalSlots: 1 }
+    ])
+    ;[a, b, c] = nodes
+  })
+
+  after(async () => {
+    await Promise.all(nodes.map(async n => n.stop()))
+  })
+
+  it('joins through the bootstrap node', async () => {
+    for (const node of [b, c]) {
+      const joined = await node.joined
+      assert.equal(joined.connected, 1)
+      assert.deepEqual(joined.failures, [])
+    }
+  })
+
+  it('all three converge: each holds the verified adverts of the other two', async () => {
+    await waitFor(() => nodes.every(n => peersOf(n).join() === ids(...nodes.filter(o => o !== n)).join()), `tables converge: ${nodes.map(n => peersOf(n).length).join(',')}`)
+    for (const node of nodes) {
+      for (const peer of node.services.capabilities.getPeers()) {
+        assert.ok(!peer.peerId.equals(node.peerId), 'a node does not list itself')
+        assert.ok(peer.ageMs >= 0 && peer.ageMs < 5000)
+        assert.ok(peer.expiresAt > Date.now())
+      }
+    }
+    const bSeenByA = a.services.capabilities.getPeer(b.peerId)
+    assert.ok(bSeenByA != null)
+    assert.deepEqual(bSeenByA.workloads.map(w => `${w.id}@${w.version}`), ['x@2.0.0'])
+    assert.equal(bSeenByA.totalSlots, 4)
+    assert.deepEqual(bSeenByA.hardware.gpus, [])
+    // the advert carries addresses the peer can be dialled on
+    assert.ok(bSeenByA.addrs.some(ma => ma.toString().startsWith('/memory/')), bSeenByA.addrs.map(String).join())
+  })
+
+  it('update() on one node propagates a new seq and load to the others', async () => {
+    const before = b.services.capabilities.getPeer(a.peerId)
+    assert.ok(before != null)
+    assert.equal(before.loadPermille, 0)
+    a.services.capabilities.update({ loadPermille: 500, freeSlots: 1 })
+    for (const other of [b, c]) {
+      const seen = await waitFor(() => {
+        const entry = other.services.capabilities.getPeer(a.peerId)
+        return entry?.loadPermille === 500 ? entry : undefined
+      }, 'the new load reaches the other nodes')
+      assert.ok(seen.seq > before.seq)
+      assert.equal(seen.freeSlots, 1)
+      assert.equal(seen.seq, a.services.capabilities.getAdvert()?.seq)
+    }
+  })
+
+  it('findPeers() returns the peers that match a requirement', async () => {
+    const x = await a.services.capabilities.findPeers({ workload: 'x' })
+    assert.deepEqual(x.map(p => p.peerId.toString()), ids(b))
+
+    const echo = await b.services.capabilities.findPeers({ workload: 'echo' }, { sources: ['table'] })
+    assert.deepEqual(echo.map(p => p.peerId.toString()).sort(), ids(a, c))
+
+    assert.deepEqual(await c.services.capabilities.findPeers({ workload: 'x', workloadVersion: '1.0.0' }, { sources: ['table'] }), [])
+    assert.deepEqual(await c.services.capabilities.findPeers({ workload: 'nothing-offers-this' }, { timeout: 2000 }), [])
+    assert.deepEqual(await c.services.capabilities.findPeers({ gpu: 'nvidia' }, { timeout: 2000 }), [], 'no GPU is made up')
+  })
+
+  it('fetchAdverts() gets a peer\'s own advert and the adverts it holds over the caps protocol', async () => {
+    // D hears no gossip (another topic) and has no bootstrap: only the caps protocol can fill its table
+    const d = await memoryNode({ advertTtl: 1000, topic: '/shardmesh-test/elsewhere/1' })
+    try {
+      assert.deepEqual(d.services.capabilities.getPeers(), [])
+      await d.peerStore.merge(a.peerId, { multiaddrs: a.getMultiaddrs() })
+      const entries = await d.services.capabilities.fetchAdverts(a.peerId, { includeKnown: true })
+      for (const entry of entries) {
+        assert.ok([a, b, c].some(n => n.peerId.equals(entry.peerId)))
+      }
+      // the answer (or the sync that identify started alongside it) is verified and in the table
+      assert.deepEqual(peersOf(d), ids(a, b, c))
+      assert.equal(d.services.capabilities.getPeer(b.peerId)?.source, 'sync')
+      assert.equal(d.services.capabilities.getPeer(a.peerId)?.source, 'direct')
+    } finally {
+      await d.stop()
+    }
+  })
+
+  it('providers of a capability key are found through the DHT', async () => {
+    // B provides workload:x once it is connected (a short delay after the first connection)
+    await waitFor(() => b.services.capabilities.providerRecords().some(r => r.key === 'workload:x' && r.providedAt != null), 'B provided workload:x', { timeout: 8000 })
+    const found = await c.services.capabilities.findProviders('workload:x', { timeout: 5000 })
+    assert.deepEqual(found.map(p => p.peerId.toString()), ids(b))
+  })
+
+  it('a stopped node leaves the other tables once its TTL runs out', async () => {
+    const expired: PeerId[] = []
+    a.services.capabilities.addEventListener('peer:expired', (evt) => { expired.push(evt.detail.peerId) })
+    await c.stop()
+    const stoppedAt = Date.now()
+    const last = a.services.capabilities.getPeer(c.peerId)
+    assert.ok(last != null, 'C is still listed right after it stopped')
+    assert.ok(last.expiresAt - last.issuedAt === SHORT_TTL)
+
+    await waitFor(() => !peersOf(a).includes(c.peerId.toString()) && !peersOf(b).includes(c.peerId.toString()), 'C leaves A and B', { timeout: SHORT_TTL + 3000 })
+    const goneAt = Date.now()
+    assert.ok(goneAt >= last.expiresAt, 'not before its advert expired')
+    assert.ok(goneAt - stoppedAt <= SHORT_TTL + 1000, `gone ${goneAt - stoppedAt} ms after stop`)
+    await waitFor(() => expired.some(p => p.equals(c.peerId)), 'A emits peer:expired for C', { timeout: 2000 })
+    // the others are still there
+    assert.ok(peersOf(a).includes(b.peerId.toString()))
+    assert.ok(peersOf(b).includes(a.peerId.toString()))
+  })
+
+  it('stop() leaves nothing that keeps the process alive', async function () {
+    this.timeout(30_000)
+    const script = fileURLToPath(new URL('./fixtures/stop-exits.js', import.meta.url))
+    const { code, stdout, stderr, killed } = await new Promise<{ code: number | null, stdout: string, stderr: string, killed: boolean }>((resolve) => {
+      const child = execFile(process.execPath, [script], { timeout: 20_000 }, (err: any, stdout, stderr) => {
+        resolve({ code: err == null ? 0 : (err.code ?? null), stdout, stderr, killed: child.killed })
+      })
+    })
+    assert.equal(killed, false, `the process did not exit within 20 s of stopping its nodes\n${stderr}`)
+    assert.equal(code, 0, stderr)
+    assert.deepEqual(JSON.parse(stdout), { stopped: 2 })
+  })
+})
+
+describe('mesh node: restart', function () {
+  this.timeout(20_000)
+
+  it('keeps re-publishing its advert after stop() and start(), even if stopped during a pending publish', async () => {
+    const node = await memoryNode({ advertTtl: 900 })
+    try {
+      const caps = node.services.capabilities
+      // update() schedules a debounced publish; stopping at once leaves it pending
+      caps.update({ loadPermille: 1 })
+      await node.stop()
+      await node.start()
+      const restarted = caps.getAdvert()
+      assert.ok(restarted != null)
+      assert.equal(restarted.loadPermille, 1)
+      // refreshInterval is 300 ms: a few refreshes must follow the publish of start()
+      await waitFor(() => (caps.getAdvert()?.seq ?? 0) > restarted.seq, 'a refresh after the restart', { timeout: 3000 })
+    } finally {
+      await node.stop()
+    }
+  })
+
+  it('announces new capability keys after stop() and start()', async () => {
+    const [a, b] = await memoryCluster([{ advertTtl: 3000 }, { advertTtl: 3000, workloads: [{ id: 'before-restart', version: '1' }] }])
+    try {
+      const caps = b.services.capabilities
+      const provided = (key: string): boolean => caps.providerRecords().some(r => r.key === key && r.providedAt != null)
+      // once provided, the next re-announce is scheduled minutes ahead: stop() must not leave it wedged
+      await waitFor(() => provided('workload:before-restart'), 'B provides its key before the restart')
+      await b.stop()
+      await b.start()
+      await b.dial(a.getMultiaddrs())
+      caps.update({ workloads: [{ id: 'after-restart', version: '1' }] })
+      await waitFor(() => provided('workload:after-restart'), 'B provides its new key after the restart', { timeout: 5000 })
+    } finally {
+      await Promise.all([a.stop(), b.stop()])
+    }
+  })
+})
