@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict'
+import { delimiter } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { LocalCluster } from '@shardmesh/cli'
 import { runCli, waitFor } from './utils/run-cli.js'
 
 const TTL_MS = 4_000
+// node 6's PATH has a stand-in nvidia-smi; the others' PATH has none (no GPU: never a made-up one)
+const FAKE_GPU_DIR = fileURLToPath(new URL('../../test/fixtures/fake-gpu', import.meta.url))
+const NO_GPU_DIR = fileURLToPath(new URL('../../test/fixtures', import.meta.url))
 
 describe('a cluster of node processes over real TCP', function () {
   this.timeout(180_000)
@@ -14,6 +19,8 @@ describe('a cluster of node processes over real TCP', function () {
       nodes: 8,
       advertTtl: `${TTL_MS}ms`,
       refresh: '1s',
+      gpu: true,
+      nodeEnv: i => i === 6 ? { PATH: `${FAKE_GPU_DIR}${delimiter}${process.env.PATH}` } : { PATH: NO_GPU_DIR },
       nodeArgs: i => i === 7 ? ['--workload', 'rare-model-x@1.0.0'] : ['--workload', 'echo@1.0.0']
     })
     await cluster.start()
@@ -53,6 +60,18 @@ describe('a cluster of node processes over real TCP', function () {
     }, 30_000, 'a DHT provider of workload:rare-model-x')
     assert.deepEqual(found.peers.map(p => p.peerId), [cluster.nodes[7].peerId])
     assert.equal(found.peers[0].workloads[0].id, 'rare-model-x')
+  })
+
+  it('a GPU reported by nvidia-smi is advertised and found through gpu:nvidia; no GPU means none', async () => {
+    const peers = await cluster.peersOf(0)
+    const gpuNode = peers.find(p => p.peerId === cluster.nodes[6].peerId)
+    assert.deepEqual(gpuNode?.hardware.gpus.map(g => [g.vendor, g.model, g.memoryBytes]), [['nvidia', 'NVIDIA H100 80GB HBM3', 81559 * 2 ** 20]])
+    assert.ok(peers.filter(p => p.peerId !== cluster.nodes[6].peerId).every(p => p.hardware.gpus.length === 0))
+    const found = await waitFor(async () => {
+      const res = await cluster.nodes[1].control.find({ gpu: 'nvidia', source: 'dht' })
+      return res.peers.length > 0 ? res : undefined
+    }, 30_000, 'a DHT provider of gpu:nvidia')
+    assert.deepEqual(found.peers.map(p => p.peerId), [cluster.nodes[6].peerId])
   })
 
   it('an advert change reaches every other node', async () => {

@@ -9,6 +9,7 @@ import {
   decodeCapsResponse,
   encodeCapsRequest,
   encodeCapsResponse,
+  MessageTooLargeError,
   toWireError
 } from '@shardmesh/protocol'
 import { advertCapabilityKeys, signAdvert, verifyAdvert } from './advert.js'
@@ -361,6 +362,9 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
       try {
         request = decodeCapsRequest((await lp.read({ signal })).subarray())
       } catch (err: any) {
+        if (err.name === 'InvalidDataLengthError' || err.name === 'InvalidDataLengthLengthError') {
+          err = new MessageTooLargeError(`caps request over ${MAX_CAPS_REQUEST_BYTES} bytes`)
+        }
         await lp.write(encodeCapsResponse({ advert: new Uint8Array(0), more: 0, error: toWireError(err) }), { signal })
         await stream.close({ signal })
         return
@@ -380,13 +384,30 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
     }
   }
 
-  /** Verify and insert one advert; log and count a rejection. Returns the entry, or undefined. */
+  /**
+   * Verify and insert one advert; log and count a rejection. Returns the table entry (the one
+   * we already held when this advert is not newer), or undefined. When the advert must come from
+   * `expectedSigner` (the peer we asked), a bad one throws.
+   */
   private async ingest (bytes: Uint8Array, source: AdvertSource, expectedSigner?: PeerId): Promise<PeerEntry | undefined> {
+    let advert: VerifiedAdvert
     try {
-      return this.accept(await verifyAdvert(bytes, { expectedSigner }), source)
+      advert = await verifyAdvert(bytes, { expectedSigner })
     } catch (err: any) {
       this.reject(err, source)
-      if (expectedSigner != null && err.reason !== 'not-newer') {
+      if (expectedSigner != null) {
+        throw err
+      }
+      return undefined
+    }
+    try {
+      return this.accept(advert, source)
+    } catch (err: any) {
+      this.reject(err, source)
+      if (err.reason === 'not-newer') {
+        return this.table.get(advert.peerId.toString())
+      }
+      if (expectedSigner != null) {
         throw err
       }
       return undefined

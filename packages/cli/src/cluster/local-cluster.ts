@@ -17,6 +17,10 @@ export interface LocalClusterOptions {
   dataDir?: string
   /** Extra `node start` flags for node i (e.g. `--workload x@1`). */
   nodeArgs?: (index: number) => string[]
+  /** Extra environment of node i's process. */
+  nodeEnv?: (index: number) => NodeJS.ProcessEnv
+  /** Probe GPUs with nvidia-smi in each node. @default false (tests and benchmarks skip it) */
+  gpu?: boolean
   /** Advert TTL and refresh passed to every node, e.g. '5s' and '1s'. */
   advertTtl?: string
   refresh?: string
@@ -95,7 +99,7 @@ export class LocalCluster {
       '--data-dir', dataDir,
       '--listen', '/ip4/127.0.0.1/tcp/0',
       '--network', 'lan',
-      '--no-gpu',
+      ...(this.options.gpu === true ? [] : ['--no-gpu']),
       '--parent-pid', String(process.pid),
       ...bootstrap.flatMap(b => ['--bootstrap', b]),
       ...(this.options.advertTtl != null ? ['--advert-ttl', this.options.advertTtl] : []),
@@ -103,7 +107,10 @@ export class LocalCluster {
       ...(this.options.nodeArgs?.(index) ?? [])
     ]
     const spawnedAt = Date.now()
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...this.options.nodeEnv?.(index) }
+    })
     const stderr: string[] = []
     createInterface({ input: child.stderr }).on('line', line => {
       if (this.options.onStderr != null) {

@@ -27,7 +27,7 @@ export async function demoCommand (argv: string[]): Promise<number> {
   const json = values.json === true
   const say = (line: string): void => { if (!json) process.stdout.write(line + '\n') }
 
-  const cluster = new LocalCluster({ nodes: n })
+  const cluster = new LocalCluster({ nodes: n, gpu: true })
   const stop = (): void => { void cluster.stop().finally(() => process.exit(130)) }
   process.once('SIGINT', stop)
   try {
