@@ -362,10 +362,10 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
       try {
         request = decodeCapsRequest((await lp.read({ signal })).subarray())
       } catch (err: any) {
-        if (err.name === 'InvalidDataLengthError' || err.name === 'InvalidDataLengthLengthError') {
-          err = new MessageTooLargeError(`caps request over ${MAX_CAPS_REQUEST_BYTES} bytes`)
-        }
-        await lp.write(encodeCapsResponse({ advert: new Uint8Array(0), more: 0, error: toWireError(err) }), { signal })
+        const reason = err.name === 'InvalidDataLengthError' || err.name === 'InvalidDataLengthLengthError'
+          ? new MessageTooLargeError(`caps request over ${MAX_CAPS_REQUEST_BYTES} bytes`)
+          : err
+        await lp.write(encodeCapsResponse({ advert: new Uint8Array(0), more: 0, error: toWireError(reason) }), { signal })
         await stream.close({ signal })
         return
       }
