@@ -56,7 +56,7 @@ async function measure (n: number): Promise<Record<string, unknown>> {
     await cluster.start()
     const conv = await cluster.waitConverged({ timeout: 180_000, interval: 200 })
     if (conv.convergedMs == null) {
-      throw new Error(`${n} nodes did not converge: ${JSON.stringify(conv.nodes.map(x => x.advertsSeen))}`)
+      throw new Error(`${n} nodes did not converge: ${JSON.stringify(conv.nodes.map((x, i) => ({ seen: x.advertsSeen, join: cluster.nodes[i].join })))}`)
     }
     // let start-up CPU settle before timing the steady state
     await sleep(smoke ? 200 : 2_000)

@@ -1,23 +1,14 @@
 import { TypedEventEmitter, serviceCapabilities, setMaxListeners } from '@libp2p/interface'
-import { lpStream } from '@libp2p/utils'
-import {
-  CAPS_PROTOCOL,
-  CAPS_TOPIC,
-  MAX_CAPS_REQUEST_BYTES,
-  MAX_CAPS_RESPONSE_BYTES,
-  decodeCapsRequest,
-  decodeCapsResponse,
-  encodeCapsRequest,
-  encodeCapsResponse,
-  MessageTooLargeError,
-  toWireError
-} from '@shardmesh/protocol'
-import { advertCapabilityKeys, signAdvert, verifyAdvert } from './advert.js'
+import { CAPS_PROTOCOL, CAPS_TOPIC } from '@shardmesh/protocol'
+import { CustomProgressEvent } from 'progress-events'
+import { advertCapabilityKeys, peekAdvert, signAdvert, verifyAdvert } from './advert.js'
+import { requestAdverts, serveAdverts } from './caps-protocol.js'
 import * as C from './constants.js'
 import { AdvertRejectedError, CapsRequestError } from './errors.js'
 import { capabilityKeyToCid, parseCapabilityKey } from './keys.js'
 import { matchesRequirement, requirementKeys } from './match.js'
 import { PeerTable } from './peer-table.js'
+import { ProviderRecords } from './provider-records.js'
 import { probeHardware, probeModels } from './probe.js'
 import type { AdvertContent, VerifiedAdvert, WorkloadOfferInfo } from './advert.js'
 import type { CapabilitiesComponents, CapabilitiesEvents, CapabilitiesInit, CapabilitiesPubSub, CapabilityRequirement, CapabilityUpdate, FindPeersOptions, PeerCapabilities, ProviderRecordStatus, FetchAdvertsOptions, Capabilities as CapabilitiesInterface } from './index.js'
@@ -45,7 +36,6 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
   private readonly ttl: number
   private readonly refreshInterval: number
   private readonly sweepInterval: number
-  private readonly provideInterval: number
   private readonly timeout: number
   private readonly pubsubService: string
   private readonly init: CapabilitiesInit
@@ -66,11 +56,12 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
   private priceHint: string
   private seq = 0
   private self?: VerifiedAdvert
+  /** The last publish reached no topic peer. */
+  private unheard = true
   private readonly timers = new Set<ReturnType<typeof setTimeout>>()
   private publishTimer?: ReturnType<typeof setTimeout>
   private publishing?: Promise<void>
-  private provideTimer?: ReturnType<typeof setTimeout>
-  private readonly provided = new Map<string, ProviderRecordStatus>()
+  private readonly providers: ProviderRecords
   private readonly syncing = new Set<string>()
 
   constructor (components: CapabilitiesComponents, init: CapabilitiesInit = {}) {
@@ -84,7 +75,6 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
     this.ttl = init.advertTtl ?? C.ADVERT_TTL
     this.refreshInterval = init.refreshInterval ?? Math.min(C.REFRESH_INTERVAL, Math.floor(this.ttl / 3))
     this.sweepInterval = init.sweepInterval ?? Math.min(C.SWEEP_INTERVAL, Math.floor(this.ttl / 4))
-    this.provideInterval = init.provideInterval ?? C.PROVIDE_INTERVAL
     this.timeout = init.timeout ?? C.CAPS_TIMEOUT
     this.pubsubService = init.pubsubService ?? 'pubsub'
     this.workloads = (init.workloads ?? []).map(w => ({ throughput: 0, ...w }))
@@ -105,6 +95,14 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
     components.metrics?.registerMetric('shardmesh_capabilities_peers', {
       help: 'Peers with a verified, unexpired advert in the table',
       calculate: () => this.table.list().length
+    })
+    this.providers = new ProviderRecords({
+      contentRouting: components.contentRouting,
+      log: this.log,
+      keys: () => this.capabilityKeys(),
+      interval: init.provideInterval ?? C.PROVIDE_INTERVAL,
+      retry: C.PROVIDE_RETRY_INTERVAL,
+      signal: () => this.signal(undefined, C.PROVIDE_TIMEOUT)
     })
     this.onIdentify = this.onIdentify.bind(this)
     this.onPeerConnect = this.onPeerConnect.bind(this)
@@ -143,6 +141,7 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
     pubsub.subscribe(this.topic)
     this.components.events.addEventListener('peer:identify', this.onIdentify)
     this.components.events.addEventListener('peer:connect', this.onPeerConnect)
+    this.providers.start()
 
     this.every(this.sweepInterval, () => { this.sweep() })
     this.every(this.refreshInterval, () => { this.schedulePublish(0) })
@@ -158,12 +157,11 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
       clearInterval(t)
     }
     this.timers.clear()
-    // forget the handles too: a stale one would make schedulePublish/scheduleProvide
-    // believe a run is pending and do nothing for ever after a restart
+    // forget the handle too: a stale one would make schedulePublish believe a run is pending
+    // and do nothing for ever after a restart
     clearTimeout(this.publishTimer)
     this.publishTimer = undefined
-    clearTimeout(this.provideTimer)
-    this.provideTimer = undefined
+    this.providers.stop()
     this.components.events.removeEventListener('peer:identify', this.onIdentify)
     this.components.events.removeEventListener('peer:connect', this.onPeerConnect)
     try {
@@ -216,7 +214,7 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
     }
     this.schedulePublish(C.PUBLISH_DEBOUNCE)
     if (change.workloads != null || change.models != null) {
-      this.scheduleProvide(0)
+      this.providers.reschedule()
     }
   }
 
@@ -225,7 +223,7 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
   }
 
   providerRecords (): ProviderRecordStatus[] {
-    return [...this.provided.values()]
+    return this.providers.status()
   }
 
   /** Sign a fresh advert (next seq) and publish it on the topic now. */
@@ -241,10 +239,15 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
     this.self = advert
     this.metrics.published?.increment()
     try {
-      await this.pubsub().publish(this.topic, advert.bytes)
+      const result: any = await this.pubsub().publish(this.topic, advert.bytes)
+      this.unheard = !(Array.isArray(result?.recipients) && result.recipients.length > 0)
     } catch (err: any) {
-      // no subscribed peers yet (or a closed stream): the next refresh or a sync will carry it
-      this.log('publish of seq %d reached no one: %s', advert.seq, err.message)
+      this.unheard = true
+      this.log('publish of seq %d failed: %s', advert.seq, err.message)
+    }
+    if (this.unheard) {
+      // no subscribed peer yet: the first subscriber triggers a re-publish
+      this.log.trace('advert seq %d reached no one yet', advert.seq)
     }
     return advert
   }
@@ -282,7 +285,7 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
     const out: PeerCapabilities[] = []
     const seen = new Set<string>()
     const fetches: Array<Promise<void>> = []
-    options.onProgress?.({ type: 'capabilities:find-providers', detail: { key } } as any)
+    options.onProgress?.(new CustomProgressEvent('capabilities:find-providers', { key }))
     try {
       for await (const provider of this.components.contentRouting.findProviders(cid, { signal })) {
         const id = provider.id.toString()
@@ -327,26 +330,13 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
     const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal })
     const accepted: PeerEntry[] = []
     try {
-      const lp = lpStream(stream, { maxDataLength: MAX_CAPS_RESPONSE_BYTES })
-      const max = Math.min(options.maxAdverts ?? C.MAX_SYNC_ADVERTS, C.MAX_SYNC_ADVERTS)
-      await lp.write(encodeCapsRequest({ includeKnown: options.includeKnown === true, maxAdverts: max }), { signal })
-      const first = decodeCapsResponse((await lp.read({ signal })).subarray())
-      if (first.error != null) {
-        throw new CapsRequestError(`peer answered ${first.error.code}: ${first.error.message.slice(0, 200)}`, first.error.code)
-      }
-      const own = await this.ingest(first.advert, 'direct', peer)
-      if (own != null) {
-        accepted.push(own)
-      }
-      const more = Math.min(first.more, max)
-      for (let i = 0; i < more; i++) {
-        const frame = decodeCapsResponse((await lp.read({ signal })).subarray())
-        const entry = await this.ingest(frame.advert, 'sync')
+      const adverts = requestAdverts(stream, { includeKnown: options.includeKnown === true, maxAdverts: options.maxAdverts ?? C.MAX_SYNC_ADVERTS, signal })
+      for await (const { bytes, own } of adverts) {
+        const entry = own ? await this.ingest(bytes, 'direct', peer) : await this.ingest(bytes, 'sync')
         if (entry != null) {
           accepted.push(entry)
         }
       }
-      await stream.close({ signal })
     } catch (err: any) {
       stream.abort(err)
       throw err
@@ -355,29 +345,12 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
   }
 
   private async handleCaps (stream: Stream, connection: Connection): Promise<void> {
-    const signal = AbortSignal.timeout(this.timeout)
     try {
-      const lp = lpStream(stream, { maxDataLength: MAX_CAPS_REQUEST_BYTES })
-      let request
-      try {
-        request = decodeCapsRequest((await lp.read({ signal })).subarray())
-      } catch (err: any) {
-        const reason = err.name === 'InvalidDataLengthError' || err.name === 'InvalidDataLengthLengthError'
-          ? new MessageTooLargeError(`caps request over ${MAX_CAPS_REQUEST_BYTES} bytes`)
-          : err
-        await lp.write(encodeCapsResponse({ advert: new Uint8Array(0), more: 0, error: toWireError(reason) }), { signal })
-        await stream.close({ signal })
-        return
-      }
-      const self = this.self ?? await this.publish()
-      const known = request.includeKnown
-        ? this.table.list().filter(e => !e.peerId.equals(connection.remotePeer)).slice(0, Math.min(request.maxAdverts, C.MAX_SYNC_ADVERTS))
-        : []
-      await lp.write(encodeCapsResponse({ advert: self.bytes, more: known.length }), { signal })
-      for (const entry of known) {
-        await lp.write(encodeCapsResponse({ advert: entry.bytes, more: 0 }), { signal })
-      }
-      await stream.close({ signal })
+      await serveAdverts(stream, {
+        signal: AbortSignal.timeout(this.timeout),
+        own: async () => (this.self ?? await this.publish()).bytes,
+        known: (max) => this.table.list().filter(e => !e.peerId.equals(connection.remotePeer)).slice(0, max).map(e => e.bytes)
+      })
     } catch (err: any) {
       this.log('caps request from %p failed: %s', connection.remotePeer, err.message)
       stream.abort(err)
@@ -392,6 +365,11 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
   private async ingest (bytes: Uint8Array, source: AdvertSource, expectedSigner?: PeerId): Promise<PeerEntry | undefined> {
     let advert: VerifiedAdvert
     try {
+      const stale = this.staleClaim(bytes)
+      if (stale != null) {
+        this.reject(stale, source)
+        return this.table.get(stale.peerId)
+      }
       advert = await verifyAdvert(bytes, { expectedSigner })
     } catch (err: any) {
       this.reject(err, source)
@@ -412,6 +390,22 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
       }
       return undefined
     }
+  }
+
+  /**
+   * An advert whose claimed seq is not above the one we hold for its claimed peer is dropped
+   * before its signature is checked: most adverts a table sync hands us are ones we have.
+   */
+  private staleClaim (bytes: Uint8Array): (AdvertRejectedError & { peerId: string }) | undefined {
+    const claim = peekAdvert(bytes)
+    if (claim == null) {
+      return undefined
+    }
+    const held = claim.peerId === this.components.peerId.toString() ? Number.MAX_SAFE_INTEGER : this.table.seqOf(claim.peerId)
+    if (held == null || claim.seq > held) {
+      return undefined
+    }
+    return Object.assign(new AdvertRejectedError('not-newer', `seq ${claim.seq} is not above ${held}`), { peerId: claim.peerId })
   }
 
   private accept (advert: VerifiedAdvert, source: AdvertSource): PeerEntry {
@@ -440,6 +434,10 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
       if (message.type !== 'signed') {
         throw new AdvertRejectedError('sender-mismatch', 'unsigned gossip message')
       }
+      const stale = this.staleClaim(message.data)
+      if (stale != null) {
+        throw stale
+      }
       this.accept(await verifyAdvert(message.data, { expectedSigner: message.from }), 'gossip')
       return TOPIC_ACCEPT
     } catch (err: any) {
@@ -449,8 +447,12 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
   }
 
   private onSubscriptionChange (evt: CustomEvent<{ peerId: PeerId, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void {
-    if (evt.detail.subscriptions.some(s => s.topic === this.topic && s.subscribe)) {
-      // a new subscriber: make sure it hears a fresh advert soon (coalesced over a burst)
+    // Our last advert reached no one (we were alone on the topic): the first subscriber gets a
+    // fresh one, coalesced over a burst. Otherwise a new subscriber already has our advert: it
+    // synced our table over the caps protocol when the connection was identified, and the mesh
+    // carried our last publish to everyone else. Re-publishing for every subscriber would cost
+    // O(n²) adverts while a cluster starts.
+    if (this.unheard && evt.detail.subscriptions.some(s => s.topic === this.topic && s.subscribe)) {
       this.schedulePublish(C.PUBLISH_DEBOUNCE)
     }
   }
@@ -469,41 +471,7 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
   }
 
   private onPeerConnect (): void {
-    if (this.provided.size === 0 || [...this.provided.values()].some(p => p.providedAt == null)) {
-      this.scheduleProvide(1_000)
-    }
-  }
-
-  private scheduleProvide (delay: number): void {
-    if (!this.started || this.provideTimer != null) {
-      return
-    }
-    this.provideTimer = setTimeout(() => {
-      this.provideTimer = undefined
-      this.provideAll().catch(err => { this.log('provide failed: %s', err.message) })
-    }, delay)
-    this.provideTimer.unref?.()
-  }
-
-  private async provideAll (): Promise<void> {
-    const signal = this.signal(undefined, 60_000)
-    let failed = false
-    for (const key of this.capabilityKeys()) {
-      const status: ProviderRecordStatus = this.provided.get(key) ?? { key, cid: (await capabilityKeyToCid(key)).toString() }
-      this.provided.set(key, status)
-      try {
-        await this.components.contentRouting.provide(await capabilityKeyToCid(key), { signal })
-        status.providedAt = Date.now()
-        status.error = undefined
-      } catch (err: any) {
-        failed = true
-        status.error = err.message
-        this.log('could not provide %s yet: %s', key, err.message)
-      }
-    }
-    if (this.started) {
-      this.scheduleProvide(failed ? 5_000 : this.provideInterval)
-    }
+    this.providers.onPeerConnect()
   }
 
   private schedulePublish (delay: number): void {

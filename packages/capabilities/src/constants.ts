@@ -38,5 +38,11 @@ export const MAX_PROVIDERS = 20
 /** Re-announce our DHT provider records this often (ms). */
 export const PROVIDE_INTERVAL = 5 * 60_000
 
+/** Retry announcing after a failure (e.g. an empty routing table) this soon (ms). */
+export const PROVIDE_RETRY_INTERVAL = 5_000
+
+/** Deadline of one round of announcements (ms). */
+export const PROVIDE_TIMEOUT = 60_000
+
 /** Deadline for the nvidia-smi probe (ms). */
 export const GPU_PROBE_TIMEOUT = 5_000

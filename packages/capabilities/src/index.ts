@@ -201,7 +201,7 @@ export function capabilities (init: CapabilitiesInit = {}): (components: Capabil
   return (components) => new CapabilitiesClass(components, init)
 }
 
-export { signAdvert, verifyAdvert, advertCapabilityKeys } from './advert.js'
+export { signAdvert, verifyAdvert, peekAdvert, advertCapabilityKeys } from './advert.js'
 export type { AdvertContent, VerifiedAdvert, WorkloadOfferInfo, SignAdvertOptions, VerifyAdvertOptions } from './advert.js'
 export { PeerTable } from './peer-table.js'
 export type { AdvertSource, PeerEntry, PeerTableInit } from './peer-table.js'

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { decodeCapabilityAdvert, decodeSignedAdvert } from '@shardmesh/protocol'
-import { advertCapabilityKeys, signAdvert, verifyAdvert } from '../src/index.js'
+import { advertCapabilityKeys, peekAdvert, signAdvert, verifyAdvert } from '../src/index.js'
 import { NOW, cidOf, content } from './utils/fixtures.js'
 import type { PrivateKey } from '@libp2p/interface'
 
@@ -110,6 +110,22 @@ describe('advert', () => {
       const c = await content({ workloads: [], models: [] })
       c.hardware = { ...c.hardware, gpus: [] }
       assert.deepEqual(advertCapabilityKeys(c), [])
+    })
+  })
+
+  describe('peekAdvert', () => {
+    it('reads the claimed peer and seq without verifying anything', async () => {
+      const signed = await signAdvert(key, await content(), { seq: 77, issuedAt: NOW, ttl: 30_000 })
+      assert.deepEqual(peekAdvert(signed.bytes), { peerId: peerIdFromPrivateKey(key).toString(), seq: 77 })
+      // a broken signature does not matter to a peek (the caller only uses it to drop stale adverts)
+      const broken = signed.bytes.slice()
+      broken[broken.length - 1] ^= 0xff
+      assert.equal(peekAdvert(broken)?.seq, 77)
+    })
+
+    it('is undefined for bytes that do not decode', () => {
+      assert.equal(peekAdvert(new Uint8Array([0xff, 0xff, 0xff])), undefined)
+      assert.equal(peekAdvert(new Uint8Array(0)), undefined)
     })
   })
 })

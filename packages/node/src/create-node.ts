@@ -75,11 +75,38 @@ export async function createMeshNode (options: MeshNodeOptions = {}): Promise<Me
   }) as MeshNode
 
   const started = options.start ?? true
-  node.joined = Promise.resolve({ connected: 0, closestPeers: 0, failures: [] })
+  node.joined = Promise.resolve({ connected: 0, attempts: 0, closestPeers: 0, failures: [] })
   if (started) {
     await node.start()
     node.joined = joinMesh(node, bootstrap, { timeout: options.joinTimeout })
     await node.joined
+    keepJoined(node, bootstrap)
   }
   return node
+}
+
+/**
+ * A node that lost every connection (its bootstrap peers restarted, the network blipped) re-joins
+ * through its bootstrap list instead of staying isolated until someone dials it.
+ */
+function keepJoined (node: MeshNode, bootstrap: string[]): void {
+  if (bootstrap.length === 0) {
+    return
+  }
+  const controller = new AbortController()
+  let rejoining = false
+  const timer = setInterval(() => {
+    if (rejoining || node.getConnections().length > 0) {
+      return
+    }
+    rejoining = true
+    joinMesh(node, bootstrap, { timeout: C.JOIN_TIMEOUT, signal: controller.signal })
+      .catch(() => {})
+      .finally(() => { rejoining = false })
+  }, C.REJOIN_INTERVAL)
+  timer.unref()
+  node.addEventListener('stop', () => {
+    clearInterval(timer)
+    controller.abort()
+  }, { once: true })
 }

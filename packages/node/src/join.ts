@@ -14,9 +14,11 @@ export interface JoinOptions extends AbortOptions {
 export interface JoinResult {
   /** Bootstrap peers we connected to. */
   connected: number
+  /** Rounds of bootstrap dials it took. */
+  attempts: number
   /** Peers the DHT self-lookup returned. */
   closestPeers: number
-  /** Errors of bootstrap dials that failed, by address. */
+  /** Errors of bootstrap dials that failed, by address (the last few). */
   failures: Array<{ addr: string, error: string }>
 }
 
@@ -31,14 +33,25 @@ export async function joinMesh (node: Libp2p<{ dht: KadDHT }>, bootstrap: Array<
   const protocol = options.dhtProtocol ?? DHT_PROTOCOL
   const failures: JoinResult['failures'] = []
   const peers: PeerId[] = []
-  await Promise.all(bootstrap.map(async (addr) => {
-    try {
-      const conn = await node.dial(typeof addr === 'string' ? multiaddr(addr) : addr, { signal })
-      peers.push(conn.remotePeer)
-    } catch (err: any) {
-      failures.push({ addr: addr.toString(), error: err.message })
+  // retry with backoff until one bootstrap peer answers: under load (many nodes starting on one
+  // host) a first dial can time out, and a node that gives up stays isolated for good
+  let backoff = 250
+  let attempts = 0
+  while (peers.length === 0 && bootstrap.length > 0 && !signal.aborted) {
+    attempts++
+    await Promise.all(bootstrap.map(async (addr) => {
+      try {
+        const conn = await node.dial(typeof addr === 'string' ? multiaddr(addr) : addr, { signal })
+        peers.push(conn.remotePeer)
+      } catch (err: any) {
+        failures.push({ addr: addr.toString(), error: err.message })
+      }
+    }))
+    if (peers.length === 0) {
+      await sleep(backoff, signal)
+      backoff = Math.min(backoff * 2, 4_000)
     }
-  }))
+  }
   let closestPeers = 0
   if (peers.length > 0) {
     await waitForProtocol(node, peers, protocol, signal)
@@ -52,7 +65,7 @@ export async function joinMesh (node: Libp2p<{ dht: KadDHT }>, bootstrap: Array<
       failures.push({ addr: 'dht self-lookup', error: err.message })
     }
   }
-  return { connected: peers.length, closestPeers, failures }
+  return { connected: peers.length, attempts, closestPeers, failures: failures.slice(-8) }
 }
 
 async function waitForProtocol (node: Libp2p, peers: PeerId[], protocol: string, signal: AbortSignal): Promise<void> {
@@ -69,4 +82,16 @@ async function waitForProtocol (node: Libp2p, peers: PeerId[], protocol: string,
     }
     await new Promise(resolve => setTimeout(resolve, 25))
   }
+}
+
+async function sleep (ms: number, signal: AbortSignal): Promise<void> {
+  await new Promise<void>(resolve => {
+    const t = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+    function done (): void {
+      clearTimeout(t)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+  })
 }

@@ -17,6 +17,8 @@ export interface LocalClusterOptions {
   dataDir?: string
   /** Extra `node start` flags for node i (e.g. `--workload x@1`). */
   nodeArgs?: (index: number) => string[]
+  /** Node.js flags for node i's process (e.g. `--cpu-prof` to profile one node). */
+  nodeExecArgv?: (index: number) => string[]
   /** Extra environment of node i's process. */
   nodeEnv?: (index: number) => NodeJS.ProcessEnv
   /** Probe GPUs with nvidia-smi in each node. @default false (tests and benchmarks skip it) */
@@ -41,6 +43,8 @@ export interface ClusterNode {
   /** When the process was spawned / printed its ready line (ms since epoch). */
   spawnedAt: number
   readyAt: number
+  /** How the node joined: bootstrap peers reached, dial rounds, DHT self-lookup, failures. */
+  join: { connected: number, attempts: number, closestPeers: number, failures: Array<{ addr: string, error: string }> }
   stderr: string[]
 }
 
@@ -60,6 +64,8 @@ export interface ConvergenceReport {
  */
 export class LocalCluster {
   readonly nodes: ClusterNode[] = []
+  /** Every process this cluster spawned, ready or not: `stop()` ends them all. */
+  private readonly children = new Set<ChildProcess>()
   startedAt = 0
   root = ''
   private ownsRoot = false
@@ -95,6 +101,7 @@ export class LocalCluster {
   async spawnNode (index: number, bootstrap: string[]): Promise<ClusterNode> {
     const dataDir = join(this.root, `node-${index}`)
     const args = [
+      ...(this.options.nodeExecArgv?.(index) ?? []),
       CLI_BIN, 'node', 'start', '--json',
       '--data-dir', dataDir,
       '--listen', '/ip4/127.0.0.1/tcp/0',
@@ -111,6 +118,8 @@ export class LocalCluster {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...this.options.nodeEnv?.(index) }
     })
+    this.children.add(child)
+    child.once('exit', () => { this.children.delete(child) })
     const stderr: string[] = []
     createInterface({ input: child.stderr }).on('line', line => {
       if (this.options.onStderr != null) {
@@ -149,6 +158,7 @@ export class LocalCluster {
       process: child,
       spawnedAt,
       readyAt: Date.now(),
+      join: ready.join,
       stderr
     }
     const at = this.nodes.findIndex(n => n.index === index)
@@ -209,16 +219,16 @@ export class LocalCluster {
 
   /** Stop every node by pid: SIGTERM, then SIGKILL after `grace` ms. Removes a temp root. */
   async stop (grace = 5_000): Promise<void> {
-    await Promise.all(this.nodes.map(async n => {
-      if (n.process.exitCode != null || n.process.signalCode != null) {
+    await Promise.all([...this.children].map(async child => {
+      if (child.exitCode != null || child.signalCode != null || child.pid == null) {
         return
       }
-      const exited = exitOf(n.process)
+      const exited = exitOf(child)
       try {
-        process.kill(n.pid, 'SIGTERM')
+        process.kill(child.pid, 'SIGTERM')
       } catch {}
       const timer = setTimeout(() => {
-        try { process.kill(n.pid, 'SIGKILL') } catch {}
+        try { process.kill(child.pid as number, 'SIGKILL') } catch {}
       }, grace)
       await exited
       clearTimeout(timer)

@@ -112,7 +112,8 @@ export async function nodeCommand (argv: string[]): Promise<number> {
     addrs: node.getMultiaddrs().map(String),
     control: info.url,
     pid: process.pid,
-    dataDir
+    dataDir,
+    join: await node.joined
   }
   if (values.json === true) {
     process.stdout.write(JSON.stringify(ready) + '\n')
@@ -120,6 +121,13 @@ export async function nodeCommand (argv: string[]): Promise<number> {
     process.stdout.write(`peer id   ${ready.peerId}\nsolana    ${ready.solanaAddress}\ndata dir  ${dataDir}\ncontrol   ${info.url}\n`)
     for (const addr of ready.addrs) {
       process.stdout.write(`listening ${addr}\n`)
+    }
+    if ((values.bootstrap?.length ?? 0) > 0) {
+      const { connected, closestPeers, failures } = ready.join
+      process.stdout.write(`joined    ${connected} bootstrap peer(s), ${closestPeers} peers from the DHT self-lookup\n`)
+      for (const f of failures) {
+        process.stdout.write(`          ${f.addr}: ${f.error}\n`)
+      }
     }
   }
   await done.promise
