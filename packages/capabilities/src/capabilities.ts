@@ -63,6 +63,11 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
   private publishing?: Promise<void>
   private readonly providers: ProviderRecords
   private readonly syncing = new Set<string>()
+  /** Connected peers that speak the caps protocol (candidates for anti-entropy). */
+  private readonly capsPeers = new Set<string>()
+  /** Whole-table syncs that succeeded since start. */
+  private fullSyncs = 0
+  private readonly syncInterval: number
 
   constructor (components: CapabilitiesComponents, init: CapabilitiesInit = {}) {
     super()
@@ -76,6 +81,7 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
     this.refreshInterval = init.refreshInterval ?? Math.min(C.REFRESH_INTERVAL, Math.floor(this.ttl / 3))
     this.sweepInterval = init.sweepInterval ?? Math.min(C.SWEEP_INTERVAL, Math.floor(this.ttl / 4))
     this.timeout = init.timeout ?? C.CAPS_TIMEOUT
+    this.syncInterval = init.syncInterval ?? this.refreshInterval
     this.pubsubService = init.pubsubService ?? 'pubsub'
     this.workloads = (init.workloads ?? []).map(w => ({ throughput: 0, ...w }))
     this.totalSlots = init.totalSlots ?? 0
@@ -145,6 +151,7 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
 
     this.every(this.sweepInterval, () => { this.sweep() })
     this.every(this.refreshInterval, () => { this.schedulePublish(0) })
+    this.every(this.syncInterval, () => { this.antiEntropy() })
     this.started = true
     await this.publish()
     this.log('started, %d workloads, %d models, %d gpus', this.workloads.length, this.models.length, this.hardware.gpus.length)
@@ -173,6 +180,8 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
     await this.publishing?.catch(() => {})
     await this.components.registrar.unhandle(this.protocol)
     this.table.clear()
+    this.capsPeers.clear()
+    this.fullSyncs = 0
   }
 
   getAdvert (): VerifiedAdvert | undefined {
@@ -459,15 +468,70 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
 
   private onIdentify (evt: CustomEvent<IdentifyResult>): void {
     const { peerId, protocols } = evt.detail
+    if (!protocols.includes(this.protocol) || !this.started) {
+      return
+    }
+    this.capsPeers.add(peerId.toString())
+    if (this.fullSyncs < C.FULL_SYNCS_ON_JOIN) {
+      // a joining node pulls whole tables from its first few peers...
+      this.syncFrom(peerId, C.SYNC_ATTEMPTS, true)
+    } else if (this.table.get(peerId.toString()) == null) {
+      // ...then only the advert of a new neighbour it has not heard of: with k=20 DHT
+      // neighbours, a full sync per connection cost O(n) adverts n times over at start-up
+      this.syncFrom(peerId, C.SYNC_ATTEMPTS, false)
+    }
+  }
+
+  /**
+   * Pull a peer's table (each advert verified on its own signature). A new connection gets one
+   * at once, retried on failure while the peer stays connected: under load a first sync can
+   * time out, and gossip alone would leave the joining node blind until the next refreshes.
+   */
+  private syncFrom (peerId: PeerId, attempts: number, includeKnown = true): void {
     const id = peerId.toString()
-    if (!protocols.includes(this.protocol) || this.syncing.has(id) || !this.started) {
+    if (this.syncing.has(id) || !this.started) {
       return
     }
     this.syncing.add(id)
-    this.fetchAdverts(peerId, { includeKnown: true })
-      .then(entries => { this.log.trace('synced %d adverts from %p', entries.length, peerId) })
-      .catch(err => { this.log('sync from %p failed: %s', peerId, err.message) })
+    this.fetchAdverts(peerId, { includeKnown })
+      .then(entries => {
+        if (includeKnown) {
+          this.fullSyncs++
+        }
+        this.log.trace('synced %d adverts from %p', entries.length, peerId)
+      })
+      .catch(err => {
+        this.log('sync from %p failed: %s', peerId, err.message)
+        if (attempts > 1 && this.started && this.components.connectionManager.getConnections(peerId).length > 0) {
+          const retry = setTimeout(() => { this.syncFrom(peerId, attempts - 1, includeKnown) }, C.SYNC_RETRY_DELAY)
+          retry.unref?.()
+        }
+      })
       .finally(() => { this.syncing.delete(id) })
+  }
+
+  /**
+   * Anti-entropy: every `syncInterval`, pull the table of one random connected peer. Gossip is
+   * fast but best-effort (a peer whose pubsub streams failed under load hears nothing); this
+   * bounds how long any advert can be missed, at the cost of one small exchange per interval.
+   */
+  private antiEntropy (): void {
+    const connected = [...this.capsPeers].filter(id => {
+      const conns = this.components.connectionManager.getConnections().filter(c => c.remotePeer.toString() === id)
+      if (conns.length === 0) {
+        this.capsPeers.delete(id)
+        return false
+      }
+      return true
+    })
+    if (connected.length === 0) {
+      return
+    }
+    const pick = connected[Math.floor(Math.random() * connected.length)]
+    const conn = this.components.connectionManager.getConnections().find(c => c.remotePeer.toString() === pick)
+    if (conn != null) {
+      this.syncFrom(conn.remotePeer, 1)
+    }
   }
 
   private onPeerConnect (): void {

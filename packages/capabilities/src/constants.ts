@@ -17,7 +17,14 @@ export const MAX_ADVERT_TTL = 10 * 60_000
 export const PUBLISH_DEBOUNCE = 100
 
 /** Deadline for one request on the caps protocol, inbound or outbound (ms). */
-export const CAPS_TIMEOUT = 5_000
+export const CAPS_TIMEOUT = 10_000
+
+/** Tries of the table sync with a newly connected peer, and the pause between them (ms). */
+export const SYNC_ATTEMPTS = 3
+export const SYNC_RETRY_DELAY = 1_000
+
+/** A starting node pulls whole tables from this many peers; later neighbours send only their own advert. */
+export const FULL_SYNCS_ON_JOIN = 3
 
 /** Most adverts one peer may hand us in a single table sync. */
 export const MAX_SYNC_ADVERTS = 1_024

@@ -15,8 +15,9 @@
  *   reason and a metric: bad signature, signer ≠ sender, expired, not newer, oversized,
  *   undecodable.
  * - **Caps protocol** `/shardmesh/caps/1.0.0`: ask a peer for its advert and the adverts it
- *   holds; used on every new connection (so a joining node learns the mesh at once) and to
- *   check DHT providers.
+ *   holds; used on every new connection (so a joining node learns the mesh at once), every
+ *   `syncInterval` with one random peer (anti-entropy: gossip is best-effort), and to check DHT
+ *   providers.
  *
  * @example
  *
@@ -79,11 +80,13 @@ export interface CapabilitiesInit {
   advertTtl?: number
   /** Re-publish period (ms); must be shorter than the TTL. @default min(10000, advertTtl / 3) */
   refreshInterval?: number
+  /** Anti-entropy: pull one random connected peer's table this often (ms). @default refreshInterval */
+  syncInterval?: number
   /** How often expired adverts are dropped (ms). @default min(500, advertTtl / 4) */
   sweepInterval?: number
   /** Re-announce DHT provider records this often (ms). @default 300000 */
   provideInterval?: number
-  /** Deadline of one caps request (ms). @default 5000 */
+  /** Deadline of one caps request (ms). @default 10000 */
   timeout?: number
   /** Most peers the table holds. @default 10000 */
   maxPeers?: number
@@ -141,7 +144,7 @@ export interface FetchAdvertsOptions extends AbortOptions {
   /** Also fetch the adverts the peer holds. @default false */
   includeKnown?: boolean
   maxAdverts?: number
-  /** @default 5000 */
+  /** @default 10000 */
   timeout?: number
 }
 

@@ -26,5 +26,8 @@ export const CONNECTION_MONITOR_INTERVAL = 10_000
 /** How long joining may take: dialling the bootstrap peers and the DHT self-lookup (ms). */
 export const JOIN_TIMEOUT = 15_000
 
+/** How long joining waits for kad-dht's own first self-query before running a lookup itself (ms). */
+export const SELF_QUERY_WAIT = 6_000
+
 /** How often a node with no connections at all re-dials its bootstrap peers (ms). */
 export const REJOIN_INTERVAL = 5_000

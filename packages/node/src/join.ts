@@ -1,5 +1,5 @@
 import { multiaddr } from '@multiformats/multiaddr'
-import { DHT_PROTOCOL, JOIN_TIMEOUT } from './constants.js'
+import { DHT_PROTOCOL, JOIN_TIMEOUT, SELF_QUERY_WAIT } from './constants.js'
 import type { AbortOptions, Libp2p, PeerId } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -23,18 +23,47 @@ export interface JoinResult {
 }
 
 /**
- * Join the mesh: dial the bootstrap peers, wait until they are identified as DHT servers, then
- * look ourselves up in the DHT. kad-dht's own first self-query runs ~1 s after start, usually
- * before bootstrap finishes, and the next only after 5 minutes: without this lookup a new node's
- * routing table holds only its bootstrap peers and the DHT cannot route to it.
+ * Join the mesh: dial the bootstrap peers (retrying with backoff), wait until they are
+ * identified as DHT servers, then make sure the DHT knows us: a self-lookup fills our routing
+ * table and puts us in our neighbours'. Without it a new node's routing table holds only its
+ * bootstrap peers and the DHT cannot route to it (kad-dht's next own self-query is 5 min away).
+ *
+ * kad-dht holds every query until its first self-query has run, and that one waits until the
+ * routing table has peers; when it runs after we connected and finds peers, it *is* the lookup
+ * we need, so we use its outcome instead of repeating it.
  */
 export async function joinMesh (node: Libp2p<{ dht: KadDHT }>, bootstrap: Array<string | Multiaddr>, options: JoinOptions = {}): Promise<JoinResult> {
-  const signal = AbortSignal.any([AbortSignal.timeout(options.timeout ?? JOIN_TIMEOUT), ...(options.signal != null ? [options.signal] : [])])
+  const timeout = options.timeout ?? JOIN_TIMEOUT
+  const deadline = Date.now() + timeout
+  const signal = AbortSignal.any([AbortSignal.timeout(timeout), ...(options.signal != null ? [options.signal] : [])])
   const protocol = options.dhtProtocol ?? DHT_PROTOCOL
   const failures: JoinResult['failures'] = []
+  const selfQueries: Array<{ peers: number, at: number }> = []
+  const onSelfQuery = (evt: CustomEvent<{ peers: number }>): void => { selfQueries.push({ peers: evt.detail.peers, at: Date.now() }) }
+  node.addEventListener('kad-dht:query:self' as any, onSelfQuery)
+  try {
+    const { peers, attempts } = await dialBootstrap(node, bootstrap, failures, signal)
+    let closestPeers = 0
+    if (peers.length > 0) {
+      const connectedAt = Date.now()
+      await waitForProtocol(node, peers, protocol, signal)
+      closestPeers = await waitFor(() => Math.max(0, ...selfQueries.filter(q => q.at >= connectedAt).map(q => q.peers)), Math.min(SELF_QUERY_WAIT, deadline - Date.now()), signal)
+      if (closestPeers === 0) {
+        closestPeers = await selfLookup(node, failures, signal)
+      }
+    }
+    return { connected: peers.length, attempts, closestPeers, failures: failures.slice(-8) }
+  } finally {
+    node.removeEventListener('kad-dht:query:self' as any, onSelfQuery)
+  }
+}
+
+/**
+ * Dial every bootstrap peer, in rounds with backoff until one answers: under load (many nodes
+ * starting on one host) a first dial can time out, and a node that gave up would stay isolated.
+ */
+async function dialBootstrap (node: Libp2p, bootstrap: Array<string | Multiaddr>, failures: JoinResult['failures'], signal: AbortSignal): Promise<{ peers: PeerId[], attempts: number }> {
   const peers: PeerId[] = []
-  // retry with backoff until one bootstrap peer answers: under load (many nodes starting on one
-  // host) a first dial can time out, and a node that gives up stays isolated for good
   let backoff = 250
   let attempts = 0
   while (peers.length === 0 && bootstrap.length > 0 && !signal.aborted) {
@@ -52,24 +81,25 @@ export async function joinMesh (node: Libp2p<{ dht: KadDHT }>, bootstrap: Array<
       backoff = Math.min(backoff * 2, 4_000)
     }
   }
-  let closestPeers = 0
-  if (peers.length > 0) {
-    await waitForProtocol(node, peers, protocol, signal)
-    try {
-      for await (const event of node.services.dht.getClosestPeers(node.peerId.toMultihash().bytes, { signal })) {
-        if (event.name === 'FINAL_PEER') {
-          closestPeers++
-        }
+  return { peers, attempts }
+}
+
+async function selfLookup (node: Libp2p<{ dht: KadDHT }>, failures: JoinResult['failures'], signal: AbortSignal): Promise<number> {
+  let found = 0
+  try {
+    for await (const event of node.services.dht.getClosestPeers(node.peerId.toMultihash().bytes, { signal })) {
+      if (event.name === 'FINAL_PEER') {
+        found++
       }
-    } catch (err: any) {
-      failures.push({ addr: 'dht self-lookup', error: err.message })
     }
+  } catch (err: any) {
+    failures.push({ addr: 'dht self-lookup', error: err.message })
   }
-  return { connected: peers.length, attempts, closestPeers, failures: failures.slice(-8) }
+  return found
 }
 
 async function waitForProtocol (node: Libp2p, peers: PeerId[], protocol: string, signal: AbortSignal): Promise<void> {
-  while (!signal.aborted) {
+  await waitFor(async () => {
     const ready = await Promise.all(peers.map(async p => {
       try {
         return (await node.peerStore.get(p)).protocols.includes(protocol)
@@ -77,11 +107,19 @@ async function waitForProtocol (node: Libp2p, peers: PeerId[], protocol: string,
         return false
       }
     }))
-    if (ready.some(Boolean)) {
-      return
-    }
-    await new Promise(resolve => setTimeout(resolve, 25))
+    return ready.some(Boolean) ? 1 : 0
+  }, Infinity, signal)
+}
+
+/** Poll `check` every 25 ms until it is > 0, `ms` pass or `signal` aborts; its last value. */
+async function waitFor (check: () => number | Promise<number>, ms: number, signal: AbortSignal): Promise<number> {
+  const until = Date.now() + ms
+  let value = await check()
+  while (value <= 0 && Date.now() < until && !signal.aborted) {
+    await sleep(25, signal)
+    value = await check()
   }
+  return value
 }
 
 async function sleep (ms: number, signal: AbortSignal): Promise<void> {

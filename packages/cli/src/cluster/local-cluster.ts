@@ -86,10 +86,27 @@ export class LocalCluster {
       this.ownsRoot = true
     }
     try {
-      const first = await this.spawnNode(0, [])
-      const bootstrap = first.addrs.filter(a => a.includes('/127.0.0.1/') || a.includes('/::1/')).slice(0, 1)
-      const rest = await Promise.all(Array.from({ length: this.options.nodes - 1 }, async (_, i) => this.spawnNode(i + 1, bootstrap)))
-      this.nodes.push(first, ...rest)
+      // Start-up is paced: at most JOINERS_PER_NODE joiners per node already up are in flight,
+      // and each joiner bootstraps through BOOTSTRAP_PEERS of the nodes up, chosen at random.
+      // With one bootstrap node for all, 31 joiners at once on 2 cores timed its handshakes out
+      // and left nodes isolated; spreading the load is what a real deployment does too.
+      this.nodes.push(await this.spawnNode(0, []))
+      let next = 1
+      let failure: Error | undefined
+      const inflight = new Set<Promise<void>>()
+      while ((next < this.options.nodes || inflight.size > 0) && failure == null) {
+        while (next < this.options.nodes && inflight.size < this.nodes.length * JOINERS_PER_NODE) {
+          const p: Promise<void> = this.spawnNode(next++, bootstrapFrom(this.nodes))
+            .then(node => { this.nodes.push(node) }, (err: Error) => { failure ??= err })
+            .finally(() => inflight.delete(p))
+          inflight.add(p)
+        }
+        await Promise.race(inflight)
+      }
+      if (failure != null) {
+        await Promise.allSettled(inflight)
+        throw failure
+      }
       this.nodes.sort((a, b) => a.index - b.index)
     } catch (err) {
       await this.stop()
@@ -171,7 +188,7 @@ export class LocalCluster {
   /** Restart node `index` (after a kill) with the same data dir, bootstrapping through another node. */
   async restart (index: number): Promise<ClusterNode> {
     const other = this.nodes.find(n => n.index !== index && n.process.exitCode == null && n.process.signalCode == null)
-    return this.spawnNode(index, other == null ? [] : other.addrs.slice(0, 1))
+    return this.spawnNode(index, other == null ? [] : [loopbackAddr(other) ?? other.addrs[0]])
   }
 
   /** Send a signal to node `index` by pid; resolves when it exited (for fatal signals). */
@@ -237,6 +254,19 @@ export class LocalCluster {
       await rm(this.root, { recursive: true, force: true })
     }
   }
+}
+
+/** Joiners per running node in one start-up wave, and bootstrap peers per joiner. */
+const JOINERS_PER_NODE = 6
+const BOOTSTRAP_PEERS = 2
+
+function bootstrapFrom (ready: ClusterNode[]): string[] {
+  const shuffled = [...ready].sort(() => Math.random() - 0.5)
+  return shuffled.slice(0, BOOTSTRAP_PEERS).map(n => loopbackAddr(n)).filter((a): a is string => a != null)
+}
+
+function loopbackAddr (node: ClusterNode): string | undefined {
+  return node.addrs.find(a => a.includes('/127.0.0.1/') || a.includes('/::1/'))
 }
 
 async function exitOf (child: ChildProcess): Promise<void> {
