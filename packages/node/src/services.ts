@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper, removePublicAddressesMapper } from '@libp2p/kad-dht'
@@ -39,6 +40,23 @@ export type MeshServices = {
 
 export type MeshServiceFactories = { [K in keyof MeshServices]: (components: any) => MeshServices[K] }
 
+/**
+ * De-duplicate gossip before its signature is checked. Without it gossipsub verifies the
+ * signature of every copy of a message (one per mesh peer that forwards it) before noticing it
+ * has seen it: profiled on a 16-node cluster, that was the largest idle cost of a node. The id
+ * covers every field, so a forged copy never shadows the real message (and gossipsub caches the
+ * id only once a message validated).
+ */
+function fastMsgIdFn (msg: { from?: Uint8Array, seqno?: Uint8Array, data?: Uint8Array, signature?: Uint8Array, topic: string }): string {
+  const hash = createHash('sha256').update(msg.topic)
+  for (const field of [msg.from, msg.seqno, msg.data, msg.signature]) {
+    const bytes = field ?? new Uint8Array(0)
+    hash.update(Uint8Array.of(bytes.byteLength >>> 24, bytes.byteLength >>> 16, bytes.byteLength >>> 8, bytes.byteLength))
+    hash.update(bytes)
+  }
+  return hash.digest('base64')
+}
+
 const MAPPERS = {
   lan: removePublicAddressesMapper,
   public: removePrivateAddressesMapper,
@@ -73,6 +91,7 @@ export function meshServices (init: MeshServicesInit = {}): MeshServiceFactories
       // many nodes behind one IP is normal for a cluster or a NAT: no colocation penalty
       scoreParams: { IPColocationFactorWeight: 0 },
       maxInboundDataLength: 1024 * 1024,
+      fastMsgIdFn,
       ...init.gossipsub
     }),
     capabilities: capabilities(init.capabilities)

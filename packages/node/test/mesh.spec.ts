@@ -110,6 +110,25 @@ describe('mesh node: capabilities over the memory transport', function () {
     }
   })
 
+  it('anti-entropy: a node that hears no gossip still gets every new advert within a sync interval', async () => {
+    // D is on another topic, so gossip never reaches it; it joins through A and then pulls a
+    // random neighbour's table every 300 ms
+    const d = await memoryNode({ advertTtl: 3000, syncInterval: 300, topic: '/shardmesh-test/elsewhere/2' }, { bootstrap: a.getMultiaddrs().map(String) })
+    try {
+      await waitFor(() => d.services.capabilities.getPeer(a.peerId) != null, 'D synced A when it connected')
+      a.services.capabilities.update({ loadPermille: 321 })
+      const fresh = await a.services.capabilities.publish()
+      const seen = await waitFor(() => {
+        const p = d.services.capabilities.getPeer(a.peerId)
+        return p != null && p.seq >= fresh.seq ? p : undefined
+      }, 'D pulled A\'s new advert', { timeout: 5000 })
+      assert.equal(seen.loadPermille, 321)
+      assert.equal(seen.source === 'sync' || seen.source === 'direct', true)
+    } finally {
+      await d.stop()
+    }
+  })
+
   it('providers of a capability key are found through the DHT', async () => {
     // B provides workload:x once it is connected (a short delay after the first connection)
     await waitFor(() => b.services.capabilities.providerRecords().some(r => r.key === 'workload:x' && r.providedAt != null), 'B provided workload:x', { timeout: 8000 })
