@@ -118,6 +118,7 @@ export class LocalCluster {
   async spawnNode (index: number, bootstrap: string[]): Promise<ClusterNode> {
     const dataDir = join(this.root, `node-${index}`)
     const args = [
+      ...NODE_FLAGS,
       ...(this.options.nodeExecArgv?.(index) ?? []),
       CLI_BIN, 'node', 'start', '--json',
       '--data-dir', dataDir,
@@ -255,6 +256,13 @@ export class LocalCluster {
     }
   }
 }
+
+/**
+ * Node.js flags of every cluster node. A node's heap is small and its garbage short-lived: a
+ * 2 MiB young-generation semi-space (V8's default is 16 MiB) cut RSS from ~102 to ~88 MiB per
+ * idle node in an 8-node cluster, with the same idle CPU (measured side by side, twice).
+ */
+const NODE_FLAGS = ['--max-semi-space-size=2']
 
 /** Joiners per running node in one start-up wave, and bootstrap peers per joiner. */
 const JOINERS_PER_NODE = 6
