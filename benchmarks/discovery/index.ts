@@ -10,6 +10,7 @@
  *
  *   node benchmarks/discovery/dist/index.js [--sizes 8,16,32] [--rounds 20] [--smoke]
  */
+import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import { parseArgs } from 'node:util'
 import { LocalCluster } from '@shardmesh/cli'
@@ -42,6 +43,16 @@ function round (n: number): number {
   return Math.round(n * 10) / 10
 }
 
+/** CPU seconds (user + system) a process has used so far; undefined where /proc is missing. */
+function cpuSeconds (pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return undefined
+  }
+}
+
 async function sleep (ms: number): Promise<void> {
   await new Promise(resolve => setTimeout(resolve, ms))
 }
@@ -54,6 +65,9 @@ async function measure (n: number): Promise<Record<string, unknown>> {
   })
   try {
     await cluster.start()
+    // start-up cost: CPU each process used until the whole cluster was up. On a 2-core machine
+    // n processes need at least n × this / 2 seconds of wall time to start, whatever the protocol.
+    const startupCpu = cluster.nodes.map(x => cpuSeconds(x.pid)).filter((x): x is number => x != null)
     const conv = await cluster.waitConverged({ timeout: 180_000, interval: 200 })
     if (conv.convergedMs == null) {
       throw new Error(`${n} nodes did not converge: ${JSON.stringify(conv.nodes.map((x, i) => ({ seen: x.advertsSeen, join: cluster.nodes[i].join })))}`)
@@ -107,6 +121,8 @@ async function measure (n: number): Promise<Record<string, unknown>> {
       readyMs: conv.readyMs,
       convergedMs: conv.convergedMs,
       convergedAfterReadyMs: conv.convergedMs - conv.readyMs,
+      startupCpuSecondsPerNode: startupCpu.length === 0 ? null : round(startupCpu.reduce((a, b) => a + b, 0) / startupCpu.length),
+      startupCpuBoundMs: startupCpu.length === 0 ? null : Math.round(startupCpu.reduce((a, b) => a + b, 0) / os.availableParallelism() * 1000),
       propagationMs: { ...summary(propagation), skipped },
       findProvidersMs: { ...summary(findMs), found, asked: finds },
       rssMiB: { mean: round(rssMiB.reduce((a, b) => a + b, 0) / rssMiB.length), max: round(Math.max(...rssMiB)) }

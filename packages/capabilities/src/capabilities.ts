@@ -9,6 +9,7 @@ import { capabilityKeyToCid, parseCapabilityKey } from './keys.js'
 import { matchesRequirement, requirementKeys } from './match.js'
 import { PeerTable } from './peer-table.js'
 import { ProviderRecords } from './provider-records.js'
+import { TableSync } from './table-sync.js'
 import { probeHardware, probeModels } from './probe.js'
 import type { AdvertContent, VerifiedAdvert, WorkloadOfferInfo } from './advert.js'
 import type { CapabilitiesComponents, CapabilitiesEvents, CapabilitiesInit, CapabilitiesPubSub, CapabilityRequirement, CapabilityUpdate, FindPeersOptions, PeerCapabilities, ProviderRecordStatus, FetchAdvertsOptions, Capabilities as CapabilitiesInterface } from './index.js'
@@ -62,11 +63,7 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
   private publishTimer?: ReturnType<typeof setTimeout>
   private publishing?: Promise<void>
   private readonly providers: ProviderRecords
-  private readonly syncing = new Set<string>()
-  /** Connected peers that speak the caps protocol (candidates for anti-entropy). */
-  private readonly capsPeers = new Set<string>()
-  /** Whole-table syncs that succeeded since start. */
-  private fullSyncs = 0
+  private readonly sync: TableSync
   private readonly syncInterval: number
 
   constructor (components: CapabilitiesComponents, init: CapabilitiesInit = {}) {
@@ -110,6 +107,12 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
       retry: C.PROVIDE_RETRY_INTERVAL,
       signal: () => this.signal(undefined, C.PROVIDE_TIMEOUT)
     })
+    this.sync = new TableSync({
+      connectionManager: components.connectionManager,
+      log: this.log,
+      fetch: async (peer, includeKnown) => this.fetchAdverts(peer, { includeKnown }),
+      holds: (peer) => this.table.get(peer.toString()) != null
+    })
     this.onIdentify = this.onIdentify.bind(this)
     this.onPeerConnect = this.onPeerConnect.bind(this)
     this.onSubscriptionChange = this.onSubscriptionChange.bind(this)
@@ -148,10 +151,11 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
     this.components.events.addEventListener('peer:identify', this.onIdentify)
     this.components.events.addEventListener('peer:connect', this.onPeerConnect)
     this.providers.start()
+    this.sync.start()
 
     this.every(this.sweepInterval, () => { this.sweep() })
     this.every(this.refreshInterval, () => { this.schedulePublish(0) })
-    this.every(this.syncInterval, () => { this.antiEntropy() })
+    this.every(this.syncInterval, () => { this.sync.tick() })
     this.started = true
     await this.publish()
     this.log('started, %d workloads, %d models, %d gpus', this.workloads.length, this.models.length, this.hardware.gpus.length)
@@ -179,9 +183,8 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
     } catch {}
     await this.publishing?.catch(() => {})
     await this.components.registrar.unhandle(this.protocol)
+    this.sync.stop()
     this.table.clear()
-    this.capsPeers.clear()
-    this.fullSyncs = 0
   }
 
   getAdvert (): VerifiedAdvert | undefined {
@@ -467,70 +470,8 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
   }
 
   private onIdentify (evt: CustomEvent<IdentifyResult>): void {
-    const { peerId, protocols } = evt.detail
-    if (!protocols.includes(this.protocol) || !this.started) {
-      return
-    }
-    this.capsPeers.add(peerId.toString())
-    if (this.fullSyncs < C.FULL_SYNCS_ON_JOIN) {
-      // a joining node pulls whole tables from its first few peers...
-      this.syncFrom(peerId, C.SYNC_ATTEMPTS, true)
-    } else if (this.table.get(peerId.toString()) == null) {
-      // ...then only the advert of a new neighbour it has not heard of: with k=20 DHT
-      // neighbours, a full sync per connection cost O(n) adverts n times over at start-up
-      this.syncFrom(peerId, C.SYNC_ATTEMPTS, false)
-    }
-  }
-
-  /**
-   * Pull a peer's table (each advert verified on its own signature). A new connection gets one
-   * at once, retried on failure while the peer stays connected: under load a first sync can
-   * time out, and gossip alone would leave the joining node blind until the next refreshes.
-   */
-  private syncFrom (peerId: PeerId, attempts: number, includeKnown = true): void {
-    const id = peerId.toString()
-    if (this.syncing.has(id) || !this.started) {
-      return
-    }
-    this.syncing.add(id)
-    this.fetchAdverts(peerId, { includeKnown })
-      .then(entries => {
-        if (includeKnown) {
-          this.fullSyncs++
-        }
-        this.log.trace('synced %d adverts from %p', entries.length, peerId)
-      })
-      .catch(err => {
-        this.log('sync from %p failed: %s', peerId, err.message)
-        if (attempts > 1 && this.started && this.components.connectionManager.getConnections(peerId).length > 0) {
-          const retry = setTimeout(() => { this.syncFrom(peerId, attempts - 1, includeKnown) }, C.SYNC_RETRY_DELAY)
-          retry.unref?.()
-        }
-      })
-      .finally(() => { this.syncing.delete(id) })
-  }
-
-  /**
-   * Anti-entropy: every `syncInterval`, pull the table of one random connected peer. Gossip is
-   * fast but best-effort (a peer whose pubsub streams failed under load hears nothing); this
-   * bounds how long any advert can be missed, at the cost of one small exchange per interval.
-   */
-  private antiEntropy (): void {
-    const connected = [...this.capsPeers].filter(id => {
-      const conns = this.components.connectionManager.getConnections().filter(c => c.remotePeer.toString() === id)
-      if (conns.length === 0) {
-        this.capsPeers.delete(id)
-        return false
-      }
-      return true
-    })
-    if (connected.length === 0) {
-      return
-    }
-    const pick = connected[Math.floor(Math.random() * connected.length)]
-    const conn = this.components.connectionManager.getConnections().find(c => c.remotePeer.toString() === pick)
-    if (conn != null) {
-      this.syncFrom(conn.remotePeer, 1)
+    if (this.started && evt.detail.protocols.includes(this.protocol)) {
+      this.sync.onPeer(evt.detail.peerId)
     }
   }
 
