@@ -3,7 +3,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { MAX_TEXT_FIELD_LENGTH, decodeSignedAdvert } from '@shardmesh/protocol'
 import { AdvertRejectedError, REJECT_REASONS, constants, signAdvert, verifyAdvert } from '../src/index.js'
 import { NOW, content, signPayload } from './utils/fixtures.js'
-import { Prng } from './utils/prng.js'
+import { Prng } from '@shardmesh/protocol/fuzz'
 import type { VerifiedAdvert } from '../src/index.js'
 import type { PrivateKey } from '@libp2p/interface'
 

@@ -11,7 +11,7 @@ import {
   encodeSignedAdvert
 } from '../src/index.js'
 import { emptyAdvert, fullAdvert, fullCapsRequest, fullCapsResponse, fullSignedAdvert } from './utils/fixtures.js'
-import { Prng } from './utils/prng.js'
+import { Prng } from '../src/fuzz.js'
 
 /** Inputs per decoder and per kind of input (random, truncated, bit-flipped). */
 const ITERATIONS = 5_000

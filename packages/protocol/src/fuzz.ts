@@ -1,7 +1,20 @@
 /**
- * A small seeded PRNG (mulberry32) so that fuzz runs are deterministic: a failure prints its
- * seed and iteration, and the same inputs come back on every run.
+ * Seeded input mutation for fuzzing decoders of the shardmesh wire format (and anything else
+ * that reads bytes from peers). Deterministic: a failure names its seed and iteration, and the
+ * same inputs come back on every run. Imported as `@shardmesh/protocol/fuzz`.
+ *
+ * @example
+ *
+ * ```TypeScript
+ * import { Prng } from '@shardmesh/protocol/fuzz'
+ *
+ * const prng = new Prng(42)
+ * for (let i = 0; i < 5000; i++) {
+ *   try { decodeSignedAdvert(prng.flipBits(valid)) } catch (err: any) { assert(err.name === 'InvalidMessageError' || ...) }
+ * }
+ * ```
  */
+/** A small seeded PRNG (mulberry32) with byte mutators. */
 export class Prng {
   private state: number
 
