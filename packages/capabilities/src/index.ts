@@ -41,9 +41,8 @@
  * })
  *
  * const peers = await node.services.capabilities.findPeers({ workload: 'ocr-rec', minFreeSlots: 1 })
- * for (const p of peers) {
- *   console.info(p.peerId.toString(), p.freeSlots, `seen ${p.ageMs} ms ago`)
- * }
+ * // each: p.peerId, p.freeSlots, p.hardware, and p.ageMs (how old the signed fact is)
+ * const freshest = peers.filter(p => p.ageMs < 15_000)
  * ```
  */
 

@@ -19,7 +19,7 @@
  *   listen: ['/ip4/0.0.0.0/tcp/7077'],
  *   bootstrap: ['/ip4/192.0.2.1/tcp/7077/p2p/12D3KooW...']
  * })
- * console.info(node.peerId.toString(), solanaAddress(node.peerId))
+ * const account = solanaAddress(node.peerId) // the same key signs adverts and Solana transactions
  * const gpuPeers = await node.services.capabilities.findPeers({ gpu: 'nvidia' })
  * ```
  */
