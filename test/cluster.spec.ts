@@ -110,6 +110,17 @@ describe('a cluster of node processes over real TCP', function () {
     }, 20_000, 'node 0 to hold the restarted node\'s new advert')
   })
 
+  it('the control API wants its token, refuses bad input, and serves Prometheus metrics', async () => {
+    const url = cluster.nodes[0].control.url
+    assert.equal((await fetch(`${url}/v1/peers`)).status, 401)
+    assert.equal((await fetch(`${url}/v1/peers`, { headers: { authorization: 'Bearer wrong' } })).status, 401)
+    await assert.rejects(cluster.nodes[0].control.find({ workload: 'echo', max: -1 } as any), /400 max must be a whole number/)
+    await assert.rejects(cluster.nodes[0].control.updateCapabilities({ hardware: { cpuCores: 9999 } }), /400 unknown field hardware/)
+    const metrics = await (await fetch(`${url}/metrics`)).text()
+    assert.match(metrics, /^shardmesh_capabilities_peers \d+/m)
+    assert.match(metrics, /shardmesh_capabilities_adverts_accepted_total\{source="(gossip|sync|direct)"\} \d+/)
+  })
+
   it('shardmesh peers --json reads a running node\'s table', async () => {
     const res = await runCli(['peers', '--data-dir', cluster.nodes[0].dataDir, '--json'])
     assert.equal(res.code, 0, res.stderr)

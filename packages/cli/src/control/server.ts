@@ -118,8 +118,8 @@ export class ControlServer {
         if (!sources.every(s => s === 'table' || s === 'dht')) {
           throw new HttpError(400, 'source must be table, dht or all')
         }
-        const min = url.searchParams.get('minFreeSlots')
-        const max = url.searchParams.get('max')
+        const min = optionalCount(url.searchParams.get('minFreeSlots'), 'minFreeSlots')
+        const max = optionalCount(url.searchParams.get('max'), 'max')
         const start = performance.now()
         const peers = await caps.findPeers({
           workload: url.searchParams.get('workload') ?? undefined,
@@ -166,6 +166,17 @@ export class ControlServer {
       throw new HttpError(401, 'missing or wrong bearer token (see control.token in the data dir)')
     }
   }
+}
+
+function optionalCount (text: string | null, name: string): number | undefined {
+  if (text == null) {
+    return undefined
+  }
+  const n = Number(text)
+  if (!Number.isInteger(n) || n < 0) {
+    throw new HttpError(400, `${name} must be a whole number`)
+  }
+  return n
 }
 
 async function loadOrCreateToken (dataDir: string): Promise<string> {
