@@ -35,3 +35,33 @@ export const MAX_ADVERT_ADDRS = 32
 
 /** Largest text field we keep from a peer (CPU model, GPU model, workload id...). */
 export const MAX_TEXT_FIELD_LENGTH = 256
+
+/** Stream protocol on which a requester sends shards to a worker and gets results back. */
+export const SHARD_PROTOCOL = `${PROTOCOL_PREFIX}/shard/1.0.0`
+
+/** Largest encoded `ItemList` of one shard (input or output), in bytes. */
+export const MAX_SHARD_PAYLOAD_BYTES = 16 * 1024 * 1024
+
+/** Most items in one shard. */
+export const MAX_SHARD_ITEMS = 100_000
+
+/** Largest frame on the shard protocol: a payload plus its envelope (or a receipt). */
+export const MAX_SHARD_FRAME_BYTES = MAX_SHARD_PAYLOAD_BYTES + 8 * 1024
+
+/** Largest piece of a model in one `ModelChunk`. */
+export const MAX_MODEL_CHUNK_BYTES = 1024 * 1024
+
+/** Largest model a worker accepts from a requester (a node may set a lower limit). */
+export const MAX_MODEL_BYTES = 1024 * 1024 * 1024
+
+/** Most tensors in one `TensorMap`, and most dimensions of one tensor. */
+export const MAX_TENSORS = 64
+export const MAX_TENSOR_DIMS = 8
+
+/** Largest encoded `Receipt` and `SignedReceipt`. */
+export const MAX_RECEIPT_BYTES = 1024
+export const MAX_SIGNED_RECEIPT_BYTES = 4096
+
+/** Domain-separation prefixes of the worker's receipt signature and the requester's countersignature. */
+export const RECEIPT_SIGNATURE_DOMAIN = 'shardmesh:receipt:v1'
+export const COUNTERSIGN_SIGNATURE_DOMAIN = 'shardmesh:countersign:v1'

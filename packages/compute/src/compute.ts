@@ -1,0 +1,297 @@
+import { randomBytes } from 'node:crypto'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { SHARD_PROTOCOL, sha256Hex } from '@shardmesh/protocol'
+import { WorkloadRegistry, WorkloadRunner, workloadKey } from '@shardmesh/workloads'
+import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
+import * as C from './constants.js'
+import { NoPeersError } from './errors.js'
+import { LocalChannel, RemoteChannel } from './requester/channel.js'
+import { JobRun } from './requester/job-run.js'
+import { parseVerification } from './requester/verification.js'
+import { Admission } from './worker/admission.js'
+import { ShardExecutor } from './worker/executor.js'
+import { ModelStore } from './worker/model-store.js'
+import { serveShards } from './worker/serve.js'
+import type { ComputeComponents, ComputeInit, Compute as ComputeInterface, JobSpec, WorkerStats } from './index.js'
+import type { PeerChannel } from './requester/channel.js'
+import type { JobResult, RunJobOptions } from './requester/types.js'
+import type { Capabilities } from '@shardmesh/capabilities'
+import type { Connection, CounterGroup, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
+import type { ModelFile, Workload } from '@shardmesh/workloads'
+
+const RAW = 0x55
+const SHA256 = 0x12
+
+/** CIDv1 (raw, sha256) of a model named by its hex sha256, as adverts carry models. */
+export function modelCid (digestHex: string): CID {
+  return CID.createV1(RAW, Digest.create(SHA256, Buffer.from(digestHex, 'hex')))
+}
+
+export class Compute implements ComputeInterface, Startable {
+  public readonly registry: WorkloadRegistry
+  private readonly log: Logger
+  private readonly components: ComputeComponents
+  private readonly poolSize: number
+  private readonly slots: number
+  private readonly maxQueue: number
+  private readonly cacheDir: string
+  private readonly init: ComputeInit
+  private runner?: WorkloadRunner
+  private executor?: ShardExecutor
+  private models?: ModelStore
+  private shutdown = new AbortController()
+  private readonly channels = new Map<string, PeerChannel>()
+  private readonly inflightModels = new Map<string, Promise<ModelFile>>()
+  private readonly streams = new Set<Stream>()
+  private loadTimer?: ReturnType<typeof setInterval>
+  private lastFree = -1
+  private served = 0
+  private failed = 0
+  private readonly shardsCounter?: CounterGroup
+  private readonly jobsCounter?: CounterGroup
+
+  constructor (components: ComputeComponents, init: ComputeInit = {}) {
+    this.components = components
+    this.init = init
+    this.log = components.logger.forComponent('shardmesh:compute')
+    this.registry = init.registry ?? new WorkloadRegistry(init.workloads ?? [])
+    this.poolSize = init.poolSize ?? availableParallelism()
+    this.slots = init.slots ?? this.poolSize
+    this.maxQueue = init.maxQueue ?? this.slots * C.DEFAULT_QUEUE_PER_SLOT
+    this.cacheDir = init.cacheDir ?? join(tmpdir(), 'shardmesh-cache')
+    this.shardsCounter = components.metrics?.registerCounterGroup('shardmesh_compute_shards_served_total', { help: 'Shards this node ran for requesters, by outcome', label: 'outcome' })
+    this.jobsCounter = components.metrics?.registerCounterGroup('shardmesh_compute_jobs_total', { help: 'Jobs this node requested, by outcome', label: 'outcome' })
+  }
+
+  readonly [Symbol.toStringTag] = '@shardmesh/compute'
+
+  async start (): Promise<void> {
+    this.shutdown = new AbortController()
+    this.runner = new WorkloadRunner({ size: this.poolSize, cacheDir: this.cacheDir, maxQueue: this.maxQueue + this.slots })
+    this.models = new ModelStore(join(this.cacheDir, 'models'), this.init.maxModelBytes ?? C.MAX_MODEL_SIZE)
+    const admission = new Admission({ slots: this.slots, maxQueue: this.maxQueue, allow: this.init.allow, deny: this.init.deny })
+    this.executor = new ShardExecutor({
+      peerId: this.components.peerId,
+      privateKey: this.components.privateKey,
+      registry: this.registry,
+      runner: this.runner,
+      admission,
+      models: this.models,
+      faults: this.init.faults
+    })
+    await this.components.registrar.handle(SHARD_PROTOCOL, this.handleShards, {
+      maxInboundStreams: C.MAX_INBOUND_STREAMS,
+      maxOutboundStreams: C.MAX_OUTBOUND_STREAMS,
+      runOnLimitedConnection: false
+    })
+    if (this.init.advertise !== false) {
+      this.loadTimer = setInterval(() => { this.advertiseLoad() }, 1000)
+    }
+  }
+
+  /** Tell the capabilities service what this node offers (its workloads, slots and models). */
+  async afterStart (): Promise<void> {
+    if (this.init.advertise === false) {
+      return
+    }
+    const caps = this.capabilities()
+    if (caps == null) {
+      return
+    }
+    const models: CID[] = []
+    for (const w of this.registry.list()) {
+      try {
+        for (const digest of await w.models?.(this.cacheDir) ?? []) {
+          models.push(modelCid(digest))
+        }
+      } catch (err: any) {
+        this.log.error('could not list the models of %s: %s', workloadKey(w), err.message)
+      }
+    }
+    const current = caps.getAdvert()?.models ?? []
+    caps.update({
+      workloads: this.registry.list().map(w => ({ id: w.id, version: w.version })),
+      totalSlots: this.slots,
+      freeSlots: this.slots,
+      models: [...current, ...models.filter(m => !current.some(c => c.equals(m)))]
+    })
+  }
+
+  async stop (): Promise<void> {
+    clearInterval(this.loadTimer)
+    this.shutdown.abort(new Error('compute service stopping'))
+    await this.components.registrar.unhandle(SHARD_PROTOCOL)
+    for (const channel of this.channels.values()) {
+      channel.close()
+    }
+    this.channels.clear()
+    for (const stream of this.streams) {
+      stream.abort(new Error('compute service stopping'))
+    }
+    await this.runner?.close()
+    this.runner = undefined
+  }
+
+  stats (): WorkerStats {
+    const admission = this.executor?.admission
+    return {
+      slots: this.slots,
+      active: admission?.active ?? 0,
+      queued: admission?.queued ?? 0,
+      poolThreads: this.poolSize,
+      shardsServed: this.served,
+      shardsFailed: this.failed,
+      openStreams: this.streams.size
+    }
+  }
+
+  private readonly handleShards = (stream: Stream, connection: Connection): void => {
+    if (this.executor == null || this.models == null) {
+      stream.abort(new Error('not started'))
+      return
+    }
+    this.streams.add(stream)
+    void serveShards(stream, {
+      executor: this.executor,
+      models: this.models,
+      requester: connection.remotePeer,
+      log: this.log,
+      signal: this.shutdown.signal,
+      progressInterval: this.init.progressInterval ?? C.PROGRESS_INTERVAL,
+      modelTimeout: this.init.modelTimeout ?? C.MODEL_TIMEOUT,
+      inflightModels: this.inflightModels,
+      onShard: (outcome, code) => {
+        if (outcome === 'ok') {
+          this.served++
+        } else {
+          this.failed++
+        }
+        this.shardsCounter?.increment({ [outcome === 'ok' ? 'ok' : (code ?? 'error')]: true })
+      }
+    }).catch((err: Error) => {
+      this.log('shard stream from %p ended: %s', connection.remotePeer, err.message)
+    }).finally(() => {
+      this.streams.delete(stream)
+    })
+  }
+
+  private capabilities (): Capabilities | undefined {
+    try {
+      // libp2p's components proxy throws for a service that is not there
+      return (this.components as any)[this.init.capabilitiesService ?? 'capabilities'] as Capabilities | undefined
+    } catch {
+      return undefined
+    }
+  }
+
+  private advertiseLoad (): void {
+    const admission = this.executor?.admission
+    const caps = this.capabilities()
+    if (admission == null || caps == null || admission.free === this.lastFree) {
+      return
+    }
+    this.lastFree = admission.free
+    caps.update({
+      freeSlots: admission.free,
+      loadPermille: Math.round(1000 * Math.min(1, (admission.active + admission.queued) / this.slots))
+    })
+  }
+
+  async run (job: JobSpec, options: RunJobOptions = {}): Promise<JobResult> {
+    if (this.executor == null || this.models == null) {
+      throw new Error('the compute service is not started')
+    }
+    const workload: Workload<any, any> = typeof job.workload === 'string'
+      ? this.registry.require(job.workload, job.version)
+      : job.workload
+    const shardSize = job.shardSize ?? C.SHARD_SIZE
+    // catch bad input here, before any peer spends work on it
+    job.items.forEach((item, i) => {
+      try {
+        workload.input.decode(item)
+      } catch (err: any) {
+        throw Object.assign(err, { message: `item ${i}: ${err.message}` })
+      }
+    })
+    const model = job.model != null ? { digest: sha256Hex(job.model), bytes: job.model } : undefined
+    const policy = typeof options.verification === 'string' ? parseVerification(options.verification) : options.verification ?? { kind: 'none' }
+    const peers = await this.placement(workload, options)
+    const run = new JobRun({
+      jobId: randomBytes(16),
+      workload,
+      items: job.items,
+      shardSize,
+      model,
+      peers,
+      self: this.components.peerId,
+      privateKey: this.components.privateKey,
+      policy,
+      maxRetries: options.maxRetries ?? C.MAX_RETRIES,
+      idleTimeout: options.idleTimeout ?? C.IDLE_TIMEOUT,
+      queueTimeout: options.queueTimeout ?? C.QUEUE_TIMEOUT,
+      hedge: options.hedge ?? true,
+      signal: options.signal,
+      onProgress: options.onProgress,
+      log: this.log
+    })
+    try {
+      const result = await run.run()
+      this.jobsCounter?.increment({ ok: true })
+      return result
+    } catch (err: any) {
+      this.jobsCounter?.increment({ [String(err.code ?? 'error')]: true })
+      throw err
+    }
+  }
+
+  /** The peers a job may use, each with its in-flight window. */
+  private async placement (workload: Workload, options: RunJobOptions): Promise<Array<{ channel: PeerChannel, window: number }>> {
+    const self = this.components.peerId
+    const caps = this.capabilities()
+    const includeSelf = options.includeSelf ?? true
+    let ids: PeerId[]
+    if (options.peers != null) {
+      ids = options.peers
+    } else {
+      const found = await caps?.findPeers({ workload: workload.id, workloadVersion: workload.version }, { signal: options.signal }) ?? []
+      ids = found.map(p => p.peerId)
+      if (includeSelf && this.registry.get(workload.id, workload.version) != null) {
+        ids.unshift(self)
+      }
+    }
+    const seen = new Set<string>()
+    const peers: Array<{ channel: PeerChannel, window: number }> = []
+    for (const id of ids) {
+      const key = id.toString()
+      if (seen.has(key)) {
+        continue
+      }
+      seen.add(key)
+      if (id.equals(self)) {
+        if (this.registry.get(workload.id, workload.version) != null && this.executor != null && this.models != null) {
+          peers.push({ channel: new LocalChannel(self, this.executor, this.models), window: this.slots })
+        }
+        continue
+      }
+      const slots = caps?.getPeer(id)?.totalSlots ?? 0
+      peers.push({ channel: this.channel(id), window: (slots > 0 ? slots : 2) + C.PIPELINE_DEPTH })
+    }
+    if (peers.length === 0) {
+      const known = caps?.getPeers().length ?? 0
+      throw new NoPeersError(`no peer offers workload ${workloadKey(workload)} (this node knows ${known} peers${options.peers != null ? '; the job named its peers' : ''})`)
+    }
+    return peers
+  }
+
+  private channel (peer: PeerId): PeerChannel {
+    const key = peer.toString()
+    let channel = this.channels.get(key)
+    if (channel == null) {
+      channel = new RemoteChannel(peer, this.components.connectionManager, this.log)
+      this.channels.set(key, channel)
+    }
+    return channel
+  }
+}

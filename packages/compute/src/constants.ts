@@ -1,0 +1,47 @@
+/** Shard slots a worker offers when not told: one per pool thread. */
+export const DEFAULT_QUEUE_PER_SLOT = 4
+
+/** Most inbound shard streams per connection, and outbound ones we open per connection. */
+export const MAX_INBOUND_STREAMS = 8
+export const MAX_OUTBOUND_STREAMS = 8
+
+/** A shard attempt that reports neither progress nor a result for this long is abandoned (ms). */
+export const IDLE_TIMEOUT = 30_000
+
+/** Retries of one shard on other peers before the job fails. */
+export const MAX_RETRIES = 3
+
+/** Consecutive failures after which a peer is dropped from a job. */
+export const MAX_PEER_FAILURES = 3
+
+/** Per-peer backoff after a failure: BASE × 2^(failures-1), capped (ms). */
+export const PEER_BACKOFF_BASE = 100
+export const PEER_BACKOFF_MAX = 5_000
+
+/** Backoff after a worker said it is busy (ms). */
+export const BUSY_BACKOFF = 50
+
+/** Hedge an attempt running longer than this multiple of the completed shards' percentile. */
+export const HEDGE_PERCENTILE = 0.9
+export const HEDGE_FACTOR = 2
+/** ... but never before this many shards completed, nor before this long (ms). */
+export const HEDGE_MIN_SAMPLES = 4
+export const HEDGE_MIN_DELAY = 250
+
+/** How long a job waits for a free peer before failing as "all busy" (ms). */
+export const QUEUE_TIMEOUT = 60_000
+
+/** Shards in flight per peer beyond its slots, so a worker never idles waiting for the next one. */
+export const PIPELINE_DEPTH = 1
+
+/** How often progress frames are sent per shard, at most (ms). */
+export const PROGRESS_INTERVAL = 100
+
+/** How long a worker waits for the model it asked for (ms). */
+export const MODEL_TIMEOUT = 120_000
+
+/** Largest model a worker accepts (bytes). */
+export const MAX_MODEL_SIZE = 512 * 1024 * 1024
+
+/** Default shard size (items). */
+export const SHARD_SIZE = 8

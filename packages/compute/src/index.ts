@@ -1,0 +1,120 @@
+/**
+ * @packageDocumentation
+ *
+ * The compute service of shardmesh, a libp2p service with two halves:
+ *
+ * - **worker**: serves `/shardmesh/shard/1.0.0`, admits shards (free slots, a bounded queue,
+ *   allow/deny lists of requesters), runs them in the workloads pool, streams progress and
+ *   results back and signs a receipt per shard with the node key;
+ * - **requester**: `run(job)` splits a job into shards, places them on the peers that offer
+ *   the workload (pull-based: each peer's free window pulls the next shard), retries provider
+ *   errors on other peers, hedges stragglers, verifies results by policy, and returns the
+ *   outputs in order with a report per shard and per peer.
+ *
+ * @example
+ *
+ * ```TypeScript
+ * import { compute } from '@shardmesh/compute'
+ * import { WorkloadRegistry, echo } from '@shardmesh/workloads'
+ *
+ * const node = await createLibp2p({
+ *   services: { ...meshServices(), compute: compute({ workloads: [echo()] }) }
+ * })
+ * const result = await node.services.compute.run(
+ *   { workload: 'echo', items: [new Uint8Array([1, 2, 3])], shardSize: 8 },
+ *   { verification: 'spot-check:0.1' }
+ * )
+ * ```
+ */
+
+import { Compute as ComputeClass } from './compute.js'
+import type { JobResult, RunJobOptions } from './requester/types.js'
+import type { WorkerFaults } from './worker/executor.js'
+import type { ComponentLogger, Metrics, PeerId, PrivateKey } from '@libp2p/interface'
+import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import type { Workload, WorkloadRegistry } from '@shardmesh/workloads'
+
+export interface ComputeInit {
+  /** Workloads this node runs for others (and can request). @default [] */
+  workloads?: Array<Workload<any, any>>
+  /** Use this registry instead of building one from `workloads`. */
+  registry?: WorkloadRegistry
+  /** Threads of the worker pool. @default os.availableParallelism() */
+  poolSize?: number
+  /** Shards that run at once. @default poolSize */
+  slots?: number
+  /** Shards that may wait for a slot; more are refused with ERR_BUSY. @default slots * 4 */
+  maxQueue?: number
+  /** Only these requesters (peer id strings) are served; empty = everyone. @default [] */
+  allow?: string[]
+  /** These requesters are never served. @default [] */
+  deny?: string[]
+  /** Where models are cached (generated, or received by hash). @default `<tmpdir>/shardmesh-cache` */
+  cacheDir?: string
+  /** Largest model accepted from a requester (bytes). @default 512 MiB */
+  maxModelBytes?: number
+  /** Most often a progress frame is sent per shard (ms). @default 100 */
+  progressInterval?: number
+  /** How long a worker waits for a model it asked for (ms). @default 120000 */
+  modelTimeout?: number
+  /** Publish workloads, slots, load and models through the capabilities service. @default true */
+  advertise?: boolean
+  /** Key of the capabilities service in the node's services. @default 'capabilities' */
+  capabilitiesService?: string
+  /** Test-only misbehaviour (e.g. wrong answers), to prove verification catches it. */
+  faults?: WorkerFaults
+}
+
+export interface ComputeComponents {
+  peerId: PeerId
+  privateKey: PrivateKey
+  logger: ComponentLogger
+  registrar: Registrar
+  connectionManager: ConnectionManager
+  metrics?: Metrics
+}
+
+/** A job: a workload and its encoded input items. */
+export interface JobSpec {
+  /** a workload id (looked up in the registry) or the workload itself */
+  workload: string | Workload<any, any>
+  version?: string
+  /** input items, each encoded with the workload's input codec */
+  items: Uint8Array[]
+  /** items per shard @default 8 */
+  shardSize?: number
+  /** model bytes, for workloads that need one (`onnx`): shipped to workers that lack it */
+  model?: Uint8Array
+}
+
+export interface WorkerStats {
+  slots: number
+  active: number
+  queued: number
+  poolThreads: number
+  shardsServed: number
+  shardsFailed: number
+  openStreams: number
+}
+
+export interface Compute {
+  /** The workloads installed on this node. */
+  readonly registry: WorkloadRegistry
+  /** Run a job across the mesh (and this node, if it offers the workload). */
+  run(job: JobSpec, options?: RunJobOptions): Promise<JobResult>
+  /** What the worker half is doing now. */
+  stats(): WorkerStats
+}
+
+export function compute (init: ComputeInit = {}): (components: ComputeComponents) => Compute {
+  return (components) => new ComputeClass(components, init)
+}
+
+export { modelCid } from './compute.js'
+export * from './errors.js'
+export * from './requester/types.js'
+export { parseVerification, formatVerification, isSpotChecked, majority, MAX_REPLICAS } from './requester/verification.js'
+export type { VerificationPolicy } from './requester/verification.js'
+export type { WorkerFaults, ShardWork, ShardOutput } from './worker/executor.js'
+export { Admission } from './worker/admission.js'
+export { ModelStore } from './worker/model-store.js'

@@ -1,0 +1,540 @@
+import { decodeItemList, encodeItemList, sha256, ShardmeshError } from '@shardmesh/protocol'
+import { countersignReceipt, verifyReceipt } from '@shardmesh/receipts'
+import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
+import * as C from '../constants.js'
+import {
+  AllBusyError, AllExcludedError, BadResultError, ComputeErrorCode, DisputeUnresolvedError,
+  JobAbortedError, ShardFailedError, USER_ERROR_CODES
+} from '../errors.js'
+import { MAX_REPLICAS, formatVerification, initialReplicas, isSpotChecked, majority } from './verification.js'
+import type { AttemptHandle, PeerChannel } from './channel.js'
+import type { Dispute, JobProgress, JobResult, PeerReport, ShardReport } from './types.js'
+import type { VerificationPolicy } from './verification.js'
+import type { Logger, PeerId, PrivateKey } from '@libp2p/interface'
+import type { Workload } from '@shardmesh/workloads'
+
+export interface JobRunInit {
+  jobId: Uint8Array
+  workload: Workload<any, any>
+  /** encoded input items */
+  items: Uint8Array[]
+  shardSize: number
+  model?: { digest: string, bytes: Uint8Array }
+  peers: Array<{ channel: PeerChannel, window: number }>
+  self: PeerId
+  privateKey: PrivateKey
+  policy: VerificationPolicy
+  maxRetries: number
+  idleTimeout: number
+  queueTimeout: number
+  hedge: boolean
+  signal?: AbortSignal
+  onProgress?(progress: JobProgress): void
+  log: Logger
+}
+
+interface Peer {
+  id: string
+  channel: PeerChannel
+  window: number
+  inflight: number
+  failures: number
+  consecutiveFailures: number
+  backoffUntil: number
+  banned: boolean
+  attempts: number
+  accepted: number
+  items: number
+  busyMs: number
+  results: number
+}
+
+interface Result { peer: Peer, output: Uint8Array, receipt: Uint8Array, outputs: unknown[] }
+
+interface Attempt { peer: Peer, handle: AttemptHandle, startedAt: number, hedge: boolean }
+
+interface Shard {
+  index: number
+  input: Uint8Array
+  items: number
+  needed: number
+  results: Result[]
+  running: Set<Attempt>
+  tried: Set<string>
+  failures: number
+  errors: string[]
+  attempts: number
+  hedged: boolean
+  checked: boolean
+  disputed: boolean
+  firstStartedAt: number
+  done?: { winner: Result, agreeing: Result[], outcome: ShardReport['outcome'], at: number }
+}
+
+/**
+ * One job on the requester: the only place that knows its shards. Peers pull work: whenever a
+ * peer has room in its window (its slots plus one shard in the pipe) it gets the next shard,
+ * so faster peers take more. Failures retry on a different peer with per-peer backoff,
+ * stragglers are hedged, results are verified by the job's policy, and the outputs are
+ * assembled in shard order.
+ */
+export class JobRun {
+  private readonly shards: Shard[]
+  private readonly peers: Peer[]
+  private readonly needs: Shard[] = []
+  private nextFresh = 0
+  private doneCount = 0
+  private itemsDone = 0
+  private readonly durations: number[] = []
+  private readonly disputes: Dispute[] = []
+  private readonly started = Date.now()
+  private lastAccepted = Date.now()
+  private finished = false
+  private timer?: ReturnType<typeof setTimeout>
+  private hedgeTimer?: ReturnType<typeof setInterval>
+  private resolve!: (result: JobResult) => void
+  private reject!: (err: Error) => void
+  private readonly countersigning: Array<Promise<void>> = []
+  private readonly receipts: Array<Uint8Array[]> = []
+
+  constructor (private readonly init: JobRunInit) {
+    const inputs = init.workload.split(init.items, init.shardSize)
+    this.shards = inputs.map((items, index) => ({
+      index,
+      input: encodeItemList(items),
+      items: items.length,
+      needed: initialReplicas(init.policy),
+      results: [],
+      running: new Set(),
+      tried: new Set(),
+      failures: 0,
+      errors: [],
+      attempts: 0,
+      hedged: false,
+      checked: false,
+      disputed: false,
+      firstStartedAt: 0
+    }))
+    this.peers = init.peers.map(({ channel, window }) => ({
+      id: channel.peerId.toString(),
+      channel,
+      window: Math.max(1, window),
+      inflight: 0,
+      failures: 0,
+      consecutiveFailures: 0,
+      backoffUntil: 0,
+      banned: false,
+      attempts: 0,
+      accepted: 0,
+      items: 0,
+      busyMs: 0,
+      results: 0
+    }))
+  }
+
+  async run (): Promise<JobResult> {
+    const promise = new Promise<JobResult>((resolve, reject) => {
+      this.resolve = resolve
+      this.reject = reject
+    })
+    const onAbort = (): void => { this.fail(new JobAbortedError('the job was cancelled')) }
+    this.init.signal?.addEventListener('abort', onAbort, { once: true })
+    if (this.init.signal?.aborted === true) {
+      onAbort()
+    } else if (this.shards.length === 0) {
+      this.complete()
+    } else {
+      if (this.init.hedge) {
+        this.hedgeTimer = setInterval(() => { this.hedgeStragglers() }, 100)
+      }
+      this.pump()
+    }
+    try {
+      return await promise
+    } finally {
+      this.init.signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  /** Hand shards to every peer with room, then check the job can still finish. */
+  private pump (): void {
+    if (this.finished) {
+      return
+    }
+    const now = Date.now()
+    let waitUntil = Infinity
+    for (const peer of this.peers) {
+      if (peer.banned) {
+        continue
+      }
+      if (peer.backoffUntil > now) {
+        waitUntil = Math.min(waitUntil, peer.backoffUntil)
+        continue
+      }
+      while (peer.inflight < peer.window) {
+        const shard = this.pick(peer)
+        if (shard == null) {
+          break
+        }
+        this.launch(shard, peer, false)
+      }
+    }
+    clearTimeout(this.timer)
+    if (waitUntil !== Infinity) {
+      this.timer = setTimeout(() => { this.pump() }, Math.max(1, waitUntil - now))
+    }
+    this.checkStuck(now)
+  }
+
+  /** The first shard that wants another attempt and that this peer has not tried yet. */
+  private pick (peer: Peer): Shard | undefined {
+    for (let i = 0; i < this.needs.length; i++) {
+      const shard = this.needs[i]
+      if (this.wants(shard) <= 0) {
+        this.needs.splice(i--, 1)
+        continue
+      }
+      if (!shard.tried.has(peer.id)) {
+        return shard
+      }
+    }
+    if (this.nextFresh < this.shards.length) {
+      const shard = this.shards[this.nextFresh++]
+      if (shard.needed > 1) {
+        this.needs.push(shard)
+      }
+      return shard
+    }
+    return undefined
+  }
+
+  private wants (shard: Shard): number {
+    return shard.done != null ? 0 : shard.needed - shard.results.length - shard.running.size
+  }
+
+  private launch (shard: Shard, peer: Peer, hedge: boolean): void {
+    const startedAt = Date.now()
+    if (shard.attempts === 0) {
+      shard.firstStartedAt = startedAt
+    }
+    shard.attempts++
+    shard.tried.add(peer.id)
+    peer.inflight++
+    peer.attempts++
+    const handle = peer.channel.send({
+      jobId: this.init.jobId,
+      shardIndex: shard.index,
+      workload: this.init.workload.id,
+      version: this.init.workload.version,
+      input: shard.input,
+      model: this.init.model,
+      idleTimeout: this.init.idleTimeout
+    })
+    const attempt: Attempt = { peer, handle, startedAt, hedge }
+    shard.running.add(attempt)
+    handle.result.then(
+      (output) => { this.onResult(shard, attempt, output.output, output.receipt) },
+      (err: Error) => { this.onError(shard, attempt, err) }
+    )
+  }
+
+  private endAttempt (shard: Shard, attempt: Attempt): boolean {
+    if (!shard.running.delete(attempt)) {
+      return false
+    }
+    attempt.peer.inflight--
+    attempt.peer.busyMs += Date.now() - attempt.startedAt
+    return !this.finished
+  }
+
+  private onResult (shard: Shard, attempt: Attempt, output: Uint8Array, receipt: Uint8Array): void {
+    if (!this.endAttempt(shard, attempt)) {
+      return
+    }
+    const { peer } = attempt
+    void this.check(shard, peer, output, receipt).then((outputs) => {
+      if (this.finished) {
+        return
+      }
+      peer.consecutiveFailures = 0
+      peer.results++
+      this.durations.push(Date.now() - attempt.startedAt)
+      if (shard.done == null) {
+        shard.results.push({ peer, output, receipt, outputs })
+        this.decide(shard)
+      }
+      this.pump()
+    }, (err: Error) => {
+      this.onError(shard, attempt, err, true)
+    })
+  }
+
+  /** A result is usable only if its receipt is the worker's, for this input and this output. */
+  private async check (shard: Shard, peer: Peer, output: Uint8Array, receipt: Uint8Array): Promise<unknown[]> {
+    let items: Uint8Array[]
+    try {
+      items = decodeItemList(output).items
+    } catch (err: any) {
+      throw new BadResultError(`undecodable output: ${err.message}`)
+    }
+    if (items.length !== shard.items) {
+      throw new BadResultError(`${items.length} outputs for ${shard.items} items`)
+    }
+    let outputs: unknown[]
+    try {
+      outputs = items.map(item => this.init.workload.output.decode(item))
+    } catch (err: any) {
+      throw new BadResultError(`an output does not decode: ${err.message}`)
+    }
+    let verified
+    try {
+      verified = await verifyReceipt(receipt, { requireCountersignature: false, worker: peer.channel.peerId, requester: this.init.self })
+    } catch (err: any) {
+      throw new BadResultError(`bad receipt: ${err.message}`)
+    }
+    if (!uint8ArrayEquals(verified.jobId, this.init.jobId) || verified.shardIndex !== shard.index ||
+        !uint8ArrayEquals(verified.inputDigest, sha256(shard.input)) || !uint8ArrayEquals(verified.outputDigest, sha256(output))) {
+      throw new BadResultError('the receipt does not match this shard and its output')
+    }
+    return outputs
+  }
+
+  private sameOutputs (a: Result, b: Result): boolean {
+    return a.outputs.every((x, i) => this.init.workload.compare(x, b.outputs[i]))
+  }
+
+  /** Enough results? Then accept, ask for a check, or settle a dispute. */
+  private decide (shard: Shard): void {
+    const { policy } = this.init
+    const n = shard.results.length
+    if (n < shard.needed) {
+      return
+    }
+    if (policy.kind === 'spot-check' && n === 1 && !shard.checked && isSpotChecked(this.init.jobId, shard.index, policy.p)) {
+      shard.checked = true
+      shard.needed = 2
+      this.needs.push(shard)
+      return
+    }
+    if (n === 1) {
+      this.accept(shard, [shard.results[0]], 'accepted')
+      return
+    }
+    const winners = majority(n, (i, j) => this.sameOutputs(shard.results[i], shard.results[j]))
+    if (winners != null && winners.length * 2 > n && (n >= 2)) {
+      if (winners.length < n) {
+        shard.disputed = true
+      }
+      this.accept(shard, winners.map(i => shard.results[i]), shard.disputed ? 'disputed' : 'checked')
+      return
+    }
+    shard.disputed = true
+    if (shard.needed >= MAX_REPLICAS) {
+      this.fail(new DisputeUnresolvedError(`shard ${shard.index}: ${n} peers returned results and no majority agrees`))
+      return
+    }
+    shard.needed++
+    this.init.log('shard %d disputed by %d results; asking one more peer', shard.index, n)
+    this.needs.push(shard)
+  }
+
+  private accept (shard: Shard, agreeing: Result[], outcome: ShardReport['outcome']): void {
+    const winner = agreeing[0]
+    shard.done = { winner, agreeing, outcome, at: Date.now() }
+    for (const attempt of shard.running) {
+      this.endAttempt(shard, attempt)
+      attempt.handle.cancel()
+    }
+    if (shard.disputed) {
+      const won = new Set(agreeing.map(r => r.peer.id))
+      this.disputes.push({
+        shard: shard.index,
+        winners: [...won],
+        losers: shard.results.filter(r => !won.has(r.peer.id)).map(r => r.peer.id)
+      })
+    }
+    winner.peer.accepted++
+    winner.peer.items += shard.items
+    this.doneCount++
+    this.itemsDone += shard.items
+    this.lastAccepted = Date.now()
+    const policy = formatVerification(this.init.policy)
+    this.countersigning.push(Promise.all(agreeing.map(async r => countersignReceipt(this.init.privateKey, r.receipt, { policy, outcome }))).then(
+      (signed) => { this.receipts[shard.index] = signed },
+      (err: Error) => { this.fail(err) }
+    ))
+    const elapsedMs = Date.now() - this.started
+    this.init.onProgress?.({
+      shardsDone: this.doneCount,
+      shardsTotal: this.shards.length,
+      itemsDone: this.itemsDone,
+      itemsTotal: this.init.items.length,
+      peersInUse: this.peers.filter(p => p.inflight > 0).length,
+      elapsedMs,
+      itemsPerSec: this.itemsDone / Math.max(elapsedMs, 1) * 1000
+    })
+    if (this.doneCount === this.shards.length) {
+      this.complete()
+    }
+  }
+
+  private onError (shard: Shard, attempt: Attempt, err: Error, checked = false): void {
+    if (!checked && !this.endAttempt(shard, attempt)) {
+      return
+    }
+    if (this.finished || shard.done != null) {
+      return
+    }
+    const { peer } = attempt
+    const code = (err as ShardmeshError).code ?? 'ERR_INTERNAL'
+    shard.errors.push(`${peer.id}: ${code} ${err.message}`)
+    if (USER_ERROR_CODES.has(code)) {
+      this.fail(new ShardmeshError(`shard ${shard.index} was rejected by ${peer.id}: ${err.message}`, code))
+      return
+    }
+    if (code === ComputeErrorCode.BUSY) {
+      // not a fault: the peer may take it later, after a short pause and with a smaller window
+      shard.tried.delete(peer.id)
+      peer.backoffUntil = Date.now() + C.BUSY_BACKOFF
+      peer.window = Math.max(1, peer.window - 1)
+    } else {
+      peer.failures++
+      peer.consecutiveFailures++
+      peer.backoffUntil = Date.now() + Math.min(C.PEER_BACKOFF_MAX, C.PEER_BACKOFF_BASE * 2 ** (peer.consecutiveFailures - 1))
+      if (peer.consecutiveFailures >= C.MAX_PEER_FAILURES || code === 'ERR_UNKNOWN_WORKLOAD' || code === ComputeErrorCode.NOT_ALLOWED) {
+        peer.banned = true
+        this.init.log('peer %s dropped from the job after %s', peer.id, code)
+      }
+      shard.failures++
+      if (shard.failures > this.init.maxRetries) {
+        this.fail(new ShardFailedError(`shard ${shard.index} failed ${shard.failures} times: ${shard.errors.join('; ')}`))
+        return
+      }
+    }
+    if (!this.needs.includes(shard)) {
+      this.needs.unshift(shard)
+    }
+    this.pump()
+  }
+
+  /** Launch a second attempt of a shard that runs far longer than most, on an idle peer. */
+  private hedgeStragglers (): void {
+    if (this.finished || this.durations.length < C.HEDGE_MIN_SAMPLES || this.nextFresh < this.shards.length || this.needs.some(s => this.wants(s) > 0)) {
+      return
+    }
+    const sorted = [...this.durations].sort((a, b) => a - b)
+    const threshold = Math.max(C.HEDGE_MIN_DELAY, C.HEDGE_FACTOR * sorted[Math.floor((sorted.length - 1) * C.HEDGE_PERCENTILE)])
+    const now = Date.now()
+    for (const shard of this.shards) {
+      if (shard.done != null || shard.hedged || shard.running.size === 0) {
+        continue
+      }
+      const slowest = [...shard.running].every(a => now - a.startedAt > threshold)
+      if (!slowest) {
+        continue
+      }
+      const peer = this.peers.find(p => !p.banned && p.backoffUntil <= now && p.inflight < p.window && !shard.tried.has(p.id))
+      if (peer == null) {
+        return
+      }
+      shard.hedged = true
+      shard.needed++
+      this.init.log('hedging shard %d on %s after %d ms', shard.index, peer.id, now - shard.firstStartedAt)
+      this.launch(shard, peer, true)
+      // a hedge answers for the straggler: whichever comes first counts, the other is cancelled
+      shard.needed--
+    }
+  }
+
+  /** Fail the job when no shard can make progress any more, and say why. */
+  private checkStuck (now: number): void {
+    if (this.finished) {
+      return
+    }
+    const running = this.peers.some(p => p.inflight > 0)
+    if (running) {
+      return
+    }
+    const live = this.peers.filter(p => !p.banned)
+    if (live.length === 0) {
+      this.fail(new AllExcludedError(`every peer was dropped from the job: ${this.peers.map(p => `${p.id} (${p.failures} failures)`).join(', ')}`))
+      return
+    }
+    const waiting = this.shards.find(s => s.done == null && this.wants(s) > 0 && live.every(p => s.tried.has(p.id)))
+    if (waiting != null) {
+      if (waiting.disputed || waiting.checked) {
+        this.fail(new DisputeUnresolvedError(`shard ${waiting.index} needs ${waiting.needed} distinct peers to verify and only ${live.length} remain`))
+      } else {
+        this.fail(new AllExcludedError(`shard ${waiting.index}: every remaining peer has failed it (${waiting.errors.join('; ')})`))
+      }
+      return
+    }
+    if (now - this.lastAccepted > this.init.queueTimeout) {
+      this.fail(new AllBusyError(`no peer accepted work for ${this.init.queueTimeout} ms`))
+    }
+  }
+
+  private cleanup (): void {
+    this.finished = true
+    clearTimeout(this.timer)
+    clearInterval(this.hedgeTimer)
+  }
+
+  private fail (err: Error): void {
+    if (this.finished) {
+      return
+    }
+    this.cleanup()
+    for (const shard of this.shards) {
+      for (const attempt of shard.running) {
+        shard.running.delete(attempt)
+        attempt.peer.inflight--
+        attempt.handle.cancel()
+      }
+    }
+    this.reject(err)
+  }
+
+  private complete (): void {
+    this.cleanup()
+    void Promise.all(this.countersigning).then(() => {
+      const elapsedMs = Date.now() - this.started
+      const outputs = this.init.workload.merge(this.shards.map(s => decodeItemList(s.done?.winner.output ?? new Uint8Array(0)).items))
+      const peers: PeerReport[] = this.peers.map(p => ({
+        peerId: p.id,
+        local: p.channel.local,
+        shards: p.accepted,
+        items: p.items,
+        attempts: p.attempts,
+        failures: p.failures,
+        meanShardMs: p.results > 0 ? Math.round(p.busyMs / p.attempts) : 0,
+        banned: p.banned
+      }))
+      const shards: ShardReport[] = this.shards.map(s => ({
+        index: s.index,
+        items: s.items,
+        peer: s.done?.winner.peer.id ?? '',
+        attempts: s.attempts,
+        replicas: s.results.map(r => r.peer.id),
+        hedged: s.hedged,
+        outcome: s.done?.outcome ?? 'accepted',
+        durationMs: (s.done?.at ?? 0) - s.firstStartedAt,
+        errors: s.errors
+      }))
+      this.resolve({
+        jobId: Buffer.from(this.init.jobId).toString('hex'),
+        workload: this.init.workload.id,
+        version: this.init.workload.version,
+        verification: formatVerification(this.init.policy),
+        outputs,
+        shards,
+        peers,
+        disputes: this.disputes,
+        receipts: this.receipts.flat(),
+        items: this.init.items.length,
+        elapsedMs,
+        itemsPerSec: this.init.items.length / Math.max(elapsedMs, 1) * 1000
+      })
+    }, (err: Error) => { this.reject(err) })
+  }
+}

@@ -1,0 +1,89 @@
+import type { VerificationPolicy } from './verification.js'
+import type { AbortOptions, PeerId } from '@libp2p/interface'
+
+/** Progress of a job, reported after every shard accepted. */
+export interface JobProgress {
+  shardsDone: number
+  shardsTotal: number
+  itemsDone: number
+  itemsTotal: number
+  /** peers with a shard in flight now */
+  peersInUse: number
+  elapsedMs: number
+  itemsPerSec: number
+}
+
+export interface RunJobOptions extends AbortOptions {
+  /** `none`, `spot-check:<p>` or `replicate:<k>` @default 'none' */
+  verification?: VerificationPolicy | string
+  /** retries of one shard on other peers after provider errors @default 3 */
+  maxRetries?: number
+  /** run only on these peers (this node's own id means: run locally too) @default every peer offering the workload */
+  peers?: PeerId[]
+  /** let this node run shards of its own job when it offers the workload @default true */
+  includeSelf?: boolean
+  /** abandon an attempt after this long without progress or result (ms) @default 30000 */
+  idleTimeout?: number
+  /** fail as "all busy" after waiting this long with no peer accepting work (ms) @default 60000 */
+  queueTimeout?: number
+  /** hedge stragglers on an idle peer @default true */
+  hedge?: boolean
+  onProgress?(progress: JobProgress): void
+}
+
+/** What happened to one shard. */
+export interface ShardReport {
+  index: number
+  items: number
+  /** the peer whose result was used */
+  peer: string
+  /** attempts started (retries, hedges and replicas included) */
+  attempts: number
+  /** peers that returned a result */
+  replicas: string[]
+  hedged: boolean
+  outcome: 'accepted' | 'checked' | 'disputed'
+  /** ms from the first attempt to acceptance */
+  durationMs: number
+  /** errors of failed attempts, `peer: code message` */
+  errors: string[]
+}
+
+/** What one peer did for the job. */
+export interface PeerReport {
+  peerId: string
+  local: boolean
+  /** shards whose accepted result came from this peer */
+  shards: number
+  items: number
+  attempts: number
+  failures: number
+  /** mean time from sending a shard to its result (ms) */
+  meanShardMs: number
+  banned: boolean
+}
+
+/** A shard on which peers disagreed, and who lost. */
+export interface Dispute {
+  shard: number
+  winners: string[]
+  losers: string[]
+}
+
+export interface JobResult {
+  /** hex */
+  jobId: string
+  workload: string
+  version: string
+  verification: string
+  /** one encoded output per input item, in input order */
+  outputs: Uint8Array[]
+  shards: ShardReport[]
+  peers: PeerReport[]
+  disputes: Dispute[]
+  /** countersigned receipts of every accepted result */
+  receipts: Uint8Array[]
+  items: number
+  elapsedMs: number
+  itemsPerSec: number
+}

@@ -1,0 +1,92 @@
+import { BusyError, NotAllowedError } from '../errors.js'
+import type { PeerId } from '@libp2p/interface'
+
+export interface AdmissionInit {
+  /** shards that run at once */
+  slots: number
+  /** shards that may wait for a slot */
+  maxQueue: number
+  /** only these requesters are served (peer id strings); empty = everyone */
+  allow?: string[]
+  /** these requesters are never served */
+  deny?: string[]
+}
+
+/**
+ * Admission control of a worker: who may send shards, and how many may run or wait. A shard
+ * admitted holds its place until `release()`; over the bound the worker answers ERR_BUSY at
+ * once, so the requester places the shard elsewhere instead of queueing blind.
+ */
+export class Admission {
+  public readonly slots: number
+  public readonly maxQueue: number
+  private readonly allow: Set<string>
+  private readonly deny: Set<string>
+  private running = 0
+  private readonly waiting: Array<{ resolve(): void, reject(err: Error): void, signal?: AbortSignal, onAbort?(): void }> = []
+
+  constructor (init: AdmissionInit) {
+    this.slots = Math.max(1, init.slots)
+    this.maxQueue = Math.max(0, init.maxQueue)
+    this.allow = new Set(init.allow ?? [])
+    this.deny = new Set(init.deny ?? [])
+  }
+
+  get active (): number {
+    return this.running
+  }
+
+  get queued (): number {
+    return this.waiting.length
+  }
+
+  get free (): number {
+    return Math.max(0, this.slots - this.running)
+  }
+
+  /** Throws NotAllowedError unless this requester may use the worker. */
+  check (requester: PeerId): void {
+    const id = requester.toString()
+    if (this.deny.has(id) || (this.allow.size > 0 && !this.allow.has(id))) {
+      throw new NotAllowedError('this worker does not accept shards from you')
+    }
+  }
+
+  /** Wait for a slot; throws BusyError at once when the queue is full. */
+  async acquire (signal?: AbortSignal): Promise<void> {
+    if (this.running < this.slots) {
+      this.running++
+      return
+    }
+    if (this.waiting.length >= this.maxQueue) {
+      throw new BusyError(`all ${this.slots} slots busy and ${this.waiting.length} shards queued`)
+    }
+    await new Promise<void>((resolve, reject) => {
+      const entry: (typeof this.waiting)[number] = { resolve, reject, signal }
+      if (signal != null) {
+        entry.onAbort = () => {
+          const i = this.waiting.indexOf(entry)
+          if (i !== -1) {
+            this.waiting.splice(i, 1)
+          }
+          reject(signal.reason ?? new Error('aborted'))
+        }
+        signal.addEventListener('abort', entry.onAbort, { once: true })
+      }
+      this.waiting.push(entry)
+    })
+  }
+
+  release (): void {
+    const next = this.waiting.shift()
+    if (next != null) {
+      if (next.onAbort != null) {
+        next.signal?.removeEventListener('abort', next.onAbort)
+      }
+      // the slot passes straight to the next shard
+      next.resolve()
+      return
+    }
+    this.running = Math.max(0, this.running - 1)
+  }
+}

@@ -1,0 +1,128 @@
+import { decodeItemList, encodeItemList, sha256 } from '@shardmesh/protocol'
+import { signReceipt } from '@shardmesh/receipts'
+import { InvalidInputError, UnknownWorkloadError } from '@shardmesh/workloads'
+import { ModelMismatchError } from '../errors.js'
+import type { Admission } from './admission.js'
+import type { ModelStore } from './model-store.js'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
+import type { ModelFile, WorkloadRegistry, WorkloadRunner } from '@shardmesh/workloads'
+
+/** A shard as a worker receives it, whatever the transport. */
+export interface ShardWork {
+  jobId: Uint8Array
+  shardIndex: number
+  workload: string
+  version: string
+  /** encoded ItemList */
+  input: Uint8Array
+  /** sha256 hex of the model, for workloads that need one */
+  model?: string
+  requester: PeerId
+}
+
+export interface ExecuteHooks {
+  signal: AbortSignal
+  onProgress?(done: number): void
+  /** get a model this worker lacks from the requester */
+  fetchModel?(digest: string): Promise<ModelFile>
+}
+
+export interface ShardOutput {
+  /** encoded ItemList, one output per input item */
+  output: Uint8Array
+  /** encoded SignedReceipt, signed by this worker */
+  receipt: Uint8Array
+}
+
+/** Test-only misbehaviour, to prove that verification catches it. Never set in production. */
+export interface WorkerFaults {
+  /** flip a byte of every output item */
+  wrongAnswers?: boolean
+}
+
+export interface ExecutorInit {
+  peerId: PeerId
+  privateKey: PrivateKey
+  registry: WorkloadRegistry
+  runner: WorkloadRunner
+  admission: Admission
+  models: ModelStore
+  faults?: WorkerFaults
+}
+
+/**
+ * The worker half of a shard, independent of transport: admission, workload lookup, input
+ * checks, the model, a slot, the kernel, and the signed receipt.
+ */
+export class ShardExecutor {
+  constructor (private readonly init: ExecutorInit) {}
+
+  get admission (): Admission {
+    return this.init.admission
+  }
+
+  async execute (work: ShardWork, hooks: ExecuteHooks): Promise<ShardOutput> {
+    const { registry, runner, admission, models } = this.init
+    admission.check(work.requester)
+    const workload = registry.get(work.workload, work.version)
+    if (workload == null) {
+      throw new UnknownWorkloadError(`workload ${work.workload}@${work.version} is not installed on this worker`)
+    }
+    let items: Uint8Array[]
+    try {
+      items = decodeItemList(work.input).items
+    } catch (err: any) {
+      throw new InvalidInputError(`undecodable shard input: ${err.message}`)
+    }
+    let model: ModelFile | undefined
+    if (workload.needsModel === true) {
+      if (work.model == null || work.model === '') {
+        throw new InvalidInputError(`workload ${workload.id} needs a model digest with the shard`)
+      }
+      model = await models.get(work.model)
+      if (model == null) {
+        if (hooks.fetchModel == null) {
+          throw new ModelMismatchError(`model ${work.model} is not on this worker and cannot be fetched`)
+        }
+        model = await hooks.fetchModel(work.model)
+      }
+    }
+    await admission.acquire(hooks.signal)
+    const startedAt = Date.now()
+    let result
+    try {
+      result = await runner.run(workload, items, { signal: hooks.signal, onProgress: hooks.onProgress, model })
+    } finally {
+      admission.release()
+    }
+    const finishedAt = Date.now()
+    if (result.outputs.length !== items.length) {
+      throw new InvalidInputError(`kernel returned ${result.outputs.length} outputs for ${items.length} items`)
+    }
+    const outputs = this.init.faults?.wrongAnswers === true ? result.outputs.map(corrupt) : result.outputs
+    const output = encodeItemList(outputs)
+    const receipt = await signReceipt(this.init.privateKey, {
+      jobId: work.jobId,
+      shardIndex: work.shardIndex,
+      workload: workload.id,
+      workloadVersion: workload.version,
+      inputDigest: sha256(work.input),
+      outputDigest: sha256(output),
+      worker: this.init.peerId,
+      requester: work.requester,
+      startedAt,
+      finishedAt,
+      items: items.length,
+      cpuMicros: result.cpuMicros
+    })
+    return { output, receipt }
+  }
+}
+
+function corrupt (item: Uint8Array): Uint8Array {
+  const copy = Uint8Array.from(item)
+  if (copy.byteLength > 0) {
+    copy[copy.byteLength >> 1] ^= 0x20
+  }
+  return copy
+}

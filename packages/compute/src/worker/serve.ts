@@ -1,0 +1,181 @@
+import { lpStream } from '@libp2p/utils'
+import {
+  MAX_MODEL_CHUNK_BYTES,
+  MAX_SHARD_FRAME_BYTES,
+  MessageTooLargeError,
+  decodeClientFrame,
+  encodeWorkerFrame,
+  toWireError
+} from '@shardmesh/protocol'
+import { AbortError } from '@shardmesh/workloads'
+import { ModelMismatchError, ShardTimeoutError } from '../errors.js'
+import type { ShardExecutor } from './executor.js'
+import type { ModelStore, ModelWriter } from './model-store.js'
+import type { Logger, PeerId, Stream } from '@libp2p/interface'
+import type { Loose, ModelChunk, ShardRequest, WorkerFrame } from '@shardmesh/protocol'
+import type { ModelFile } from '@shardmesh/workloads'
+
+export interface ServeShardsOptions {
+  executor: ShardExecutor
+  models: ModelStore
+  requester: PeerId
+  log: Logger
+  /** aborted when the service stops */
+  signal: AbortSignal
+  progressInterval: number
+  modelTimeout: number
+  /** models being received now, by digest, shared by every stream of the node */
+  inflightModels: Map<string, Promise<ModelFile>>
+  onShard?(outcome: 'ok' | 'error', code?: string): void
+}
+
+interface Task {
+  controller: AbortController
+  model?: { writer?: ModelWriter, digest: string, resolve(file: ModelFile): void, reject(err: Error): void }
+}
+
+/**
+ * The worker side of one `/shardmesh/shard/1.0.0` stream. The requester may keep the stream
+ * open and send many shards on it, concurrently; each is answered by id. A frame that does
+ * not decode ends the stream (its framing can no longer be trusted) after a coded error;
+ * a shard whose *content* is bad gets its own error and the stream goes on.
+ */
+export async function serveShards (stream: Stream, options: ServeShardsOptions): Promise<void> {
+  const { executor, log, requester } = options
+  const lp = lpStream(stream, { maxDataLength: MAX_SHARD_FRAME_BYTES })
+  const tasks = new Map<number, Task>()
+  let writing: Promise<void> = Promise.resolve()
+  let open = true
+
+  const send = (frame: Loose<WorkerFrame>): void => {
+    const bytes = encodeWorkerFrame(frame)
+    writing = writing.then(async () => {
+      if (open) {
+        await lp.write(bytes, { signal: options.signal })
+      }
+    }).catch((err: Error) => {
+      open = false
+      log.trace('shard stream write failed: %s', err.message)
+    })
+  }
+
+  const onShutdown = (): void => { stream.abort(new Error('worker stopping')) }
+  options.signal.addEventListener('abort', onShutdown, { once: true })
+
+  try {
+    while (open) {
+      let frame
+      try {
+        frame = decodeClientFrame((await lp.read({ signal: options.signal })).subarray())
+      } catch (err: any) {
+        if (err.name === 'InvalidDataLengthError' || err.name === 'InvalidDataLengthLengthError') {
+          send({ error: { id: 0, ...toWireError(new MessageTooLargeError(`shard frame over ${MAX_SHARD_FRAME_BYTES} bytes`)) } })
+        } else if (err.name === 'InvalidMessageError' || err.name === 'MessageTooLargeError') {
+          send({ error: { id: 0, ...toWireError(err) } })
+        }
+        break
+      }
+      if (frame.request != null) {
+        startShard(frame.request)
+      } else if (frame.cancel != null) {
+        tasks.get(frame.cancel.id)?.controller.abort(new AbortError('shard cancelled by the requester'))
+      } else if (frame.model != null) {
+        await onModelChunk(frame.model)
+      }
+    }
+  } finally {
+    options.signal.removeEventListener('abort', onShutdown)
+    // the requester is gone or misbehaved: whatever it asked for is no longer wanted
+    for (const task of tasks.values()) {
+      task.controller.abort(new AbortError('shard stream closed'))
+    }
+    await writing
+    open = false
+    await stream.close().catch(() => { stream.abort(new Error('close failed')) })
+  }
+
+  function startShard (request: ShardRequest): void {
+    const { id } = request
+    if (tasks.has(id)) {
+      send({ error: { id, code: 'ERR_INVALID_MESSAGE', message: `shard id ${id} is already in flight on this stream` } })
+      return
+    }
+    const task: Task = { controller: new AbortController() }
+    tasks.set(id, task)
+    const timeout = request.timeoutMs > 0 ? setTimeout(() => { task.controller.abort(new ShardTimeoutError('shard deadline passed')) }, request.timeoutMs) : undefined
+    let lastProgress = 0
+    void executor.execute({
+      jobId: request.jobId,
+      shardIndex: request.shardIndex,
+      workload: request.workload,
+      version: request.version,
+      input: request.input,
+      model: request.model.byteLength > 0 ? Buffer.from(request.model).toString('hex') : undefined,
+      requester
+    }, {
+      signal: task.controller.signal,
+      onProgress: (done) => {
+        const now = Date.now()
+        if (now - lastProgress >= options.progressInterval) {
+          lastProgress = now
+          send({ progress: { id, done } })
+        }
+      },
+      fetchModel: async (digest) => fetchModel(id, task, digest)
+    }).then(result => {
+      send({ result: { id, output: result.output, receipt: result.receipt } })
+      options.onShard?.('ok')
+    }, (err: any) => {
+      const wire = toWireError(err)
+      log('shard %d of %p failed: %s %s', request.shardIndex, requester, wire.code, wire.message)
+      send({ error: { id, ...wire } })
+      options.onShard?.('error', wire.code)
+    }).finally(() => {
+      clearTimeout(timeout)
+      tasks.delete(id)
+    })
+  }
+
+  async function fetchModel (id: number, task: Task, digest: string): Promise<ModelFile> {
+    const existing = options.inflightModels.get(digest)
+    if (existing != null) {
+      return existing
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const promise = new Promise<ModelFile>((resolve, reject) => {
+      task.model = { digest, resolve, reject }
+      timer = setTimeout(() => { reject(new ShardTimeoutError(`model ${digest} did not arrive within ${options.modelTimeout} ms`)) }, options.modelTimeout)
+      task.controller.signal.addEventListener('abort', () => { reject(task.controller.signal.reason) }, { once: true })
+      send({ needModel: { id, digest: Buffer.from(digest, 'hex') } })
+    })
+    options.inflightModels.set(digest, promise)
+    const cleanup = (): void => {
+      clearTimeout(timer)
+      options.inflightModels.delete(digest)
+      if (task.model?.writer != null && !task.model.writer.complete) {
+        void task.model.writer.abort()
+      }
+    }
+    promise.then(cleanup, cleanup)
+    return promise
+  }
+
+  async function onModelChunk (chunk: ModelChunk): Promise<void> {
+    const model = tasks.get(chunk.id)?.model
+    if (model == null) {
+      return
+    }
+    try {
+      if (Buffer.from(chunk.digest).toString('hex') !== model.digest || chunk.data.byteLength > MAX_MODEL_CHUNK_BYTES) {
+        throw new ModelMismatchError('model chunk for another model, or over the chunk size limit')
+      }
+      model.writer ??= await options.models.receive(model.digest, Number(chunk.total))
+      await model.writer.write(Number(chunk.offset), chunk.data)
+      if (model.writer.complete) {
+        model.resolve(await model.writer.finish())
+      }
+    } catch (err: any) {
+      model.reject(err)
+    }
+  }
+}

@@ -1,0 +1,29 @@
+import { mergeItems, splitItems } from '../workload.js'
+import { compareTensorMaps, tensorMapCodec } from './tensor.js'
+import type { NamedTensor } from './tensor.js'
+import type { Workload } from '../workload.js'
+
+/**
+ * `onnx@1.0.0`: batch inference of any ONNX model, named by the sha256 of its bytes. Each
+ * item is one set of named input tensors; each output is the model's named outputs. The
+ * requester ships the model to a worker that lacks it (the worker checks the digest and
+ * caches it on disk); sessions stay warm per model.
+ */
+export function onnx (): Workload<NamedTensor[], NamedTensor[]> {
+  return {
+    id: 'onnx',
+    version: '1.0.0',
+    description: 'batch inference of an ONNX model shipped with the job (by content hash)',
+    executor: 'pool',
+    kernel: { module: new URL('./kernel.js', import.meta.url).href },
+    params: {},
+    needsModel: true,
+    input: tensorMapCodec,
+    output: tensorMapCodec,
+    tolerance: 'same tensors; integers exact, floats within 1e-4 abs + 1e-4 rel',
+    split: splitItems,
+    merge: mergeItems,
+    compare: compareTensorMaps,
+    calibration: async () => []
+  }
+}
