@@ -7,3 +7,12 @@
 
 export * from './workload.js'
 export * from './errors.js'
+export * from './registry.js'
+export * from './runner.js'
+export { WorkerPool } from './pool/pool.js'
+export type { WorkerPoolInit, PoolTask, PoolRunOptions, PoolResult } from './pool/pool.js'
+export * from './builtin/index.js'
+export * from './onnx/index.js'
+export * from './ocr-rec/index.js'
+export * from './embed/index.js'
+export * from './builtin/all.js'

@@ -123,7 +123,7 @@ export function splitItems <T> (items: T[], shardSize: number): T[][] {
 
 /** The usual merge: concatenation in shard order. */
 export function mergeItems <T> (outputs: T[][]): T[] {
-  return outputs.flat() as T[]
+  return outputs.flat()
 }
 
 /** `id@version`, the form used on the command line and in reports. */

@@ -69,7 +69,7 @@ export class Admission {
           if (i !== -1) {
             this.waiting.splice(i, 1)
           }
-          reject(signal.reason ?? new Error('aborted'))
+          reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'))
         }
         signal.addEventListener('abort', entry.onAbort, { once: true })
       }

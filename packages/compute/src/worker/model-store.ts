@@ -3,6 +3,7 @@ import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ModelMismatchError, ModelTooLargeError } from '../errors.js'
 import type { ModelFile } from '@shardmesh/workloads'
+import type { FileHandle } from 'node:fs/promises'
 
 const DIGEST = /^[0-9a-f]{64}$/
 
@@ -63,7 +64,7 @@ export class ModelWriter {
     private readonly path: string,
     private readonly tmp: string,
     public readonly total: number,
-    private readonly file: import('node:fs/promises').FileHandle
+    private readonly file: FileHandle
   ) {}
 
   async write (offset: number, data: Uint8Array): Promise<void> {

@@ -145,7 +145,10 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
     const promise = new Promise<ModelFile>((resolve, reject) => {
       task.model = { digest, resolve, reject }
       timer = setTimeout(() => { reject(new ShardTimeoutError(`model ${digest} did not arrive within ${options.modelTimeout} ms`)) }, options.modelTimeout)
-      task.controller.signal.addEventListener('abort', () => { reject(task.controller.signal.reason) }, { once: true })
+      task.controller.signal.addEventListener('abort', () => {
+        const reason = task.controller.signal.reason
+        reject(reason instanceof Error ? reason : new AbortError('shard cancelled'))
+      }, { once: true })
       send({ needModel: { id, digest: Buffer.from(digest, 'hex') } })
     })
     options.inflightModels.set(digest, promise)

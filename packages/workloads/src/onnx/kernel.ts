@@ -71,7 +71,7 @@ export const createKernel: KernelFactory = async (): Promise<Kernel> => {
         } catch (err: any) {
           throw new InvalidInputError(`the model rejected the input: ${String(err.message).slice(0, 512)}`)
         }
-        outputs.push(tensorMapCodec.encode(s.outputNames.map(name => fromOrt(name, result[name] as ort.Tensor))))
+        outputs.push(tensorMapCodec.encode(s.outputNames.map(name => fromOrt(name, result[name]))))
         context.onProgress?.(outputs.length)
       }
       return outputs

