@@ -5,10 +5,11 @@ export const HELP = `Usage: shardmesh <command> [options]
 A peer-to-peer compute mesh on libp2p.
 
 Commands:
-  demo        start a local cluster, show every node's verified capabilities, stop
+  demo        start a local cluster, shard an OCR job across it, compare with one process
   node start  run a mesh node (daemon) with a local control API
   cluster     run N node processes on loopback until they converge (and --for a while)
   peers       the running node's peer table
+  job run     run a sharded job (ocr-rec, embed, echo, sleep) from the running node
   key         show, export or import the node key (Solana keypair JSON form)
 
 Run 'shardmesh <command> --help' for a command's options. Every command that prints
@@ -23,7 +24,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   node: async () => (await import('./commands/node.js')).nodeCommand,
   cluster: async () => (await import('./commands/cluster.js')).clusterCommand,
   peers: async () => (await import('./commands/peers.js')).peersCommand,
-  key: async () => (await import('./commands/key.js')).keyCommand
+  key: async () => (await import('./commands/key.js')).keyCommand,
+  job: async () => (await import('./commands/job.js')).jobCommand
 }
 
 export async function main (argv: string[]): Promise<number> {

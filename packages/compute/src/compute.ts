@@ -79,7 +79,8 @@ export class Compute implements ComputeInterface, Startable {
       runner: this.runner,
       admission,
       models: this.models,
-      faults: this.init.faults
+      faults: this.init.faults,
+      offer: this.init.offer
     })
     await this.components.registrar.handle(SHARD_PROTOCOL, this.handleShards, {
       maxInboundStreams: C.MAX_INBOUND_STREAMS,
@@ -93,6 +94,11 @@ export class Compute implements ComputeInterface, Startable {
 
   /** Tell the capabilities service what this node offers (its workloads, slots and models). */
   async afterStart (): Promise<void> {
+    if (this.init.warm === true) {
+      for (const w of this.offered()) {
+        this.runner?.warm(w).catch((err: Error) => { this.log.error('could not warm %s: %s', workloadKey(w), err.message) })
+      }
+    }
     if (this.init.advertise === false) {
       return
     }
@@ -101,7 +107,7 @@ export class Compute implements ComputeInterface, Startable {
       return
     }
     const models: CID[] = []
-    for (const w of this.registry.list()) {
+    for (const w of this.offered()) {
       try {
         for (const digest of await w.models?.(this.cacheDir) ?? []) {
           models.push(modelCid(digest))
@@ -112,7 +118,7 @@ export class Compute implements ComputeInterface, Startable {
     }
     const current = caps.getAdvert()?.models ?? []
     caps.update({
-      workloads: this.registry.list().map(w => ({ id: w.id, version: w.version })),
+      workloads: this.offered().map(w => ({ id: w.id, version: w.version })),
       totalSlots: this.slots,
       freeSlots: this.slots,
       models: [...current, ...models.filter(m => !current.some(c => c.equals(m)))]
@@ -132,6 +138,11 @@ export class Compute implements ComputeInterface, Startable {
     }
     await this.runner?.close()
     this.runner = undefined
+  }
+
+  /** The workloads this node serves to others. */
+  offered (): Array<Workload<any, any>> {
+    return this.registry.list().filter(w => this.executor?.offers(w.id, w.version) ?? true)
   }
 
   stats (): WorkerStats {
@@ -255,9 +266,15 @@ export class Compute implements ComputeInterface, Startable {
     if (options.peers != null) {
       ids = options.peers
     } else {
-      const found = await caps?.findPeers({ workload: workload.id, workloadVersion: workload.version }, { signal: options.signal }) ?? []
+      // the gossiped table first; the DHT only when the table knows no provider and we have
+      // peers to ask (a lone node would otherwise wait out the lookup's deadline)
+      const requirement = { workload: workload.id, workloadVersion: workload.version }
+      let found = await caps?.findPeers(requirement, { sources: ['table'], signal: options.signal }) ?? []
+      if (found.length === 0 && caps != null && this.components.connectionManager.getConnections().length > 0) {
+        found = await caps.findPeers(requirement, { sources: ['dht'], signal: options.signal })
+      }
       ids = found.map(p => p.peerId)
-      if (includeSelf && this.registry.get(workload.id, workload.version) != null) {
+      if (includeSelf && this.executor?.offers(workload.id, workload.version) === true) {
         ids.unshift(self)
       }
     }
@@ -270,7 +287,7 @@ export class Compute implements ComputeInterface, Startable {
       }
       seen.add(key)
       if (id.equals(self)) {
-        if (this.registry.get(workload.id, workload.version) != null && this.executor != null && this.models != null) {
+        if (this.executor?.offers(workload.id, workload.version) === true && this.models != null) {
           peers.push({ channel: new LocalChannel(self, this.executor, this.models), window: this.slots })
         }
         continue

@@ -39,6 +39,11 @@ export interface ComputeInit {
   workloads?: Array<Workload<any, any>>
   /** Use this registry instead of building one from `workloads`. */
   registry?: WorkloadRegistry
+  /**
+   * The workloads this node serves to others (`id` or `id@version`); the rest of the registry
+   * is only used to request jobs. @default every workload in the registry
+   */
+  offer?: string[]
   /** Threads of the worker pool. @default os.availableParallelism() */
   poolSize?: number
   /** Shards that run at once. @default poolSize */
@@ -61,6 +66,8 @@ export interface ComputeInit {
   advertise?: boolean
   /** Key of the capabilities service in the node's services. @default 'capabilities' */
   capabilitiesService?: string
+  /** Load the served pool workloads (their models) into every thread at start. @default false */
+  warm?: boolean
   /** Test-only misbehaviour (e.g. wrong answers), to prove verification catches it. */
   faults?: WorkerFaults
 }
@@ -104,6 +111,8 @@ export interface Compute {
   run(job: JobSpec, options?: RunJobOptions): Promise<JobResult>
   /** What the worker half is doing now. */
   stats(): WorkerStats
+  /** The workloads this node serves to others. */
+  offered(): Array<Workload<any, any>>
 }
 
 export function compute (init: ComputeInit = {}): (components: ComputeComponents) => Compute {

@@ -1,4 +1,5 @@
 import './polyfill.js'
+import { join } from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -70,7 +71,13 @@ export async function createMeshNode (options: MeshNodeOptions = {}): Promise<Me
     metrics: options.metricsRegistry != null
       ? prometheusMetrics({ registry: options.metricsRegistry, collectDefaultMetrics: false, preserveExistingMetrics: true })
       : undefined,
-    services: meshServices(options),
+    services: meshServices({
+      ...options,
+      compute: {
+        cacheDir: options.dataDir != null ? join(options.dataDir, 'cache') : undefined,
+        ...options.compute
+      }
+    }),
     start: false
   }) as MeshNode
 

@@ -4,12 +4,15 @@ import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper, removePublicAddressesMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
 import { capabilities } from '@shardmesh/capabilities'
+import { compute } from '@shardmesh/compute'
+import { WorkloadRegistry, builtinWorkloads } from '@shardmesh/workloads'
 import { DHT_PROTOCOL } from './constants.js'
 import type { GossipSub, GossipsubOpts } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT, KadDHTInit } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { Capabilities, CapabilitiesInit } from '@shardmesh/capabilities'
+import type { Compute, ComputeInit } from '@shardmesh/compute'
 
 /**
  * Which addresses the DHT keeps for peers:
@@ -21,6 +24,11 @@ export type MeshNetwork = 'lan' | 'public' | 'mixed'
 
 export interface MeshServicesInit {
   capabilities?: CapabilitiesInit
+  /**
+   * The compute service. By default every built-in workload is registered (so this node can
+   * request any of them) and none is served to others: list the ones to serve in `offer`.
+   */
+  compute?: ComputeInit
   /** Extra kad-dht options (the protocol stays `/shardmesh/kad/1.0.0` unless set here). */
   dht?: Partial<KadDHTInit>
   /** Extra gossipsub options. */
@@ -36,6 +44,7 @@ export type MeshServices = {
   dht: KadDHT
   pubsub: GossipSub
   capabilities: Capabilities
+  compute: Compute
 }
 
 export type MeshServiceFactories = { [K in keyof MeshServices]: (components: any) => MeshServices[K] }
@@ -94,6 +103,11 @@ export function meshServices (init: MeshServicesInit = {}): MeshServiceFactories
       fastMsgIdFn,
       ...init.gossipsub
     }),
-    capabilities: capabilities(init.capabilities)
+    capabilities: capabilities(init.capabilities),
+    compute: compute({
+      ...init.compute,
+      registry: init.compute?.registry ?? (init.compute?.workloads == null ? new WorkloadRegistry(builtinWorkloads()) : undefined),
+      offer: init.compute?.offer ?? (init.compute?.workloads == null && init.compute?.registry == null ? [] : undefined)
+    })
   }
 }

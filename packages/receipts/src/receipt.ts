@@ -13,6 +13,7 @@ import { sha256 } from '@shardmesh/protocol'
 import * as Digest from 'multiformats/hashes/digest'
 import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
+import { signEd25519, verifyEd25519 } from './ed25519.js'
 import { InvalidReceiptError } from './errors.js'
 import type { PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
 import type { Verification } from '@shardmesh/protocol'
@@ -83,16 +84,26 @@ export async function signReceipt (key: PrivateKey, fields: ReceiptFields): Prom
     items: fields.items,
     cpuMicros: BigInt(Math.max(0, Math.floor(fields.cpuMicros)))
   })
-  const signature = await key.sign(uint8ArrayConcat([RECEIPT_DOMAIN, receipt]))
+  const signature = signEd25519(key, uint8ArrayConcat([RECEIPT_DOMAIN, receipt]))
   return encodeSignedReceipt({ receipt, workerKey: publicKeyToProtobuf(key.publicKey), workerSignature: signature, requesterKey: new Uint8Array(0), requesterSignature: new Uint8Array(0) })
 }
 
+export interface CountersignOptions {
+  /**
+   * The caller has just verified this receipt (worker signature, that it names us as the
+   * requester): skip checking it again. @default false
+   */
+  verified?: boolean
+}
+
 /** The requester adds its verdict and countersigns a receipt it verified. */
-export async function countersignReceipt (key: PrivateKey, signedReceipt: Uint8Array, verification: VerificationFields): Promise<Uint8Array> {
-  const verified = await verifyReceipt(signedReceipt, { requireCountersignature: false, requester: peerIdFromPublicKey(key.publicKey) })
-  const signed = decodeSignedReceipt(verified.bytes)
+export async function countersignReceipt (key: PrivateKey, signedReceipt: Uint8Array, verification: VerificationFields, options: CountersignOptions = {}): Promise<Uint8Array> {
+  if (options.verified !== true) {
+    await verifyReceipt(signedReceipt, { requireCountersignature: false, requester: peerIdFromPublicKey(key.publicKey) })
+  }
+  const signed = decodeSignedReceipt(signedReceipt)
   const v: Verification = { policy: verification.policy, outcome: verification.outcome }
-  const signature = await key.sign(countersignedBytes(signed.receipt, encodeVerification(v)))
+  const signature = signEd25519(key, countersignedBytes(signed.receipt, encodeVerification(v)))
   return encodeSignedReceipt({ ...signed, verification: v, requesterKey: publicKeyToProtobuf(key.publicKey), requesterSignature: signature })
 }
 
@@ -144,7 +155,7 @@ export async function verifyReceipt (bytes: Uint8Array, options: VerifyReceiptOp
   if (!peerIdFromPublicKey(workerKey).equals(worker)) {
     throw new InvalidReceiptError('worker-mismatch', 'signed by a key that is not the worker it names')
   }
-  if (!await workerKey.verify(uint8ArrayConcat([RECEIPT_DOMAIN, signed.receipt]), signed.workerSignature)) {
+  if (!verifyEd25519(workerKey, uint8ArrayConcat([RECEIPT_DOMAIN, signed.receipt]), signed.workerSignature)) {
     throw new InvalidReceiptError('bad-worker-signature', 'the worker signature does not verify')
   }
   if (options.worker != null && !options.worker.equals(worker)) {
@@ -160,7 +171,7 @@ export async function verifyReceipt (bytes: Uint8Array, options: VerifyReceiptOp
       throw new InvalidReceiptError('requester-mismatch', 'countersigned by a key that is not the requester it names')
     }
     const verification = signed.verification ?? { policy: '', outcome: '' }
-    if (!await requesterKey.verify(countersignedBytes(signed.receipt, encodeVerification(verification)), signed.requesterSignature)) {
+    if (!verifyEd25519(requesterKey, countersignedBytes(signed.receipt, encodeVerification(verification)), signed.requesterSignature)) {
       throw new InvalidReceiptError('bad-countersignature', 'the requester countersignature does not verify')
     }
   } else if (options.requireCountersignature ?? true) {

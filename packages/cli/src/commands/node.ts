@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises'
 import { createMeshNode, solanaAddress } from '@shardmesh/node'
 import { Registry } from 'prom-client'
-import { EXIT_OK, UsageError, parse, parseDuration } from '../args.js'
+import { WorkloadRegistry, builtinWorkloads, parseWorkloadSpec } from '@shardmesh/workloads'
+import { EXIT_OK, UsageError, parse, parseDuration, parseInteger } from '../args.js'
 import { ControlServer } from '../control/server.js'
 import { resolveDataDir } from '../data-dir.js'
 import type { MeshNetwork } from '@shardmesh/node'
@@ -15,7 +16,16 @@ Options:
   --listen ADDR           multiaddr to listen on, repeatable (default /ip4/127.0.0.1/tcp/0)
   --bootstrap ADDR        a peer to join through (multiaddr with /p2p/<id>), repeatable
   --control-port PORT     loopback port of the control API (default: any free port)
-  --workload ID@VERSION   advertise an installed workload, repeatable
+  --workload ID[@VERSION] serve only this built-in workload, repeatable (default: all of
+                          ocr-rec, embed, onnx, echo, sleep); 'none' serves nothing
+  --pool-size N           inference threads (default: CPU cores)
+  --slots N               shards run at once (default: pool size)
+  --max-queue N           shards that may wait for a slot (default: slots x 4)
+  --allow PEER_ID         serve only these requesters, repeatable
+  --deny PEER_ID          never serve these requesters, repeatable
+  --sleep-ms MS           ms per item of the 'sleep' workload (default 10)
+  --warm                  load the served models into every thread at start
+  --test-fault KIND       TESTS ONLY: 'wrong-answers' corrupts every output
   --network lan|public|mixed  which peer addresses the DHT keeps (default mixed)
   --advert-ttl DURATION   how long each advert is valid (default 30s)
   --refresh DURATION      re-publish interval, shorter than the TTL (default 10s)
@@ -45,6 +55,14 @@ export async function nodeCommand (argv: string[]): Promise<number> {
     refresh: { type: 'string' },
     'no-gpu': { type: 'boolean' },
     'parent-pid': { type: 'string' },
+    'pool-size': { type: 'string' },
+    slots: { type: 'string' },
+    'max-queue': { type: 'string' },
+    allow: { type: 'string', multiple: true },
+    deny: { type: 'string', multiple: true },
+    'sleep-ms': { type: 'string' },
+    warm: { type: 'boolean' },
+    'test-fault': { type: 'string' },
     json: { type: 'boolean' }
   })
   if (values.help === true) {
@@ -56,13 +74,19 @@ export async function nodeCommand (argv: string[]): Promise<number> {
   if (!['lan', 'public', 'mixed'].includes(network)) {
     throw new UsageError('node start: --network must be lan, public or mixed')
   }
-  const workloads = (values.workload as string[] | undefined ?? []).map(w => {
-    const [id, version] = w.split('@')
-    if (id === '' || version == null || version === '') {
-      throw new UsageError(`node start: --workload "${w}" must be ID@VERSION`)
-    }
-    return { id, version }
-  })
+  const sleepMs = values['sleep-ms'] == null ? undefined : Number(values['sleep-ms'])
+  if (sleepMs != null && (!Number.isFinite(sleepMs) || sleepMs < 0)) {
+    throw new UsageError('node start: --sleep-ms must be a non-negative number')
+  }
+  const workloads = new WorkloadRegistry(builtinWorkloads({ sleep: { msPerItem: sleepMs } }))
+  const offer = offeredWorkloads(workloads, values.workload as string[] | undefined)
+  const poolSize = parseInteger(values['pool-size'], '--pool-size', 1, 256)
+  const slots = parseInteger(values.slots, '--slots', 1, 4096)
+  const maxQueue = parseInteger(values['max-queue'], '--max-queue', 0, 100_000)
+  const fault = values['test-fault']
+  if (fault != null && fault !== 'wrong-answers') {
+    throw new UsageError('node start: --test-fault must be wrong-answers')
+  }
   const controlPort = values['control-port'] == null ? 0 : Number(values['control-port'])
   if (!Number.isInteger(controlPort) || controlPort < 0 || controlPort > 65535) {
     throw new UsageError('node start: --control-port must be a port number')
@@ -78,7 +102,18 @@ export async function nodeCommand (argv: string[]): Promise<number> {
     bootstrap: values.bootstrap,
     network,
     metricsRegistry: registry,
-    capabilities: { workloads, advertTtl, refreshInterval, nvidiaSmi: values['no-gpu'] === true ? false : undefined }
+    capabilities: { advertTtl, refreshInterval, nvidiaSmi: values['no-gpu'] === true ? false : undefined },
+    compute: {
+      registry: workloads,
+      offer,
+      poolSize,
+      slots,
+      maxQueue,
+      allow: values.allow as string[] | undefined,
+      deny: values.deny as string[] | undefined,
+      warm: values.warm === true,
+      faults: fault === 'wrong-answers' ? { wrongAnswers: true } : undefined
+    }
   })
 
   let stopping: Promise<void> | undefined
@@ -141,4 +176,28 @@ function isAlive (pid: number): boolean {
   } catch (err: any) {
     return err.code === 'EPERM'
   }
+}
+
+/** The workloads named by --workload, checked against what is installed (default: all). */
+function offeredWorkloads (registry: WorkloadRegistry, specs: string[] | undefined): string[] {
+  if (specs == null || specs.length === 0) {
+    return registry.list().map(w => `${w.id}@${w.version}`)
+  }
+  if (specs.length === 1 && specs[0] === 'none') {
+    return []
+  }
+  return specs.map(text => {
+    let spec
+    try {
+      spec = parseWorkloadSpec(text)
+    } catch (err: any) {
+      throw new UsageError(`node start: --workload ${err.message}`)
+    }
+    const workload = registry.get(spec.id, spec.version)
+    if (workload == null) {
+      const installed = registry.list().map(w => `${w.id}@${w.version}`).join(', ')
+      throw new UsageError(`node start: --workload ${text} is not installed (installed: ${installed})`)
+    }
+    return `${workload.id}@${workload.version}`
+  })
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CONTROL_FILE, TOKEN_FILE } from './server.js'
-import type { ControlInfo, FindResponse, PeersResponse, PublishResponse, StatusResponse } from './types.js'
+import type { ComputeResponse, ControlInfo, FindResponse, JobEvent, JobRequest, JobResultJson, PeersResponse, PublishResponse, StatusResponse } from './types.js'
 
 /** The daemon is not running (no control.json) or does not answer. */
 export class NodeNotRunningError extends Error {
@@ -42,6 +42,54 @@ export class ControlClient {
 
   async updateCapabilities (change: Record<string, unknown>): Promise<PublishResponse> {
     return this.request('POST', '/v1/capabilities', change)
+  }
+
+  async compute (): Promise<ComputeResponse> {
+    return this.request('GET', '/v1/compute')
+  }
+
+  /**
+   * Run a job on the node and follow its NDJSON events; resolves with the result, rejects
+   * with the job's error (its `code` kept). Aborting `signal` closes the connection, which
+   * cancels the job on every peer.
+   */
+  async runJob (job: JobRequest, options: { signal?: AbortSignal, onEvent?(event: JobEvent): void } = {}): Promise<JobResultJson> {
+    let res: Response
+    try {
+      res = await fetch(`${this.url}/v1/jobs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(job),
+        signal: options.signal
+      })
+    } catch (err: any) {
+      if (options.signal?.aborted === true) {
+        throw err
+      }
+      throw new NodeNotRunningError(`node at ${this.url} does not answer: ${err.cause?.code ?? err.message}`)
+    }
+    if (!res.ok || res.body == null) {
+      const json: any = await res.json().catch(() => ({}))
+      throw new Error(`POST /v1/jobs: ${res.status} ${json.error ?? res.statusText}`)
+    }
+    const decoder = new TextDecoder()
+    let buffered = ''
+    for await (const chunk of res.body) {
+      buffered += decoder.decode(chunk, { stream: true })
+      let newline
+      while ((newline = buffered.indexOf('\n')) !== -1) {
+        const event = JSON.parse(buffered.slice(0, newline)) as JobEvent
+        buffered = buffered.slice(newline + 1)
+        options.onEvent?.(event)
+        if (event.event === 'result') {
+          return event.result
+        }
+        if (event.event === 'error') {
+          throw Object.assign(new Error(event.message), { code: event.code })
+        }
+      }
+    }
+    throw new Error('the node closed the job stream without a result')
   }
 
   async stop (): Promise<void> {

@@ -3,8 +3,9 @@ import { createServer } from 'node:http'
 import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { solanaAddress } from '@shardmesh/node'
+import { runJob } from './jobs.js'
 import { peerRow } from './serialize.js'
-import type { ControlInfo, FindResponse, PeersResponse, PublishResponse, StatusResponse } from './types.js'
+import type { ComputeResponse, ControlInfo, FindResponse, PeersResponse, PublishResponse, StatusResponse } from './types.js'
 import type { MeshNode } from '@shardmesh/node'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -23,7 +24,7 @@ export interface ControlServerOptions {
   onStop: () => void
 }
 
-class HttpError extends Error {
+export class HttpError extends Error {
   constructor (readonly status: number, message: string) {
     super(message)
   }
@@ -46,6 +47,8 @@ export class ControlServer {
         send(res, status, { error: err.message ?? String(err) })
       })
     })
+    // CLI clients make one call and exit: do not keep their sockets (and them) alive
+    this.server.keepAliveTimeout = 500
   }
 
   async start (): Promise<ControlInfo> {
@@ -149,6 +152,18 @@ export class ControlServer {
         send(res, 200, body)
         return
       }
+      case 'GET /v1/compute': {
+        const body: ComputeResponse = {
+          ...node.services.compute.stats(),
+          offered: node.services.compute.offered().map(w => `${w.id}@${w.version}`),
+          installed: node.services.compute.registry.list().map(w => `${w.id}@${w.version}`)
+        }
+        send(res, 200, body)
+        return
+      }
+      case 'POST /v1/jobs':
+        await runJob(node, req, res)
+        return
       case 'POST /v1/stop':
         send(res, 202, { stopping: true })
         setImmediate(this.options.onStop)
@@ -196,13 +211,13 @@ async function loadOrCreateToken (dataDir: string): Promise<string> {
   return token
 }
 
-async function readJson (req: IncomingMessage): Promise<any> {
+export async function readJson (req: IncomingMessage, maxBody = MAX_BODY): Promise<any> {
   let size = 0
   const chunks: Buffer[] = []
   for await (const chunk of req) {
     size += (chunk as Buffer).length
-    if (size > MAX_BODY) {
-      throw new HttpError(413, `request body over ${MAX_BODY} bytes`)
+    if (size > maxBody) {
+      throw new HttpError(413, `request body over ${maxBody} bytes`)
     }
     chunks.push(chunk as Buffer)
   }
@@ -217,7 +232,7 @@ async function readJson (req: IncomingMessage): Promise<any> {
   }
 }
 
-function send (res: ServerResponse, status: number, body: unknown): void {
+export function send (res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body)
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
   res.end(text)

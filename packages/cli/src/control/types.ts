@@ -61,3 +61,57 @@ export interface ControlInfo {
   pid: number
   peerId: string
 }
+
+export interface ComputeResponse {
+  slots: number
+  active: number
+  queued: number
+  poolThreads: number
+  shardsServed: number
+  shardsFailed: number
+  openStreams: number
+  /** workloads served to others, `id@version` */
+  offered: string[]
+  /** workloads known (can be requested), `id@version` */
+  installed: string[]
+}
+
+/** Body of POST /v1/jobs. Items and model travel base64-encoded. */
+export interface JobRequest {
+  workload: string
+  version?: string
+  items: string[]
+  shardSize?: number
+  verification?: string
+  maxRetries?: number
+  idleTimeout?: number
+  hedge?: boolean
+  /** run only on these peers (peer id strings; this node's own id means locally too) */
+  peers?: string[]
+  includeSelf?: boolean
+  model?: string
+}
+
+/** One NDJSON line of the POST /v1/jobs response. */
+export type JobEvent =
+  | { event: 'started', jobItems: number, peers: number }
+  | { event: 'progress', shardsDone: number, shardsTotal: number, itemsDone: number, itemsTotal: number, peersInUse: number, elapsedMs: number, itemsPerSec: number }
+  | { event: 'result', result: JobResultJson }
+  | { event: 'error', code: string, message: string }
+
+export interface JobResultJson {
+  jobId: string
+  workload: string
+  version: string
+  verification: string
+  /** base64 of each encoded output item, in input order */
+  outputs: string[]
+  shards: Array<{ index: number, items: number, peer: string, attempts: number, replicas: string[], hedged: boolean, outcome: string, durationMs: number, errors: string[] }>
+  peers: Array<{ peerId: string, local: boolean, shards: number, items: number, attempts: number, failures: number, meanShardMs: number, banned: boolean }>
+  disputes: Array<{ shard: number, winners: string[], losers: string[] }>
+  /** base64 of each countersigned receipt */
+  receipts: string[]
+  items: number
+  elapsedMs: number
+  itemsPerSec: number
+}

@@ -248,12 +248,14 @@ export class JobRun {
   }
 
   private onResult (shard: Shard, attempt: Attempt, output: Uint8Array, receipt: Uint8Array): void {
-    if (!this.endAttempt(shard, attempt)) {
+    if (this.finished || !shard.running.has(attempt)) {
       return
     }
     const { peer } = attempt
+    // the attempt stays in flight until its result is checked: a shard being checked is
+    // neither free to place again nor stuck
     void this.check(shard, peer, output, receipt).then((outputs) => {
-      if (this.finished) {
+      if (!this.endAttempt(shard, attempt)) {
         return
       }
       peer.consecutiveFailures = 0
@@ -265,7 +267,7 @@ export class JobRun {
       }
       this.pump()
     }, (err: Error) => {
-      this.onError(shard, attempt, err, true)
+      this.onError(shard, attempt, err)
     })
   }
 
@@ -359,7 +361,7 @@ export class JobRun {
     this.itemsDone += shard.items
     this.lastAccepted = Date.now()
     const policy = formatVerification(this.init.policy)
-    this.countersigning.push(Promise.all(agreeing.map(async r => countersignReceipt(this.init.privateKey, r.receipt, { policy, outcome }))).then(
+    this.countersigning.push(Promise.all(agreeing.map(async r => countersignReceipt(this.init.privateKey, r.receipt, { policy, outcome }, { verified: true }))).then(
       (signed) => { this.receipts[shard.index] = signed },
       (err: Error) => { this.fail(err) }
     ))
@@ -378,8 +380,8 @@ export class JobRun {
     }
   }
 
-  private onError (shard: Shard, attempt: Attempt, err: Error, checked = false): void {
-    if (!checked && !this.endAttempt(shard, attempt)) {
+  private onError (shard: Shard, attempt: Attempt, err: Error): void {
+    if (!this.endAttempt(shard, attempt)) {
       return
     }
     if (this.finished || shard.done != null) {

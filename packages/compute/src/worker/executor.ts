@@ -48,6 +48,8 @@ export interface ExecutorInit {
   admission: Admission
   models: ModelStore
   faults?: WorkerFaults
+  /** serve only these workloads (`id` or `id@version`); undefined = all of the registry */
+  offer?: string[]
 }
 
 /**
@@ -61,11 +63,17 @@ export class ShardExecutor {
     return this.init.admission
   }
 
+  /** Whether this worker serves a workload. */
+  offers (id: string, version: string): boolean {
+    const offer = this.init.offer
+    return offer == null || offer.includes(id) || offer.includes(`${id}@${version}`)
+  }
+
   async execute (work: ShardWork, hooks: ExecuteHooks): Promise<ShardOutput> {
     const { registry, runner, admission, models } = this.init
     admission.check(work.requester)
     const workload = registry.get(work.workload, work.version)
-    if (workload == null) {
+    if (workload == null || !this.offers(workload.id, workload.version)) {
       throw new UnknownWorkloadError(`workload ${work.workload}@${work.version} is not installed on this worker`)
     }
     let items: Uint8Array[]

@@ -1,9 +1,10 @@
 /** The `embed` workload: text in, a mean-pooled, L2-normalised 384-float vector out. */
 
+import { stat } from 'node:fs/promises'
 import { mergeItems, splitItems } from '../workload.js'
 import { compareEmbeddings, embedTextCodec, embedVectorCodec } from './codecs.js'
 import { EMBED_ID, EMBED_SEED, EMBED_VERSION, TOLERANCE } from './constants.js'
-import { embedSeed, ensureEmbedModel } from './model.js'
+import { embedModelPath, embedSeed, ensureEmbedModel } from './model.js'
 import type { Workload } from '../workload.js'
 
 export interface EmbedInit {
@@ -52,6 +53,9 @@ export function embed (init: EmbedInit = {}): Workload<string, Float32Array> {
     merge: mergeItems,
     compare: compareEmbeddings,
     calibration: async () => [...CALIBRATION],
-    models: async (cacheDir: string) => [(await ensureEmbedModel(cacheDir, { seed })).digest]
+    // only a model already generated here is held; a node does not build 46 MB just to advertise it
+    models: async (cacheDir: string) => (await stat(embedModelPath(cacheDir, { seed })).catch(() => undefined)) == null
+      ? []
+      : [(await ensureEmbedModel(cacheDir, { seed })).digest]
   }
 }

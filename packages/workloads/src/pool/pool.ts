@@ -68,7 +68,11 @@ export class WorkerPool {
   constructor (init: WorkerPoolInit = {}) {
     this.size = Math.max(1, init.size ?? availableParallelism())
     this.maxQueue = init.maxQueue ?? 1024
-    for (let i = 0; i < this.size; i++) {
+  }
+
+  /** Threads start with the first task, so a node that never runs a pool workload has none. */
+  private ensureThreads (): void {
+    while (this.slots.length < this.size) {
       this.slots.push(this.spawn())
     }
   }
@@ -91,6 +95,7 @@ export class WorkerPool {
 
   /** Load a kernel in every thread now, so the first shards do not pay for model loading. */
   async warm (task: PoolTask): Promise<void> {
+    this.ensureThreads()
     await Promise.all(this.slots.map(async () => {
       const id = this.nextId++
       await this.submit({ type: 'warm', id, kernel: task.kernel, options: task.options }, {})
@@ -125,6 +130,7 @@ export class WorkerPool {
     if (options.signal?.aborted === true) {
       throw new AbortError('shard cancelled')
     }
+    this.ensureThreads()
     if (this.queue.length >= this.maxQueue && this.slots.every(s => s.job != null)) {
       throw new PoolBusyError(`worker pool queue is full (${this.maxQueue} waiting)`)
     }

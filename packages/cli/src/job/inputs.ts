@@ -1,0 +1,84 @@
+import { readdir, readFile, stat } from 'node:fs/promises'
+import { extname, join } from 'node:path'
+import { generateOcrLines } from '@shardmesh/workloads'
+import { UsageError } from '../args.js'
+import type { Workload } from '@shardmesh/workloads'
+
+/** The items of a job, encoded, and the ground truth when it is known. */
+export interface JobInputs {
+  items: Uint8Array[]
+  /** expected text per item (generated OCR lines, or a truth.json next to the images) */
+  truth?: string[]
+  source: string
+}
+
+const IMAGE = new Set(['.png', '.jpg', '.jpeg', '.webp'])
+
+const WORDS = ('the quick brown fox jumps over a lazy dog while peers share work across the mesh ' +
+  'every shard leaves a signed receipt and each node measures what it can do for others').split(' ')
+
+function sentences (count: number, seed: number): string[] {
+  let state = seed >>> 0 || 1
+  const next = (): number => {
+    state ^= state << 13
+    state ^= state >>> 17
+    state ^= state << 5
+    return (state >>> 0) / 0x1_0000_0000
+  }
+  return Array.from({ length: count }, () => Array.from({ length: 6 + Math.floor(next() * 18) }, () => WORDS[Math.floor(next() * WORDS.length)]).join(' '))
+}
+
+/** Build a job's items from `--input` (a file or directory) or `--generate N`. */
+export async function loadInputs (workload: Workload<any, any>, options: { input?: string, generate?: number, seed: number }): Promise<JobInputs> {
+  if (options.generate != null) {
+    switch (workload.id) {
+      case 'ocr-rec': {
+        const { images, truth } = await generateOcrLines({ count: options.generate, seed: options.seed })
+        return { items: images, truth, source: `${options.generate} generated text lines (seed ${options.seed})` }
+      }
+      case 'embed':
+        return { items: sentences(options.generate, options.seed).map(s => workload.input.encode(s)), source: `${options.generate} generated sentences` }
+      case 'echo':
+      case 'sleep':
+        return { items: Array.from({ length: options.generate }, (_, i) => new TextEncoder().encode(`item-${i}`)), source: `${options.generate} generated items` }
+      default:
+        throw new UsageError(`job run: --generate is not available for ${workload.id}; use the library API`)
+    }
+  }
+  if (options.input == null) {
+    throw new UsageError('job run: give --input PATH or --generate N')
+  }
+  const info = await stat(options.input).catch(() => undefined)
+  if (info == null) {
+    throw new UsageError(`job run: --input ${options.input} does not exist`)
+  }
+  const files = info.isDirectory()
+    ? (await readdir(options.input)).sort().map(f => join(options.input as string, f))
+    : [options.input]
+  if (workload.id === 'ocr-rec') {
+    const images = files.filter(f => IMAGE.has(extname(f).toLowerCase()))
+    if (images.length === 0) {
+      throw new UsageError(`job run: no .png, .jpg or .webp images in ${options.input}`)
+    }
+    const items = await Promise.all(images.map(async f => workload.input.encode(await readFile(f))))
+    let truth: string[] | undefined
+    const truthFile = info.isDirectory() ? join(options.input, 'truth.json') : undefined
+    if (truthFile != null) {
+      const map = await readFile(truthFile, 'utf8').then(t => JSON.parse(t) as Record<string, string>).catch(() => undefined)
+      if (map != null) {
+        truth = images.map(f => map[f.slice(f.lastIndexOf('/') + 1)] ?? '')
+      }
+    }
+    return { items, truth, source: `${images.length} images from ${options.input}` }
+  }
+  if (workload.id === 'embed') {
+    const lines = (await Promise.all(files.filter(f => !f.endsWith('.json')).map(async f => readFile(f, 'utf8'))))
+      .flatMap(t => t.split('\n')).map(l => l.trim()).filter(l => l !== '')
+    return { items: lines.map(l => workload.input.encode(l)), source: `${lines.length} lines of text from ${options.input}` }
+  }
+  if (workload.id === 'echo' || workload.id === 'sleep') {
+    const items = await Promise.all(files.map(async f => workload.input.encode(await readFile(f))))
+    return { items, source: `${items.length} files from ${options.input}` }
+  }
+  throw new UsageError(`job run: inputs for ${workload.id} are built with the library API (see the README)`)
+}
