@@ -28,7 +28,7 @@ describe('shardmesh CLI', function () {
       [['cluster', '--nodes', 'abc'], /--nodes: "abc" must be a whole number/],
       [['cluster', '--nodes', '3', '--for', 'soon'], /--for: "soon" is not a duration/],
       [['cluster', '--bogus'], /Unknown option '--bogus'/],
-      [['node', 'start', '--workload', 'noversion', '--data-dir', dir], /must be ID@VERSION/],
+      [['node', 'start', '--workload', 'no-such-workload', '--data-dir', dir], /is not installed/],
       [['node', 'frobnicate'], /unknown subcommand/]
     ]
     for (const [args, message] of cases) {

@@ -21,7 +21,7 @@ describe('a cluster of node processes over real TCP', function () {
       refresh: '1s',
       gpu: true,
       nodeEnv: i => i === 6 ? { PATH: `${FAKE_GPU_DIR}${delimiter}${process.env.PATH}` } : { PATH: NO_GPU_DIR },
-      nodeArgs: i => i === 7 ? ['--workload', 'rare-model-x@1.0.0'] : ['--workload', 'echo@1.0.0']
+      nodeArgs: i => i === 7 ? ['--workload', 'embed@1.0.0'] : ['--workload', 'echo@1.0.0']
     })
     await cluster.start()
   })
@@ -42,7 +42,7 @@ describe('a cluster of node processes over real TCP', function () {
     }
     const peers = await cluster.peersOf(0)
     const rare = peers.find(p => p.peerId === cluster.nodes[7].peerId)
-    assert.deepEqual(rare?.workloads.map(w => w.id), ['rare-model-x'])
+    assert.deepEqual(rare?.workloads.map(w => w.id), ['embed'])
     assert.ok(peers.every(p => p.ageMs < TTL_MS && p.expiresAt > Date.now() - 1_000))
   })
 
@@ -52,14 +52,14 @@ describe('a cluster of node processes over real TCP', function () {
     cluster.nodes.push(joiner)
     await waitFor(async () => {
       const status = await cluster.nodes[7].control.status()
-      return status.providerRecords.some(r => r.key === 'workload:rare-model-x' && r.providedAt != null) ? true : undefined
+      return status.providerRecords.some(r => r.key === 'workload:embed' && r.providedAt != null) ? true : undefined
     }, 30_000, 'the provider to announce its record')
     const found = await waitFor(async () => {
-      const res = await joiner.control.find({ workload: 'rare-model-x', source: 'dht' })
+      const res = await joiner.control.find({ workload: 'embed', source: 'dht' })
       return res.peers.length > 0 ? res : undefined
-    }, 30_000, 'a DHT provider of workload:rare-model-x')
+    }, 30_000, 'a DHT provider of workload:embed')
     assert.deepEqual(found.peers.map(p => p.peerId), [cluster.nodes[7].peerId])
-    assert.equal(found.peers[0].workloads[0].id, 'rare-model-x')
+    assert.equal(found.peers[0].workloads[0].id, 'embed')
   })
 
   it('a GPU reported by nvidia-smi is advertised and found through gpu:nvidia; no GPU means none', async () => {
