@@ -1,4 +1,4 @@
-import type { CapabilityAdvert, CapsRequest, CapsResponse, SignedAdvert } from '../../src/index.js'
+import type { CapabilityAdvert, CapsRequest, CapsResponse, ClientFrame, Receipt, SignedAdvert, SignedReceipt, TensorMap, WorkerFrame } from '../../src/index.js'
 
 function filled (length: number, value: number): Uint8Array<ArrayBuffer> {
   return new Uint8Array(length).fill(value)
@@ -63,4 +63,79 @@ export function fullCapsRequest (): CapsRequest {
 
 export function fullCapsResponse (advert: Uint8Array): CapsResponse {
   return { advert: advert as Uint8Array<ArrayBuffer>, more: 17, error: { code: 'ERR_NOT_FOUND', message: 'no such advert' } }
+}
+
+/** A shard's items: empty, short and binary. */
+export function fullItemList (): Uint8Array<ArrayBuffer>[] {
+  return [new Uint8Array(0), filled(3, 0x61), Uint8Array.from([0, 0xff, 0x80, 0x7f])]
+}
+
+/** Two tensors with every field set. */
+export function fullTensorMap (): TensorMap {
+  return {
+    tensors: [
+      { name: 'X', dtype: 'float32', dims: [1n, 3n], data: filled(12, 0x3f) },
+      { name: 'mask', dtype: 'int64', dims: [2n ** 40n], data: filled(8, 1) }
+    ]
+  }
+}
+
+/** One client frame of each kind. */
+export function fullClientFrames (input: Uint8Array): ClientFrame[] {
+  return [
+    {
+      request: {
+        id: 7,
+        jobId: filled(16, 0xaa),
+        shardIndex: 41,
+        workload: 'ocr-rec',
+        version: '1.0.0',
+        input: input as Uint8Array<ArrayBuffer>,
+        model: filled(32, 0x11),
+        timeoutMs: 30_000
+      }
+    },
+    { cancel: { id: 7 } },
+    { model: { id: 7, digest: filled(32, 0x11), total: 1_000_000n, offset: 65_536n, data: filled(64, 0x22) } }
+  ]
+}
+
+/** One worker frame of each kind. */
+export function fullWorkerFrames (output: Uint8Array, receipt: Uint8Array): WorkerFrame[] {
+  return [
+    { progress: { id: 7, done: 3 } },
+    { result: { id: 7, output: output as Uint8Array<ArrayBuffer>, receipt: receipt as Uint8Array<ArrayBuffer> } },
+    { error: { id: 0, code: 'ERR_INVALID_INPUT', message: 'item 2 is not an image' } },
+    { needModel: { id: 7, digest: filled(32, 0x11) } }
+  ]
+}
+
+/** A receipt with every field set to a non-default value. */
+export function fullReceipt (): Receipt {
+  return {
+    version: 1,
+    jobId: filled(16, 0xaa),
+    shardIndex: 41,
+    workload: 'ocr-rec',
+    workloadVersion: '1.0.0',
+    inputDigest: filled(32, 1),
+    outputDigest: filled(32, 2),
+    worker: Uint8Array.from([0x00, 0x24, 0x08, 0x01, 0x12, 0x20, ...filled(32, 7)]),
+    requester: Uint8Array.from([0x00, 0x24, 0x08, 0x01, 0x12, 0x20, ...filled(32, 8)]),
+    startedAt: 1_717_000_000_000n,
+    finishedAt: 1_717_000_000_250n,
+    items: 8,
+    cpuMicros: 2n ** 40n
+  }
+}
+
+export function fullSignedReceipt (receipt: Uint8Array): SignedReceipt {
+  return {
+    receipt: receipt as Uint8Array<ArrayBuffer>,
+    workerKey: filled(36, 9),
+    workerSignature: filled(64, 5),
+    verification: { policy: 'spot-check:0.1', outcome: 'checked' },
+    requesterKey: filled(36, 10),
+    requesterSignature: filled(64, 6)
+  }
 }
