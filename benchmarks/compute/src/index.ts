@@ -1,0 +1,159 @@
+/**
+ * Compute benchmark: what the compute service costs per shard (`overhead`), how close its
+ * scheduler gets to ideal throughput over many peers (`scaling`), and real inference on a
+ * 2-process mesh against one process (`inference`). See README.md.
+ *
+ *   node benchmarks/compute/dist/src/index.js [--scenario overhead|scaling|inference|all] [--smoke] [--json]
+ *
+ * `--json` prints one JSON object with every result on stdout; progress goes to stderr.
+ * `--smoke` runs tiny sizes (the tests run it).
+ */
+import './polyfill.js'
+import { execFileSync } from 'node:child_process'
+import { parseArgs } from 'node:util'
+import { inference } from './inference.js'
+import { overhead } from './overhead.js'
+import { scaling } from './scaling.js'
+import { loadavg, machine, progress } from './stats.js'
+import type { InferenceResult } from './inference.js'
+import type { OverheadResult, PipelinedRun, Sequential } from './overhead.js'
+import type { ScalingResult } from './scaling.js'
+
+const SCENARIOS = ['overhead', 'scaling', 'inference'] as const
+type Scenario = typeof SCENARIOS[number]
+
+const { values } = parseArgs({
+  options: {
+    scenario: { type: 'string', default: 'all' },
+    smoke: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    // scaling knobs, for exploring; the defaults are what the README reports
+    peers: { type: 'string' },
+    'shards-per-peer': { type: 'string' },
+    'shard-size': { type: 'string' },
+    sweep: { type: 'string' },
+    // inference knobs
+    'ocr-shard-size': { type: 'string' },
+    'embed-shard-size': { type: 'string' }
+  }
+})
+
+const chosen: Scenario[] = values.scenario === 'all' ? [...SCENARIOS] : [values.scenario as Scenario]
+if (chosen.some(s => !SCENARIOS.includes(s))) {
+  process.stderr.write(`unknown scenario ${values.scenario}: use ${SCENARIOS.join(', ')} or all\n`)
+  process.exit(2)
+}
+const smoke = values.smoke
+
+const config = {
+  overhead: smoke
+    ? { items: 200, workers: [1, 2], sequential: 50 }
+    : { items: 4_000, workers: [1, 2, 4], sequential: 1_000 },
+  scaling: smoke
+    ? { peers: [1, 2, 4], msPerItem: 10, shardsPerPeer: 10, shardSize: 2, sweepShardSizes: [1] }
+    : {
+        peers: (values.peers ?? '1,2,4,8,16,32,64').split(',').map(Number),
+        msPerItem: 10,
+        shardsPerPeer: Number(values['shards-per-peer'] ?? 20),
+        shardSize: Number(values['shard-size'] ?? 50),
+        sweepShardSizes: (values.sweep ?? '20,10,5').split(',').filter(s => s !== '').map(Number)
+      },
+  inference: smoke
+    ? { ocrLines: 8, ocrShardSize: 2, embedTexts: 16, embedShardSize: 4, rounds: 1 }
+    : {
+        ocrLines: 120,
+        ocrShardSize: Number(values['ocr-shard-size'] ?? 4),
+        embedTexts: 400,
+        embedShardSize: Number(values['embed-shard-size'] ?? 16),
+        rounds: 3
+      }
+}
+
+interface Output {
+  benchmark: 'compute'
+  smoke: boolean
+  date: string
+  /** the commit measured, `-dirty` when the working tree had changes */
+  commit?: string
+  machine: ReturnType<typeof machine>
+  config: Partial<typeof config>
+  overhead?: OverheadResult
+  scaling?: ScalingResult
+  inference?: InferenceResult
+  loadavgAtEnd?: number[]
+  wallSeconds?: number
+}
+
+const started = performance.now()
+const out: Output = {
+  benchmark: 'compute',
+  smoke,
+  date: new Date().toISOString(),
+  commit: commit(),
+  machine: machine(),
+  config: Object.fromEntries(chosen.map(s => [s, config[s]]))
+}
+
+for (const scenario of chosen) {
+  const t = performance.now()
+  if (scenario === 'overhead') {
+    out.overhead = await overhead(config.overhead)
+  } else if (scenario === 'scaling') {
+    out.scaling = await scaling(config.scaling)
+  } else {
+    out.inference = await inference(config.inference)
+  }
+  progress(`${scenario} done in ${((performance.now() - t) / 1000).toFixed(1)} s`)
+}
+out.loadavgAtEnd = loadavg()
+out.wallSeconds = Math.round((performance.now() - started) / 100) / 10
+
+if (values.json) {
+  process.stdout.write(JSON.stringify(out) + '\n')
+} else {
+  process.stdout.write(report(out))
+}
+
+// every node is stopped; a handle left behind by a library must not keep the run alive
+setTimeout(() => { process.exit(0) }, 2_000).unref()
+
+function commit (): string | undefined {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== ''
+    return dirty ? `${head}-dirty` : head
+  } catch {
+    return undefined
+  }
+}
+
+function report (o: Output): string {
+  const lines: string[] = [`compute benchmark${o.smoke ? ' (smoke)' : ''}, ${o.machine.cpus} cores, Node ${o.machine.node}, load ${o.machine.loadavg.join(' ')}`]
+  if (o.overhead != null) {
+    const { inProcess, childProcess } = o.overhead
+    lines.push('overhead (echo, 1-item shards):')
+    const pipe = (where: string, r: PipelinedRun): string =>
+      `  ${where}: ${r.shardsPerSec} shards/s, shard duration p50/p99 ${r.shardDurationMs.p50}/${r.shardDurationMs.p99} ms, completion interval p50 ${r.completionIntervalMs.p50} ms, CPU ${r.cpuCores} cores = ${r.cpuMsPerShard} ms/shard`
+    const seq = (where: string, r: Sequential): string =>
+      `  ${where}, one at a time: raw stream p50/p99 ${r.streamRttMs.p50}/${r.streamRttMs.p99} ms; whole 1-item job p50/p99 ${r.jobRttMs.p50}/${r.jobRttMs.p99} ms`
+    for (const r of inProcess.pipelined) {
+      lines.push(pipe(`${r.workers} in-process worker(s)`, r))
+    }
+    lines.push(seq('in-process', inProcess))
+    lines.push(pipe('1 worker process', childProcess.pipelined))
+    lines.push(seq('worker process', childProcess))
+  }
+  if (o.scaling != null) {
+    lines.push(`scaling (sleep ${o.scaling.msPerItem} ms/item, slots 1, ${o.scaling.shardsPerPeer} shards per peer):`)
+    for (const r of [...o.scaling.runs, ...o.scaling.sweep]) {
+      lines.push(`  ${r.peers} peer(s), ${r.shardMs} ms shards: ${r.shardsPerSec}/${r.idealShardsPerSec} shards/s, efficiency ${(r.efficiency * 100).toFixed(1)} %, CPU ${r.cpuCores} cores`)
+    }
+  }
+  if (o.inference != null) {
+    lines.push('inference (2-process mesh vs 2-thread local runner):')
+    for (const r of o.inference.runs) {
+      lines.push(`  ${r.workload}: local ${r.localItemsPerSec.join(', ')} items/s; mesh ${r.meshItemsPerSec.join(', ')} items/s; ratio ${r.ratio}; outputs agree ${r.outputsAgree}`)
+    }
+  }
+  return lines.join('\n') + '\n'
+}
