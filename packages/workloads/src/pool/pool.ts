@@ -95,6 +95,9 @@ export class WorkerPool {
 
   /** Load a kernel in every thread now, so the first shards do not pay for model loading. */
   async warm (task: PoolTask): Promise<void> {
+    if (this.closed) {
+      throw new PoolClosedError()
+    }
     this.ensureThreads()
     await Promise.all(this.slots.map(async () => {
       const id = this.nextId++
