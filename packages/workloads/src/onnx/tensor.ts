@@ -23,7 +23,8 @@ function checkTensor (t: NamedTensor): NamedTensor {
   if (typeof t.name !== 'string' || t.name.length === 0 || t.name.length > 256) {
     throw new InvalidInputError('tensor: a name of 1..256 characters is required')
   }
-  const size = DTYPE_BYTES[t.dtype]
+  // own keys only: a peer's dtype of "toString" or "__proto__" is not a dtype
+  const size = Object.hasOwn(DTYPE_BYTES, t.dtype) ? DTYPE_BYTES[t.dtype] : undefined
   if (size == null) {
     throw new InvalidInputError(`tensor ${t.name}: unsupported dtype "${t.dtype}"`)
   }
