@@ -1,5 +1,14 @@
+import { MAX_SHARD_FRAME_BYTES } from '@shardmesh/protocol'
+
 /** Shard slots a worker offers when not told: one per pool thread. */
 export const DEFAULT_QUEUE_PER_SLOT = 4
+
+/**
+ * Bytes a shard stream may buffer while a frame arrives: one whole frame of the largest size
+ * plus its length prefix. libp2p's default (4 MiB) would reset the stream under any shard
+ * frame larger than that.
+ */
+export const STREAM_READ_BUFFER_BYTES = MAX_SHARD_FRAME_BYTES + 16
 
 /** Most inbound shard streams per connection, and outbound ones we open per connection. */
 export const MAX_INBOUND_STREAMS = 8

@@ -7,6 +7,7 @@ import {
   encodeClientFrame,
   fromWireError
 } from '@shardmesh/protocol'
+import { STREAM_READ_BUFFER_BYTES } from '../constants.js'
 import { ShardTimeoutError, StreamClosedError } from '../errors.js'
 import type { ShardExecutor, ShardOutput } from '../worker/executor.js'
 import type { ModelStore } from '../worker/model-store.js'
@@ -154,7 +155,7 @@ export class RemoteChannel implements PeerChannel {
     }
     this.stream ??= (async () => {
       const stream = await this.connectionManager.openStream(this.peerId, SHARD_PROTOCOL)
-      const lp = lpStream(stream, { maxDataLength: MAX_SHARD_FRAME_BYTES })
+      const lp = lpStream(stream, { maxDataLength: MAX_SHARD_FRAME_BYTES, maxBufferSize: STREAM_READ_BUFFER_BYTES })
       void this.readLoop(stream, lp)
       return { stream, lp }
     })()

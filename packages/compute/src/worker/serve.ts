@@ -8,6 +8,7 @@ import {
   toWireError
 } from '@shardmesh/protocol'
 import { AbortError } from '@shardmesh/workloads'
+import { STREAM_READ_BUFFER_BYTES } from '../constants.js'
 import { ModelMismatchError, ShardTimeoutError } from '../errors.js'
 import type { ShardExecutor } from './executor.js'
 import type { ModelStore, ModelWriter } from './model-store.js'
@@ -42,7 +43,7 @@ interface Task {
  */
 export async function serveShards (stream: Stream, options: ServeShardsOptions): Promise<void> {
   const { executor, log, requester } = options
-  const lp = lpStream(stream, { maxDataLength: MAX_SHARD_FRAME_BYTES })
+  const lp = lpStream(stream, { maxDataLength: MAX_SHARD_FRAME_BYTES, maxBufferSize: STREAM_READ_BUFFER_BYTES })
   const tasks = new Map<number, Task>()
   let writing: Promise<void> = Promise.resolve()
   let open = true

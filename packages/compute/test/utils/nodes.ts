@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { memory } from '@libp2p/memory'
+import { SHARD_PROTOCOL } from '@shardmesh/protocol'
 import { createLibp2p } from 'libp2p'
 import { compute } from '../../src/index.js'
 import type { Compute, ComputeInit } from '../../src/index.js'
@@ -20,24 +21,34 @@ if (typeof (Promise as any).withResolvers !== 'function') {
   }
 }
 
-export type ComputeNode = Libp2p<{ compute: Compute }>
+export type ComputeNode = Libp2p<{ compute: Compute }> & {
+  /** where this node's compute service caches models */
+  cacheDir: string
+}
 
-/** A libp2p node on the in-memory transport with only the compute service (no discovery). */
+/**
+ * A libp2p node on the in-memory transport with only the compute service (no discovery).
+ * Without `init.cacheDir` it gets a fresh cache directory, removed when it stops; a given
+ * one belongs to the caller (several nodes may share it).
+ */
 export async function computeNode (init: ComputeInit): Promise<ComputeNode> {
-  const cacheDir = await mkdtemp(join(tmpdir(), 'shardmesh-compute-'))
+  const owned = init.cacheDir == null
+  const cacheDir = init.cacheDir ?? await mkdtemp(join(tmpdir(), 'shardmesh-compute-'))
   const node = await createLibp2p({
     addresses: { listen: [`/memory/compute-${randomUUID()}`] },
     transports: [memory()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    services: { compute: compute({ poolSize: 1, cacheDir, advertise: false, ...init }) }
+    services: { compute: compute({ poolSize: 1, advertise: false, ...init, cacheDir }) }
   })
   const stop = node.stop.bind(node)
   node.stop = async () => {
     await stop()
-    await rm(cacheDir, { recursive: true, force: true })
+    if (owned) {
+      await rm(cacheDir, { recursive: true, force: true })
+    }
   }
-  return node
+  return Object.assign(node, { cacheDir })
 }
 
 /** Several compute nodes, the first connected to all the others. */
@@ -55,4 +66,29 @@ export async function stopAll (nodes: ComputeNode[]): Promise<void> {
 
 export function bytes (n: number): Uint8Array[] {
   return Array.from({ length: n }, (_, i) => new TextEncoder().encode(`item-${i}`))
+}
+
+export function texts (items: Uint8Array[]): string[] {
+  return items.map(i => new TextDecoder().decode(i))
+}
+
+/** Wait until `condition` holds, polling every 10 ms; throws after `ms`. */
+export async function until (condition: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!condition()) {
+    if (Date.now() > deadline) {
+      throw new Error(`${what} not met within ${ms} ms`)
+    }
+    await new Promise(resolve => setTimeout(resolve, 10))
+  }
+}
+
+/** Shard streams open on `node`'s connections to `peer` (either direction). */
+export function shardStreams (node: ComputeNode, peer: ComputeNode): number {
+  return node.getConnections(peer.peerId).flatMap(c => c.streams).filter(s => s.protocol === SHARD_PROTOCOL && s.status === 'open').length
+}
+
+/** Every worker has let go of every shard: nothing running, nothing queued. */
+export async function allIdle (workers: ComputeNode[], ms = 3000): Promise<void> {
+  await until(() => workers.every(w => w.services.compute.stats().active === 0 && w.services.compute.stats().queued === 0), ms, 'workers idle')
 }
