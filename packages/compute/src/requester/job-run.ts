@@ -1,10 +1,11 @@
 import { decodeItemList, encodeItemList, sha256, ShardmeshError } from '@shardmesh/protocol'
 import { countersignReceipt, verifyReceipt } from '@shardmesh/receipts'
+import { InvalidInputError } from '@shardmesh/workloads'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import * as C from '../constants.js'
 import {
   AllBusyError, AllExcludedError, BadResultError, ComputeErrorCode, DisputeUnresolvedError,
-  JobAbortedError, ShardFailedError, USER_ERROR_CODES
+  JobAbortedError, ModelMismatchError, ModelTooLargeError, ShardFailedError, USER_ERROR_CODES
 } from '../errors.js'
 import { MAX_REPLICAS, formatVerification, initialReplicas, isSpotChecked, majority } from './verification.js'
 import type { AttemptHandle, PeerChannel } from './channel.js'
@@ -69,6 +70,16 @@ interface Shard {
   disputed: boolean
   firstStartedAt: number
   done?: { winner: Result, agreeing: Result[], outcome: ShardReport['outcome'], at: number }
+}
+
+/** The named error of a user error a worker reported, so callers can match it by name. */
+function userError (code: string, message: string): Error {
+  switch (code) {
+    case ComputeErrorCode.MODEL_MISMATCH: return new ModelMismatchError(message)
+    case ComputeErrorCode.MODEL_TOO_LARGE: return new ModelTooLargeError(message)
+    case InvalidInputError.code: return new InvalidInputError(message)
+    default: return new ShardmeshError(message, code)
+  }
 }
 
 /**
@@ -391,7 +402,7 @@ export class JobRun {
     const code = (err as ShardmeshError).code ?? 'ERR_INTERNAL'
     shard.errors.push(`${peer.id}: ${code} ${err.message}`)
     if (USER_ERROR_CODES.has(code)) {
-      this.fail(new ShardmeshError(`shard ${shard.index} was rejected by ${peer.id}: ${err.message}`, code))
+      this.fail(userError(code, `shard ${shard.index} was rejected by ${peer.id}: ${err.message}`))
       return
     }
     if (code === ComputeErrorCode.BUSY) {

@@ -1,6 +1,6 @@
 import { decodeItemList, encodeItemList, sha256 } from '@shardmesh/protocol'
 import { signReceipt } from '@shardmesh/receipts'
-import { InvalidInputError, UnknownWorkloadError } from '@shardmesh/workloads'
+import { InvalidInputError, UnknownWorkloadError, WorkloadFailedError } from '@shardmesh/workloads'
 import { ModelMismatchError } from '../errors.js'
 import type { Admission } from './admission.js'
 import type { ModelStore } from './model-store.js'
@@ -105,7 +105,8 @@ export class ShardExecutor {
     }
     const finishedAt = Date.now()
     if (result.outputs.length !== items.length) {
-      throw new InvalidInputError(`kernel returned ${result.outputs.length} outputs for ${items.length} items`)
+      // the kernel broke its contract on this worker: not the input's fault, so another peer may do better
+      throw new WorkloadFailedError(`kernel returned ${result.outputs.length} outputs for ${items.length} items`)
     }
     const outputs = this.init.faults?.wrongAnswers === true ? result.outputs.map(corrupt) : result.outputs
     const output = encodeItemList(outputs)
