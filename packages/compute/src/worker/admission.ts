@@ -12,6 +12,14 @@ export interface AdmissionInit {
   deny?: string[]
 }
 
+/** A shard waiting for a slot. */
+interface Waiter {
+  resolve(): void
+  reject(err: Error): void
+  signal?: AbortSignal
+  onAbort?(): void
+}
+
 /**
  * Admission control of a worker: who may send shards, and how many may run or wait. A shard
  * admitted holds its place until `release()`; over the bound the worker answers ERR_BUSY at
@@ -23,7 +31,7 @@ export class Admission {
   private readonly allow: Set<string>
   private readonly deny: Set<string>
   private running = 0
-  private readonly waiting: Array<{ resolve(): void, reject(err: Error): void, signal?: AbortSignal, onAbort?(): void }> = []
+  private readonly waiting: Waiter[] = []
 
   constructor (init: AdmissionInit) {
     this.slots = Math.max(1, init.slots)
@@ -54,6 +62,10 @@ export class Admission {
 
   /** Wait for a slot; throws BusyError at once when the queue is full. */
   async acquire (signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted === true) {
+      // a shard cancelled before it got here (e.g. while its model arrived) takes no place
+      throw signal.reason instanceof Error ? signal.reason : new Error('aborted')
+    }
     if (this.running < this.slots) {
       this.running++
       return
@@ -62,7 +74,7 @@ export class Admission {
       throw new BusyError(`all ${this.slots} slots busy and ${this.waiting.length} shards queued`)
     }
     await new Promise<void>((resolve, reject) => {
-      const entry: (typeof this.waiting)[number] = { resolve, reject, signal }
+      const entry: Waiter = { resolve, reject, signal }
       if (signal != null) {
         entry.onAbort = () => {
           const i = this.waiting.indexOf(entry)
