@@ -1,11 +1,11 @@
 import { decodeItemList, encodeItemList, sha256, ShardmeshError } from '@shardmesh/protocol'
 import { countersignReceipt, verifyReceipt } from '@shardmesh/receipts'
-import { InvalidInputError } from '@shardmesh/workloads'
+import { InvalidInputError, UnknownWorkloadError, workloadKey } from '@shardmesh/workloads'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import * as C from '../constants.js'
 import {
   AllBusyError, AllExcludedError, BadResultError, ComputeErrorCode, DisputeUnresolvedError,
-  JobAbortedError, ModelMismatchError, ModelTooLargeError, ShardFailedError, USER_ERROR_CODES
+  JobAbortedError, ModelMismatchError, ModelTooLargeError, NoPeersError, ShardFailedError, USER_ERROR_CODES
 } from '../errors.js'
 import { MAX_REPLICAS, formatVerification, initialReplicas, isSpotChecked, majority } from './verification.js'
 import type { AttemptHandle, PeerChannel } from './channel.js'
@@ -41,6 +41,8 @@ interface Peer {
   inflight: number
   failures: number
   consecutiveFailures: number
+  /** code and message of this peer's last failure, to explain why it was dropped */
+  lastError?: { code: string, message: string }
   backoffUntil: number
   banned: boolean
   attempts: number
@@ -412,9 +414,10 @@ export class JobRun {
       peer.window = Math.max(1, peer.window - 1)
     } else {
       peer.failures++
+      peer.lastError = { code, message: err.message }
       peer.consecutiveFailures++
       peer.backoffUntil = Date.now() + Math.min(C.PEER_BACKOFF_MAX, C.PEER_BACKOFF_BASE * 2 ** (peer.consecutiveFailures - 1))
-      if (peer.consecutiveFailures >= C.MAX_PEER_FAILURES || code === 'ERR_UNKNOWN_WORKLOAD' || code === ComputeErrorCode.NOT_ALLOWED) {
+      if (peer.consecutiveFailures >= C.MAX_PEER_FAILURES || code === UnknownWorkloadError.code || code === ComputeErrorCode.NOT_ALLOWED) {
         peer.banned = true
         this.init.log('peer %s dropped from the job after %s', peer.id, code)
       }
@@ -470,7 +473,13 @@ export class JobRun {
     }
     const live = this.peers.filter(p => !p.banned)
     if (live.length === 0) {
-      this.fail(new AllExcludedError(`every peer was dropped from the job: ${this.peers.map(p => `${p.id} (${p.failures} failures)`).join(', ')}`))
+      const why = this.peers.map(p => `${p.id} (${p.lastError != null ? `${p.lastError.code} ${p.lastError.message}; ` : ''}${p.failures} failures)`).join(', ')
+      if (this.peers.every(p => p.lastError?.code === UnknownWorkloadError.code)) {
+        // the job named its peers, and none of them has the workload
+        this.fail(new NoPeersError(`no peer offers workload ${workloadKey(this.init.workload)}: ${why}`))
+      } else {
+        this.fail(new AllExcludedError(`every peer was dropped from the job: ${why}`))
+      }
       return
     }
     const waiting = this.shards.find(s => s.done == null && this.wants(s) > 0 && live.every(p => s.tried.has(p.id)))
