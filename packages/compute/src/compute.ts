@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SHARD_PROTOCOL, sha256Hex } from '@shardmesh/protocol'
@@ -69,6 +70,8 @@ export class Compute implements ComputeInterface, Startable {
 
   async start (): Promise<void> {
     this.shutdown = new AbortController()
+    // every shard stream listens for shutdown: many requesters at once are not a leak
+    setMaxListeners(Infinity, this.shutdown.signal)
     this.runner = new WorkloadRunner({ size: this.poolSize, cacheDir: this.cacheDir, maxQueue: this.maxQueue + this.slots })
     this.models = new ModelStore(join(this.cacheDir, 'models'), this.init.maxModelBytes ?? C.MAX_MODEL_SIZE)
     const admission = new Admission({ slots: this.slots, maxQueue: this.maxQueue, allow: this.init.allow, deny: this.init.deny })
