@@ -32,7 +32,19 @@ export interface ServeShardsOptions {
 
 interface Task {
   controller: AbortController
-  model?: { writer?: ModelWriter, digest: string, resolve(file: ModelFile): void, reject(err: Error): void }
+  model?: ModelTransfer
+}
+
+/** A model this worker asked a requester for, arriving in chunks. */
+interface ModelTransfer {
+  digest: string
+  writer?: ModelWriter
+  /** the chunks received so far, written to disk one after the other */
+  writing: Promise<void>
+  /** the transfer is over (the model arrived, failed, or is no longer wanted) */
+  done: boolean
+  resolve(file: ModelFile): void
+  reject(err: Error): void
 }
 
 /**
@@ -81,7 +93,9 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
       } else if (frame.cancel != null) {
         tasks.get(frame.cancel.id)?.controller.abort(new AbortError('shard cancelled by the requester'))
       } else if (frame.model != null) {
-        await onModelChunk(frame.model)
+        // not awaited: a disk slower than the network must not stop this loop from reading,
+        // or the frames behind it would overflow the stream's read buffer
+        onModelChunk(frame.model)
       }
     }
   } finally {
@@ -144,7 +158,7 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
     }
     let timer: ReturnType<typeof setTimeout> | undefined
     const promise = new Promise<ModelFile>((resolve, reject) => {
-      task.model = { digest, resolve, reject }
+      task.model = { digest, resolve, reject, writing: Promise.resolve(), done: false }
       timer = setTimeout(() => { reject(new ShardTimeoutError(`model ${digest} did not arrive within ${options.modelTimeout} ms`)) }, options.modelTimeout)
       task.controller.signal.addEventListener('abort', () => {
         const reason = task.controller.signal.reason
@@ -156,30 +170,44 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
     const cleanup = (): void => {
       clearTimeout(timer)
       options.inflightModels.delete(digest)
-      if (task.model?.writer != null && !task.model.writer.complete) {
-        void task.model.writer.abort()
+      if (task.model != null) {
+        task.model.done = true
+        if (task.model.writer != null && !task.model.writer.complete) {
+          void task.model.writer.abort()
+        }
       }
     }
     promise.then(cleanup, cleanup)
     return promise
   }
 
-  async function onModelChunk (chunk: ModelChunk): Promise<void> {
+  function onModelChunk (chunk: ModelChunk): void {
     const model = tasks.get(chunk.id)?.model
-    if (model == null) {
+    if (model == null || model.done) {
       return
     }
-    try {
+    model.writing = model.writing.then(async () => {
+      if (model.done) {
+        return
+      }
       if (Buffer.from(chunk.digest).toString('hex') !== model.digest || chunk.data.byteLength > MAX_MODEL_CHUNK_BYTES) {
         throw new ModelMismatchError('model chunk for another model, or over the chunk size limit')
       }
-      model.writer ??= await options.models.receive(model.digest, Number(chunk.total))
+      if (model.writer == null) {
+        const writer = await options.models.receive(model.digest, Number(chunk.total))
+        if (model.done) {
+          // given up on while the file was being created
+          await writer.abort()
+          return
+        }
+        model.writer = writer
+      }
       await model.writer.write(Number(chunk.offset), chunk.data)
       if (model.writer.complete) {
         model.resolve(await model.writer.finish())
       }
-    } catch (err: any) {
+    }).catch((err: Error) => {
       model.reject(err)
-    }
+    })
   }
 }
