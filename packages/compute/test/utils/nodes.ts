@@ -60,8 +60,14 @@ export async function computeNodes (inits: ComputeInit[]): Promise<ComputeNode[]
   return nodes
 }
 
+/**
+ * Stop nodes one after the other: two ends of a connection closing it at the same time wait
+ * out a libp2p timeout (~500 ms), one at a time they do not.
+ */
 export async function stopAll (nodes: ComputeNode[]): Promise<void> {
-  await Promise.all(nodes.map(async n => n.stop()))
+  for (const node of nodes) {
+    await node.stop()
+  }
 }
 
 export function bytes (n: number): Uint8Array[] {
