@@ -18,6 +18,7 @@ import { serveShards } from './worker/serve.js'
 import type { ComputeComponents, ComputeInit, Compute as ComputeInterface, JobSpec, WorkerStats } from './index.js'
 import type { PeerChannel } from './requester/channel.js'
 import type { JobResult, RunJobOptions } from './requester/types.js'
+import type { VerificationPolicy } from './requester/verification.js'
 import type { Capabilities } from '@shardmesh/capabilities'
 import type { Connection, CounterGroup, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import type { ModelFile, Workload } from '@shardmesh/workloads'
@@ -220,7 +221,6 @@ export class Compute implements ComputeInterface, Startable {
     const workload: Workload<any, any> = typeof job.workload === 'string'
       ? this.registry.require(job.workload, job.version)
       : job.workload
-    const shardSize = job.shardSize ?? C.SHARD_SIZE
     // catch bad input here, before any peer spends work on it
     job.items.forEach((item, i) => {
       try {
@@ -229,8 +229,29 @@ export class Compute implements ComputeInterface, Startable {
         throw Object.assign(err, { message: `item ${i}: ${err.message}` })
       }
     })
-    const model = job.model != null ? { digest: sha256Hex(job.model), bytes: job.model } : undefined
     const policy = typeof options.verification === 'string' ? parseVerification(options.verification) : options.verification ?? { kind: 'none' }
+    // the job ends with the service: its signal is the caller's combined with shutdown
+    const controller = new AbortController()
+    const abort = (): void => { controller.abort() }
+    const signals = [this.shutdown.signal, options.signal].filter(s => s != null)
+    for (const signal of signals) {
+      signal.addEventListener('abort', abort, { once: true })
+    }
+    if (signals.some(s => s.aborted)) {
+      controller.abort()
+    }
+    try {
+      return await this.runJob(workload, job, policy, { ...options, signal: controller.signal })
+    } finally {
+      for (const signal of signals) {
+        signal.removeEventListener('abort', abort)
+      }
+    }
+  }
+
+  private async runJob (workload: Workload<any, any>, job: JobSpec, policy: VerificationPolicy, options: RunJobOptions & { signal: AbortSignal }): Promise<JobResult> {
+    const shardSize = job.shardSize ?? C.SHARD_SIZE
+    const model = job.model != null ? { digest: sha256Hex(job.model), bytes: job.model } : undefined
     const peers = await this.placement(workload, options)
     const run = new JobRun({
       jobId: randomBytes(16),

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { echo, sleep } from '@shardmesh/workloads'
 import { verifyReceipt } from '@shardmesh/receipts'
-import { bytes, computeNodes, stopAll } from './utils/nodes.js'
+import { bytes, computeNodes, stopAll, until } from './utils/nodes.js'
 import type { ComputeNode } from './utils/nodes.js'
+import type { JobProgress } from '../src/index.js'
 
 describe('compute: jobs across in-memory peers', () => {
   let nodes: ComputeNode[]
@@ -30,5 +31,70 @@ describe('compute: jobs across in-memory peers', () => {
     const slow = result.peers.find(p => p.peerId === nodes[2].peerId.toString())
     assert.ok(fast != null && slow != null)
     assert.ok(fast.shards > slow.shards * 2, `fast ${fast.shards} slow ${slow.shards}`)
+  })
+})
+
+describe('compute: jobs side by side, locally, and across a stop', function () {
+  this.timeout(20_000)
+  let nodes: ComputeNode[]
+
+  afterEach(async () => {
+    await stopAll(nodes ?? [])
+  })
+
+  it('runs two jobs of one requester and one of another on the same workers at once, each output its own', async () => {
+    nodes = await computeNodes([{ workloads: [sleep({ msPerItem: 5 })] }, { workloads: [sleep({ msPerItem: 5 })] }, { workloads: [sleep({ msPerItem: 5 })] }, { workloads: [sleep({ msPerItem: 5 })], offer: [] }])
+    const workers = nodes.slice(1, 3)
+    for (const w of workers) {
+      await nodes[3].dial(w.getMultiaddrs())
+    }
+    const jobs = [
+      nodes[0].services.compute.run({ workload: 'sleep', items: bytes(30).map(b => Buffer.concat([Buffer.from('a:'), b])), shardSize: 2 }, { peers: workers.map(n => n.peerId) }),
+      nodes[0].services.compute.run({ workload: 'sleep', items: bytes(25).map(b => Buffer.concat([Buffer.from('b:'), b])), shardSize: 3 }, { peers: workers.map(n => n.peerId) }),
+      nodes[3].services.compute.run({ workload: 'sleep', items: bytes(20).map(b => Buffer.concat([Buffer.from('c:'), b])), shardSize: 1 }, { peers: workers.map(n => n.peerId) })
+    ]
+    const [a, b, c] = await Promise.all(jobs)
+    assert.deepEqual(a.outputs.map(o => Buffer.from(o).toString()), bytes(30).map(i => `a:${Buffer.from(i).toString()}`))
+    assert.deepEqual(b.outputs.map(o => Buffer.from(o).toString()), bytes(25).map(i => `b:${Buffer.from(i).toString()}`))
+    assert.deepEqual(c.outputs.map(o => Buffer.from(o).toString()), bytes(20).map(i => `c:${Buffer.from(i).toString()}`))
+    assert.notEqual(a.jobId, b.jobId)
+    // one reused stream per requester and worker, whatever the number of jobs
+    for (const w of workers) {
+      assert.ok(w.services.compute.stats().openStreams <= 2)
+    }
+  })
+
+  it('reports progress after every accepted shard', async () => {
+    nodes = await computeNodes([{ workloads: [echo()], offer: [] }, { workloads: [echo()] }])
+    const seen: JobProgress[] = []
+    const result = await nodes[0].services.compute.run({ workload: 'echo', items: bytes(10), shardSize: 3 }, { peers: [nodes[1].peerId], onProgress: (p) => seen.push(p) })
+    assert.deepEqual(seen.map(p => p.shardsDone), [1, 2, 3, 4])
+    assert.ok(seen.every(p => p.shardsTotal === 4 && p.itemsTotal === 10))
+    assert.deepEqual(seen.map(p => p.itemsDone).at(-1), 10)
+    assert.equal(result.items, 10)
+  })
+
+  it('without peers, a node that offers the workload runs the job itself', async () => {
+    nodes = await computeNodes([{ workloads: [echo()] }])
+    const items = bytes(7)
+    const result = await nodes[0].services.compute.run({ workload: 'echo', items, shardSize: 2 })
+    assert.deepEqual(result.outputs.map(o => Buffer.from(o).toString()), items.map(i => Buffer.from(i).toString()))
+    assert.deepEqual(result.peers.map(p => [p.peerId, p.local]), [[nodes[0].peerId.toString(), true]])
+    const receipt = await verifyReceipt(result.receipts[0], { worker: nodes[0].peerId, requester: nodes[0].peerId })
+    assert.equal(receipt.countersigned, true)
+    assert.equal(nodes[0].services.compute.stats().shardsServed, 0, 'local shards are not served to others')
+  })
+
+  it('stopping the requester\'s node fails its running job with JobAbortedError', async () => {
+    nodes = await computeNodes([{ workloads: [sleep()], offer: [] }, { workloads: [sleep({ msPerItem: 100 })] }])
+    const job = nodes[0].services.compute.run({ workload: 'sleep', items: bytes(40), shardSize: 2 }, { peers: [nodes[1].peerId] })
+    const outcome = job.then(() => undefined, (err: Error) => err)
+    await new Promise(resolve => setTimeout(resolve, 150))
+    const stopped = Date.now()
+    await nodes[0].stop()
+    const err = await outcome
+    assert.equal(err?.name, 'JobAbortedError', `${err?.name}: ${err?.message}`)
+    assert.ok(Date.now() - stopped < 1000)
+    await until(() => nodes[1].services.compute.stats().active === 0, 2000, 'worker idle')
   })
 })
