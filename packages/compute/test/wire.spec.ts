@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { readdir } from 'node:fs/promises'
+import { readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { lpStream } from '@libp2p/utils'
 import {
@@ -9,6 +9,7 @@ import { verifyReceipt } from '@shardmesh/receipts'
 import { echo, onnx, sleep } from '@shardmesh/workloads'
 import { STREAM_READ_BUFFER_BYTES } from '../src/constants.js'
 import { bytes, computeNodes, stopAll, texts, until } from './utils/nodes.js'
+import { affineModel } from './utils/onnx-model.js'
 import type { ComputeNode } from './utils/nodes.js'
 import type { Stream } from '@libp2p/interface'
 import type { ClientFrame, Loose, ShardRequest, WorkerFrame } from '@shardmesh/protocol'
@@ -173,6 +174,13 @@ describe('compute: the shard protocol against hostile peers', function () {
     await s.stream.close()
   })
 
+  it('a shard past the deadline its requester gave: ERR_TIMEOUT, and the slot is freed', async () => {
+    const s = await raw(nodes[0], worker)
+    await s.send(request(1, { workload: 'sleep', input: encodeItemList(bytes(10)), timeoutMs: 100 }))
+    isError(await s.read(), 1, 'ERR_TIMEOUT', /deadline/)
+    await until(() => worker.services.compute.stats().active === 0, 1000, 'slot released')
+  })
+
   describe('models', () => {
     const model = new TextEncoder().encode('the model the shard names')
     const digest = sha256Hex(model)
@@ -227,6 +235,35 @@ describe('compute: the shard protocol against hostile peers', function () {
       isError(await s.read(), 1, 'ERR_TIMEOUT', /did not arrive within 300 ms/)
       await s.stream.close()
     })
+
+    for (const spoiler of ['cancels its shard', 'sends the wrong bytes']) {
+      it(`two requesters waiting for the same model: when the first ${spoiler}, the second is asked for it`, async () => {
+        const good = await affineModel()
+        const goodDigest = Buffer.from(sha256Hex(good), 'hex')
+        const a = await raw(nodes[0], worker)
+        const b = await raw(nodes[2], worker)
+        const ask = (id: number): Loose<ClientFrame> => request(id, { workload: 'onnx', input: encodeItemList([]), model: goodDigest })
+        await a.send(ask(1))
+        assert.equal((await a.read()).needModel?.id, 1)
+        // the worker is already receiving this model: it does not ask b
+        await b.send(ask(7))
+        await new Promise(resolve => setTimeout(resolve, 50))
+        if (spoiler === 'cancels its shard') {
+          await a.send({ cancel: { id: 1 } })
+        } else {
+          const wrong = new Uint8Array(good.byteLength)
+          await a.send({ model: { id: 1, digest: goodDigest, total: BigInt(wrong.byteLength), offset: 0n, data: wrong } })
+          isError(await a.read(), 1, 'ERR_MODEL_MISMATCH')
+        }
+        const need = await b.read()
+        assert.equal(need.needModel?.id, 7, `b got ${JSON.stringify(need.error ?? need)}`)
+        await b.send({ model: { id: 7, digest: goodDigest, total: BigInt(good.byteLength), offset: 0n, data: good } })
+        const result = await b.read()
+        assert.equal(result.result?.id, 7, `b got ${JSON.stringify(result.error ?? result)}`)
+        assert.deepEqual(decodeItemList(result.result.output).items, [])
+        await rm(join(worker.cacheDir, 'models'), { recursive: true, force: true })
+      })
+    }
 
     it('a digest that is not sha256 hex: ERR_MODEL_MISMATCH', async () => {
       const s = await raw(nodes[0], worker)

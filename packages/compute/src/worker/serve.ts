@@ -3,6 +3,7 @@ import {
   MAX_MODEL_CHUNK_BYTES,
   MAX_SHARD_FRAME_BYTES,
   MessageTooLargeError,
+  ShardmeshError,
   decodeClientFrame,
   encodeWorkerFrame,
   toWireError
@@ -141,7 +142,9 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
       send({ result: { id, output: result.output, receipt: result.receipt } })
       options.onShard?.('ok')
     }, (err: any) => {
-      const wire = toWireError(err)
+      // a shard stopped on purpose fails for that purpose (a deadline, say), whatever the kernel threw
+      const reason = task.controller.signal.aborted ? task.controller.signal.reason : undefined
+      const wire = toWireError(reason instanceof ShardmeshError ? reason : err)
       log('shard %d of %p failed: %s %s', request.shardIndex, requester, wire.code, wire.message)
       send({ error: { id, ...wire } })
       options.onShard?.('error', wire.code)
@@ -152,9 +155,21 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
   }
 
   async function fetchModel (id: number, task: Task, digest: string): Promise<ModelFile> {
-    const existing = options.inflightModels.get(digest)
-    if (existing != null) {
-      return existing
+    // another shard, of this requester or another, may be receiving the model already: wait for
+    // that transfer, and ask our own requester only if it fails (a wrong model, a cancelled
+    // shard), since neither is this shard's fault
+    for (let existing = options.inflightModels.get(digest); existing != null; existing = options.inflightModels.get(digest)) {
+      try {
+        return await raceAbort(existing, task.controller.signal)
+      } catch (err) {
+        if (task.controller.signal.aborted) {
+          throw err
+        }
+      }
+    }
+    const cached = await options.models.get(digest)
+    if (cached != null) {
+      return cached
     }
     let timer: ReturnType<typeof setTimeout> | undefined
     const promise = new Promise<ModelFile>((resolve, reject) => {
@@ -210,4 +225,26 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
       model.reject(err)
     })
   }
+}
+
+/** `promise`, or the signal's reason as soon as it aborts. */
+async function raceAbort <T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    throw abortReason(signal)
+  }
+  let onAbort: (() => void) | undefined
+  try {
+    return await Promise.race([promise, new Promise<never>((resolve, reject) => {
+      onAbort = () => { reject(abortReason(signal)) }
+      signal.addEventListener('abort', onAbort, { once: true })
+    })])
+  } finally {
+    if (onAbort != null) {
+      signal.removeEventListener('abort', onAbort)
+    }
+  }
+}
+
+function abortReason (signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new AbortError('shard cancelled')
 }
