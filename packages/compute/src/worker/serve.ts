@@ -167,10 +167,8 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
         }
       }
     }
-    const cached = await options.models.get(digest)
-    if (cached != null) {
-      return cached
-    }
+    // nothing may be awaited from here until the transfer is registered below, or shards
+    // arriving together would each ask for the model
     let timer: ReturnType<typeof setTimeout> | undefined
     const promise = new Promise<ModelFile>((resolve, reject) => {
       task.model = { digest, resolve, reject, writing: Promise.resolve(), done: false }
