@@ -5,6 +5,7 @@ import { lpStream } from '@libp2p/utils'
 import {
   MAX_SHARD_FRAME_BYTES, SHARD_PROTOCOL, decodeClientFrame, decodeItemList, decodeWorkerFrame, encodeClientFrame, encodeItemList, encodeWorkerFrame, sha256Hex
 } from '@shardmesh/protocol'
+import { Prng } from '@shardmesh/protocol/fuzz'
 import { verifyReceipt } from '@shardmesh/receipts'
 import { echo, onnx, sleep } from '@shardmesh/workloads'
 import { STREAM_READ_BUFFER_BYTES } from '../src/constants.js'
@@ -19,7 +20,7 @@ interface Raw {
   send(frame: Loose<ClientFrame>): Promise<void>
   sendBytes(bytes: Uint8Array): Promise<void>
   /** the next frame that is not progress */
-  read(): Promise<WorkerFrame>
+  read(ms?: number): Promise<WorkerFrame>
 }
 
 /** Every raw stream opened, to be aborted after each test (a worker takes 8 per connection). */
@@ -35,9 +36,9 @@ async function raw (from: ComputeNode, to: ComputeNode): Promise<Raw> {
     send: async (frame) => { await lp.write(encodeClientFrame(frame)) },
     sendBytes: async (bytes) => { await lp.write(bytes) },
     // the next frame that is not progress
-    read: async () => {
+    read: async (ms = 5000) => {
       while (true) {
-        const frame = decodeWorkerFrame((await lp.read({ signal: AbortSignal.timeout(5000) })).subarray())
+        const frame = decodeWorkerFrame((await lp.read({ signal: AbortSignal.timeout(ms) })).subarray())
         if (frame.progress == null) {
           return frame
         }
@@ -289,6 +290,39 @@ describe('compute: the shard protocol against hostile peers', function () {
       process.off('warning', onWarning)
     }
     assert.deepEqual(warnings, [])
+  })
+
+  it('answers 150 mutated frames with results or coded errors only, one stream each', async () => {
+    const prng = new Prng(0x5ba_4d)
+    const valid = encodeClientFrame(request(3, { input: encodeItemList(bytes(3)) }))
+    const codes = new Set<string>()
+    let results = 0
+    for (let i = 0; i < 150; i++) {
+      const input = i % 3 === 0 ? prng.truncate(valid) : prng.flipBits(valid, 1 + (i % 4))
+      const s = await raw(nodes[0], worker)
+      await s.sendBytes(input)
+      let frame: WorkerFrame
+      try {
+        frame = await s.read(300)
+      } catch (err: any) {
+        // a frame that decodes to nothing to do: the worker waits for more, we give up
+        assert.equal(err.name, 'TimeoutError', `mutant #${i}: ${err.message}`)
+        continue
+      } finally {
+        s.stream.abort(new Error('next'))
+      }
+      if (frame.result != null) {
+        results++
+      } else {
+        assert.ok(frame.error != null || frame.needModel != null, `mutant #${i}: ${JSON.stringify(frame)}`)
+        if (frame.error != null) {
+          assert.match(frame.error.code, /^ERR_[A-Z_]+$/)
+          assert.notEqual(frame.error.code, 'ERR_INTERNAL', `mutant #${i}: ${frame.error.message}`)
+          codes.add(frame.error.code)
+        }
+      }
+    }
+    assert.ok(codes.size >= 2 && results > 0, `codes ${[...codes].join(', ')}; ${results} results`)
   })
 
   it('a requester dropping its stream mid-shard frees the worker\'s slot', async () => {
