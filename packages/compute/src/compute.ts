@@ -121,8 +121,11 @@ export class Compute implements ComputeInterface, Startable {
       }
     }
     const current = caps.getAdvert()?.models ?? []
+    // keep what the operator advertised through the capabilities service, add what we serve
+    const advertised = caps.getAdvert()?.workloads ?? []
+    const offered = this.offered().map(w => ({ id: w.id, version: w.version }))
     caps.update({
-      workloads: this.offered().map(w => ({ id: w.id, version: w.version })),
+      workloads: [...advertised.filter(a => !offered.some(o => o.id === a.id && o.version === a.version)), ...offered],
       totalSlots: this.slots,
       freeSlots: this.slots,
       models: [...current, ...models.filter(m => !current.some(c => c.equals(m)))]

@@ -50,6 +50,9 @@ interface Slot {
   job?: Job
 }
 
+/** How long `close()` lets a running kernel reach an item boundary before terminating it (ms). */
+const CLOSE_GRACE = 3_000
+
 const THREAD_URL = new URL('./thread.js', import.meta.url)
 
 /**
@@ -121,6 +124,14 @@ export class WorkerPool {
       if (job != null) {
         this.finish(job)
         job.reject(new PoolClosedError())
+        // a native addon (sharp, onnxruntime) killed mid-call can abort the whole process:
+        // ask the kernel to stop at its next item and give it a moment before terminating
+        await new Promise<void>(resolve => {
+          const timer = setTimeout(resolve, CLOSE_GRACE)
+          slot.worker.once('message', () => { clearTimeout(timer); resolve() })
+          slot.worker.once('exit', () => { clearTimeout(timer); resolve() })
+          slot.worker.postMessage({ type: 'cancel', id: job.id } satisfies ToThread)
+        })
       }
       await slot.worker.terminate()
     }))
