@@ -120,6 +120,10 @@ export class Compute implements ComputeInterface, Startable {
         this.log.error('could not list the models of %s: %s', workloadKey(w), err.message)
       }
     }
+    if (this.offered().length === 0) {
+      // serving nothing: what this node advertises is the operator's business alone
+      return
+    }
     const current = caps.getAdvert()?.models ?? []
     // keep what the operator advertised through the capabilities service, add what we serve
     const advertised = caps.getAdvert()?.workloads ?? []
@@ -207,7 +211,7 @@ export class Compute implements ComputeInterface, Startable {
   private advertiseLoad (): void {
     const admission = this.executor?.admission
     const caps = this.capabilities()
-    if (admission == null || caps == null || admission.free === this.lastFree) {
+    if (admission == null || caps == null || admission.free === this.lastFree || this.offered().length === 0) {
       return
     }
     this.lastFree = admission.free
