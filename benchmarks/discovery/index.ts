@@ -27,7 +27,8 @@ const smoke = values.smoke
 const sizes = smoke ? [3] : values.sizes.split(',').map(Number)
 const rounds = smoke ? 3 : Number(values.rounds)
 const finds = smoke ? 3 : Number(values.finds)
-const RARE = 'rare-bench'
+// the one workload only the last node serves (the others serve echo only)
+const RARE = 'embed'
 
 function percentile (samples: number[], p: number): number {
   if (samples.length === 0) return NaN
