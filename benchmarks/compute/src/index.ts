@@ -8,7 +8,8 @@
  * `--json` prints one JSON object with every result on stdout; progress goes to stderr.
  * `--smoke` runs tiny sizes (the tests run it).
  */
-import './polyfill.js'
+// @shardmesh/node installs the Node 20 Promise.withResolvers polyfill libp2p 3 needs
+import '@shardmesh/node'
 import { execFileSync } from 'node:child_process'
 import { parseArgs } from 'node:util'
 import { inference } from './inference.js'

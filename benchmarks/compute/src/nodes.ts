@@ -1,5 +1,6 @@
 /** In-process libp2p nodes with only the compute service, over TCP on 127.0.0.1. */
-import './polyfill.js'
+// @shardmesh/node installs the Node 20 Promise.withResolvers polyfill libp2p 3 needs
+import '@shardmesh/node'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

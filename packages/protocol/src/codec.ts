@@ -66,8 +66,12 @@ export function decodeSignedAdvert (bytes: Uint8Array): SignedAdvert {
   return decodeLimited('SignedAdvert', SignedAdvert.codec(), bytes, MAX_SIGNED_ADVERT_BYTES)
 }
 
-/** Message types with `Uint8Array` fields loosened to any backing buffer. */
-type Loose<T> = { [K in keyof T]: T[K] extends Uint8Array ? Uint8Array : T[K] }
+/** A message type with every `Uint8Array` field, however deep, loosened to any backing buffer. */
+export type Loose<T> = T extends Uint8Array
+  ? Uint8Array
+  : T extends bigint | string | number | boolean
+    ? T
+    : T extends Array<infer E> ? Array<Loose<E>> : { [K in keyof T]: Loose<T[K]> }
 
 export function encodeSignedAdvert (signed: Loose<SignedAdvert>): Uint8Array {
   return SignedAdvert.encode(signed as SignedAdvert)

@@ -8,17 +8,11 @@ import {
   MAX_TENSORS
 } from './constants.js'
 import { decodeLimited } from './codec.js'
+import type { Loose } from './codec.js'
 import { MessageTooLargeError } from './errors.js'
 import { Receipt, SignedReceipt, Verification } from './pb/receipt.js'
 import { ClientFrame, ItemList, TensorMap, WorkerFrame } from './pb/shard.js'
 import type { DecodeOptions } from 'protons-runtime'
-
-/** A message type with every `Uint8Array` field, however deep, loosened to any backing buffer. */
-export type Loose<T> = T extends Uint8Array
-  ? Uint8Array
-  : T extends bigint | string | number | boolean
-    ? T
-    : T extends Array<infer E> ? Array<Loose<E>> : { [K in keyof T]: Loose<T[K]> }
 
 function checkSize (name: string, bytes: Uint8Array, max: number): Uint8Array {
   if (bytes.byteLength > max) {
