@@ -276,6 +276,7 @@ export class Compute implements ComputeInterface, Startable {
       hedge: options.hedge ?? true,
       signal: options.signal,
       onProgress: options.onProgress,
+      receiptSink: options.receiptSink ?? this.init.receiptSink,
       log: this.log
     })
     try {

@@ -28,7 +28,7 @@
  */
 
 import { Compute as ComputeClass } from './compute.js'
-import type { JobResult, RunJobOptions } from './requester/types.js'
+import type { JobResult, ReceiptSink, RunJobOptions } from './requester/types.js'
 import type { WorkerFaults } from './worker/executor.js'
 import type { ComponentLogger, Metrics, PeerId, PrivateKey } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
@@ -68,6 +68,11 @@ export interface ComputeInit {
   capabilitiesService?: string
   /** Load the served pool workloads (their models) into every thread at start. @default false */
   warm?: boolean
+  /**
+   * Where the receipts this node countersigns as a requester are stored; a shard counts as
+   * done only after `store` resolves. @default none (receipts are only returned in the result)
+   */
+  receiptSink?: ReceiptSink
   /** Test-only misbehaviour (e.g. wrong answers), to prove verification catches it. */
   faults?: WorkerFaults
 }

@@ -74,6 +74,48 @@ describe('compute: jobs side by side, locally, and across a stop', function () {
     assert.equal(result.items, 10)
   })
 
+  it('counts a shard as done only after the receipt sink stored its receipts', async () => {
+    nodes = await computeNodes([{ workloads: [echo()], offer: [] }, { workloads: [echo()] }])
+    const stored: Uint8Array[] = []
+    const events: string[] = []
+    const receiptSink = {
+      async store (receipts: Uint8Array[]): Promise<void> {
+        events.push('store-start')
+        await new Promise(resolve => setTimeout(resolve, 5))
+        stored.push(...receipts)
+        events.push('store-end')
+      }
+    }
+    const result = await nodes[0].services.compute.run({ workload: 'echo', items: bytes(9), shardSize: 3 }, {
+      peers: [nodes[1].peerId],
+      receiptSink,
+      onProgress: (p) => { events.push(`progress:${p.shardsDone}:${stored.length}`) }
+    })
+    assert.equal(stored.length, 3)
+    assert.deepEqual(
+      new Set(result.receipts.map(r => Buffer.from(r).toString('hex'))),
+      new Set(stored.map(r => Buffer.from(r).toString('hex')))
+    )
+    // every progress event comes after a completed store that covers it
+    for (const e of events.filter(e => e.startsWith('progress:'))) {
+      const [, done, storedThen] = e.split(':').map(Number)
+      assert.ok(storedThen >= done, e)
+    }
+  })
+
+  it('fails the job when the receipt sink cannot store a receipt', async () => {
+    nodes = await computeNodes([{ workloads: [echo()], offer: [] }, { workloads: [echo()] }])
+    const receiptSink = {
+      async store (): Promise<void> {
+        throw Object.assign(new Error('disk full'), { code: 'ENOSPC' })
+      }
+    }
+    await assert.rejects(
+      nodes[0].services.compute.run({ workload: 'echo', items: bytes(6), shardSize: 3 }, { peers: [nodes[1].peerId], receiptSink }),
+      /disk full/
+    )
+  })
+
   it('without peers, a node that offers the workload runs the job itself', async () => {
     nodes = await computeNodes([{ workloads: [echo()] }])
     const items = bytes(7)

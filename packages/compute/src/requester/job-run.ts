@@ -9,7 +9,7 @@ import {
 } from '../errors.js'
 import { MAX_REPLICAS, formatVerification, initialReplicas, isSpotChecked, majority } from './verification.js'
 import type { AttemptHandle, PeerChannel } from './channel.js'
-import type { Dispute, JobProgress, JobResult, PeerReport, ShardReport } from './types.js'
+import type { Dispute, JobProgress, JobResult, PeerReport, ReceiptSink, ShardReport } from './types.js'
 import type { VerificationPolicy } from './verification.js'
 import type { Logger, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Workload } from '@shardmesh/workloads'
@@ -31,6 +31,8 @@ export interface JobRunInit {
   hedge: boolean
   signal?: AbortSignal
   onProgress?(progress: JobProgress): void
+  /** where countersigned receipts go before their shard counts as done */
+  receiptSink?: ReceiptSink
   log: Logger
 }
 
@@ -97,6 +99,10 @@ export class JobRun {
   private readonly needs: Shard[] = []
   private nextFresh = 0
   private doneCount = 0
+  private ackedShards = 0
+  private ackedItems = 0
+  /** countersigning or storing a receipt failed: the job cannot succeed */
+  private receiptError?: Error
   private itemsDone = 0
   private readonly durations: number[] = []
   private readonly disputes: Dispute[] = []
@@ -374,20 +380,29 @@ export class JobRun {
     this.itemsDone += shard.items
     this.lastAccepted = Date.now()
     const policy = formatVerification(this.init.policy)
+    const shardItems = shard.items
     this.countersigning.push(Promise.all(agreeing.map(async r => countersignReceipt(this.init.privateKey, r.receipt, { policy, outcome }, { verified: true }))).then(
-      (signed) => { this.receipts[shard.index] = signed },
-      (err: Error) => { this.fail(err) }
-    ))
-    const elapsedMs = Date.now() - this.started
-    this.init.onProgress?.({
-      shardsDone: this.doneCount,
-      shardsTotal: this.shards.length,
-      itemsDone: this.itemsDone,
-      itemsTotal: this.init.items.length,
-      peersInUse: this.peers.filter(p => p.inflight > 0).length,
-      elapsedMs,
-      itemsPerSec: this.itemsDone / Math.max(elapsedMs, 1) * 1000
-    })
+      async (signed) => {
+        // the shard is acknowledged (progress, result) only once its receipts are durable
+        await this.init.receiptSink?.store(signed, { signal: this.init.signal })
+        this.receipts[shard.index] = signed
+        this.ackedShards++
+        this.ackedItems += shardItems
+        const elapsedMs = Date.now() - this.started
+        this.init.onProgress?.({
+          shardsDone: this.ackedShards,
+          shardsTotal: this.shards.length,
+          itemsDone: this.ackedItems,
+          itemsTotal: this.init.items.length,
+          peersInUse: this.peers.filter(p => p.inflight > 0).length,
+          elapsedMs,
+          itemsPerSec: this.ackedItems / Math.max(elapsedMs, 1) * 1000
+        })
+      }
+    ).catch((err: Error) => {
+      this.receiptError ??= err
+      this.fail(err)
+    }))
     if (this.doneCount === this.shards.length) {
       this.complete()
     }
@@ -520,6 +535,10 @@ export class JobRun {
   private complete (): void {
     this.cleanup()
     void Promise.all(this.countersigning).then(() => {
+      if (this.receiptError != null) {
+        this.reject(this.receiptError)
+        return
+      }
       const elapsedMs = Date.now() - this.started
       const outputs = this.init.workload.merge(this.shards.map(s => decodeItemList(s.done?.winner.output ?? new Uint8Array(0)).items))
       const peers: PeerReport[] = this.peers.map(p => ({

@@ -13,6 +13,14 @@ export interface JobProgress {
   itemsPerSec: number
 }
 
+/**
+ * Where a requester puts the receipts it countersigned. `store` must make them durable
+ * (on disk, fsynced) before it resolves: a shard counts as done only after that.
+ */
+export interface ReceiptSink {
+  store(receipts: Uint8Array[], options?: AbortOptions): Promise<void>
+}
+
 export interface RunJobOptions extends AbortOptions {
   /** `none`, `spot-check:<p>` or `replicate:<k>` @default 'none' */
   verification?: VerificationPolicy | string
@@ -29,6 +37,8 @@ export interface RunJobOptions extends AbortOptions {
   /** hedge stragglers on an idle peer @default true */
   hedge?: boolean
   onProgress?(progress: JobProgress): void
+  /** overrides the service's `receiptSink` for this job */
+  receiptSink?: ReceiptSink
 }
 
 /** What happened to one shard. */
