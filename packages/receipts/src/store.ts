@@ -1,0 +1,326 @@
+import { mkdir } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import {
+  MAX_ANCHOR_WIRE_LENGTH, MAX_BATCH_RECEIPTS, MERKLE_TREE_CACHE_SIZE, RECEIPT_LOCK_FILE, RECEIPT_LOG_FILE
+} from './constants.js'
+import { fromBase64, hashFromHex, isTxSignature, isU64, toHex } from './encoding.js'
+import {
+  AnchorConflictError, BatchNotFoundError, InvalidAnchorError, ReceiptLogCorruptError, ReceiptStoreClosedError, ReceiptStoreReadOnlyError
+} from './errors.js'
+import { MerkleTree } from './merkle.js'
+import { verifyReceipt } from './receipt.js'
+import { ReceiptIndex, entryFromLog, entryFromVerified, toBatch, toStored } from './store/indexes.js'
+import { LockFile } from './store/lock.js'
+import { ReceiptLog, syncDirectory } from './store/log.js'
+import { decodeRecord, encodeRecord } from './store/records.js'
+import type { ReceiptProof } from './proof.js'
+import type { BatchEntry, ReceiptEntry } from './store/indexes.js'
+import type { ReceiptBatch, ReceiptQuery, ReceiptStoreOptions, ReceiptStoreStats, SealBatchOptions, StoredReceipt } from './store/types.js'
+import type { LogRecovery, LogStop } from './store/log.js'
+import type { AnchorRecord, AttemptRecord, BatchRecord } from './store/records.js'
+import type { AbortOptions } from '@libp2p/interface'
+
+export type { LogRecovery, LogStop }
+export type { ReceiptBatch, ReceiptQuery, ReceiptStoreOptions, ReceiptStoreStats, SealBatchOptions, StoredReceipt } from './store/types.js'
+
+/**
+ * The durable receipt store of a node: an append-only, checksummed log in `dir`, replayed into
+ * memory at open. `add` resolves only once the receipt is on disk (concurrent adds share one
+ * fdatasync), so a receipt acknowledged after `add` survives a crash at any moment; a torn last
+ * record (never acknowledged) is dropped at open. One writer per directory (a pid lock file);
+ * any number of read-only opens, each a snapshot of the log as it was then.
+ *
+ * Memory: every receipt's bytes (about 1 KiB) are held, for `get`, `list` and `proof`.
+ */
+export class ReceiptStore {
+  /** what open found at the end of the log */
+  public readonly recovery: LogRecovery
+  private readonly trees = new Map<string, MerkleTree>()
+  private readonly pending = new Map<string, Promise<StoredReceipt>>()
+  private tail: Promise<unknown> = Promise.resolve()
+  private closed = false
+
+  private constructor (
+    public readonly dir: string,
+    public readonly readOnly: boolean,
+    private readonly log: ReceiptLog,
+    private readonly index: ReceiptIndex,
+    private readonly lock?: LockFile
+  ) {
+    this.recovery = log.recovery
+  }
+
+  /**
+   * Open (a writer: create, lock and repair) the store in `dir`. Throws
+   * `ReceiptStoreLockedError` if a live process holds it, `ReceiptLogCorruptError` if a record
+   * with a valid checksum makes no sense.
+   */
+  static async open (dir: string, options: ReceiptStoreOptions = {}): Promise<ReceiptStore> {
+    options.signal?.throwIfAborted()
+    const readOnly = options.readOnly === true
+    dir = resolve(dir)
+    if (!readOnly) {
+      const created = await mkdir(dir, { recursive: true })
+      if (created != null) {
+        await syncDirectory(dirname(created))
+      }
+    }
+    const lock = readOnly ? undefined : await LockFile.acquire(join(dir, RECEIPT_LOCK_FILE))
+    try {
+      const index = new ReceiptIndex()
+      const log = await ReceiptLog.open(join(dir, RECEIPT_LOG_FILE), {
+        readOnly,
+        onRecord: (payload, offset) => {
+          try {
+            const record = decodeRecord(payload)
+            switch (record.kind) {
+              case 'receipt': index.addReceipt(entryFromLog(record.bytes, record.storedAt)); break
+              case 'batch': index.addBatch(record); break
+              case 'attempt': index.setAttempt(record); break
+              case 'anchor': index.setAnchor(record); break
+            }
+          } catch (err: any) {
+            throw new ReceiptLogCorruptError(err.message, offset, { cause: err })
+          }
+        }
+      })
+      return new ReceiptStore(dir, readOnly, log, index, lock)
+    } catch (err) {
+      await lock?.release()
+      throw err
+    }
+  }
+
+  private checkWritable (): void {
+    if (this.readOnly) {
+      throw new ReceiptStoreReadOnlyError()
+    }
+    if (this.closed) {
+      throw new ReceiptStoreClosedError()
+    }
+  }
+
+  /** Mutations other than adds run one at a time (a batch must not take a receipt twice). */
+  private async exclusive<T> (fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn)
+    this.tail = run.catch(() => {})
+    return run
+  }
+
+  /**
+   * Verify a countersigned receipt and store it; resolves once it is on disk. Throws
+   * `InvalidReceiptError` (nothing written) if it does not verify. Adding a receipt whose id is
+   * stored already returns the stored one. The signal is checked before anything is written.
+   */
+  async add (signedReceipt: Uint8Array, options: AbortOptions = {}): Promise<StoredReceipt> {
+    const [stored] = await this.addMany([signedReceipt], options)
+    return stored
+  }
+
+  /** Add several receipts with one write and one sync; all are verified before any is written. */
+  async addMany (receipts: Uint8Array[], options: AbortOptions = {}): Promise<StoredReceipt[]> {
+    this.checkWritable()
+    options.signal?.throwIfAborted()
+    const verified = await Promise.all(receipts.map(async bytes => verifyReceipt(bytes, { requireCountersignature: true })))
+    options.signal?.throwIfAborted()
+    this.checkWritable()
+    const now = Date.now()
+    const ids = verified.map(receipt => toHex(receipt.id))
+    const fresh = new Map<string, ReceiptEntry>()
+    verified.forEach((receipt, i) => {
+      if (this.index.get(ids[i]) == null && !this.pending.has(ids[i]) && !fresh.has(ids[i])) {
+        fresh.set(ids[i], entryFromVerified(receipt, now))
+      }
+    })
+    if (fresh.size > 0) {
+      const entries = [...fresh.values()]
+      // the log calls back after the sync, in log order: storage order is log order
+      const written = this.log.append(entries.map(entry => encodeRecord({ kind: 'receipt', storedAt: entry.storedAt, bytes: entry.bytes })), () => {
+        for (const entry of entries) {
+          this.index.addReceipt(entry)
+        }
+      })
+      for (const entry of entries) {
+        this.pending.set(entry.id, written.then(() => toStored(entry)))
+      }
+      const settled = (): void => { for (const entry of entries) this.pending.delete(entry.id) }
+      void written.then(settled, settled)
+    }
+    return Promise.all(ids.map(async id => {
+      const entry = this.index.get(id)
+      return entry != null ? toStored(entry) : this.pending.get(id)!
+    }))
+  }
+
+  get (id: string): StoredReceipt | undefined {
+    const entry = this.index.get(id.toLowerCase())
+    return entry == null ? undefined : toStored(entry)
+  }
+
+  /** Receipts matching the query, in storage order. */
+  list (query: ReceiptQuery = {}): StoredReceipt[] {
+    return this.index.list(normalize(query)).map(toStored)
+  }
+
+  /** How many receipts match the query's filters (its offset and limit do not apply). */
+  count (query: ReceiptQuery = {}): number {
+    const q = normalize({ ...query, offset: undefined, limit: undefined })
+    if (q.jobId == null && q.peer == null && q.anchored == null && q.batched == null) {
+      return this.index.stats().receipts
+    }
+    return this.index.list(q).length
+  }
+
+  /**
+   * Seal the unbatched receipts (oldest first, up to `maxCount`) into a batch: its Merkle tree's
+   * root is persisted with the receipt ids in leaf order. Undefined when there is nothing to seal.
+   */
+  async sealBatch (options: SealBatchOptions = {}): Promise<ReceiptBatch | undefined> {
+    this.checkWritable()
+    const maxCount = options.maxCount ?? MAX_BATCH_RECEIPTS
+    if (!Number.isSafeInteger(maxCount) || maxCount < 1 || maxCount > MAX_BATCH_RECEIPTS) {
+      throw new RangeError(`maxCount is 1 to ${MAX_BATCH_RECEIPTS}, not ${maxCount}`)
+    }
+    return this.exclusive(async () => {
+      options.signal?.throwIfAborted()
+      this.checkWritable()
+      const entries = this.index.unbatched(maxCount)
+      if (entries.length === 0) {
+        return undefined
+      }
+      const tree = MerkleTree.fromLeaves(entries.map(entry => entry.bytes))
+      const record: BatchRecord = { kind: 'batch', sealedAt: Date.now(), root: toHex(tree.root), receiptIds: entries.map(entry => entry.id) }
+      let batch: BatchEntry | undefined
+      await this.log.append([encodeRecord(record)], () => { batch = this.index.addBatch(record) })
+      this.cacheTree(record.root, tree)
+      return toBatch(batch!)
+    })
+  }
+
+  batches (query: { anchored?: boolean } = {}): ReceiptBatch[] {
+    return this.index.batches(query.anchored).map(toBatch)
+  }
+
+  getBatch (root: string): ReceiptBatch | undefined {
+    const batch = this.index.batch(root.toLowerCase())
+    return batch == null ? undefined : toBatch(batch)
+  }
+
+  private batchToAnchor (root: string): BatchEntry {
+    const batch = hashFromHex(root) == null ? undefined : this.index.batch(root.toLowerCase())
+    if (batch == null) {
+      throw new BatchNotFoundError(root)
+    }
+    return batch
+  }
+
+  /**
+   * Persist the anchor transaction prepared for a batch, before it is sent: after a crash its
+   * signature says whether it landed. Replaces an earlier attempt. A batch that is anchored
+   * already gets no new attempt (`AnchorConflictError`): that would pay to anchor it twice.
+   */
+  async recordAttempt (root: string, attempt: { signature: string, wire: string, lastValidBlockHeight: bigint }, options: AbortOptions = {}): Promise<void> {
+    this.checkWritable()
+    if (!isTxSignature(attempt.signature)) {
+      throw new InvalidAnchorError('the attempt\'s signature is not a base58 transaction signature')
+    }
+    if (attempt.wire.length > MAX_ANCHOR_WIRE_LENGTH || fromBase64(attempt.wire) == null || attempt.wire.length === 0) {
+      throw new InvalidAnchorError(`the attempt's wire transaction is not base64 of at most ${MAX_ANCHOR_WIRE_LENGTH} characters`)
+    }
+    if (!isU64(attempt.lastValidBlockHeight)) {
+      throw new InvalidAnchorError('the attempt\'s lastValidBlockHeight is not a u64')
+    }
+    await this.exclusive(async () => {
+      options.signal?.throwIfAborted()
+      this.checkWritable()
+      const batch = this.batchToAnchor(root)
+      if (batch.anchor != null) {
+        throw new AnchorConflictError(`batch ${batch.root} is anchored already (${batch.anchor.signature})`)
+      }
+      const record: AttemptRecord = { kind: 'attempt', root: batch.root, ...attempt }
+      await this.log.append([encodeRecord(record)], () => { this.index.setAttempt(record) })
+    })
+  }
+
+  /**
+   * Persist that a batch's root is on chain. Recording the same transaction again updates its
+   * slot and fee; another transaction for an anchored batch is an `AnchorConflictError`.
+   */
+  async recordAnchor (root: string, anchor: { signature: string, slot: bigint, fee?: bigint }, options: AbortOptions = {}): Promise<void> {
+    this.checkWritable()
+    if (!isTxSignature(anchor.signature)) {
+      throw new InvalidAnchorError('the anchor\'s signature is not a base58 transaction signature')
+    }
+    if (!isU64(anchor.slot) || (anchor.fee != null && !isU64(anchor.fee))) {
+      throw new InvalidAnchorError('the anchor\'s slot or fee is not a u64')
+    }
+    await this.exclusive(async () => {
+      options.signal?.throwIfAborted()
+      this.checkWritable()
+      const batch = this.batchToAnchor(root)
+      if (batch.anchor != null) {
+        if (batch.anchor.signature !== anchor.signature) {
+          throw new AnchorConflictError(`batch ${batch.root} is anchored by ${batch.anchor.signature} already, not ${anchor.signature}`)
+        }
+        if (batch.anchor.slot === anchor.slot && batch.anchor.fee === anchor.fee) {
+          return
+        }
+      }
+      const record: AnchorRecord = { kind: 'anchor', root: batch.root, signature: anchor.signature, slot: anchor.slot, fee: anchor.fee, anchoredAt: Date.now() }
+      await this.log.append([encodeRecord(record)], () => { this.index.setAnchor(record) })
+    })
+  }
+
+  private cacheTree (root: string, tree: MerkleTree): void {
+    this.trees.delete(root)
+    this.trees.set(root, tree)
+    while (this.trees.size > MERKLE_TREE_CACHE_SIZE) {
+      this.trees.delete(this.trees.keys().next().value as string)
+    }
+  }
+
+  /** The portable proof of a receipt (anchor included once anchored); undefined until it is batched. */
+  proof (id: string): ReceiptProof | undefined {
+    const entry = this.index.get(id.toLowerCase())
+    const batch = entry?.batch
+    if (entry == null || batch == null || entry.leafIndex == null) {
+      return undefined
+    }
+    let tree = this.trees.get(batch.root)
+    if (tree == null) {
+      tree = MerkleTree.fromLeaves(batch.receiptIds.map(id => this.index.get(id)!.bytes))
+    }
+    this.cacheTree(batch.root, tree)
+    const proof: ReceiptProof = { receipt: entry.bytes, root: tree.root, count: tree.size, index: entry.leafIndex, path: tree.proof(entry.leafIndex) }
+    if (batch.anchor != null) {
+      proof.anchor = { signature: batch.anchor.signature, slot: batch.anchor.slot }
+    }
+    return proof
+  }
+
+  stats (): ReceiptStoreStats {
+    const log = this.log.stats()
+    return { ...this.index.stats(), fsyncs: log.fsyncs, logBytes: log.bytes }
+  }
+
+  /** Wait for the writes under way, close the log and release the lock. */
+  async close (): Promise<void> {
+    if (this.closed) {
+      return
+    }
+    this.closed = true
+    await this.tail
+    await this.log.close()
+    await this.lock?.release()
+  }
+}
+
+function normalize (query: ReceiptQuery): ReceiptQuery {
+  for (const name of ['limit', 'offset'] as const) {
+    const value = query[name]
+    if (value != null && (!Number.isSafeInteger(value) || value < 0)) {
+      throw new RangeError(`${name} is a whole number >= 0, not ${value}`)
+    }
+  }
+  return { ...query, jobId: query.jobId?.toLowerCase() }
+}

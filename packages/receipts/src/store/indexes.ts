@@ -1,0 +1,260 @@
+import { peerIdFromMultihash } from '@libp2p/peer-id'
+import { decodeReceipt, decodeSignedReceipt, sha256Hex } from '@shardmesh/protocol'
+import * as Digest from 'multiformats/hashes/digest'
+import { toHex } from '../encoding.js'
+import type { AnchorRecord, AttemptRecord, BatchRecord } from './records.js'
+import type { VerifiedReceipt } from '../receipt.js'
+import type { ReceiptBatch, ReceiptQuery, StoredReceipt } from './types.js'
+
+/**
+ * The in-memory indexes of the receipt store, rebuilt from the log at open: receipts by id, in
+ * storage order, by job and by peer; the unbatched ones in order; batches by root.
+ */
+
+export interface ReceiptEntry {
+  id: string
+  bytes: Uint8Array
+  jobId: string
+  shardIndex: number
+  workload: string
+  worker: string
+  requester: string
+  storedAt: number
+  batch?: BatchEntry
+  leafIndex?: number
+}
+
+export interface BatchEntry {
+  root: string
+  receiptIds: string[]
+  sealedAt: number
+  attempt?: { signature: string, wire: string, lastValidBlockHeight: bigint }
+  anchor?: { signature: string, slot: bigint, fee?: bigint, anchoredAt: number }
+}
+
+const peerCache = new Map<string, string>()
+
+function peerText (multihash: Uint8Array): string {
+  const key = toHex(multihash)
+  let text = peerCache.get(key)
+  if (text == null) {
+    text = peerIdFromMultihash(Digest.decode(multihash)).toString()
+    if (peerCache.size >= 4096) {
+      peerCache.clear()
+    }
+    peerCache.set(key, text)
+  }
+  return text
+}
+
+/** The entry of a receipt read back from the log: it was verified before it was written. */
+export function entryFromLog (bytes: Uint8Array, storedAt: number): ReceiptEntry {
+  const signed = decodeSignedReceipt(bytes)
+  const receipt = decodeReceipt(signed.receipt)
+  return {
+    id: sha256Hex(signed.receipt),
+    bytes,
+    jobId: toHex(receipt.jobId),
+    shardIndex: receipt.shardIndex,
+    workload: receipt.workload,
+    worker: peerText(receipt.worker),
+    requester: peerText(receipt.requester),
+    storedAt
+  }
+}
+
+export function entryFromVerified (receipt: VerifiedReceipt, storedAt: number): ReceiptEntry {
+  return {
+    id: toHex(receipt.id),
+    // a copy: the caller may reuse its buffer
+    bytes: new Uint8Array(receipt.bytes),
+    jobId: toHex(receipt.jobId),
+    shardIndex: receipt.shardIndex,
+    workload: receipt.workload,
+    worker: receipt.worker.toString(),
+    requester: receipt.requester.toString(),
+    storedAt
+  }
+}
+
+/** The public form of a receipt entry: a fresh object (its bytes are the stored ones, not to be changed). */
+export function toStored (entry: ReceiptEntry): StoredReceipt {
+  const stored: StoredReceipt = {
+    id: entry.id,
+    bytes: entry.bytes,
+    jobId: entry.jobId,
+    shardIndex: entry.shardIndex,
+    workload: entry.workload,
+    worker: entry.worker,
+    requester: entry.requester,
+    storedAt: entry.storedAt
+  }
+  if (entry.batch != null) {
+    stored.batch = entry.batch.root
+    stored.leafIndex = entry.leafIndex
+    if (entry.batch.anchor != null) {
+      stored.anchor = { signature: entry.batch.anchor.signature, slot: entry.batch.anchor.slot }
+    }
+  }
+  return stored
+}
+
+/** The public form of a batch entry. */
+export function toBatch (batch: BatchEntry): ReceiptBatch {
+  return {
+    root: batch.root,
+    count: batch.receiptIds.length,
+    receiptIds: [...batch.receiptIds],
+    sealedAt: batch.sealedAt,
+    attempt: batch.attempt == null ? undefined : { ...batch.attempt },
+    anchor: batch.anchor == null ? undefined : { ...batch.anchor }
+  }
+}
+
+function push<K, V> (map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key)
+  if (list == null) {
+    map.set(key, [value])
+  } else {
+    list.push(value)
+  }
+}
+
+export class ReceiptIndex {
+  private readonly receipts = new Map<string, ReceiptEntry>()
+  private readonly order: ReceiptEntry[] = []
+  private readonly byJob = new Map<string, ReceiptEntry[]>()
+  private readonly byPeer = new Map<string, ReceiptEntry[]>()
+  private readonly unbatchedEntries = new Map<string, ReceiptEntry>()
+  private readonly batchesByRoot = new Map<string, BatchEntry>()
+  private readonly batchOrder: BatchEntry[] = []
+  private anchoredReceipts = 0
+  private anchoredBatches = 0
+
+  get (id: string): ReceiptEntry | undefined {
+    return this.receipts.get(id)
+  }
+
+  batch (root: string): BatchEntry | undefined {
+    return this.batchesByRoot.get(root)
+  }
+
+  /** Add a receipt; false if one with its id is there already. */
+  addReceipt (entry: ReceiptEntry): boolean {
+    if (this.receipts.has(entry.id)) {
+      return false
+    }
+    this.receipts.set(entry.id, entry)
+    this.order.push(entry)
+    this.unbatchedEntries.set(entry.id, entry)
+    push(this.byJob, entry.jobId, entry)
+    push(this.byPeer, entry.worker, entry)
+    if (entry.requester !== entry.worker) {
+      push(this.byPeer, entry.requester, entry)
+    }
+    return true
+  }
+
+  /** The first `max` unbatched receipts, in storage order. */
+  unbatched (max: number): ReceiptEntry[] {
+    const entries: ReceiptEntry[] = []
+    for (const entry of this.unbatchedEntries.values()) {
+      if (entries.length >= max) {
+        break
+      }
+      entries.push(entry)
+    }
+    return entries
+  }
+
+  /** Add a sealed batch; throws if it names a receipt that is missing or batched already. */
+  addBatch (record: BatchRecord): BatchEntry {
+    if (this.batchesByRoot.has(record.root)) {
+      throw new Error(`batch ${record.root} sealed twice`)
+    }
+    const entries = record.receiptIds.map(id => {
+      const entry = this.receipts.get(id)
+      if (entry == null || entry.batch != null) {
+        throw new Error(`batch ${record.root} names receipt ${id}, which is ${entry == null ? 'not stored' : 'in another batch'}`)
+      }
+      return entry
+    })
+    const batch: BatchEntry = { root: record.root, receiptIds: record.receiptIds, sealedAt: record.sealedAt }
+    entries.forEach((entry, leafIndex) => {
+      entry.batch = batch
+      entry.leafIndex = leafIndex
+      this.unbatchedEntries.delete(entry.id)
+    })
+    this.batchesByRoot.set(batch.root, batch)
+    this.batchOrder.push(batch)
+    return batch
+  }
+
+  setAttempt (record: AttemptRecord): void {
+    const batch = this.batchesByRoot.get(record.root)
+    if (batch == null) {
+      throw new Error(`anchor attempt for unknown batch ${record.root}`)
+    }
+    batch.attempt = { signature: record.signature, wire: record.wire, lastValidBlockHeight: record.lastValidBlockHeight }
+  }
+
+  /** Record an anchor; the first signature for a batch stays (a later record may update its slot). */
+  setAnchor (record: AnchorRecord): void {
+    const batch = this.batchesByRoot.get(record.root)
+    if (batch == null) {
+      throw new Error(`anchor for unknown batch ${record.root}`)
+    }
+    if (batch.anchor != null && batch.anchor.signature !== record.signature) {
+      return
+    }
+    if (batch.anchor == null) {
+      this.anchoredBatches++
+      this.anchoredReceipts += batch.receiptIds.length
+    }
+    batch.anchor = { signature: record.signature, slot: record.slot, fee: record.fee, anchoredAt: record.anchoredAt }
+  }
+
+  private matches (entry: ReceiptEntry, query: ReceiptQuery): boolean {
+    return (query.jobId == null || entry.jobId === query.jobId) &&
+      (query.peer == null || entry.worker === query.peer || entry.requester === query.peer) &&
+      (query.batched == null || (entry.batch != null) === query.batched) &&
+      (query.anchored == null || (entry.batch?.anchor != null) === query.anchored)
+  }
+
+  /** Receipts matching every field of `query`, in storage order, paged by offset and limit. */
+  list (query: ReceiptQuery): ReceiptEntry[] {
+    const source = query.jobId != null
+      ? this.byJob.get(query.jobId) ?? []
+      : query.peer != null ? this.byPeer.get(query.peer) ?? [] : this.order
+    const limit = query.limit ?? Infinity
+    let skip = query.offset ?? 0
+    const found: ReceiptEntry[] = []
+    for (const entry of source) {
+      if (found.length >= limit) {
+        break
+      }
+      if (this.matches(entry, query)) {
+        if (skip > 0) {
+          skip--
+        } else {
+          found.push(entry)
+        }
+      }
+    }
+    return found
+  }
+
+  batches (anchored?: boolean): BatchEntry[] {
+    return anchored == null ? [...this.batchOrder] : this.batchOrder.filter(b => (b.anchor != null) === anchored)
+  }
+
+  stats (): { receipts: number, batched: number, anchored: number, batches: number, anchoredBatches: number } {
+    return {
+      receipts: this.order.length,
+      batched: this.order.length - this.unbatchedEntries.size,
+      anchored: this.anchoredReceipts,
+      batches: this.batchOrder.length,
+      anchoredBatches: this.anchoredBatches
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import { MERKLE_HASH_BYTES } from '../constants.js'
+import { toHex, u64FromDecimal } from '../encoding.js'
+
+/**
+ * The records of the receipt log. Each is one frame's payload: a kind byte, then
+ *
+ * - receipt: u64 storedAt (ms) ‖ the signed receipt's bytes
+ * - batch:   u64 sealedAt (ms) ‖ root (32) ‖ the receipt ids in leaf order (32 each)
+ * - attempt: JSON { root, signature, wire, lastValidBlockHeight: decimal }
+ * - anchor:  JSON { root, signature, slot: decimal, fee?: decimal, anchoredAt }
+ *
+ * Receipts and batches are binary (they are most of the log); the rare anchor records are JSON.
+ */
+
+export const RecordKind = {
+  RECEIPT: 1,
+  BATCH: 2,
+  ATTEMPT: 3,
+  ANCHOR: 4
+} as const
+
+export interface ReceiptRecord { kind: 'receipt', storedAt: number, bytes: Uint8Array }
+export interface BatchRecord { kind: 'batch', sealedAt: number, root: string, receiptIds: string[] }
+export interface AttemptRecord { kind: 'attempt', root: string, signature: string, wire: string, lastValidBlockHeight: bigint }
+export interface AnchorRecord { kind: 'anchor', root: string, signature: string, slot: bigint, fee?: bigint, anchoredAt: number }
+export type LogRecord = ReceiptRecord | BatchRecord | AttemptRecord | AnchorRecord
+
+const HEADER = 1 + 8
+
+function withHeader (kind: number, time: number, size: number): { payload: Uint8Array, view: DataView } {
+  const payload = new Uint8Array(HEADER + size)
+  const view = new DataView(payload.buffer)
+  payload[0] = kind
+  view.setBigUint64(1, BigInt(Math.max(0, Math.floor(time))))
+  return { payload, view }
+}
+
+function jsonPayload (kind: number, value: Record<string, unknown>): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(value))
+  const payload = new Uint8Array(1 + json.byteLength)
+  payload[0] = kind
+  payload.set(json, 1)
+  return payload
+}
+
+export function encodeRecord (record: LogRecord): Uint8Array {
+  switch (record.kind) {
+    case 'receipt': {
+      const { payload } = withHeader(RecordKind.RECEIPT, record.storedAt, record.bytes.byteLength)
+      payload.set(record.bytes, HEADER)
+      return payload
+    }
+    case 'batch': {
+      const { payload } = withHeader(RecordKind.BATCH, record.sealedAt, MERKLE_HASH_BYTES * (1 + record.receiptIds.length))
+      payload.set(Buffer.from(record.root, 'hex'), HEADER)
+      record.receiptIds.forEach((id, i) => { payload.set(Buffer.from(id, 'hex'), HEADER + MERKLE_HASH_BYTES * (i + 1)) })
+      return payload
+    }
+    case 'attempt':
+      return jsonPayload(RecordKind.ATTEMPT, {
+        root: record.root, signature: record.signature, wire: record.wire, lastValidBlockHeight: record.lastValidBlockHeight.toString()
+      })
+    case 'anchor':
+      return jsonPayload(RecordKind.ANCHOR, {
+        root: record.root, signature: record.signature, slot: record.slot.toString(), fee: record.fee?.toString(), anchoredAt: record.anchoredAt
+      })
+  }
+}
+
+/** The record of a payload whose checksum passed; throws a plain Error if it makes no sense. */
+export function decodeRecord (payload: Uint8Array): LogRecord {
+  const kind = payload[0]
+  if (kind === RecordKind.RECEIPT || kind === RecordKind.BATCH) {
+    if (payload.byteLength < HEADER) {
+      throw new Error('record shorter than its header')
+    }
+    const time = Number(new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getBigUint64(1))
+    const body = payload.subarray(HEADER)
+    if (kind === RecordKind.RECEIPT) {
+      return { kind: 'receipt', storedAt: time, bytes: new Uint8Array(body) }
+    }
+    if (body.byteLength < MERKLE_HASH_BYTES || body.byteLength % MERKLE_HASH_BYTES !== 0) {
+      throw new Error(`batch record of ${body.byteLength} bytes`)
+    }
+    const receiptIds: string[] = []
+    for (let at = MERKLE_HASH_BYTES; at < body.byteLength; at += MERKLE_HASH_BYTES) {
+      receiptIds.push(toHex(body.subarray(at, at + MERKLE_HASH_BYTES)))
+    }
+    return { kind: 'batch', sealedAt: time, root: toHex(body.subarray(0, MERKLE_HASH_BYTES)), receiptIds }
+  }
+  if (kind === RecordKind.ATTEMPT || kind === RecordKind.ANCHOR) {
+    const json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload.subarray(1)))
+    const root = String(json.root)
+    const signature = String(json.signature)
+    if (kind === RecordKind.ATTEMPT) {
+      const lastValidBlockHeight = u64FromDecimal(json.lastValidBlockHeight)
+      if (lastValidBlockHeight == null || typeof json.wire !== 'string') {
+        throw new Error('malformed anchor attempt record')
+      }
+      return { kind: 'attempt', root, signature, wire: json.wire, lastValidBlockHeight }
+    }
+    const slot = u64FromDecimal(json.slot)
+    const fee = json.fee == null ? undefined : u64FromDecimal(json.fee)
+    if (slot == null || (json.fee != null && fee == null) || typeof json.anchoredAt !== 'number') {
+      throw new Error('malformed anchor record')
+    }
+    return { kind: 'anchor', root, signature, slot, fee, anchoredAt: json.anchoredAt }
+  }
+  throw new Error(`unknown record kind ${kind}`)
+}

@@ -1,0 +1,74 @@
+import type { AbortOptions } from '@libp2p/interface'
+
+/** The public shapes of the receipt store (see `ReceiptStore`). */
+
+/** A receipt as the store holds it. Ids and roots are lower-case hex. */
+export interface StoredReceipt {
+  /** hex of the receipt's id (`VerifiedReceipt.id`) */
+  id: string
+  /** the encoded SignedReceipt, countersigned */
+  bytes: Uint8Array
+  /** hex */
+  jobId: string
+  shardIndex: number
+  workload: string
+  /** peer id of the worker */
+  worker: string
+  /** peer id of the requester */
+  requester: string
+  /** ms since the epoch when it was stored */
+  storedAt: number
+  /** root of its batch, once sealed */
+  batch?: string
+  leafIndex?: number
+  anchor?: { signature: string, slot: bigint }
+}
+
+/** A sealed batch: the Merkle tree over its receipts, in leaf order. */
+export interface ReceiptBatch {
+  root: string
+  count: number
+  receiptIds: string[]
+  sealedAt: number
+  /** the last anchor transaction prepared for it (persisted before it is sent) */
+  attempt?: { signature: string, wire: string, lastValidBlockHeight: bigint }
+  anchor?: { signature: string, slot: bigint, fee?: bigint, anchoredAt: number }
+}
+
+/** Every given field must match. */
+export interface ReceiptQuery {
+  /** hex job id */
+  jobId?: string
+  /** a peer id: matches the worker or the requester */
+  peer?: string
+  /** in a batch whose root is anchored */
+  anchored?: boolean
+  /** in a sealed batch */
+  batched?: boolean
+  /** at most this many */
+  limit?: number
+  /** skip this many matches first */
+  offset?: number
+}
+
+export interface ReceiptStoreOptions extends AbortOptions {
+  /** read what is there: take no lock, write nothing, ignore (not truncate) a torn tail @default false */
+  readOnly?: boolean
+}
+
+export interface SealBatchOptions extends AbortOptions {
+  /** most receipts in the batch @default MAX_BATCH_RECEIPTS */
+  maxCount?: number
+}
+
+export interface ReceiptStoreStats {
+  receipts: number
+  batched: number
+  anchored: number
+  batches: number
+  anchoredBatches: number
+  /** fdatasync calls for appends since open: one per group commit */
+  fsyncs: number
+  /** bytes of the log */
+  logBytes: number
+}
