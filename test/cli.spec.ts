@@ -15,7 +15,7 @@ describe('shardmesh CLI', function () {
     const res = await runCli(['--help'])
     assert.equal(res.code, 0)
     assert.match(res.stdout, /Commands:/)
-    for (const cmd of [['node', '--help'], ['cluster', '--help'], ['peers', '--help'], ['demo', '--help'], ['key', '--help']]) {
+    for (const cmd of [['node', '--help'], ['cluster', '--help'], ['peers', '--help'], ['demo', '--help'], ['key', '--help'], ['receipts', '--help'], ['chain', '--help']]) {
       const r = await runCli(cmd)
       assert.equal(r.code, 0, cmd.join(' '))
       assert.match(r.stdout, /Usage: shardmesh/)
@@ -29,7 +29,16 @@ describe('shardmesh CLI', function () {
       [['cluster', '--nodes', '3', '--for', 'soon'], /--for: "soon" is not a duration/],
       [['cluster', '--bogus'], /Unknown option '--bogus'/],
       [['node', 'start', '--workload', 'no-such-workload', '--data-dir', dir], /is not installed/],
-      [['node', 'frobnicate'], /unknown subcommand/]
+      [['node', 'frobnicate'], /unknown subcommand/],
+      [['node', 'start', '--solana-rpc', 'not a url', '--data-dir', dir], /--solana-rpc must be an http\(s\):\/\/ or ws\(s\):\/\/ URL/],
+      [['node', 'start', '--solana-keypair', 'k.json', '--data-dir', dir], /need --solana-rpc/],
+      [['demo', '--no-chain', '--solana-rpc', 'http://127.0.0.1:8899'], /exclude each other/],
+      [['chain', '--port', '70000'], /--port: "70000" must be a whole number from 0 to 65535/],
+      [['receipts', 'show', 'xyz'], /give one receipt id/],
+      [['receipts', 'verify'], /give one proof file or receipt id/],
+      [['receipts', 'verify', 'not-a-file-or-id'], /neither a file nor a receipt id/],
+      [['receipts', 'list', '--anchored', '--unanchored'], /exclude each other/],
+      [['receipts', 'frobnicate'], /unknown subcommand/]
     ]
     for (const [args, message] of cases) {
       const res = await runCli(args)

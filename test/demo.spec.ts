@@ -4,7 +4,7 @@ import { runCli } from './utils/run-cli.js'
 describe('shardmesh demo (the main job, as a user runs it)', function () {
   this.timeout(240_000)
 
-  it('shards a generated OCR batch across every node of a local cluster and reads it', async () => {
+  it('shards a generated OCR batch across a local cluster, reads it, and anchors every receipt on the local chain', async () => {
     const { code, stdout, stderr } = await runCli(['demo', '--json'], { timeout: 230_000 })
     assert.equal(code, 0, stderr + stdout)
     const demo = JSON.parse(stdout)
@@ -21,5 +21,13 @@ describe('shardmesh demo (the main job, as a user runs it)', function () {
     assert.equal(demo.localMatchesMesh, true)
     assert.ok(demo.throughput.meshItemsPerSec > 0 && demo.throughput.localItemsPerSec > 0)
     assert.equal(demo.throughput.ratio, demo.throughput.meshItemsPerSec / demo.throughput.localItemsPerSec)
+    // every receipt (one per shard) anchored in batches, each paid by one 5,000-lamport signature
+    const { receipts } = demo
+    assert.equal(receipts.count, demo.job.shards)
+    assert.equal(receipts.anchored, receipts.count)
+    assert.ok(receipts.batches >= 1 && receipts.batches <= receipts.count)
+    assert.equal(receipts.lamportsPerReceipt, 5_000 * receipts.batches / receipts.count)
+    assert.equal(receipts.verified.ok, true, JSON.stringify(receipts.verified))
+    assert.match(receipts.verified.signature, /^[1-9A-HJ-NP-Za-km-z]{64,88}$/)
   })
 })

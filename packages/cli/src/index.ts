@@ -18,7 +18,10 @@
 
 export { main, HELP } from './main.js'
 export { LocalCluster, CLI_BIN } from './cluster/local-cluster.js'
-export type { ClusterNode, ConvergenceReport, LocalClusterOptions } from './cluster/local-cluster.js'
+export type { ChainProcess, ClusterNode, ConvergenceReport, LocalClusterOptions } from './cluster/local-cluster.js'
+export { fundAddresses } from './chain/fund.js'
+export { verifyProofOverRpc } from './chain/verify.js'
+export type { VerifiedReport, VerifyOutcome } from './chain/verify.js'
 export { ControlClient, NodeNotRunningError } from './control/client.js'
 export { ControlServer } from './control/server.js'
 export type * from './control/types.js'

@@ -5,11 +5,14 @@ export const HELP = `Usage: shardmesh <command> [options]
 A peer-to-peer compute mesh on libp2p.
 
 Commands:
-  demo        start a local cluster, shard an OCR job across it, compare with one process
+  demo        start a local chain and cluster, shard an OCR job across it, anchor and verify
+              its receipts, compare with one process
   node start  run a mesh node (daemon) with a local control API
   cluster     run N node processes on loopback until they converge (and --for a while)
   peers       the running node's peer table
   job run     run a sharded job (ocr-rec, embed, echo, sleep) from the running node
+  receipts    list, show and verify the work receipts the node countersigned and anchored
+  chain       run the embedded Solana chain (LiteSVM) as a local JSON-RPC endpoint
   key         show, export or import the node key (Solana keypair JSON form)
 
 Run 'shardmesh <command> --help' for a command's options. Every command that prints
@@ -25,7 +28,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   cluster: async () => (await import('./commands/cluster.js')).clusterCommand,
   peers: async () => (await import('./commands/peers.js')).peersCommand,
   key: async () => (await import('./commands/key.js')).keyCommand,
-  job: async () => (await import('./commands/job.js')).jobCommand
+  job: async () => (await import('./commands/job.js')).jobCommand,
+  receipts: async () => (await import('./commands/receipts.js')).receiptsCommand,
+  chain: async () => (await import('./commands/chain.js')).chainCommand
 }
 
 export async function main (argv: string[]): Promise<number> {

@@ -9,6 +9,7 @@ import { createLibp2p } from 'libp2p'
 import * as C from './constants.js'
 import { joinMesh } from './join.js'
 import { loadOrCreatePrivateKey } from './keys.js'
+import { RECEIPTS_DIR } from './receipts/constants.js'
 import { meshServices } from './services.js'
 import type { JoinResult } from './join.js'
 import type { MeshServices, MeshServicesInit } from './services.js'
@@ -76,6 +77,10 @@ export async function createMeshNode (options: MeshNodeOptions = {}): Promise<Me
       compute: {
         cacheDir: options.dataDir != null ? join(options.dataDir, 'cache') : undefined,
         ...options.compute
+      },
+      receipts: {
+        dir: options.dataDir != null ? join(options.dataDir, RECEIPTS_DIR) : undefined,
+        ...options.receipts
       }
     }),
     start: false

@@ -35,4 +35,7 @@ export type { JoinOptions, JoinResult } from './join.js'
 export {
   InvalidKeyError, loadOrCreatePrivateKey, writePrivateKey, exportSolanaKeypair, importSolanaKeypair, solanaAddress
 } from './keys.js'
+export { receipts, ReceiptsService } from './receipts/service.js'
+export type { Receipts, ReceiptsInit, ReceiptsStats, ReceiptsComponents, LedgerConfig } from './receipts/service.js'
+export type { AnchorerStats } from './receipts/anchorer.js'
 export * as constants from './constants.js'

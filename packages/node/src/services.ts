@@ -7,11 +7,13 @@ import { capabilities } from '@shardmesh/capabilities'
 import { compute } from '@shardmesh/compute'
 import { WorkloadRegistry, builtinWorkloads } from '@shardmesh/workloads'
 import { DHT_PROTOCOL } from './constants.js'
+import { ReceiptsService } from './receipts/service.js'
 import type { GossipSub, GossipsubOpts } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT, KadDHTInit } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { Capabilities, CapabilitiesInit } from '@shardmesh/capabilities'
+import type { Receipts, ReceiptsInit } from './receipts/service.js'
 import type { Compute, ComputeInit } from '@shardmesh/compute'
 
 /**
@@ -29,6 +31,11 @@ export interface MeshServicesInit {
    * request any of them) and none is served to others: list the ones to serve in `offer`.
    */
   compute?: ComputeInit
+  /**
+   * The receipt store and anchoring: the receipts this node countersigns as a requester are
+   * stored durably before a shard counts as done, batched and anchored on Solana.
+   */
+  receipts?: ReceiptsInit
   /** Extra kad-dht options (the protocol stays `/shardmesh/kad/1.0.0` unless set here). */
   dht?: Partial<KadDHTInit>
   /** Extra gossipsub options. */
@@ -45,6 +52,7 @@ export type MeshServices = {
   pubsub: GossipSub
   capabilities: Capabilities
   compute: Compute
+  receipts: Receipts
 }
 
 export type MeshServiceFactories = { [K in keyof MeshServices]: (components: any) => MeshServices[K] }
@@ -82,6 +90,7 @@ const MAPPERS = {
  */
 export function meshServices (init: MeshServicesInit = {}): MeshServiceFactories {
   const network = init.network ?? 'mixed'
+  let receiptsService: ReceiptsService | undefined
   return {
     identify: identify(),
     ping: ping({ maxOutboundStreams: 4 }),
@@ -104,8 +113,11 @@ export function meshServices (init: MeshServicesInit = {}): MeshServiceFactories
       ...init.gossipsub
     }),
     capabilities: capabilities(init.capabilities),
+    receipts: (components) => (receiptsService = new ReceiptsService(components, init.receipts)),
     compute: compute({
       ...init.compute,
+      // receipts countersigned by this node are durable before a shard counts as done
+      receiptSink: init.compute?.receiptSink ?? { store: async (r, o) => { await receiptsService?.store(r, o) } },
       registry: init.compute?.registry ?? (init.compute?.workloads == null ? new WorkloadRegistry(builtinWorkloads()) : undefined),
       offer: init.compute?.offer ?? (init.compute?.workloads == null && init.compute?.registry == null ? [] : undefined)
     })

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { fundAddresses } from '../chain/fund.js'
 import { ControlClient } from '../control/client.js'
 import type { PeerRow } from '../control/types.js'
 import type { ChildProcess } from 'node:child_process'
@@ -30,12 +31,30 @@ export interface LocalClusterOptions {
   startTimeout?: number
   /** Receives each node's stderr lines (default: kept in memory, printed only on failure). */
   onStderr?: (index: number, line: string) => void
+  /**
+   * Where nodes anchor their receipts: `'local'` starts a `shardmesh chain` process (in
+   * `<root>/chain`) and funds every node key with an airdrop; an RPC config targets an
+   * existing cluster (its keypair pays the fees). @default none (receipts are not anchored)
+   */
+  solana?: 'local' | { rpcUrl: string, wsUrl?: string, keypair?: string }
+}
+
+/** The `shardmesh chain` process of a cluster. */
+export interface ChainProcess {
+  url: string
+  wsUrl: string
+  pid: number
+  port: number
+  dataDir: string
+  process: ChildProcess
 }
 
 export interface ClusterNode {
   index: number
   dataDir: string
   peerId: string
+  /** the node key's Solana address (it signs the node's anchors) */
+  solanaAddress: string
   addrs: string[]
   pid: number
   control: ControlClient
@@ -68,6 +87,7 @@ export class LocalCluster {
   private readonly children = new Set<ChildProcess>()
   startedAt = 0
   root = ''
+  chain?: ChainProcess
   private ownsRoot = false
 
   constructor (readonly options: LocalClusterOptions) {
@@ -86,6 +106,9 @@ export class LocalCluster {
       this.ownsRoot = true
     }
     try {
+      if (this.options.solana === 'local') {
+        this.chain = await this.startChain()
+      }
       // Start-up is paced: at most JOINERS_PER_NODE joiners per node already up are in flight,
       // and each joiner bootstraps through BOOTSTRAP_PEERS of the nodes up, chosen at random.
       // With one bootstrap node for all, 31 joiners at once on 2 cores timed its handshakes out
@@ -129,6 +152,7 @@ export class LocalCluster {
       ...bootstrap.flatMap(b => ['--bootstrap', b]),
       ...(this.options.advertTtl != null ? ['--advert-ttl', this.options.advertTtl] : []),
       ...(this.options.refresh != null ? ['--refresh', this.options.refresh] : []),
+      ...this.solanaArgs(),
       ...(this.options.nodeArgs?.(index) ?? [])
     ]
     const spawnedAt = Date.now()
@@ -146,28 +170,13 @@ export class LocalCluster {
         stderr.push(line)
       }
     })
-    const ready = await new Promise<any>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL')
-        reject(new Error(`node ${index} was not ready within ${this.options.startTimeout ?? 60_000} ms: ${stderr.join('\n')}`))
-      }, this.options.startTimeout ?? 60_000)
-      const lines = createInterface({ input: child.stdout })
-      lines.on('line', line => {
-        try {
-          const msg = JSON.parse(line)
-          if (msg.event === 'ready') {
-            clearTimeout(timer)
-            resolve(msg)
-          }
-        } catch {}
-      })
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer)
-        reject(new Error(`node ${index} exited (${code ?? signal}) before it was ready: ${stderr.join('\n')}`))
-      })
-    })
+    const ready = await readyLine(child, `node ${index}`, this.options.startTimeout ?? 60_000, stderr)
+    if (this.chain != null) {
+      await fundAddresses(this.chain.url, [ready.solanaAddress])
+    }
     const node: ClusterNode = {
       index,
+      solanaAddress: ready.solanaAddress,
       dataDir,
       peerId: ready.peerId,
       addrs: ready.addrs,
@@ -184,6 +193,57 @@ export class LocalCluster {
       this.nodes[at] = node
     }
     return node
+  }
+
+  /**
+   * Start the cluster's `shardmesh chain` process on `port` (0: any free port), keeping its
+   * state in `<root>/chain`; resolves when it serves.
+   */
+  async startChain (port = 0): Promise<ChainProcess> {
+    const dataDir = join(this.root, 'chain')
+    const child = spawn(process.execPath, [CLI_BIN, 'chain', '--json', '--data-dir', dataDir, '--port', String(port), '--parent-pid', String(process.pid)], {
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    this.children.add(child)
+    child.once('exit', () => { this.children.delete(child) })
+    const stderr: string[] = []
+    createInterface({ input: child.stderr }).on('line', line => { if (stderr.length < 200) stderr.push(line) })
+    const ready = await readyLine(child, 'the chain', this.options.startTimeout ?? 60_000, stderr)
+    this.chain = { url: ready.url, wsUrl: ready.wsUrl, pid: child.pid as number, port: Number(new URL(ready.url).port), dataDir, process: child }
+    return this.chain
+  }
+
+  /** Stop the chain process by pid (SIGKILL by default); resolves when it exited. */
+  async killChain (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.chain == null) {
+      return
+    }
+    const exited = exitOf(this.chain.process)
+    process.kill(this.chain.pid, signal)
+    await exited
+  }
+
+  /** Restart a stopped chain on its port and data dir: it serves its whole history again. */
+  async restartChain (): Promise<ChainProcess> {
+    if (this.chain == null) {
+      throw new Error('this cluster has no chain')
+    }
+    return this.startChain(this.chain.port)
+  }
+
+  private solanaArgs (): string[] {
+    const solana = this.options.solana
+    if (solana == null) {
+      return []
+    }
+    if (solana === 'local') {
+      return this.chain == null ? [] : ['--solana-rpc', this.chain.url, '--solana-ws', this.chain.wsUrl]
+    }
+    return [
+      '--solana-rpc', solana.rpcUrl,
+      ...(solana.wsUrl != null ? ['--solana-ws', solana.wsUrl] : []),
+      ...(solana.keypair != null ? ['--solana-keypair', solana.keypair] : [])
+    ]
   }
 
   /** Restart node `index` (after a kill) with the same data dir, bootstrapping through another node. */
@@ -235,26 +295,36 @@ export class LocalCluster {
     }
   }
 
-  /** Stop every node by pid: SIGTERM, then SIGKILL after `grace` ms. Removes a temp root. */
+  /** Stop the node processes only (SIGTERM, then SIGKILL after `grace` ms); the chain keeps serving. */
+  async stopNodes (grace = 5_000): Promise<void> {
+    await terminate([...this.children].filter(c => c !== this.chain?.process), grace)
+  }
+
+  /** Stop every process (nodes and chain) by pid: SIGTERM, then SIGKILL after `grace` ms. Removes a temp root. */
   async stop (grace = 5_000): Promise<void> {
-    await Promise.all([...this.children].map(async child => {
-      if (child.exitCode != null || child.signalCode != null || child.pid == null) {
-        return
-      }
-      const exited = exitOf(child)
-      try {
-        process.kill(child.pid, 'SIGTERM')
-      } catch {}
-      const timer = setTimeout(() => {
-        try { process.kill(child.pid as number, 'SIGKILL') } catch {}
-      }, grace)
-      await exited
-      clearTimeout(timer)
-    }))
+    await terminate([...this.children], grace)
     if (this.ownsRoot) {
       await rm(this.root, { recursive: true, force: true })
     }
   }
+}
+
+/** SIGTERM each live child by pid, SIGKILL it after `grace` ms; resolves when all exited. */
+async function terminate (children: ChildProcess[], grace: number): Promise<void> {
+  await Promise.all(children.map(async child => {
+    if (child.exitCode != null || child.signalCode != null || child.pid == null) {
+      return
+    }
+    const exited = exitOf(child)
+    try {
+      process.kill(child.pid, 'SIGTERM')
+    } catch {}
+    const timer = setTimeout(() => {
+      try { process.kill(child.pid as number, 'SIGKILL') } catch {}
+    }, grace)
+    await exited
+    clearTimeout(timer)
+  }))
 }
 
 /**
@@ -275,6 +345,29 @@ function bootstrapFrom (ready: ClusterNode[]): string[] {
 
 function loopbackAddr (node: ClusterNode): string | undefined {
   return node.addrs.find(a => a.includes('/127.0.0.1/') || a.includes('/::1/'))
+}
+
+/** The first JSON line with `event: 'ready'` a child prints; rejects if it exits first. */
+async function readyLine (child: ChildProcess, name: string, timeout: number, stderr: string[]): Promise<any> {
+  return new Promise<any>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`${name} was not ready within ${timeout} ms: ${stderr.join('\n')}`))
+    }, timeout)
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', line => {
+      try {
+        const msg = JSON.parse(line)
+        if (msg.event === 'ready') {
+          clearTimeout(timer)
+          resolve(msg)
+        }
+      } catch {}
+    })
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer)
+      reject(new Error(`${name} exited (${code ?? signal}) before it was ready: ${stderr.join('\n')}`))
+    })
+  })
 }
 
 async function exitOf (child: ChildProcess): Promise<void> {

@@ -1,4 +1,5 @@
 import { EXIT_FAILURE, EXIT_OK, parse, parseDuration, parseInteger } from '../args.js'
+import { SOLANA_FLAGS, SOLANA_HELP, solanaOption } from '../chain/options.js'
 import { LocalCluster } from '../cluster/local-cluster.js'
 import { age, table } from '../format.js'
 import type { ConvergenceReport } from '../cluster/local-cluster.js'
@@ -6,7 +7,9 @@ import type { ConvergenceReport } from '../cluster/local-cluster.js'
 export const CLUSTER_HELP = `Usage: shardmesh cluster --nodes N [options]
 
 Start N node processes on loopback (own data dir and key each), wait until every node holds a
-verified advert of every other, print the table, and stop them all on exit or Ctrl-C.
+verified advert of every other, print the table, and stop them all on exit or Ctrl-C. A local
+Solana chain ('shardmesh chain') starts first and funds every node key, so the nodes anchor
+their receipts on it over JSON-RPC, as they would on devnet.
 
 Options:
   --nodes N             number of node processes (1-256, default 4)
@@ -16,8 +19,10 @@ Options:
   --timeout DURATION    give up if not converged within this (default 60s)
   --advert-ttl DURATION advert TTL of every node (default 30s)
   --refresh DURATION    advert refresh interval of every node (default 10s)
+${SOLANA_HELP.trimEnd()}
   --json                print exactly one JSON object at the end:
-                        { "nodes": [{ "peerId", "advertsSeen", "convergedMs" }], "convergedMs", "readyMs" }
+                        { "nodes": [{ "peerId", "advertsSeen", "convergedMs" }], "convergedMs",
+                          "readyMs", "solana": { "rpcUrl", "wsUrl", "local" } | null }
   -h, --help            this help
 `
 
@@ -29,6 +34,7 @@ export async function clusterCommand (argv: string[]): Promise<number> {
     timeout: { type: 'string' },
     'advert-ttl': { type: 'string' },
     refresh: { type: 'string' },
+    ...SOLANA_FLAGS,
     json: { type: 'boolean' }
   })
   if (values.help === true) {
@@ -39,9 +45,10 @@ export async function clusterCommand (argv: string[]): Promise<number> {
   const holdMs = values.for == null ? undefined : parseDuration(values.for, '--for')
   const timeout = parseDuration(values.timeout ?? '60s', '--timeout')
   const json = values.json === true
+  const solana = solanaOption('cluster', values)
   const log = (line: string): void => { if (!json) process.stderr.write(line + '\n') }
 
-  const cluster = new LocalCluster({ nodes: n, dataDir: values['data-dir'], advertTtl: values['advert-ttl'], refresh: values.refresh })
+  const cluster = new LocalCluster({ nodes: n, dataDir: values['data-dir'], advertTtl: values['advert-ttl'], refresh: values.refresh, solana })
   const interrupted = Promise.withResolvers<void>()
   const onSignal = (): void => { interrupted.resolve() }
   process.once('SIGINT', onSignal)
@@ -49,6 +56,10 @@ export async function clusterCommand (argv: string[]): Promise<number> {
   try {
     log(`starting ${n} node processes...`)
     await cluster.start()
+    const chain = solanaInfo(cluster)
+    if (chain != null) {
+      log(`receipts anchor on ${chain.rpcUrl}${chain.local ? ' (local chain, node keys funded)' : ''}`)
+    }
     log(`all ${n} ready after ${age(Date.now() - cluster.startedAt)}; waiting for adverts...`)
     let report = await cluster.waitConverged({ timeout })
     if (report.convergedMs == null) {
@@ -67,7 +78,7 @@ export async function clusterCommand (argv: string[]): Promise<number> {
       await interrupted.promise
     }
     if (json) {
-      process.stdout.write(JSON.stringify(report) + '\n')
+      process.stdout.write(JSON.stringify({ ...report, solana: solanaInfo(cluster) }) + '\n')
     }
     return report.convergedMs == null ? EXIT_FAILURE : EXIT_OK
   } finally {
@@ -76,6 +87,17 @@ export async function clusterCommand (argv: string[]): Promise<number> {
     log('stopping nodes...')
     await cluster.stop()
   }
+}
+
+function solanaInfo (cluster: LocalCluster): { rpcUrl: string, wsUrl?: string, local: boolean } | null {
+  const solana = cluster.options.solana
+  if (solana == null) {
+    return null
+  }
+  if (solana === 'local') {
+    return cluster.chain == null ? null : { rpcUrl: cluster.chain.url, wsUrl: cluster.chain.wsUrl, local: true }
+  }
+  return { rpcUrl: solana.rpcUrl, wsUrl: solana.wsUrl, local: false }
 }
 
 export function renderCluster (report: ConvergenceReport, cluster: LocalCluster): string {

@@ -1,12 +1,16 @@
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { decodeItemList, encodeItemList } from '@shardmesh/protocol'
+import { decodeReceiptProof } from '@shardmesh/receipts'
 import { WorkloadRunner, generateOcrLines, ocrRec } from '@shardmesh/workloads'
 import { EXIT_FAILURE, EXIT_OK, parse, parseDuration, parseInteger } from '../args.js'
+import { SOLANA_FLAGS, SOLANA_HELP, solanaOption } from '../chain/options.js'
+import { verifyProofOverRpc } from '../chain/verify.js'
 import { LocalCluster } from '../cluster/local-cluster.js'
 import { age, shortId } from '../format.js'
 import { progressBar } from '../job/progress.js'
 import { decodeOutputs, ocrAccuracy, renderPeerSummary } from '../job/summary.js'
+import type { ReceiptRow } from '../control/types.js'
 import type { OcrAccuracy } from '../job/summary.js'
 import type { OcrLine, Workload } from '@shardmesh/workloads'
 
@@ -15,8 +19,9 @@ export const DEMO_HELP = `Usage: shardmesh demo [options]
 The main job on embedded defaults: start a local cluster of node processes on loopback, wait
 until they hold each other's signed capability adverts, generate a batch of text-line images
 with known text, shard the OCR job (PP-OCRv4 recognition) across every node from node 0,
-check the text against the truth, then run the same job in this one process with a worker
-pool and compare throughput.
+check the text against the truth, anchor every work receipt of the job on a local Solana
+chain (LiteSVM behind a JSON-RPC endpoint, node keys funded by airdrop) and verify one end to
+end, then run the same job in this one process with a worker pool and compare throughput.
 
 Options:
   --nodes N            node processes (default 4)
@@ -25,7 +30,9 @@ Options:
   --verify POLICY      none, spot-check:P or replicate:K (default none)
   --seed N             seed of the generated lines (default 7)
   --timeout DURATION   give up if the cluster is not ready within this (default 90s)
-  --json               print one JSON object: { nodes, items, accuracy, peers, throughput, job, cluster }
+${SOLANA_HELP.trimEnd()}
+  --json               print one JSON object: { nodes, items, accuracy, peers, throughput, job,
+                       receipts, cluster }
   -h, --help           this help
 `
 
@@ -40,6 +47,7 @@ export async function demoCommand (argv: string[]): Promise<number> {
     verify: { type: 'string' },
     seed: { type: 'string' },
     timeout: { type: 'string' },
+    ...SOLANA_FLAGS,
     json: { type: 'boolean' }
   })
   if (values.help === true) {
@@ -52,6 +60,7 @@ export async function demoCommand (argv: string[]): Promise<number> {
   const seed = parseInteger(values.seed ?? '7', '--seed', 0, 2 ** 32 - 1) as number
   const timeout = parseDuration(values.timeout ?? '90s', '--timeout')
   const verify = values.verify ?? 'none'
+  const solana = solanaOption('demo', values)
   const json = values.json === true
   const say = (line: string): void => { if (!json) process.stdout.write(line + '\n') }
 
@@ -60,13 +69,19 @@ export async function demoCommand (argv: string[]): Promise<number> {
   const cluster = new LocalCluster({
     nodes: n,
     gpu: true,
-    nodeArgs: () => ['--workload', 'ocr-rec', '--pool-size', String(threads), '--warm']
+    nodeArgs: () => ['--workload', 'ocr-rec', '--pool-size', String(threads), '--warm'],
+    solana
   })
   const stop = (): void => { void cluster.stop().finally(() => process.exit(130)) }
   process.once('SIGINT', stop)
   try {
     say(`shardmesh demo: starting a local cluster of ${n} node processes on loopback`)
     await cluster.start()
+    if (cluster.chain != null) {
+      say(`  local Solana chain (LiteSVM)  pid ${cluster.chain.pid}  ${cluster.chain.url}; every node key funded`)
+    } else if (solana != null && solana !== 'local') {
+      say(`  receipts anchor on ${solana.rpcUrl}`)
+    }
     for (const node of cluster.nodes) {
       say(`  node ${node.index}  pid ${node.pid}  ${node.peerId}`)
     }
@@ -99,9 +114,11 @@ export async function demoCommand (argv: string[]): Promise<number> {
     say(`  e.g. "${truth[0]}" → "${outputs[0].text.trim()}"${wrong === -1 ? '' : `; a miss: "${truth[wrong]}" → "${outputs[wrong].text.trim()}"`}`)
     say('\nwho did the work:')
     say(renderPeerSummary(result, id => names.get(id) ?? shortId(id)))
+    const anchoring = solana == null ? undefined : await anchorReceipts(cluster, result.jobId, timeout, say)
     const peers = result.peers.map(p => ({ peerId: p.peerId, node: cluster.nodes.find(c => c.peerId === p.peerId)?.index, shards: p.shards, items: p.items, attempts: p.attempts, failures: p.failures }))
     const convergence = { convergedMs: report.convergedMs, readyMs: report.readyMs }
-    await cluster.stop()
+    // the nodes stop (their cores go to the local run); the chain stays up for the check at the end
+    await cluster.stopNodes()
 
     say(`\nthe same ${count} lines in this one process, ${availableParallelism()} pool threads, same shards...`)
     const local = await runLocally(workload, images, shardSize)
@@ -109,8 +126,10 @@ export async function demoCommand (argv: string[]): Promise<number> {
     say(`local: ${local.itemsPerSec.toFixed(1)} lines/s; mesh: ${result.itemsPerSec.toFixed(1)} lines/s; mesh/local = ${ratio.toFixed(2)} (one machine: the mesh adds processes, not cores)`)
     const sameText = local.texts.every((t, i) => t === outputs[i].text)
     say(sameText ? 'the local run read exactly the same text as the mesh' : 'WARNING: the local run read different text from the mesh')
+    const receipts = anchoring == null ? undefined : await verifyOne(anchoring, cluster, say)
 
-    const ok = accuracy.charAccuracyNoSpaces >= MIN_ACCURACY && sameText
+    const receiptsOk = receipts == null || (receipts.verified.ok && receipts.anchored === receipts.count && receipts.count === result.receipts.length)
+    const ok = accuracy.charAccuracyNoSpaces >= MIN_ACCURACY && sameText && receiptsOk
     if (json) {
       const body: DemoJson = {
         ok,
@@ -123,11 +142,12 @@ export async function demoCommand (argv: string[]): Promise<number> {
         throughput: { meshItemsPerSec: result.itemsPerSec, localItemsPerSec: local.itemsPerSec, ratio, localThreads: availableParallelism(), nodeThreads: threads },
         job: { jobId: result.jobId, elapsedMs: result.elapsedMs, shards: result.shards.length, disputes: result.disputes.length, receipts: result.receipts.length, retries: result.shards.reduce((s, x) => s + x.errors.length, 0) },
         localMatchesMesh: sameText,
+        receipts: receipts ?? null,
         cluster: convergence
       }
       process.stdout.write(JSON.stringify(body) + '\n')
     } else if (!ok) {
-      say(`FAILED: accuracy below ${MIN_ACCURACY * 100} % or local and mesh disagree`)
+      say(receiptsOk ? `FAILED: accuracy below ${MIN_ACCURACY * 100} % or local and mesh disagree` : 'FAILED: the receipts were not all anchored, or the one checked did not verify')
     }
     return ok ? EXIT_OK : EXIT_FAILURE
   } finally {
@@ -147,7 +167,77 @@ interface DemoJson {
   throughput: { meshItemsPerSec: number, localItemsPerSec: number, ratio: number, localThreads: number, nodeThreads: number }
   job: { jobId: string, elapsedMs: number, shards: number, disputes: number, receipts: number, retries: number }
   localMatchesMesh: boolean
+  receipts: DemoReceipts | null
   cluster: { convergedMs: number | null, readyMs: number }
+}
+
+interface DemoReceipts {
+  /** receipts of the job stored by node 0 (the requester) */
+  count: number
+  anchored: number
+  batches: number
+  /** lamports paid for the job's anchors divided by its receipts */
+  lamportsPerReceipt: number
+  verified: { id: string, signature: string, slot: string, ok: boolean, check?: string, message?: string }
+}
+
+/**
+ * Node 0 requested the job, so it countersigned and stored every receipt: seal them, wait until
+ * every batch is anchored, and fetch one receipt's proof.
+ */
+interface Anchoring {
+  count: number
+  anchored: number
+  batches: number
+  lamportsPerReceipt: number
+  rpcUrl?: string
+  one?: ReceiptRow
+  proof: unknown
+}
+
+async function anchorReceipts (cluster: LocalCluster, jobId: string, timeout: number, say: (line: string) => void): Promise<Anchoring> {
+  const control = cluster.nodes[0].control
+  say('\nreceipts: sealing node 0\'s receipts into Merkle batches and anchoring each root with a memo signed by the node key...')
+  await control.flushReceipts(timeout)
+  const listed = await control.receipts({ job: jobId, limit: 10_000 })
+  const roots = new Set(listed.receipts.map(r => r.batch))
+  const batches = (await control.receiptBatches()).batches.filter(b => roots.has(b.root))
+  const fees = batches.reduce((sum, b) => sum + BigInt(b.anchor?.fee ?? '0'), 0n)
+  const inBatches = batches.reduce((sum, b) => sum + b.count, 0)
+  const anchored = listed.receipts.filter(r => r.anchor != null).length
+  const lamportsPerReceipt = inBatches === 0 ? 0 : Number(fees) / inBatches
+  for (const b of batches) {
+    say(`  batch ${b.root.slice(0, 16)}…  ${b.count} receipts  tx ${b.anchor?.signature ?? '-'}  slot ${b.anchor?.slot ?? '-'}  fee ${b.anchor?.fee ?? '?'} lamports`)
+  }
+  say(`  ${anchored}/${listed.total} receipts anchored in ${batches.length} transaction(s): ${lamportsPerReceipt.toFixed(2)} lamports per receipt`)
+  const one = listed.receipts.find(r => r.anchor != null)
+  // the proof is fetched now; it is checked at the end, against nothing but the RPC endpoint
+  const proof = one == null ? undefined : (await control.receipt(one.id)).proof
+  return { count: listed.total, anchored, batches: batches.length, lamportsPerReceipt, rpcUrl: listed.stats.rpcUrl, one, proof }
+}
+
+/** Verify one receipt end to end in this process, with its proof file and the RPC URL only. */
+async function verifyOne (anchoring: Anchoring, cluster: LocalCluster, say: (line: string) => void): Promise<DemoReceipts> {
+  const { one, proof, rpcUrl, count, anchored, batches, lamportsPerReceipt } = anchoring
+  let verified: DemoReceipts['verified'] = { id: one?.id ?? '', signature: one?.anchor?.signature ?? '', slot: one?.anchor?.slot ?? '', ok: false, check: 'missing', message: 'no anchored receipt to verify' }
+  if (one != null && proof != null && rpcUrl != null) {
+    say(`\nverifying receipt ${one.id} (job shard ${one.shardIndex}) with only its proof file and ${rpcUrl}...`)
+    const outcome = await verifyProofOverRpc(decodeReceiptProof(JSON.stringify(proof)), { rpcUrl, wsUrl: cluster.chain?.wsUrl })
+    if (outcome.ok) {
+      const r = outcome.report
+      verified = { id: one.id, signature: r.anchor.signature, slot: r.anchor.slot, ok: true }
+      say(`  ok  worker signature            ${r.worker}`)
+      say(`  ok  requester countersignature  ${r.requester} (${r.verification})`)
+      say(`  ok  merkle path                 leaf ${r.leaf} of ${r.count} under root ${r.root.slice(0, 16)}…`)
+      say(`  ok  anchor on chain             memo ${r.anchor.memo.slice(0, 30)}…, signed by the requester, slot ${r.anchor.slot}`)
+      say(`anchored and verified: transaction ${r.anchor.signature}`)
+      say(`fee: ${r.anchor.fee} lamports for ${r.count} receipts = ${lamportsPerReceipt.toFixed(2)} lamports per receipt (${anchored}/${count} receipts anchored in ${batches} transaction${batches === 1 ? '' : 's'})`)
+    } else {
+      verified = { id: one.id, signature: one.anchor?.signature ?? '', slot: one.anchor?.slot ?? '', ok: false, ...outcome.failure }
+      say(`  FAILED check ${outcome.failure.check}: ${outcome.failure.message}`)
+    }
+  }
+  return { count, anchored, batches, lamportsPerReceipt, verified }
 }
 
 /** Node 0's table lists `count` peers offering ocr-rec (their adverts carry the compute offer). */

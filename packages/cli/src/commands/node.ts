@@ -5,6 +5,7 @@ import { WorkloadRegistry, builtinWorkloads, parseWorkloadSpec } from '@shardmes
 import { EXIT_OK, UsageError, parse, parseDuration, parseInteger } from '../args.js'
 import { ControlServer } from '../control/server.js'
 import { resolveDataDir } from '../data-dir.js'
+import { watchParent } from '../parent.js'
 import type { MeshNetwork } from '@shardmesh/node'
 
 export const NODE_HELP = `Usage: shardmesh node start [options]
@@ -25,7 +26,16 @@ Options:
   --deny PEER_ID          never serve these requesters, repeatable
   --sleep-ms MS           ms per item of the 'sleep' workload (default 10)
   --warm                  load the served models into every thread at start
-  --test-fault KIND       TESTS ONLY: 'wrong-answers' corrupts every output
+  --solana-rpc URL        anchor receipt batches on this Solana cluster (a 'shardmesh chain',
+                          a local validator, devnet, mainnet); without it receipts are stored
+                          and batched but not anchored
+  --solana-ws URL         its WebSocket endpoint (default: the RPC's host and port, ws://)
+  --solana-keypair FILE   Solana CLI keypair that pays the fees (default: the node key pays;
+                          the node key signs every anchor either way)
+  --receipt-batch-size N  anchor as soon as N receipts wait (default 1000, at most 10000)
+  --receipt-batch-interval DURATION  or once the oldest waited this long (default 10s)
+  --test-fault KIND       TESTS ONLY: 'wrong-answers' corrupts every output;
+                          'crash-after-anchor-send' SIGKILLs the node once an anchor was sent
   --network lan|public|mixed  which peer addresses the DHT keeps (default mixed)
   --advert-ttl DURATION   how long each advert is valid (default 30s)
   --refresh DURATION      re-publish interval, shorter than the TTL (default 10s)
@@ -63,6 +73,11 @@ export async function nodeCommand (argv: string[]): Promise<number> {
     'sleep-ms': { type: 'string' },
     warm: { type: 'boolean' },
     'test-fault': { type: 'string' },
+    'solana-rpc': { type: 'string' },
+    'solana-ws': { type: 'string' },
+    'solana-keypair': { type: 'string' },
+    'receipt-batch-size': { type: 'string' },
+    'receipt-batch-interval': { type: 'string' },
     json: { type: 'boolean' }
   })
   if (values.help === true) {
@@ -84,9 +99,21 @@ export async function nodeCommand (argv: string[]): Promise<number> {
   const slots = parseInteger(values.slots, '--slots', 1, 4096)
   const maxQueue = parseInteger(values['max-queue'], '--max-queue', 0, 100_000)
   const fault = values['test-fault']
-  if (fault != null && fault !== 'wrong-answers') {
-    throw new UsageError('node start: --test-fault must be wrong-answers')
+  if (fault != null && fault !== 'wrong-answers' && fault !== 'crash-after-anchor-send') {
+    throw new UsageError('node start: --test-fault must be wrong-answers or crash-after-anchor-send')
   }
+  const solanaRpc = values['solana-rpc'] as string | undefined
+  for (const flag of ['solana-rpc', 'solana-ws']) {
+    const url = values[flag] as string | undefined
+    if (url != null && !/^(https?|wss?):\/\/[^\s]+$/.test(url)) {
+      throw new UsageError(`node start: --${flag} must be an http(s):// or ws(s):// URL`)
+    }
+  }
+  if (solanaRpc == null && (values['solana-ws'] != null || values['solana-keypair'] != null)) {
+    throw new UsageError('node start: --solana-ws and --solana-keypair need --solana-rpc')
+  }
+  const batchSize = parseInteger(values['receipt-batch-size'], '--receipt-batch-size', 1, 10_000)
+  const batchInterval = values['receipt-batch-interval'] == null ? undefined : parseDuration(values['receipt-batch-interval'], '--receipt-batch-interval')
   const controlPort = values['control-port'] == null ? 0 : Number(values['control-port'])
   if (!Number.isInteger(controlPort) || controlPort < 0 || controlPort > 65535) {
     throw new UsageError('node start: --control-port must be a port number')
@@ -113,6 +140,12 @@ export async function nodeCommand (argv: string[]): Promise<number> {
       deny: values.deny as string[] | undefined,
       warm: values.warm === true,
       faults: fault === 'wrong-answers' ? { wrongAnswers: true } : undefined
+    },
+    receipts: {
+      ledger: solanaRpc == null ? undefined : { rpcUrl: solanaRpc, wsUrl: values['solana-ws'], feePayerKeypair: values['solana-keypair'] },
+      batchSize,
+      batchInterval,
+      crashAfterSend: fault === 'crash-after-anchor-send'
     }
   })
 
@@ -120,7 +153,7 @@ export async function nodeCommand (argv: string[]): Promise<number> {
   const done = Promise.withResolvers<void>()
   const stop = (): void => {
     stopping ??= (async () => {
-      clearInterval(watchdog)
+      unwatch()
       await control.stop().catch(() => {})
       await node.stop()
       done.resolve()
@@ -133,12 +166,7 @@ export async function nodeCommand (argv: string[]): Promise<number> {
 
   // a node started by a cluster must not outlive it
   const parentPid = values['parent-pid'] == null ? undefined : Number(values['parent-pid'])
-  const watchdog = setInterval(() => {
-    if (parentPid != null && !isAlive(parentPid)) {
-      stop()
-    }
-  }, 1_000)
-  watchdog.unref()
+  const unwatch = watchParent(parentPid, stop)
 
   const ready = {
     event: 'ready',
@@ -148,12 +176,14 @@ export async function nodeCommand (argv: string[]): Promise<number> {
     control: info.url,
     pid: process.pid,
     dataDir,
+    solana: solanaRpc == null ? null : { rpc: solanaRpc, anchorAddress: node.services.receipts.stats().address },
     join: await node.joined
   }
   if (values.json === true) {
     process.stdout.write(JSON.stringify(ready) + '\n')
   } else {
     process.stdout.write(`peer id   ${ready.peerId}\nsolana    ${ready.solanaAddress}\ndata dir  ${dataDir}\ncontrol   ${info.url}\n`)
+    process.stdout.write(solanaRpc == null ? 'receipts  stored, not anchored (no --solana-rpc)\n' : `receipts  anchored on ${solanaRpc}\n`)
     for (const addr of ready.addrs) {
       process.stdout.write(`listening ${addr}\n`)
     }
@@ -167,15 +197,6 @@ export async function nodeCommand (argv: string[]): Promise<number> {
   }
   await done.promise
   return EXIT_OK
-}
-
-function isAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err: any) {
-    return err.code === 'EPERM'
-  }
 }
 
 /** The workloads named by --workload, checked against what is installed (default: all). */

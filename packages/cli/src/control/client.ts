@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CONTROL_FILE, TOKEN_FILE } from './server.js'
+import type { ReceiptBatchRow, ReceiptResponse, ReceiptsResponse, ReceiptsStatsJson } from './types.js'
 import type { ComputeResponse, ControlInfo, FindResponse, JobEvent, JobRequest, JobResultJson, PeersResponse, PublishResponse, StatusResponse } from './types.js'
 
 /** The daemon is not running (no control.json) or does not answer. */
@@ -92,6 +93,24 @@ export class ControlClient {
     throw new Error('the node closed the job stream without a result')
   }
 
+  async receipts (query: { job?: string, peer?: string, anchored?: boolean, limit?: number, offset?: number } = {}): Promise<ReceiptsResponse> {
+    const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v != null).map(([k, v]): [string, string] => [k, String(v)]))
+    return this.request('GET', `/v1/receipts?${params.toString()}`)
+  }
+
+  async receipt (id: string): Promise<ReceiptResponse> {
+    return this.request('GET', `/v1/receipts/${encodeURIComponent(id)}`)
+  }
+
+  async receiptBatches (): Promise<{ batches: ReceiptBatchRow[] }> {
+    return this.request('GET', '/v1/receipts/batches')
+  }
+
+  /** Seal every stored receipt and wait until all are anchored. */
+  async flushReceipts (timeoutMs = 120_000): Promise<{ stats: ReceiptsStatsJson }> {
+    return this.request('POST', '/v1/receipts/flush', { timeoutMs }, timeoutMs + 10_000)
+  }
+
   async stop (): Promise<void> {
     await this.request('POST', '/v1/stop', {})
   }
@@ -101,14 +120,14 @@ export class ControlClient {
     return res.text()
   }
 
-  private async request <T> (method: string, path: string, body?: unknown): Promise<T> {
+  private async request <T> (method: string, path: string, body?: unknown, timeout = 30_000): Promise<T> {
     let res: Response
     try {
       res = await fetch(`${this.url}${path}`, {
         method,
         headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
         body: body == null ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(30_000)
+        signal: AbortSignal.timeout(timeout)
       })
     } catch (err: any) {
       throw new NodeNotRunningError(`node at ${this.url} does not answer: ${err.cause?.code ?? err.message}`)

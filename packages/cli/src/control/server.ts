@@ -4,6 +4,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { solanaAddress } from '@shardmesh/node'
 import { runJob } from './jobs.js'
+import { routeReceipts } from './receipts.js'
 import { peerRow } from './serialize.js'
 import type { ComputeResponse, ControlInfo, FindResponse, PeersResponse, PublishResponse, StatusResponse } from './types.js'
 import type { MeshNode } from '@shardmesh/node'
@@ -89,6 +90,9 @@ export class ControlServer {
       return
     }
     this.authorize(req)
+    if (url.pathname.startsWith('/v1/receipts') && await routeReceipts(node, req, res, url)) {
+      return
+    }
     const route = `${req.method ?? 'GET'} ${url.pathname}`
     switch (route) {
       case 'GET /v1/status': {

@@ -115,3 +115,59 @@ export interface JobResultJson {
   elapsedMs: number
   itemsPerSec: number
 }
+
+/** One stored receipt, as the control API lists it. */
+export interface ReceiptRow {
+  /** hex sha256 of the encoded receipt */
+  id: string
+  jobId: string
+  shardIndex: number
+  workload: string
+  worker: string
+  requester: string
+  storedAt: number
+  /** root (hex) of the batch it was sealed in */
+  batch: string | null
+  anchor: { signature: string, slot: string } | null
+}
+
+export interface ReceiptsStatsJson {
+  enabled: boolean
+  address?: string
+  rpcUrl?: string
+  anchoring: boolean
+  receipts: number
+  batched: number
+  anchored: number
+  batches: number
+  anchoredBatches: number
+  anchor?: { failures: number, lastError?: string, feesLamports: string }
+}
+
+export interface ReceiptsResponse {
+  stats: ReceiptsStatsJson
+  total: number
+  receipts: ReceiptRow[]
+}
+
+export interface ReceiptBatchRow {
+  root: string
+  count: number
+  sealedAt: number
+  anchor: { signature: string, slot: string, fee: string | null, anchoredAt: number } | null
+}
+
+export interface ReceiptResponse {
+  receipt: ReceiptRow & {
+    workloadVersion: string
+    items: number
+    cpuMicros: number
+    startedAt: number
+    finishedAt: number
+    inputDigest: string
+    outputDigest: string
+    verification: { policy: string, outcome: string } | null
+  }
+  /** the portable proof file (`shardmesh receipts show --out`), once batched */
+  proof: unknown
+}

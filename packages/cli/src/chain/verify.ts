@@ -1,0 +1,65 @@
+import { anchorMemo, leafHash } from '@shardmesh/receipts'
+import { RpcLedger, describeVerificationFailure, verifyReceiptProof } from '@shardmesh/solana'
+import { generateKeyPairSigner } from '@solana/kit'
+import type { ReceiptProof } from '@shardmesh/receipts'
+
+/** What a verified receipt proof shows, as `receipts verify` and the demo print it. */
+export interface VerifiedReport {
+  id: string
+  jobId: string
+  shardIndex: number
+  workload: string
+  items: number
+  worker: string
+  requester: string
+  verification: string
+  leaf: number
+  count: number
+  root: string
+  leafHash: string
+  anchor: { signature: string, slot: string, fee: string, memo: string, signers: string[] }
+}
+
+export type VerifyOutcome =
+  | { ok: true, report: VerifiedReport }
+  | { ok: false, failure: { check: string, message: string } }
+
+/**
+ * Verify a receipt proof against a Solana RPC endpoint with nothing else: both signatures,
+ * the Merkle path, and the anchor transaction (memo and requester signature) on the ledger.
+ */
+export async function verifyProofOverRpc (proof: ReceiptProof, options: { rpcUrl: string, wsUrl?: string, signal?: AbortSignal }): Promise<VerifyOutcome> {
+  // reading needs no key of ours: the ledger's signer is never used to sign here
+  const ledger = new RpcLedger({ rpcUrl: options.rpcUrl, wsUrl: options.wsUrl, signer: await generateKeyPairSigner() })
+  try {
+    const { receipt, anchor } = await verifyReceiptProof(proof, ledger, { signal: options.signal })
+    return {
+      ok: true,
+      report: {
+        id: Buffer.from(receipt.id).toString('hex'),
+        jobId: Buffer.from(receipt.jobId).toString('hex'),
+        shardIndex: receipt.shardIndex,
+        workload: `${receipt.workload}@${receipt.workloadVersion}`,
+        items: receipt.items,
+        worker: receipt.worker.toString(),
+        requester: receipt.requester.toString(),
+        verification: receipt.verification == null ? '-' : `${receipt.verification.policy}: ${receipt.verification.outcome}`,
+        leaf: proof.index,
+        count: proof.count,
+        root: Buffer.from(proof.root).toString('hex'),
+        leafHash: Buffer.from(leafHash(proof.receipt)).toString('hex'),
+        anchor: {
+          signature: anchor.signature,
+          slot: anchor.slot.toString(),
+          fee: anchor.fee.toString(),
+          memo: anchorMemo(proof.root, proof.count),
+          signers: anchor.signers
+        }
+      }
+    }
+  } catch (err) {
+    return { ok: false, failure: describeVerificationFailure(err) }
+  } finally {
+    await ledger.close()
+  }
+}

@@ -1,0 +1,237 @@
+import { readFile, stat, writeFile } from 'node:fs/promises'
+import { decodeReceiptProof } from '@shardmesh/receipts'
+import { EXIT_FAILURE, EXIT_OK, UsageError, parse, parseInteger } from '../args.js'
+import { verifyProofOverRpc } from '../chain/verify.js'
+import { ControlClient } from '../control/client.js'
+import { resolveDataDir } from '../data-dir.js'
+import { shortId, table } from '../format.js'
+import type { ReceiptRow } from '../control/types.js'
+import type { ReceiptProof } from '@shardmesh/receipts'
+
+export const RECEIPTS_HELP = `Usage: shardmesh receipts <list|show|verify> [options]
+
+The work receipts this node countersigned as a requester: each signed by the worker that
+did the shard, countersigned by this node, stored durably, batched into Merkle trees and
+anchored on Solana with a memo signed by the node key.
+
+  receipts list [--job HEX] [--peer PEER_ID] [--anchored | --unanchored] [--limit N]
+  receipts show ID [--out FILE]     one receipt; --out writes its portable proof file
+  receipts verify FILE|ID [--solana-rpc URL]
+                                    check both signatures, the Merkle path, and that the
+                                    anchor transaction exists with that memo, signed by the
+                                    requester; names the check that failed. A FILE needs
+                                    nothing but itself and an RPC endpoint.
+
+Options:
+  --data-dir DIR     the node's data dir (default $SHARDMESH_DATA_DIR or ~/.shardmesh)
+  --solana-rpc URL   the cluster the anchor is on (verify; default: the node's own)
+  --solana-ws URL    its WebSocket endpoint (default: the RPC's host and port)
+  --json             print JSON
+  -h, --help         this help
+
+Exit codes: 0 ok, 1 failure (for verify: a check failed), 2 usage error.
+`
+
+export async function receiptsCommand (argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv
+  if (sub === '--help' || sub === '-h' || sub == null) {
+    process.stdout.write(RECEIPTS_HELP)
+    return sub == null ? 2 : EXIT_OK
+  }
+  switch (sub) {
+    case 'list': return list(rest)
+    case 'show': return show(rest)
+    case 'verify': return verify(rest)
+    default: throw new UsageError(`receipts: unknown subcommand "${sub}" (try: shardmesh receipts --help)`)
+  }
+}
+
+async function list (argv: string[]): Promise<number> {
+  const { values } = parse('receipts list', argv, {
+    'data-dir': { type: 'string' },
+    job: { type: 'string' },
+    peer: { type: 'string' },
+    anchored: { type: 'boolean' },
+    unanchored: { type: 'boolean' },
+    limit: { type: 'string' },
+    json: { type: 'boolean' }
+  })
+  if (values.help === true) {
+    process.stdout.write(RECEIPTS_HELP)
+    return EXIT_OK
+  }
+  if (values.anchored === true && values.unanchored === true) {
+    throw new UsageError('receipts list: --anchored and --unanchored exclude each other')
+  }
+  const limit = parseInteger(values.limit ?? '100', '--limit', 1, 10_000)
+  const client = await ControlClient.fromDataDir(resolveDataDir(values['data-dir']))
+  const res = await client.receipts({
+    job: values.job,
+    peer: values.peer,
+    anchored: values.anchored === true ? true : values.unanchored === true ? false : undefined,
+    limit
+  })
+  if (values.json === true) {
+    process.stdout.write(JSON.stringify(res) + '\n')
+    return EXIT_OK
+  }
+  const s = res.stats
+  if (!s.enabled) {
+    process.stdout.write('this node stores no receipts (it has no data dir)\n')
+    return EXIT_OK
+  }
+  process.stdout.write(`${s.receipts} receipts, ${s.batched} batched in ${s.batches} batches, ${s.anchored} anchored in ${s.anchoredBatches} transactions${s.anchoring ? ` by ${s.address ?? '?'}` : ' (anchoring off: no --solana-rpc)'}\n`)
+  if (s.anchor?.lastError != null) {
+    process.stdout.write(`last anchoring error: ${s.anchor.lastError}\n`)
+  }
+  if (res.receipts.length > 0) {
+    process.stdout.write('\n' + renderReceipts(res.receipts) + '\n')
+  }
+  if (res.total > res.receipts.length) {
+    process.stdout.write(`(${res.receipts.length} of ${res.total} shown; --limit N for more)\n`)
+  }
+  return EXIT_OK
+}
+
+function renderReceipts (rows: ReceiptRow[]): string {
+  return table(
+    ['id', 'job', 'shard', 'workload', 'worker', 'anchor'],
+    rows.map(r => [
+      r.id.slice(0, 16),
+      r.jobId.slice(0, 12),
+      String(r.shardIndex),
+      r.workload,
+      shortId(r.worker),
+      r.anchor != null ? `${shortId(r.anchor.signature)} @${r.anchor.slot}` : r.batch != null ? `batched ${r.batch.slice(0, 8)}` : '-'
+    ])
+  )
+}
+
+async function show (argv: string[]): Promise<number> {
+  const { values, positionals } = parse('receipts show', argv, {
+    'data-dir': { type: 'string' },
+    out: { type: 'string' },
+    json: { type: 'boolean' }
+  }, true)
+  if (values.help === true) {
+    process.stdout.write(RECEIPTS_HELP)
+    return EXIT_OK
+  }
+  const id = receiptId(positionals, 'show')
+  const client = await ControlClient.fromDataDir(resolveDataDir(values['data-dir']))
+  const res = await client.receipt(id)
+  if (values.out != null) {
+    if (res.proof == null) {
+      throw new Error(`receipt ${id} is not in a batch yet, so it has no proof (wait, or POST /v1/receipts/flush)`)
+    }
+    await writeFile(values.out, JSON.stringify(res.proof, null, 2) + '\n')
+  }
+  if (values.json === true) {
+    process.stdout.write(JSON.stringify(res) + '\n')
+    return EXIT_OK
+  }
+  const r = res.receipt
+  const lines = [
+    `receipt      ${r.id}`,
+    `job          ${r.jobId} shard ${r.shardIndex}`,
+    `workload     ${r.workload}@${r.workloadVersion}, ${r.items} items, ${(r.cpuMicros / 1000).toFixed(1)} ms cpu`,
+    `ran          ${new Date(r.startedAt).toISOString()} → ${new Date(r.finishedAt).toISOString()}`,
+    `worker       ${r.worker}`,
+    `requester    ${r.requester}`,
+    `verification ${r.verification == null ? '-' : `${r.verification.policy}: ${r.verification.outcome}`}`,
+    `input        sha256 ${r.inputDigest}`,
+    `output       sha256 ${r.outputDigest}`,
+    `batch        ${r.batch ?? '- (not sealed yet)'}`,
+    `anchor       ${r.anchor == null ? '- (not anchored yet)' : `${r.anchor.signature} at slot ${r.anchor.slot}`}`
+  ]
+  if (values.out != null) {
+    lines.push(`proof        written to ${values.out} (check it with: shardmesh receipts verify ${values.out} --solana-rpc URL)`)
+  }
+  process.stdout.write(lines.join('\n') + '\n')
+  return EXIT_OK
+}
+
+async function verify (argv: string[]): Promise<number> {
+  const { values, positionals } = parse('receipts verify', argv, {
+    'data-dir': { type: 'string' },
+    'solana-rpc': { type: 'string' },
+    'solana-ws': { type: 'string' },
+    json: { type: 'boolean' }
+  }, true)
+  if (values.help === true) {
+    process.stdout.write(RECEIPTS_HELP)
+    return EXIT_OK
+  }
+  if (positionals.length !== 1) {
+    throw new UsageError('receipts verify: give one proof file or receipt id')
+  }
+  const target = positionals[0]
+  let proof: ReceiptProof | undefined
+  let rpcUrl = values['solana-rpc'] as string | undefined
+  let failure: { check: string, message: string } | undefined
+  if (await isFile(target)) {
+    try {
+      // the decoder enforces the size limit before it parses
+      proof = decodeReceiptProof(await readFile(target))
+    } catch (err: any) {
+      failure = { check: 'undecodable', message: err.message }
+    }
+  } else if (/^[0-9a-f]{64}$/.test(target)) {
+    const client = await ControlClient.fromDataDir(resolveDataDir(values['data-dir']))
+    const res = await client.receipt(target)
+    if (res.proof == null) {
+      failure = { check: 'not-batched', message: `receipt ${target} is not in a batch yet` }
+    } else {
+      proof = decodeReceiptProof(JSON.stringify(res.proof))
+    }
+    rpcUrl ??= (await client.receipts({ limit: 0 })).stats.rpcUrl
+  } else {
+    throw new UsageError(`receipts verify: ${target} is neither a file nor a receipt id (64 hex characters)`)
+  }
+  if (proof != null && failure == null) {
+    if (rpcUrl == null) {
+      throw new UsageError('receipts verify: give --solana-rpc URL (the cluster the receipt was anchored on)')
+    }
+    const outcome = await verifyProofOverRpc(proof, { rpcUrl, wsUrl: values['solana-ws'] })
+    if (!outcome.ok) {
+      failure = outcome.failure
+    } else if (values.json === true) {
+      process.stdout.write(JSON.stringify({ ok: true, ...outcome.report }) + '\n')
+      return EXIT_OK
+    } else {
+      const r = outcome.report
+      process.stdout.write([
+        `receipt ${r.id}: job ${r.jobId} shard ${r.shardIndex}, ${r.workload}, ${r.items} items`,
+        `  ok  worker signature         ${r.worker}`,
+        `  ok  requester countersignature ${r.requester} (${r.verification})`,
+        `  ok  merkle path              leaf ${r.leaf} of ${r.count}, root ${r.root}`,
+        `  ok  anchor transaction       ${r.anchor.signature} at slot ${r.anchor.slot}, fee ${r.anchor.fee} lamports`,
+        `  ok  memo                     ${r.anchor.memo}, signed by the requester`,
+        'verified'
+      ].join('\n') + '\n')
+      return EXIT_OK
+    }
+  }
+  const f = failure ?? { check: 'unknown', message: 'verification failed' }
+  if (values.json === true) {
+    process.stdout.write(JSON.stringify({ ok: false, check: f.check, message: f.message }) + '\n')
+  } else {
+    process.stdout.write(`FAILED check ${f.check}: ${f.message}\n`)
+  }
+  return EXIT_FAILURE
+}
+
+function receiptId (positionals: string[], sub: string): string {
+  if (positionals.length !== 1 || !/^[0-9a-f]{64}$/.test(positionals[0])) {
+    throw new UsageError(`receipts ${sub}: give one receipt id (64 hex characters, from 'shardmesh receipts list')`)
+  }
+  return positionals[0]
+}
+
+async function isFile (path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile()
+  } catch {
+    return false
+  }
+}

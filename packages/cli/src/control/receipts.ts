@@ -1,0 +1,115 @@
+import { encodeReceiptProof, verifyReceipt } from '@shardmesh/receipts'
+import { HttpError, readJson, send } from './server.js'
+import type { ReceiptBatchRow, ReceiptResponse, ReceiptRow, ReceiptsResponse, ReceiptsStatsJson } from './types.js'
+import type { MeshNode } from '@shardmesh/node'
+import type { StoredReceipt } from '@shardmesh/receipts'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+
+const MAX_LIST = 10_000
+const FLUSH_TIMEOUT = 120_000
+
+export function receiptRow (r: StoredReceipt): ReceiptRow {
+  return {
+    id: r.id,
+    jobId: r.jobId,
+    shardIndex: r.shardIndex,
+    workload: r.workload,
+    worker: r.worker,
+    requester: r.requester,
+    storedAt: r.storedAt,
+    batch: r.batch ?? null,
+    anchor: r.anchor == null ? null : { signature: r.anchor.signature, slot: r.anchor.slot.toString() }
+  }
+}
+
+export function receiptsStats (node: MeshNode): ReceiptsStatsJson {
+  const s = node.services.receipts.stats()
+  return { ...s, anchor: s.anchor == null ? undefined : { ...s.anchor, feesLamports: s.anchor.feesLamports.toString() } }
+}
+
+/** `/v1/receipts…` routes; returns false when the path is not one of them. */
+export async function routeReceipts (node: MeshNode, req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+  const receipts = node.services.receipts
+  const method = req.method ?? 'GET'
+  if (method === 'GET' && url.pathname === '/v1/receipts') {
+    const anchored = url.searchParams.get('anchored')
+    if (anchored != null && anchored !== 'true' && anchored !== 'false') {
+      throw new HttpError(400, 'anchored must be true or false')
+    }
+    const query = {
+      jobId: url.searchParams.get('job') ?? undefined,
+      peer: url.searchParams.get('peer') ?? undefined,
+      anchored: anchored == null ? undefined : anchored === 'true'
+    }
+    const limit = count(url.searchParams.get('limit'), 'limit') ?? 100
+    const offset = count(url.searchParams.get('offset'), 'offset') ?? 0
+    const all = receipts.list(query)
+    const body: ReceiptsResponse = {
+      stats: receiptsStats(node),
+      total: all.length,
+      receipts: all.slice(offset, offset + Math.min(limit, MAX_LIST)).map(receiptRow)
+    }
+    send(res, 200, body)
+    return true
+  }
+  if (method === 'GET' && url.pathname === '/v1/receipts/batches') {
+    const body: ReceiptBatchRow[] = receipts.batches().map(b => ({
+      root: b.root,
+      count: b.count,
+      sealedAt: b.sealedAt,
+      anchor: b.anchor == null ? null : { signature: b.anchor.signature, slot: b.anchor.slot.toString(), fee: b.anchor.fee?.toString() ?? null, anchoredAt: b.anchor.anchoredAt }
+    }))
+    send(res, 200, { batches: body })
+    return true
+  }
+  if (method === 'POST' && url.pathname === '/v1/receipts/flush') {
+    const body = await readJson(req)
+    const timeout = typeof body.timeoutMs === 'number' && body.timeoutMs > 0 ? body.timeoutMs : FLUSH_TIMEOUT
+    const signal = AbortSignal.timeout(timeout)
+    try {
+      await receipts.flush({ signal })
+    } catch (err: any) {
+      const last = receipts.stats().anchor?.lastError
+      throw new HttpError(signal.aborted ? 504 : 409, signal.aborted ? `receipts not all anchored within ${timeout} ms${last != null ? ` (last error: ${last})` : ''}` : err.message)
+    }
+    send(res, 200, { stats: receiptsStats(node) })
+    return true
+  }
+  const m = /^\/v1\/receipts\/([0-9a-f]{64})$/.exec(url.pathname)
+  if (method === 'GET' && m != null) {
+    const stored = receipts.get(m[1])
+    if (stored == null) {
+      throw new HttpError(404, `no receipt ${m[1]}`)
+    }
+    const r = await verifyReceipt(stored.bytes)
+    const proof = receipts.proof(stored.id)
+    const body: ReceiptResponse = {
+      receipt: {
+        ...receiptRow(stored),
+        workloadVersion: r.workloadVersion,
+        items: r.items,
+        cpuMicros: r.cpuMicros,
+        startedAt: r.startedAt,
+        finishedAt: r.finishedAt,
+        inputDigest: Buffer.from(r.inputDigest).toString('hex'),
+        outputDigest: Buffer.from(r.outputDigest).toString('hex'),
+        verification: r.verification ?? null
+      },
+      proof: proof == null ? null : JSON.parse(encodeReceiptProof(proof))
+    }
+    send(res, 200, body)
+    return true
+  }
+  return false
+}
+
+function count (text: string | null, name: string): number | undefined {
+  if (text == null) {
+    return undefined
+  }
+  const n = Number(text)
+  if (!Number.isInteger(n) || n < 0) {
+    throw new HttpError(400, `${name} must be a whole number`)
+  }
+  return n
+}

@@ -1,0 +1,237 @@
+import { BlockhashExpiredError } from '@shardmesh/solana'
+import * as C from './constants.js'
+import type { Logger } from '@libp2p/interface'
+import type { ReceiptBatch, ReceiptStore } from '@shardmesh/receipts'
+import type { Ledger } from '@shardmesh/solana'
+
+export interface AnchorerInit {
+  store: ReceiptStore
+  ledger: Ledger
+  log: Logger
+  /** receipts per batch: a full batch is sealed at once */
+  batchSize: number
+  batchInterval: number
+  retryBase: number
+  retryMax: number
+  /** test-only: SIGKILL this process right after an anchor was sent, before it is recorded */
+  crashAfterSend?: boolean
+  onAnchored?(batch: ReceiptBatch): void
+}
+
+export interface AnchorerStats {
+  /** the last error of an anchoring attempt, cleared by a success */
+  lastError?: string
+  /** anchoring attempts that failed (each is retried) */
+  failures: number
+  /** lamports paid for anchors by this process since it started */
+  feesLamports: bigint
+}
+
+/**
+ * The anchoring loop of one node. It seals unbatched receipts into Merkle batches (by count or
+ * by age), and anchors each batch with one memo transaction. Exactly once, across crashes:
+ * the signed transaction is recorded before it is sent, so after a restart the loop asks the
+ * chain whether that signature landed before it signs another for the same batch.
+ */
+export class Anchorer {
+  private readonly init: AnchorerInit
+  private readonly controller = new AbortController()
+  private running?: Promise<void>
+  private wake?: () => void
+  private flushing = 0
+  private failures = 0
+  private feesLamports = 0n
+  private lastError?: string
+  private readonly waiters = new Set<() => void>()
+
+  constructor (init: AnchorerInit) {
+    this.init = init
+  }
+
+  start (): void {
+    this.running = this.loop()
+  }
+
+  async stop (): Promise<void> {
+    this.controller.abort()
+    this.wake?.()
+    await this.running
+  }
+
+  /** new receipts arrived: seal a batch if it is full */
+  poke (): void {
+    this.wake?.()
+  }
+
+  stats (): AnchorerStats {
+    return { failures: this.failures, feesLamports: this.feesLamports, lastError: this.lastError }
+  }
+
+  /** seal every receipt stored so far and wait until all batches are anchored */
+  async flush (options: { signal?: AbortSignal } = {}): Promise<void> {
+    this.flushing++
+    // wake the loop once to seal now; later rounds wait for it (and keep its retry backoff)
+    this.wake?.()
+    try {
+      while (true) {
+        options.signal?.throwIfAborted()
+        this.controller.signal.throwIfAborted()
+        if (this.init.store.count({ anchored: false }) === 0 && this.init.store.batches({ anchored: false }).length === 0) {
+          return
+        }
+        await new Promise<void>(resolve => {
+          const done = (): void => {
+            this.waiters.delete(done)
+            options.signal?.removeEventListener('abort', done)
+            this.controller.signal.removeEventListener('abort', done)
+            resolve()
+          }
+          this.waiters.add(done)
+          options.signal?.addEventListener('abort', done, { once: true })
+          this.controller.signal.addEventListener('abort', done, { once: true })
+        })
+      }
+    } finally {
+      this.flushing--
+    }
+  }
+
+  private notify (): void {
+    for (const w of [...this.waiters]) {
+      w()
+    }
+  }
+
+  private async loop (): Promise<void> {
+    const { signal } = this.controller
+    let delay = 0
+    while (!signal.aborted) {
+      try {
+        await this.anchorPending()
+        const sealed = await this.sealDue()
+        delay = 0
+        if (sealed) {
+          continue
+        }
+      } catch (err: any) {
+        if (signal.aborted) {
+          break
+        }
+        this.failures++
+        this.lastError = `${err.name ?? 'Error'}: ${err.message}`
+        this.init.log.error('anchoring failed, retrying: %s', this.lastError)
+        delay = Math.min(this.init.retryMax, delay === 0 ? this.init.retryBase : delay * 2)
+      }
+      this.notify()
+      await this.sleep(delay > 0 ? delay : this.nextSealIn())
+    }
+    this.notify()
+  }
+
+  /** ms until the oldest unbatched receipt is due, or the interval when there is none */
+  private nextSealIn (): number {
+    const [oldest] = this.init.store.list({ batched: false, limit: 1 })
+    if (oldest == null) {
+      return this.init.batchInterval
+    }
+    return Math.max(0, oldest.storedAt + this.init.batchInterval - Date.now())
+  }
+
+  private async sleep (ms: number): Promise<void> {
+    await new Promise<void>(resolve => {
+      const timer = setTimeout(done, ms)
+      function done (): void {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.wake = done
+    })
+    this.wake = undefined
+  }
+
+  /** seal one batch if enough receipts wait, the oldest is old enough, or a flush asks */
+  private async sealDue (): Promise<boolean> {
+    const waiting = this.init.store.count({ batched: false })
+    if (waiting === 0) {
+      return false
+    }
+    if (waiting < this.init.batchSize && this.flushing === 0 && this.nextSealIn() > 0) {
+      return false
+    }
+    const batch = await this.init.store.sealBatch({ maxCount: this.init.batchSize })
+    if (batch != null) {
+      this.init.log('sealed batch %s of %d receipts', batch.root, batch.count)
+    }
+    return batch != null
+  }
+
+  private async anchorPending (): Promise<void> {
+    for (const batch of this.init.store.batches({ anchored: false })) {
+      this.controller.signal.throwIfAborted()
+      await this.anchorBatch(batch)
+      this.lastError = undefined
+      this.notify()
+    }
+  }
+
+  private async anchorBatch (batch: ReceiptBatch): Promise<void> {
+    const { ledger, store } = this.init
+    const signal = this.controller.signal
+    const root = Buffer.from(batch.root, 'hex')
+    for (let attempt = 0; attempt < C.MAX_BLOCKHASH_ATTEMPTS; attempt++) {
+      if (batch.attempt != null) {
+        // a transaction for this batch was signed before: it may have landed (we crashed, or
+        // the confirmation was lost). Ask before signing another.
+        const status = await ledger.status(batch.attempt.signature, { signal })
+        if (status.state === 'landed' && status.err == null) {
+          await this.record(batch, { signature: batch.attempt.signature, slot: status.slot })
+          return
+        }
+        const height = await ledger.blockHeight({ signal })
+        if (status.state !== 'landed' && height <= batch.attempt.lastValidBlockHeight) {
+          try {
+            const result = await ledger.submit({ ...batch.attempt, memo: '' }, { signal })
+            await this.record(batch, result)
+            return
+          } catch (err: any) {
+            if (err.name !== BlockhashExpiredError.name) {
+              throw err
+            }
+            // expired without landing: it never will; sign a new one below
+          }
+        }
+      }
+      const prepared = await ledger.prepareAnchor(root, { count: batch.count }, { signal })
+      await store.recordAttempt(batch.root, { signature: prepared.signature, wire: prepared.wire, lastValidBlockHeight: prepared.lastValidBlockHeight })
+      batch = store.getBatch(batch.root) ?? batch
+      try {
+        const result = await ledger.submit(prepared, { signal })
+        if (this.init.crashAfterSend === true) {
+          process.kill(process.pid, 'SIGKILL')
+        }
+        await this.record(batch, result)
+        return
+      } catch (err: any) {
+        if (err.name !== BlockhashExpiredError.name) {
+          throw err
+        }
+        this.init.log('anchor of %s expired before it landed; signing it again', batch.root)
+      }
+    }
+    throw new Error(`batch ${batch.root}: ${C.MAX_BLOCKHASH_ATTEMPTS} anchor transactions expired without landing`)
+  }
+
+  private async record (batch: ReceiptBatch, result: { signature: string, slot: bigint, fee?: bigint }): Promise<void> {
+    let fee = result.fee
+    if (fee == null) {
+      fee = (await this.init.ledger.lookup(result.signature, { signal: this.controller.signal }))?.fee
+    }
+    await this.init.store.recordAnchor(batch.root, { signature: result.signature, slot: result.slot, fee })
+    this.feesLamports += fee ?? 0n
+    this.init.log('anchored batch %s (%d receipts) in %s at slot %d', batch.root, batch.count, result.signature, result.slot)
+    const anchored = this.init.store.getBatch(batch.root)
+    if (anchored != null) {
+      this.init.onAnchored?.(anchored)
+    }
+  }
+}

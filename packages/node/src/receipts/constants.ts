@@ -1,0 +1,21 @@
+/** Receipts per batch; a full batch is sealed at once. */
+export const BATCH_SIZE = 1_000
+
+/**
+ * Largest batch size: one memo transaction anchors up to this many receipts (at 5,000
+ * lamports a signature, 0.5 lamports each). Proof paths grow with log2 of it only.
+ */
+export const MAX_BATCH_SIZE = 10_000
+
+/** Seal whatever waits once the oldest unbatched receipt is this old (ms). */
+export const BATCH_INTERVAL = 10_000
+
+/** First retry delay after a failed anchoring attempt, doubled up to RETRY_MAX (ms). */
+export const RETRY_BASE = 1_000
+export const RETRY_MAX = 30_000
+
+/** Anchor transactions of one batch that may expire unlanded before the loop gives up a round. */
+export const MAX_BLOCKHASH_ATTEMPTS = 5
+
+/** Directory of the receipt store inside a node's data dir. */
+export const RECEIPTS_DIR = 'receipts'

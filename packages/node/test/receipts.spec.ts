@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ReceiptStore, decodeReceiptProof, encodeReceiptProof, parseAnchorMemo } from '@shardmesh/receipts'
+import { RpcLedger, parseTransaction, signerFromPrivateKey, startChainServer, verifyReceiptProof } from '@shardmesh/solana'
+import { echo } from '@shardmesh/workloads'
+import { address, createSolanaRpc, generateKeyPairSigner, lamports } from '@solana/kit'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { loadOrCreatePrivateKey, solanaAddress } from '../src/index.js'
+import { memoryNode } from './utils/cluster.js'
+import { waitFor } from './utils/wait.js'
+import type { MeshNode, MeshNodeOptions } from '../src/index.js'
+import type { ChainServer } from '@shardmesh/solana'
+
+function bytes (n: number, tag = 'x'): Uint8Array[] {
+  return Array.from({ length: n }, (_, i) => new TextEncoder().encode(`${tag}-${i}`))
+}
+
+describe('receipts: stored before acknowledgement, batched and anchored over JSON-RPC', function () {
+  this.timeout(60_000)
+  let dir: string
+  let server: ChainServer
+  let worker: MeshNode
+  const nodes: MeshNode[] = []
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'shardmesh-node-receipts-'))
+    server = await startChainServer({ port: 0, dataDir: join(dir, 'chain') })
+    worker = await memoryNode({}, { compute: { workloads: [echo()], poolSize: 1 } })
+    nodes.push(worker)
+  })
+
+  after(async () => {
+    await Promise.all(nodes.map(async n => n.stop()))
+    await server?.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  async function fund (addr: string): Promise<void> {
+    const rpc = createSolanaRpc(server.url)
+    const sig = await rpc.requestAirdrop(address(addr), lamports(1_000_000_000n)).send()
+    await waitFor(async () => (await rpc.getSignatureStatuses([sig]).send()).value[0] != null, 'the airdrop')
+  }
+
+  async function requester (name: string, options: Partial<MeshNodeOptions['receipts']> = {}, fundIt = true): Promise<MeshNode> {
+    const dataDir = join(dir, name)
+    const key = await loadOrCreatePrivateKey(dataDir)
+    if (fundIt) {
+      await fund(solanaAddress(peerIdFromPrivateKey(key)))
+    }
+    const node = await memoryNode({}, {
+      dataDir,
+      bootstrap: worker.getMultiaddrs().map(String),
+      compute: { workloads: [echo()] },
+      receipts: { ledger: { rpcUrl: server.url, wsUrl: server.wsUrl }, batchSize: 4, batchInterval: 60_000, retryBase: 50, ...options }
+    })
+    nodes.push(node)
+    return node
+  }
+
+  /** anchors signed by `addr` on the chain, by memo root */
+  async function anchorsBy (addr: string): Promise<Map<string, string[]>> {
+    const rpc = createSolanaRpc(server.url)
+    const out = new Map<string, string[]>()
+    for (const s of await rpc.getSignaturesForAddress(address(addr)).send()) {
+      const tx = await rpc.getTransaction(s.signature, { encoding: 'base64', maxSupportedTransactionVersion: 0 }).send()
+      const parsed = parseTransaction(Buffer.from(tx?.transaction[0] ?? '', 'base64'))
+      for (const memo of parsed.memos) {
+        const m = parseAnchorMemo(memo)
+        if (m != null && parsed.signers.includes(addr)) {
+          const root = Buffer.from(m.root).toString('hex')
+          out.set(root, [...(out.get(root) ?? []), s.signature])
+        }
+      }
+    }
+    return out
+  }
+
+  it('stores every countersigned receipt, seals full batches on its own, anchors the rest on flush, and each proof verifies', async () => {
+    const node = await requester('a')
+    const result = await node.services.compute.run({ workload: 'echo', items: bytes(10), shardSize: 1 }, { peers: [worker.peerId] })
+    // acknowledged = stored: the job resolved only after every receipt was on disk
+    assert.equal(node.services.receipts.list({ jobId: result.jobId }).length, 10)
+    // 4 per batch: two batches fill up and are anchored without a flush
+    await waitFor(() => node.services.receipts.stats().anchoredBatches === 2, 'two full batches anchored', { timeout: 20_000 })
+    assert.equal(node.services.receipts.stats().anchored, 8)
+    await node.services.receipts.flush({ signal: AbortSignal.timeout(20_000) })
+    const stats = node.services.receipts.stats()
+    assert.deepEqual([stats.receipts, stats.anchored, stats.batches, stats.anchoredBatches], [10, 10, 3, 3])
+    assert.equal(node.services.receipts.list({ peer: worker.peerId.toString() }).length, 10)
+    assert.equal(node.services.receipts.list({ anchored: false }).length, 0)
+
+    // a reader: anyone can verify, with any key of its own
+    const ledger = new RpcLedger({ rpcUrl: server.url, signer: await generateKeyPairSigner() })
+    try {
+      for (const r of node.services.receipts.list()) {
+        const proof = decodeReceiptProof(encodeReceiptProof(node.services.receipts.proof(r.id) ?? assert.fail('no proof')))
+        const { anchor } = await verifyReceiptProof(proof, ledger)
+        assert.equal(anchor.signature, r.anchor?.signature)
+        assert.equal(anchor.fee, 5_000n)
+      }
+    } finally {
+      await ledger.close()
+    }
+    const onChain = await anchorsBy(solanaAddress(node.peerId))
+    assert.equal(onChain.size, 3)
+    assert.ok([...onChain.values()].every(sigs => sigs.length === 1))
+  })
+
+  it('after a restart, finds an anchor it sent but did not record, and anchors nothing twice', async () => {
+    const dataDir = join(dir, 'b')
+    const node = await requester('b', { batchSize: 1000 })
+    const result = await node.services.compute.run({ workload: 'echo', items: bytes(5, 'b'), shardSize: 1 }, { peers: [worker.peerId] })
+    assert.equal(result.receipts.length, 5)
+    await node.stop()
+    nodes.splice(nodes.indexOf(node), 1)
+
+    // what a crash between sending and recording leaves: a sealed batch, a recorded attempt, a landed transaction
+    const key = await loadOrCreatePrivateKey(dataDir)
+    const store = await ReceiptStore.open(join(dataDir, 'receipts'))
+    const batch = await store.sealBatch() ?? assert.fail('nothing to seal')
+    const ledger = new RpcLedger({ rpcUrl: server.url, wsUrl: server.wsUrl, signer: await signerFromPrivateKey(key) })
+    const prepared = await ledger.prepareAnchor(Buffer.from(batch.root, 'hex'), { count: batch.count })
+    await store.recordAttempt(batch.root, prepared)
+    await ledger.submit(prepared)
+    await ledger.close()
+    await store.close()
+
+    const again = await requester('b', { batchSize: 1000 }, false)
+    await again.services.receipts.flush({ signal: AbortSignal.timeout(20_000) })
+    const [anchored] = again.services.receipts.batches()
+    assert.equal(anchored.anchor?.signature, prepared.signature)
+    const onChain = await anchorsBy(solanaAddress(again.peerId))
+    assert.deepEqual(onChain.get(batch.root), [prepared.signature])
+  })
+
+  it('signs a new anchor when the recorded one expired unsent', async () => {
+    const dataDir = join(dir, 'c')
+    const node = await requester('c', { batchSize: 1000 })
+    await node.services.compute.run({ workload: 'echo', items: bytes(3, 'c'), shardSize: 1 }, { peers: [worker.peerId] })
+    await node.stop()
+    nodes.splice(nodes.indexOf(node), 1)
+    const key = await loadOrCreatePrivateKey(dataDir)
+    const store = await ReceiptStore.open(join(dataDir, 'receipts'))
+    const batch = await store.sealBatch() ?? assert.fail('nothing to seal')
+    const ledger = new RpcLedger({ rpcUrl: server.url, wsUrl: server.wsUrl, signer: await signerFromPrivateKey(key) })
+    const prepared = await ledger.prepareAnchor(Buffer.from(batch.root, 'hex'), { count: batch.count })
+    await store.recordAttempt(batch.root, prepared)
+    await store.close()
+    await ledger.close()
+    // 151 blocks later the recorded transaction can never land
+    const rpc = createSolanaRpc(server.url)
+    const filler = (await generateKeyPairSigner()).address
+    for (let i = 0; i < 151; i++) {
+      await rpc.requestAirdrop(filler, lamports(10_000_000n)).send()
+    }
+    const again = await requester('c', { batchSize: 1000 }, false)
+    await again.services.receipts.flush({ signal: AbortSignal.timeout(20_000) })
+    const [anchored] = again.services.receipts.batches()
+    assert.ok(anchored.anchor != null)
+    assert.notEqual(anchored.anchor.signature, prepared.signature)
+    assert.deepEqual((await anchorsBy(solanaAddress(again.peerId))).get(batch.root), [anchored.anchor.signature])
+  })
+
+  it('an unfunded node keeps its receipts, retries, and says why it cannot anchor', async () => {
+    const node = await requester('d', { batchSize: 1 }, false)
+    await node.services.compute.run({ workload: 'echo', items: bytes(2, 'd'), shardSize: 1 }, { peers: [worker.peerId] })
+    await assert.rejects(node.services.receipts.flush({ signal: AbortSignal.timeout(1_500) }))
+    const stats = node.services.receipts.stats()
+    assert.equal(stats.receipts, 2)
+    assert.equal(stats.anchored, 0)
+    assert.ok((stats.anchor?.failures ?? 0) >= 1)
+    assert.match(stats.anchor?.lastError ?? '', /UnfundedAccountError/)
+    assert.match(stats.anchor?.lastError ?? '', new RegExp(solanaAddress(node.peerId)))
+    // funded later, it anchors what waited
+    await fund(solanaAddress(node.peerId))
+    await node.services.receipts.flush({ signal: AbortSignal.timeout(20_000) })
+    assert.equal(node.services.receipts.stats().anchored, 2)
+  })
+})

@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { LocalCluster } from '@shardmesh/cli'
+import { decodeReceipt, decodeSignedReceipt, encodeReceipt, encodeSignedReceipt } from '@shardmesh/protocol'
+import { parseAnchorMemo, verifyReceipt } from '@shardmesh/receipts'
+import { parseTransaction } from '@shardmesh/solana'
+import { address, createSolanaRpc, getBase58Decoder, signature } from '@solana/kit'
+import { runCli } from './utils/run-cli.js'
+import type { ChildProcess } from 'node:child_process'
+
+function items (n: number, tag: string): string[] {
+  return Array.from({ length: n }, (_, i) => Buffer.from(`${tag}-${i}`).toString('base64'))
+}
+
+async function exited (child: ChildProcess): Promise<void> {
+  if (child.exitCode != null || child.signalCode != null) {
+    return
+  }
+  await new Promise<void>(resolve => child.once('exit', () => { resolve() }))
+}
+
+/**
+ * Node 0 requests, node 1 works; both anchor on the cluster's `shardmesh chain` process over
+ * real JSON-RPC. How node 0 batches is switched between restarts: `hold` (it never seals on its
+ * own), `crash` (it SIGKILLs itself right after sending an anchor, before recording it) and
+ * `normal`.
+ */
+describe('receipts anchored by node processes on the local chain', function () {
+  this.timeout(300_000)
+  let cluster: LocalCluster
+  let mode: 'hold' | 'crash' | 'normal' = 'hold'
+  let dir: string
+
+  const node0Args = (): string[] => {
+    switch (mode) {
+      case 'hold': return ['--receipt-batch-interval', '1h', '--receipt-batch-size', '10000']
+      case 'crash': return ['--receipt-batch-interval', '100ms', '--test-fault', 'crash-after-anchor-send']
+      case 'normal': return ['--receipt-batch-interval', '100ms']
+    }
+  }
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'shardmesh-receipts-test-'))
+    cluster = new LocalCluster({
+      nodes: 2,
+      solana: 'local',
+      advertTtl: '6s',
+      refresh: '1s',
+      nodeArgs: i => ['--workload', 'echo', '--pool-size', '1', ...(i === 0 ? node0Args() : [])]
+    })
+    await cluster.start()
+    await cluster.waitConverged({ timeout: 60_000 })
+  })
+
+  after(async () => {
+    await cluster?.stop()
+    for (const child of [...(cluster?.nodes ?? []).map(n => n.process), cluster?.chain?.process]) {
+      assert.ok(child == null || child.exitCode != null || child.signalCode != null, `pid ${child?.pid} still running`)
+    }
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  async function runJob (tag: string): Promise<string[]> {
+    const result = await cluster.nodes[0].control.runJob({ workload: 'echo', items: items(12, tag), shardSize: 2, peers: [cluster.nodes[1].peerId], includeSelf: false })
+    assert.equal(result.receipts.length, 6)
+    return Promise.all(result.receipts.map(async r => Buffer.from((await verifyReceipt(Buffer.from(r, 'base64'))).id).toString('hex')))
+  }
+
+  /** Memo roots of every successful anchor node 0's key signed, as the chain reports them. */
+  async function anchorsOnChain (): Promise<Map<string, string[]>> {
+    const rpc = createSolanaRpc(cluster.chain?.url ?? '')
+    const sigs = await rpc.getSignaturesForAddress(address(cluster.nodes[0].solanaAddress), { limit: 1000 }).send()
+    const roots = new Map<string, string[]>()
+    for (const s of sigs.filter(s => s.err == null)) {
+      const tx = await rpc.getTransaction(s.signature, { encoding: 'base64', maxSupportedTransactionVersion: 0 }).send()
+      assert.ok(tx != null, `the chain lists ${s.signature} but does not return it`)
+      const parsed = parseTransaction(Buffer.from(tx.transaction[0], 'base64'))
+      for (const memo of parsed.memos) {
+        const anchor = parseAnchorMemo(memo)
+        if (anchor != null && parsed.signers.includes(cluster.nodes[0].solanaAddress)) {
+          const root = Buffer.from(anchor.root).toString('hex')
+          roots.set(root, [...(roots.get(root) ?? []), s.signature])
+        }
+      }
+    }
+    return roots
+  }
+
+  /** Every receipt of `ids` is in an anchored batch whose root is on chain exactly once, in the recorded transaction. */
+  async function assertAnchoredOnce (ids: string[]): Promise<void> {
+    const onChain = await anchorsOnChain()
+    for (const id of ids) {
+      const { receipt } = await cluster.nodes[0].control.receipt(id)
+      assert.ok(receipt.batch != null && receipt.anchor != null, `receipt ${id} not anchored`)
+      assert.deepEqual(onChain.get(receipt.batch), [receipt.anchor.signature], `batch ${receipt.batch} anchored ${onChain.get(receipt.batch)?.length ?? 0} times`)
+    }
+  }
+
+  it('SIGKILLed after acknowledging receipts, a node anchors every one of them exactly once after a restart', async () => {
+    const ids = await runJob('a')
+    const before = await cluster.nodes[0].control.receipts({ job: undefined })
+    assert.equal(before.stats.receipts, 6)
+    assert.equal(before.stats.anchored, 0, 'hold mode anchored early')
+    await cluster.kill(0)
+    mode = 'normal'
+    await cluster.restart(0)
+    await cluster.nodes[0].control.flushReceipts(60_000)
+    const after = await cluster.nodes[0].control.receipts({ limit: 100 })
+    assert.deepEqual(new Set(after.receipts.map(r => r.id)), new Set(ids))
+    assert.equal(after.stats.anchored, 6)
+    await assertAnchoredOnce(ids)
+  })
+
+  it('killed between sending an anchor and recording it, a node finds its transaction and does not anchor twice', async () => {
+    mode = 'hold'
+    await cluster.kill(0)
+    await cluster.restart(0)
+    const ids = await runJob('b')
+    await cluster.kill(0)
+    const rootsBefore = new Set((await anchorsOnChain()).keys())
+    mode = 'crash'
+    try {
+      // the node seals and anchors the waiting receipts at start, then kills itself
+      const node = await cluster.restart(0)
+      await exited(node.process)
+    } catch (err: any) {
+      assert.match(String(err.message), /SIGKILL/)
+    }
+    // the crashed run's transaction landed: one new root on chain, that the node never recorded
+    const sent = [...(await anchorsOnChain()).entries()].filter(([root]) => !rootsBefore.has(root))
+    assert.equal(sent.length, 1, 'the crashing node did not send exactly one anchor')
+    mode = 'normal'
+    await cluster.restart(0)
+    await cluster.nodes[0].control.flushReceipts(60_000)
+    await assertAnchoredOnce(ids)
+    const { receipt } = await cluster.nodes[0].control.receipt(ids[0])
+    assert.equal(receipt.batch, sent[0][0])
+    assert.deepEqual([receipt.anchor?.signature], sent[0][1], 'the restarted node did not adopt the transaction it had sent')
+    const batches = (await cluster.nodes[0].control.receiptBatches()).batches
+    assert.ok(batches.every(b => b.anchor != null))
+  })
+
+  it('a fresh process verifies a receipt file with only the RPC URL, also after the chain restarted; tampering is named', async () => {
+    const [first] = (await cluster.nodes[0].control.receipts({ anchored: true, limit: 1 })).receipts
+    const file = join(dir, 'receipt.json')
+    const shown = await runCli(['receipts', 'show', first.id, '--data-dir', cluster.nodes[0].dataDir, '--out', file, '--json'])
+    assert.equal(shown.code, 0, shown.stderr)
+    const rpcUrl = cluster.chain?.url ?? ''
+    const verify = async (path: string): Promise<any> => {
+      const res = await runCli(['receipts', 'verify', path, '--solana-rpc', rpcUrl, '--json'])
+      assert.ok(res.code === 0 || res.code === 1, res.stderr)
+      const out = JSON.parse(res.stdout)
+      assert.equal(res.code === 0, out.ok === true)
+      return out
+    }
+    const ok = await verify(file)
+    assert.equal(ok.ok, true, JSON.stringify(ok))
+    assert.equal(ok.id, first.id)
+    assert.equal(ok.anchor.signature, first.anchor?.signature)
+
+    // the chain restarts (SIGKILL): it still serves the anchor it took
+    await cluster.killChain()
+    await cluster.restartChain()
+    const again = await verify(file)
+    assert.equal(again.ok, true, JSON.stringify(again))
+    const rpc = createSolanaRpc(rpcUrl)
+    assert.ok(await rpc.getTransaction(signature(first.anchor?.signature ?? ''), { encoding: 'base64', maxSupportedTransactionVersion: 0 }).send() != null)
+
+    const proof = JSON.parse(await readFile(file, 'utf8'))
+    const tamper = async (name: string, change: (p: any) => void): Promise<string> => {
+      const copy = structuredClone(proof)
+      change(copy)
+      const path = join(dir, `${name}.json`)
+      await writeFile(path, JSON.stringify(copy))
+      const out = await verify(path)
+      assert.equal(out.ok, false, name)
+      return out.check
+    }
+    // a field of the receipt changed after the worker signed it
+    assert.equal(await tamper('tampered', p => {
+      const signed = decodeSignedReceipt(Buffer.from(p.receipt, 'base64'))
+      const receipt = decodeReceipt(signed.receipt)
+      p.receipt = Buffer.from(encodeSignedReceipt({ ...signed, receipt: encodeReceipt({ ...receipt, items: receipt.items + 1 }) })).toString('base64')
+    }), 'bad-worker-signature')
+    // an anchor transaction that does not exist
+    assert.equal(await tamper('missing-tx', p => {
+      p.anchor.signature = getBase58Decoder().decode(randomBytes(64))
+    }), 'transaction-not-found')
+  })
+})
