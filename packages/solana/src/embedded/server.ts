@@ -1,0 +1,184 @@
+import { createServer } from 'node:http'
+import { isIP } from 'node:net'
+import { EmbeddedChain } from './chain.js'
+import { DEFAULT_HOST, DEFAULT_PORT, MAX_BATCH_SIZE, MAX_BODY_BYTES } from './constants.js'
+import { ChainServerConfigError } from './errors.js'
+import { stringifyJson } from './json.js'
+import { INVALID_REQUEST, JsonRpcError, PARSE_ERROR, errorResponse, parseRequest, successResponse, toJsonRpcError } from './json-rpc.js'
+import { callMethod, createRpcMethods } from './rpc-methods.js'
+import { SubscriptionHub } from './subscriptions.js'
+import type { RpcMethod } from './rpc-methods.js'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+
+export interface ChainServerInit {
+  /** Data dir of the chain to open (ignored when `chain` is given). @default undefined (in memory) */
+  dataDir?: string
+  /** Address to listen on; must be loopback unless `allowNonLoopback`. @default '127.0.0.1' */
+  host?: string
+  /** Port for HTTP and WebSocket both; 0 picks a free one. @default 8899 */
+  port?: number
+  /** Serve this chain instead of opening one; it stays open after `close()`. */
+  chain?: EmbeddedChain
+  /** Listen on a non-loopback address (anyone who can reach it can spend the faucet). @default false */
+  allowNonLoopback?: boolean
+  /** Largest request body (bytes). @default 1 MiB */
+  maxBodyBytes?: number
+}
+
+export interface ChainServer {
+  /** `http://HOST:PORT`, for `createSolanaRpc` */
+  url: string
+  /** `ws://HOST:PORT` (the same port, by HTTP upgrade), for `createSolanaRpcSubscriptions` */
+  wsUrl: string
+  chain: EmbeddedChain
+  /** Stop serving: close every socket, and the chain too when the server opened it. */
+  close(): Promise<void>
+}
+
+function isLoopback (host: string): boolean {
+  if (host === 'localhost') {
+    return true
+  }
+  if (isIP(host) === 4) {
+    return host.startsWith('127.')
+  }
+  return host === '::1' || host.startsWith('::ffff:127.')
+}
+
+/**
+ * Serve an embedded chain as a Solana JSON-RPC endpoint: JSON-RPC 2.0 over HTTP POST
+ * (single and batch) and Solana PubSub over WebSocket on the same port, so the stock
+ * `@solana/kit` client (`createSolanaRpc`, `createSolanaRpcSubscriptions`,
+ * `sendAndConfirmTransactionFactory`, `airdropFactory`) works against it unchanged.
+ */
+export async function startChainServer (init: ChainServerInit = {}): Promise<ChainServer> {
+  const host = init.host ?? DEFAULT_HOST
+  if (!isLoopback(host) && init.allowNonLoopback !== true) {
+    throw new ChainServerConfigError(`refusing to serve the chain on non-loopback host ${host} (pass allowNonLoopback to do it anyway)`)
+  }
+  const port = init.port ?? DEFAULT_PORT
+  const maxBodyBytes = init.maxBodyBytes ?? MAX_BODY_BYTES
+  const ownsChain = init.chain == null
+  const chain = init.chain ?? await EmbeddedChain.open({ dataDir: init.dataDir })
+  const methods = createRpcMethods(chain)
+  const hub = new SubscriptionHub(chain)
+  const server = createServer((req, res) => { handleHttp(req, res, methods, maxBodyBytes) })
+  server.on('upgrade', (req, socket, head) => { hub.handleUpgrade(req, socket, head) })
+  server.on('clientError', (_err, socket) => { socket.destroy() })
+
+  try {
+    await listen(server, port, host)
+  } catch (err) {
+    await hub.close()
+    if (ownsChain) {
+      await chain.close()
+    }
+    throw err
+  }
+  const bound = (server.address() as { port: number }).port
+  const authority = `${isIP(host) === 6 ? `[${host}]` : host}:${bound}`
+  let closing: Promise<void> | undefined
+
+  return {
+    url: `http://${authority}`,
+    wsUrl: `ws://${authority}`,
+    chain,
+    close: async () => {
+      closing ??= (async () => {
+        const stopped = new Promise<void>(resolve => { server.close(() => { resolve() }) })
+        await hub.close()
+        server.closeAllConnections()
+        await stopped
+        if (ownsChain) {
+          await chain.close()
+        }
+      })()
+      return closing
+    }
+  }
+}
+
+async function listen (server: Server, port: number, host: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => { reject(err) }
+    server.once('error', onError)
+    server.listen(port, host, () => {
+      server.off('error', onError)
+      resolve()
+    })
+  })
+}
+
+function reply (res: ServerResponse, status: number, body: string, contentType = 'application/json; charset=utf-8'): void {
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) })
+  res.end(body)
+}
+
+function handleHttp (req: IncomingMessage, res: ServerResponse, methods: Record<string, RpcMethod>, maxBodyBytes: number): void {
+  if (req.method === 'GET' && (req.url === '/health' || req.url?.startsWith('/health?') === true)) {
+    reply(res, 200, 'ok', 'text/plain; charset=utf-8')
+    return
+  }
+  if (req.method !== 'POST') {
+    res.setHeader('allow', 'POST')
+    reply(res, 405, 'Used HTTP Method is not allowed. POST is required', 'text/plain; charset=utf-8')
+    return
+  }
+  const chunks: Buffer[] = []
+  let size = 0
+  let tooLarge = false
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length
+    if (size > maxBodyBytes) {
+      tooLarge = true
+      chunks.length = 0
+      if (size > maxBodyBytes * 16) {
+        req.destroy() // not worth reading to the end
+      }
+      return
+    }
+    chunks.push(chunk)
+  })
+  req.on('end', () => {
+    if (tooLarge) {
+      res.setHeader('connection', 'close')
+      reply(res, 413, stringifyJson(errorResponse(null, new JsonRpcError(INVALID_REQUEST, `Request body too large (max ${maxBodyBytes} bytes)`))))
+      return
+    }
+    reply(res, 200, handleBody(Buffer.concat(chunks).toString('utf8'), methods))
+  })
+  req.on('error', () => { res.destroy() })
+}
+
+/** The response body for a request body: one response, a batch of them, or '' when all were notifications. */
+function handleBody (body: string, methods: Record<string, RpcMethod>): string {
+  let value: unknown
+  try {
+    value = JSON.parse(body)
+  } catch {
+    return stringifyJson(errorResponse(null, new JsonRpcError(PARSE_ERROR, 'Parse error')))
+  }
+  if (!Array.isArray(value)) {
+    const response = handleOne(value, methods)
+    return response === undefined ? '' : stringifyJson(response)
+  }
+  if (value.length === 0 || value.length > MAX_BATCH_SIZE) {
+    return stringifyJson(errorResponse(null, new JsonRpcError(INVALID_REQUEST, value.length === 0 ? 'Invalid request' : `Batch too large (max ${MAX_BATCH_SIZE})`)))
+  }
+  const responses = value.map(item => handleOne(item, methods)).filter(response => response !== undefined)
+  return responses.length === 0 ? '' : stringifyJson(responses)
+}
+
+function handleOne (value: unknown, methods: Record<string, RpcMethod>): unknown {
+  const request = parseRequest(value)
+  if (request instanceof JsonRpcError) {
+    return errorResponse(null, request)
+  }
+  let response: unknown
+  try {
+    response = successResponse(request.id, callMethod(methods, request.method, request.params))
+  } catch (err) {
+    response = errorResponse(request.id, toJsonRpcError(err))
+  }
+  return request.hasId ? response : undefined
+}

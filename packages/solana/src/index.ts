@@ -1,0 +1,54 @@
+/**
+ * @packageDocumentation
+ *
+ * Anchoring receipt batches on Solana. A batch root goes on chain as one SPL Memo
+ * instruction, `shardmesh:v1:<root hex>:<count>`, signed by the node key: a node's libp2p
+ * Ed25519 key is also its Solana account, so anyone holding a receipt proof can check that
+ * the requester named in the receipt is the one who anchored it.
+ *
+ * `RpcLedger` works against any cluster over JSON-RPC (devnet, mainnet, `shardmesh chain`);
+ * `EmbeddedLedger` drives the in-process LiteSVM chain directly.
+ *
+ * @example
+ *
+ * ```TypeScript
+ * import { RpcLedger, signerFromPrivateKey, verifyReceiptProof, describeVerificationFailure } from '@shardmesh/solana'
+ *
+ * const ledger = new RpcLedger({ rpcUrl: 'http://127.0.0.1:8899', signer: await signerFromPrivateKey(privateKey) })
+ * const { signature, slot } = await ledger.anchor(root, { count }) // throws UnfundedAccountError naming the address to fund
+ *
+ * try {
+ *   await verifyReceiptProof(proof, ledger)
+ * } catch (err) {
+ *   const { check, message } = describeVerificationFailure(err) // e.g. 'memo-signer'
+ * }
+ * await ledger.close()
+ * ```
+ */
+
+export type { AnchorMeta, AnchorRecord, AnchorResult, AnchorStatus, Ledger, LedgerCallOptions, PreparedAnchor } from './ledger.js'
+export * from './errors.js'
+export {
+  MAX_TRANSACTION_SIZE,
+  MEMO_PROGRAM_ADDRESS,
+  MEMO_V1_PROGRAM_ADDRESS
+} from './constants.js'
+export { buildAnchorTransaction, parseTransaction } from './transaction.js'
+export type { AnchorTransactionInit, ParsedTransaction } from './transaction.js'
+export { checkAnchorRecord, getMemoInstruction, isMemoProgram } from './memo.js'
+export { addressOfPeerId, addressOfPublicKey, loadKeypairFile, signerFromPrivateKey } from './keys.js'
+export { RpcLedger, defaultWsUrl } from './rpc-ledger.js'
+export type { RpcLedgerInit } from './rpc-ledger.js'
+export { EmbeddedLedger } from './embedded-ledger.js'
+export type { EmbeddedLedgerInit } from './embedded-ledger.js'
+export { describeVerificationFailure, verifyReceiptProof } from './verify.js'
+export type { VerificationFailure, VerifiedReceiptProof, VerifyReceiptProofOptions } from './verify.js'
+export {
+  EmbeddedChain, startChainServer, ChainClosedError, ChainLockedError, ChainLogCorruptError, ChainServerConfigError, ChainTransactionError,
+  InvalidAirdropError, SignatureVerificationError
+} from './embedded/index.js'
+export type {
+  EmbeddedChainInit, EpochInfo, SendTransactionOptions, SimulateTransactionOptions, SimulationResult, ChainServer, ChainServerInit,
+  AccountState, AddressSignature, EmbeddedChainEvents, InnerInstructionJson, InnerInstructionsJson, RecentBlockhash, SignatureStatus,
+  SlotEvent, TransactionErrorJson, TransactionEvent, TransactionRecord
+} from './embedded/index.js'

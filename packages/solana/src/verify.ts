@@ -1,0 +1,63 @@
+import { InvalidReceiptProofError, checkReceiptProof } from '@shardmesh/receipts'
+import { addressOfPeerId } from './keys.js'
+import type { AnchorRecord, Ledger, LedgerCallOptions } from './ledger.js'
+import type { ReceiptProof, VerifiedReceipt } from '@shardmesh/receipts'
+
+/**
+ * Checking a receipt proof end to end: the receipt's two signatures and its Merkle path
+ * offline, then the batch root's anchor on the ledger, signed by the requester's key (the
+ * requester anchors the receipts it countersigned).
+ */
+
+export type VerifyReceiptProofOptions = LedgerCallOptions
+
+export interface VerifiedReceiptProof {
+  receipt: VerifiedReceipt
+  anchor: AnchorRecord
+}
+
+/**
+ * Check a receipt proof: `checkReceiptProof` (both signatures, the Merkle path to the root),
+ * then that the proof names an anchor (`InvalidReceiptProofError` 'not-anchored' otherwise)
+ * and that `ledger.verifyAnchor` accepts it for this root and count, signed by the receipt's
+ * requester. Throws `InvalidReceiptError`, `InvalidReceiptProofError` or
+ * `AnchorVerificationError`; `describeVerificationFailure` names the failed check of any.
+ */
+export async function verifyReceiptProof (proof: ReceiptProof, ledger: Pick<Ledger, 'verifyAnchor'>, options: VerifyReceiptProofOptions = {}): Promise<VerifiedReceiptProof> {
+  const receipt = await checkReceiptProof(proof, { signal: options.signal })
+  if (proof.anchor == null) {
+    throw new InvalidReceiptProofError('not-anchored', 'the proof names no anchor transaction', 'anchor')
+  }
+  const anchor = await ledger.verifyAnchor(proof.anchor.signature, proof.root, proof.count, addressOfPeerId(receipt.requester), options)
+  return { receipt, anchor }
+}
+
+/** A failed check, as the CLI prints it. */
+export interface VerificationFailure {
+  /** the check that failed: a receipt rejection, a proof rejection or an anchor check ('error' for anything else) */
+  check: string
+  message: string
+}
+
+/**
+ * Name the check behind a verification error, whichever layer threw it: `reason` of
+ * `InvalidReceiptError` and `InvalidReceiptProofError`, `check` of `AnchorVerificationError`.
+ */
+export function describeVerificationFailure (err: unknown): VerificationFailure {
+  const e = err as { name?: unknown, reason?: unknown, check?: unknown, message?: unknown } | null | undefined
+  const message = typeof e?.message === 'string' ? e.message : String(err)
+  switch (e?.name) {
+    case 'InvalidReceiptError':
+    case 'InvalidReceiptProofError':
+      if (typeof e.reason === 'string') {
+        return { check: e.reason, message }
+      }
+      break
+    case 'AnchorVerificationError':
+      if (typeof e.check === 'string') {
+        return { check: e.check, message }
+      }
+      break
+  }
+  return { check: 'error', message }
+}
