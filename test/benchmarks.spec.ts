@@ -6,6 +6,7 @@ import { promisify } from 'node:util'
 const run = promisify(execFile)
 const DISCOVERY = fileURLToPath(new URL('../../benchmarks/discovery/dist/index.js', import.meta.url))
 const COMPUTE = fileURLToPath(new URL('../../benchmarks/compute/dist/src/index.js', import.meta.url))
+const ANCHORING = fileURLToPath(new URL('../../benchmarks/anchoring/dist/src/index.js', import.meta.url))
 
 describe('benchmark smoke runs', function () {
   this.timeout(120_000)
@@ -62,6 +63,69 @@ describe('benchmark smoke runs', function () {
       assert.equal(r.outputsAgree, true, `${r.workload}: mesh and local outputs agree`)
       assert.equal(r.meshShards.local + r.meshShards.remote, r.shards)
       assert.ok(r.localItemsPerSec[0] > 0 && r.meshItemsPerSec[0] > 0 && r.ratio > 0)
+    }
+  })
+
+  it('anchoring --smoke measures receipts, merkle, store and anchoring and prints one JSON object', async () => {
+    const { stdout } = await run(process.execPath, [ANCHORING, '--smoke', '--json'], { timeout: 110_000 })
+    const out = JSON.parse(stdout)
+    const positive = (n: unknown, what: string): void => { assert.ok(typeof n === 'number' && Number.isFinite(n) && n > 0, `${what}: ${n}`) }
+    const rounds = (r: any, what: string): void => {
+      assert.ok(Array.isArray(r.rounds) && r.rounds.length >= 1, `${what}: rounds`)
+      for (const v of [...r.rounds, r.median, r.min, r.max]) {
+        positive(v, what)
+      }
+      assert.ok(r.min <= r.median && r.median <= r.max, `${what}: min <= median <= max`)
+    }
+    assert.equal(out.benchmark, 'anchoring')
+    assert.equal(out.smoke, true)
+    positive(out.machine.cpus, 'cpus')
+    assert.equal(typeof out.machine.model, 'string')
+    assert.equal(out.machine.node, process.version)
+    assert.equal(out.machine.loadavg.length, 3)
+    assert.ok(!Number.isNaN(Date.parse(out.date)))
+
+    const { receipts, merkle, store, anchoring } = out.scenarios
+    for (const name of ['signPerSec', 'countersignPerSec', 'verifyPerSec', 'signedAndBatchedPerSec', 'signedCountersignedAndBatchedPerSec']) {
+      rounds(receipts[name], `receipts.${name}`)
+    }
+    assert.ok(receipts.receiptBytes.countersigned > receipts.receiptBytes.signed)
+
+    assert.deepEqual(merkle.runs.map((r: any) => r.leaves), [100, 1000])
+    for (const r of merkle.runs) {
+      rounds(r.leavesPerSec, `merkle ${r.leaves} leavesPerSec`)
+      rounds(r.proofAndVerifyPerSec, `merkle ${r.leaves} proofAndVerifyPerSec`)
+      assert.equal(r.pathLength, Math.ceil(Math.log2(r.leaves)))
+    }
+
+    assert.deepEqual(store.runs.map((r: any) => [r.mode, r.group]), [['addMany', 1], ['addMany', 16], ['addMany', 256], ['concurrent add', 256]])
+    for (const r of store.runs) {
+      rounds(r.receiptsPerSec, `store ${r.mode} ${r.group} receiptsPerSec`)
+      rounds(r.fsyncsPerSec, `store ${r.mode} ${r.group} fsyncsPerSec`)
+      // one fdatasync per addMany call: a group commit never syncs more often than it is called
+      assert.ok(r.fsyncs >= 1 && r.fsyncs <= Math.ceil(r.receipts / (r.mode === 'addMany' ? r.group : 1)), `store ${r.mode} ${r.group}: ${r.fsyncs} fsyncs`)
+    }
+    assert.equal(store.runs[0].fsyncs, store.runs[0].receipts)
+    rounds(store.rawFdatasyncPerSec, 'store rawFdatasyncPerSec')
+    positive(store.seal.ms.median, 'store seal ms')
+
+    for (const r of [anchoring.sequential, anchoring.concurrent]) {
+      rounds(r.anchorsPerSec, `anchoring ${r.inFlight} in flight`)
+      assert.ok(r.latencyMs.p50 > 0 && r.latencyMs.p50 <= r.latencyMs.p99)
+    }
+    assert.deepEqual(anchoring.cost.map((c: any) => c.receipts), [1, 100])
+    for (const c of anchoring.cost) {
+      rounds(c.feeLamports, `anchoring fee at ${c.receipts}`)
+      assert.ok(Math.abs(c.lamportsPerReceipt.median - c.feeLamports.median / c.receipts) < 1e-3, 'lamports per receipt = fee ÷ receipts')
+      assert.equal(c.balanceDeltaLamports, c.feeLamports.median, 'the payer paid the fee the chain reports')
+      assert.ok(c.transactions.every((n: number) => n === 1), `one transaction per batch: ${c.transactions}`)
+      assert.equal(c.verified, true)
+    }
+
+    assert.deepEqual(out.targets.map((t: any) => t.name), ['receipts signed and batched per second on one core', 'lamports per receipt'])
+    for (const t of out.targets) {
+      positive(t.measured, t.name)
+      assert.equal(typeof t.met, 'boolean')
     }
   })
 })
