@@ -112,6 +112,11 @@ describe('receipts anchored by node processes on the local chain', function () {
     assert.deepEqual(new Set(after.receipts.map(r => r.id)), new Set(ids))
     assert.equal(after.stats.anchored, 6)
     await assertAnchoredOnce(ids)
+    // this run anchored all six (and stored none: they were on disk from the killed run)
+    const metrics = await cluster.nodes[0].control.metrics()
+    assert.match(metrics, /^shardmesh_receipts_anchored_total 6$/m)
+    assert.match(metrics, /^shardmesh_receipts_anchor_fees_lamports_total 5000$/m)
+    assert.match(metrics, /^shardmesh_receipts\{shardmesh_receipts="unanchored"\} 0$/m)
   })
 
   it('killed between sending an anchor and recording it, a node finds its transaction and does not anchor twice', async () => {

@@ -1,15 +1,21 @@
 import { join } from 'node:path'
 import { startChainServer } from '@shardmesh/solana'
 import { EXIT_OK, UsageError, parse, parseInteger } from '../args.js'
+import { fundAddresses } from '../chain/fund.js'
 import { resolveDataDir } from '../data-dir.js'
 import { watchParent } from '../parent.js'
 
 export const CHAIN_HELP = `Usage: shardmesh chain [options]
+       shardmesh chain airdrop ADDRESS [--solana-rpc URL] [--sol N] [--json]
 
 Run the embedded Solana chain (LiteSVM) as a JSON-RPC + WebSocket endpoint on loopback until
 SIGINT/SIGTERM. Every transaction advances the slot and the blockhash; the whole history is
 kept in the data dir, so a restarted chain still serves every transaction it took. Point any
 Solana client at it (solana CLI: --url http://127.0.0.1:PORT); nodes use --solana-rpc.
+
+'chain airdrop' funds an address (a node's Solana address, from 'node start' or 'key show')
+through requestAirdrop and waits until it landed (default --solana-rpc http://127.0.0.1:8899,
+--sol 1).
 
 Options:
   --data-dir DIR    where the chain keeps its state (default <shardmesh data dir>/chain)
@@ -20,6 +26,9 @@ Options:
 `
 
 export async function chainCommand (argv: string[]): Promise<number> {
+  if (argv[0] === 'airdrop') {
+    return airdrop(argv.slice(1))
+  }
   const { values } = parse('chain', argv, {
     'data-dir': { type: 'string' },
     port: { type: 'string' },
@@ -59,5 +68,33 @@ export async function chainCommand (argv: string[]): Promise<number> {
   }
   await done
   unwatch()
+  return EXIT_OK
+}
+
+async function airdrop (argv: string[]): Promise<number> {
+  const { values, positionals } = parse('chain airdrop', argv, {
+    'solana-rpc': { type: 'string' },
+    sol: { type: 'string' },
+    json: { type: 'boolean' }
+  }, true)
+  if (values.help === true) {
+    process.stdout.write(CHAIN_HELP)
+    return EXIT_OK
+  }
+  if (positionals.length !== 1 || !/^[1-9A-HJ-NP-Za-km-z]{32,44}$/.test(positionals[0])) {
+    throw new UsageError('chain airdrop: give one base58 Solana address')
+  }
+  const sol = Number(values.sol ?? '1')
+  if (!Number.isFinite(sol) || sol <= 0 || sol > 1_000) {
+    throw new UsageError('chain airdrop: --sol must be a number of SOL from 0 to 1000')
+  }
+  const rpcUrl = values['solana-rpc'] ?? 'http://127.0.0.1:8899'
+  const lamports = BigInt(Math.round(sol * 1e9))
+  await fundAddresses(rpcUrl, [positionals[0]], lamports)
+  if (values.json === true) {
+    process.stdout.write(JSON.stringify({ address: positionals[0], lamports: lamports.toString(), rpcUrl }) + '\n')
+  } else {
+    process.stdout.write(`funded ${positionals[0]} with ${sol} SOL on ${rpcUrl}\n`)
+  }
   return EXIT_OK
 }

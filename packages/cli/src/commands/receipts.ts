@@ -202,11 +202,11 @@ async function verify (argv: string[]): Promise<number> {
       const r = outcome.report
       process.stdout.write([
         `receipt ${r.id}: job ${r.jobId} shard ${r.shardIndex}, ${r.workload}, ${r.items} items`,
-        `  ok  worker signature         ${r.worker}`,
-        `  ok  requester countersignature ${r.requester} (${r.verification})`,
-        `  ok  merkle path              leaf ${r.leaf} of ${r.count}, root ${r.root}`,
-        `  ok  anchor transaction       ${r.anchor.signature} at slot ${r.anchor.slot}, fee ${r.anchor.fee} lamports`,
-        `  ok  memo                     ${r.anchor.memo}, signed by the requester`,
+        `  ok  worker signature            ${r.worker}`,
+        `  ok  requester countersignature  ${r.requester} (${r.verification})`,
+        `  ok  merkle path                 leaf ${r.leaf} of ${r.count}, root ${r.root}`,
+        `  ok  anchor transaction          ${r.anchor.signature} at slot ${r.anchor.slot}, fee ${r.anchor.fee} lamports`,
+        `  ok  memo                        ${r.anchor.memo}, signed by the requester`,
         'verified'
       ].join('\n') + '\n')
       return EXIT_OK

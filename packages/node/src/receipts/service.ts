@@ -3,7 +3,7 @@ import { RpcLedger, loadKeypairFile, signerFromPrivateKey } from '@shardmesh/sol
 import { Anchorer } from './anchorer.js'
 import * as C from './constants.js'
 import type { AnchorerStats } from './anchorer.js'
-import type { AbortOptions, ComponentLogger, Logger, PeerId, PrivateKey, Startable } from '@libp2p/interface'
+import type { AbortOptions, ComponentLogger, Counter, Logger, Metrics, PeerId, PrivateKey, Startable } from '@libp2p/interface'
 import type { ReceiptBatch, ReceiptProof, ReceiptQuery, StoredReceipt } from '@shardmesh/receipts'
 import type { Ledger } from '@shardmesh/solana'
 
@@ -42,6 +42,7 @@ export interface ReceiptsComponents {
   peerId: PeerId
   privateKey: PrivateKey
   logger: ComponentLogger
+  metrics?: Metrics
 }
 
 export interface ReceiptsStats {
@@ -82,11 +83,24 @@ export class ReceiptsService implements Receipts, Startable {
   private anchorer?: Anchorer
   private ownLedger = false
   public ledger?: Ledger
+  private readonly stored?: Counter
+  private readonly anchored?: Counter
+  private readonly fees?: Counter
 
   constructor (components: ReceiptsComponents, init: ReceiptsInit = {}) {
     this.components = components
     this.init = init
     this.log = components.logger.forComponent('shardmesh:receipts')
+    this.stored = components.metrics?.registerCounter('shardmesh_receipts_stored_total', { help: 'Countersigned receipts written to the durable store' })
+    this.anchored = components.metrics?.registerCounter('shardmesh_receipts_anchored_total', { help: 'Receipts whose batch root was anchored on chain' })
+    this.fees = components.metrics?.registerCounter('shardmesh_receipts_anchor_fees_lamports_total', { help: 'Lamports paid for anchor transactions' })
+    components.metrics?.registerMetricGroup('shardmesh_receipts', {
+      help: 'Receipt store and anchoring state: receipts waiting to be anchored, anchoring failures',
+      calculate: () => {
+        const s = this.stats()
+        return { unanchored: s.receipts - s.anchored, anchor_failures: s.anchor?.failures ?? 0 }
+      }
+    })
   }
 
   readonly [Symbol.toStringTag] = '@shardmesh/receipts'
@@ -116,7 +130,11 @@ export class ReceiptsService implements Receipts, Startable {
       batchInterval: this.init.batchInterval ?? C.BATCH_INTERVAL,
       retryBase: this.init.retryBase ?? C.RETRY_BASE,
       retryMax: C.RETRY_MAX,
-      crashAfterSend: this.init.crashAfterSend
+      crashAfterSend: this.init.crashAfterSend,
+      onAnchored: (batch) => {
+        this.anchored?.increment(batch.count)
+        this.fees?.increment(Number(batch.anchor?.fee ?? 0n))
+      }
     })
     // batches left unanchored by an earlier run (a crash, a stop) are anchored first
     this.anchorer.start()
@@ -138,6 +156,7 @@ export class ReceiptsService implements Receipts, Startable {
       return
     }
     await this.receiptStore.addMany(receipts, options)
+    this.stored?.increment(receipts.length)
     this.anchorer?.poke()
   }
 
