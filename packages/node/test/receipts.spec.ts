@@ -108,47 +108,47 @@ describe('receipts: stored before acknowledgement, batched and anchored over JSO
     assert.ok([...onChain.values()].every(sigs => sigs.length === 1))
   })
 
-  it('after a restart, finds an anchor it sent but did not record, and anchors nothing twice', async () => {
-    const dataDir = join(dir, 'b')
-    const node = await requester('b', { batchSize: 1000 })
-    const result = await node.services.compute.run({ workload: 'echo', items: bytes(5, 'b'), shardSize: 1 }, { peers: [worker.peerId] })
-    assert.equal(result.receipts.length, 5)
+  /**
+   * Run a job on a fresh requester `name`, stop it, then do what its anchoring loop does up to
+   * a crash: seal the batch, sign its anchor and record the attempt (and send it, if `send`).
+   */
+  async function crashedAttempt (name: string, items: number, send: boolean): Promise<{ root: string, signature: string }> {
+    const dataDir = join(dir, name)
+    const node = await requester(name, { batchSize: 1000 })
+    const result = await node.services.compute.run({ workload: 'echo', items: bytes(items, name), shardSize: 1 }, { peers: [worker.peerId] })
+    assert.equal(result.receipts.length, items)
     await node.stop()
     nodes.splice(nodes.indexOf(node), 1)
-
-    // what a crash between sending and recording leaves: a sealed batch, a recorded attempt, a landed transaction
-    const key = await loadOrCreatePrivateKey(dataDir)
     const store = await ReceiptStore.open(join(dataDir, 'receipts'))
     const batch = await store.sealBatch() ?? assert.fail('nothing to seal')
-    const ledger = new RpcLedger({ rpcUrl: server.url, wsUrl: server.wsUrl, signer: await signerFromPrivateKey(key) })
-    const prepared = await ledger.prepareAnchor(Buffer.from(batch.root, 'hex'), { count: batch.count })
-    await store.recordAttempt(batch.root, prepared)
-    await ledger.submit(prepared)
-    await ledger.close()
-    await store.close()
+    const ledger = new RpcLedger({ rpcUrl: server.url, wsUrl: server.wsUrl, signer: await signerFromPrivateKey(await loadOrCreatePrivateKey(dataDir)) })
+    try {
+      const prepared = await ledger.prepareAnchor(Buffer.from(batch.root, 'hex'), { count: batch.count })
+      await store.recordAttempt(batch.root, prepared)
+      if (send) {
+        await ledger.submit(prepared)
+      }
+      return { root: batch.root, signature: prepared.signature }
+    } finally {
+      await ledger.close()
+      await store.close()
+    }
+  }
+
+  it('after a restart, finds an anchor it sent but did not record, and anchors nothing twice', async () => {
+    // what a crash between sending and recording leaves: a sealed batch, a recorded attempt, a landed transaction
+    const { root, signature } = await crashedAttempt('b', 5, true)
 
     const again = await requester('b', { batchSize: 1000 }, false)
     await again.services.receipts.flush({ signal: AbortSignal.timeout(20_000) })
     const [anchored] = again.services.receipts.batches()
-    assert.equal(anchored.anchor?.signature, prepared.signature)
+    assert.equal(anchored.anchor?.signature, signature)
     const onChain = await anchorsBy(solanaAddress(again.peerId))
-    assert.deepEqual(onChain.get(batch.root), [prepared.signature])
+    assert.deepEqual(onChain.get(root), [signature])
   })
 
   it('signs a new anchor when the recorded one expired unsent', async () => {
-    const dataDir = join(dir, 'c')
-    const node = await requester('c', { batchSize: 1000 })
-    await node.services.compute.run({ workload: 'echo', items: bytes(3, 'c'), shardSize: 1 }, { peers: [worker.peerId] })
-    await node.stop()
-    nodes.splice(nodes.indexOf(node), 1)
-    const key = await loadOrCreatePrivateKey(dataDir)
-    const store = await ReceiptStore.open(join(dataDir, 'receipts'))
-    const batch = await store.sealBatch() ?? assert.fail('nothing to seal')
-    const ledger = new RpcLedger({ rpcUrl: server.url, wsUrl: server.wsUrl, signer: await signerFromPrivateKey(key) })
-    const prepared = await ledger.prepareAnchor(Buffer.from(batch.root, 'hex'), { count: batch.count })
-    await store.recordAttempt(batch.root, prepared)
-    await store.close()
-    await ledger.close()
+    const { root, signature } = await crashedAttempt('c', 3, false)
     // 151 blocks later the recorded transaction can never land
     const rpc = createSolanaRpc(server.url)
     const filler = (await generateKeyPairSigner()).address
@@ -159,8 +159,8 @@ describe('receipts: stored before acknowledgement, batched and anchored over JSO
     await again.services.receipts.flush({ signal: AbortSignal.timeout(20_000) })
     const [anchored] = again.services.receipts.batches()
     assert.ok(anchored.anchor != null)
-    assert.notEqual(anchored.anchor.signature, prepared.signature)
-    assert.deepEqual((await anchorsBy(solanaAddress(again.peerId))).get(batch.root), [anchored.anchor.signature])
+    assert.notEqual(anchored.anchor.signature, signature)
+    assert.deepEqual((await anchorsBy(solanaAddress(again.peerId))).get(root), [anchored.anchor.signature])
   })
 
   it('an unfunded node keeps its receipts, retries, and says why it cannot anchor', async () => {

@@ -11,7 +11,7 @@ import {
 import { checkAnchorRecord } from './memo.js'
 import { classifySendError } from './send-failure.js'
 import { buildAnchorTransaction, parseTransaction, preparedWireBytes } from './transaction.js'
-import { silentLogger } from './utils.js'
+import { anchorWithRetries, silentLogger } from './utils.js'
 import type { EmbeddedChain } from './embedded/index.js'
 import type { AnchorMeta, AnchorRecord, AnchorResult, AnchorStatus, Ledger, LedgerCallOptions, PreparedAnchor } from './ledger.js'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
@@ -106,17 +106,7 @@ export class EmbeddedLedger implements Ledger {
   }
 
   async anchor (root: Uint8Array, meta: AnchorMeta, options: LedgerCallOptions = {}): Promise<AnchorResult> {
-    for (let attempt = 1; ; attempt++) {
-      const prepared = await this.prepareAnchor(root, meta, options)
-      try {
-        return await this.submit(prepared, options)
-      } catch (err) {
-        if (!(err instanceof BlockhashExpiredError) || attempt >= this.maxAnchorAttempts) {
-          throw err
-        }
-        this.log('anchor %s expired (attempt %d of %d), preparing again', prepared.signature, attempt, this.maxAnchorAttempts)
-      }
-    }
+    return anchorWithRetries(this, root, meta, options, this.maxAnchorAttempts, this.log)
   }
 
   async status (signature: string, options: LedgerCallOptions = {}): Promise<AnchorStatus> {

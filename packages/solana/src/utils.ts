@@ -1,4 +1,6 @@
 import { setMaxListeners } from 'node:events'
+import { BlockhashExpiredError } from './errors.js'
+import type { AnchorMeta, AnchorResult, Ledger, LedgerCallOptions } from './ledger.js'
 import type { Logger } from '@libp2p/interface'
 
 /**
@@ -75,4 +77,22 @@ export function silentLogger (): Logger {
     newScope: (): Logger => log
   })
   return log
+}
+
+/**
+ * `Ledger.anchor()` for both ledgers: prepare and submit, preparing again (a fresh blockhash)
+ * when the transaction expired unlanded, up to `maxAttempts` transactions.
+ */
+export async function anchorWithRetries (ledger: Pick<Ledger, 'prepareAnchor' | 'submit'>, root: Uint8Array, meta: AnchorMeta, options: LedgerCallOptions, maxAttempts: number, log: Logger): Promise<AnchorResult> {
+  for (let attempt = 1; ; attempt++) {
+    const prepared = await ledger.prepareAnchor(root, meta, options)
+    try {
+      return await ledger.submit(prepared, options)
+    } catch (err) {
+      if (!(err instanceof BlockhashExpiredError) || attempt >= maxAttempts) {
+        throw err
+      }
+      log('anchor %s expired (attempt %d of %d), preparing again', prepared.signature, attempt, maxAttempts)
+    }
+  }
 }

@@ -1,5 +1,5 @@
 import { encodeReceiptProof, verifyReceipt } from '@shardmesh/receipts'
-import { HttpError, readJson, send } from './server.js'
+import { HttpError, optionalCount, readJson, send } from './server.js'
 import type { ReceiptBatchRow, ReceiptResponse, ReceiptRow, ReceiptsResponse, ReceiptsStatsJson } from './types.js'
 import type { MeshNode } from '@shardmesh/node'
 import type { StoredReceipt } from '@shardmesh/receipts'
@@ -41,8 +41,8 @@ export async function routeReceipts (node: MeshNode, req: IncomingMessage, res: 
       peer: url.searchParams.get('peer') ?? undefined,
       anchored: anchored == null ? undefined : anchored === 'true'
     }
-    const limit = count(url.searchParams.get('limit'), 'limit') ?? 100
-    const offset = count(url.searchParams.get('offset'), 'offset') ?? 0
+    const limit = optionalCount(url.searchParams.get('limit'), 'limit') ?? 100
+    const offset = optionalCount(url.searchParams.get('offset'), 'offset') ?? 0
     const all = receipts.list(query)
     const body: ReceiptsResponse = {
       stats: receiptsStats(node),
@@ -103,13 +103,3 @@ export async function routeReceipts (node: MeshNode, req: IncomingMessage, res: 
   return false
 }
 
-function count (text: string | null, name: string): number | undefined {
-  if (text == null) {
-    return undefined
-  }
-  const n = Number(text)
-  if (!Number.isInteger(n) || n < 0) {
-    throw new HttpError(400, `${name} must be a whole number`)
-  }
-  return n
-}

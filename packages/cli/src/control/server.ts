@@ -187,7 +187,7 @@ export class ControlServer {
   }
 }
 
-function optionalCount (text: string | null, name: string): number | undefined {
+export function optionalCount (text: string | null, name: string): number | undefined {
   if (text == null) {
     return undefined
   }
