@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ReceiptStore, decodeReceiptProof, encodeReceiptProof, parseAnchorMemo } from '@shardmesh/receipts'
 import { RpcLedger, parseTransaction, signerFromPrivateKey, startChainServer, verifyReceiptProof } from '@shardmesh/solana'
 import { echo } from '@shardmesh/workloads'
 import { address, createSolanaRpc, generateKeyPairSigner, lamports } from '@solana/kit'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { loadOrCreatePrivateKey, solanaAddress } from '../src/index.js'
+import { exportSolanaKeypair, loadOrCreatePrivateKey, solanaAddress } from '../src/index.js'
 import { memoryNode } from './utils/cluster.js'
 import { waitFor } from './utils/wait.js'
 import type { MeshNode, MeshNodeOptions } from '../src/index.js'
@@ -161,6 +162,30 @@ describe('receipts: stored before acknowledgement, batched and anchored over JSO
     assert.ok(anchored.anchor != null)
     assert.notEqual(anchored.anchor.signature, signature)
     assert.deepEqual((await anchorsBy(solanaAddress(again.peerId))).get(root), [anchored.anchor.signature])
+  })
+
+  it('with a fee-payer keypair file, that account pays and the node key still signs every memo', async () => {
+    const payer = await generateKeyPair('Ed25519')
+    const file = join(dir, 'payer.json')
+    await writeFile(file, JSON.stringify(exportSolanaKeypair(payer)))
+    const payerAddress = solanaAddress(peerIdFromPrivateKey(payer))
+    await fund(payerAddress)
+    // the node key itself holds nothing
+    const node = await requester('e', { batchSize: 2, ledger: { rpcUrl: server.url, wsUrl: server.wsUrl, feePayerKeypair: file } }, false)
+    await node.services.compute.run({ workload: 'echo', items: bytes(2, 'e'), shardSize: 1 }, { peers: [worker.peerId] })
+    await node.services.receipts.flush({ signal: AbortSignal.timeout(20_000) })
+    const [batch] = node.services.receipts.batches()
+    assert.equal(batch.anchor?.fee, 10_000n, 'two signatures: the payer and the node')
+    const reader = new RpcLedger({ rpcUrl: server.url, signer: await generateKeyPairSigner() })
+    try {
+      const [r] = node.services.receipts.list()
+      const { anchor } = await verifyReceiptProof(node.services.receipts.proof(r.id) ?? assert.fail('no proof'), reader)
+      assert.deepEqual(new Set(anchor.signers), new Set([payerAddress, solanaAddress(node.peerId)]))
+    } finally {
+      await reader.close()
+    }
+    const rpc = createSolanaRpc(server.url)
+    assert.equal((await rpc.getBalance(address(solanaAddress(node.peerId))).send()).value, 0n)
   })
 
   it('an unfunded node keeps its receipts, retries, and says why it cannot anchor', async () => {
