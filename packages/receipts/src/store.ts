@@ -8,20 +8,20 @@ import {
   AnchorConflictError, BatchNotFoundError, InvalidAnchorError, ReceiptLogCorruptError, ReceiptStoreClosedError, ReceiptStoreReadOnlyError
 } from './errors.js'
 import { MerkleTree } from './merkle.js'
-import { verifyReceipt } from './receipt.js'
+import { decodeTrustedReceipt, verifyReceipt } from './receipt.js'
 import { ReceiptIndex, entryFromLog, entryFromVerified, toBatch, toStored } from './store/indexes.js'
 import { LockFile } from './store/lock.js'
 import { ReceiptLog, syncDirectory } from './store/log.js'
 import { decodeRecord, encodeRecord } from './store/records.js'
 import type { ReceiptProof } from './proof.js'
 import type { BatchEntry, ReceiptEntry } from './store/indexes.js'
-import type { ReceiptBatch, ReceiptQuery, ReceiptStoreOptions, ReceiptStoreStats, SealBatchOptions, StoredReceipt } from './store/types.js'
+import type { AddReceiptOptions, ReceiptBatch, ReceiptQuery, ReceiptStoreOptions, ReceiptStoreStats, SealBatchOptions, StoredReceipt } from './store/types.js'
 import type { LogRecovery, LogStop } from './store/log.js'
 import type { AnchorRecord, AttemptRecord, BatchRecord } from './store/records.js'
 import type { AbortOptions } from '@libp2p/interface'
 
 export type { LogRecovery, LogStop }
-export type { ReceiptBatch, ReceiptQuery, ReceiptStoreOptions, ReceiptStoreStats, SealBatchOptions, StoredReceipt } from './store/types.js'
+export type { AddReceiptOptions, ReceiptBatch, ReceiptQuery, ReceiptStoreOptions, ReceiptStoreStats, SealBatchOptions, StoredReceipt } from './store/types.js'
 
 /**
  * The durable receipt store of a node: an append-only, checksummed log in `dir`, replayed into
@@ -112,16 +112,18 @@ export class ReceiptStore {
    * `InvalidReceiptError` (nothing written) if it does not verify. Adding a receipt whose id is
    * stored already returns the stored one. The signal is checked before anything is written.
    */
-  async add (signedReceipt: Uint8Array, options: AbortOptions = {}): Promise<StoredReceipt> {
+  async add (signedReceipt: Uint8Array, options: AddReceiptOptions = {}): Promise<StoredReceipt> {
     const [stored] = await this.addMany([signedReceipt], options)
     return stored
   }
 
   /** Add several receipts with one write and one sync; all are verified before any is written. */
-  async addMany (receipts: Uint8Array[], options: AbortOptions = {}): Promise<StoredReceipt[]> {
+  async addMany (receipts: Uint8Array[], options: AddReceiptOptions = {}): Promise<StoredReceipt[]> {
     this.checkWritable()
     options.signal?.throwIfAborted()
-    const verified = await Promise.all(receipts.map(async bytes => verifyReceipt(bytes, { requireCountersignature: true })))
+    const verified = options.trusted === true
+      ? receipts.map(bytes => decodeTrustedReceipt(bytes, { requireCountersignature: true }))
+      : await Promise.all(receipts.map(async bytes => verifyReceipt(bytes, { requireCountersignature: true })))
     options.signal?.throwIfAborted()
     this.checkWritable()
     const now = Date.now()

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { decodeSignedReceipt, encodeSignedReceipt, sha256 } from '@shardmesh/protocol'
 import { base58btc } from 'multiformats/bases/base58'
 import {
   ReceiptStore, checkReceiptProof, countersignReceipt, decodeReceiptProof, encodeReceiptProof, rootOf, signReceipt, verifyReceipt
@@ -146,6 +147,18 @@ describe('ReceiptStore', () => {
     assert.equal(store.stats().receipts, 0)
     assert.equal(store.stats().logBytes, 0)
     assert.equal(store.stats().fsyncs, 0)
+  })
+
+  it('a trusted add skips the signature checks only: structure is still checked', async () => {
+    const good = await makeReceipt(peers, { shardIndex: 1 })
+    const signed = decodeSignedReceipt(good)
+    // a countersignature that does not verify: only a caller that just made it may skip the check
+    const badSignature = encodeSignedReceipt({ ...signed, requesterSignature: new Uint8Array(64) })
+    await assert.rejects(store.add(badSignature), named('InvalidReceiptError', 'bad-countersignature'))
+    assert.equal((await store.add(badSignature, { trusted: true })).id, hex(sha256(signed.receipt)))
+    await assert.rejects(store.add(Uint8Array.of(1, 2, 3), { trusted: true }), named('InvalidReceiptError', 'undecodable'))
+    await assert.rejects(store.add(await uncountersigned(peers, { shardIndex: 2 }), { trusted: true }), named('InvalidReceiptError', 'missing-countersignature'))
+    assert.equal(store.stats().receipts, 1)
   })
 
   it('group-commits concurrent adds: one fsync for many', async () => {

@@ -56,6 +56,14 @@ export interface ReceiptStoreOptions extends AbortOptions {
   readOnly?: boolean
 }
 
+export interface AddReceiptOptions extends AbortOptions {
+  /**
+   * The caller checked both signatures itself (it just countersigned the receipts): decode and
+   * check structure only. Receipts from anywhere else must be verified. @default false
+   */
+  trusted?: boolean
+}
+
 export interface SealBatchOptions extends AbortOptions {
   /** most receipts in the batch @default MAX_BATCH_RECEIPTS */
   maxCount?: number
