@@ -75,7 +75,7 @@ export async function demoCommand (argv: string[]): Promise<number> {
   const stop = (): void => { void cluster.stop().finally(() => process.exit(130)) }
   process.once('SIGINT', stop)
   try {
-    say(`shardmesh demo: starting a local cluster of ${n} node processes on loopback`)
+    say(`shardmesh demo: starting ${solana === 'local' ? 'a local Solana chain and ' : ''}a local cluster of ${n} node processes on loopback`)
     await cluster.start()
     if (cluster.chain != null) {
       say(`  local Solana chain (LiteSVM)  pid ${cluster.chain.pid}  ${cluster.chain.url}; every node key funded`)
