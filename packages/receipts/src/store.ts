@@ -167,8 +167,18 @@ export class ReceiptStore {
   /** How many receipts match the query's filters (its offset and limit do not apply). */
   count (query: ReceiptQuery = {}): number {
     const q = normalize({ ...query, offset: undefined, limit: undefined })
-    if (q.jobId == null && q.peer == null && q.anchored == null && q.batched == null) {
-      return this.index.stats().receipts
+    if (q.jobId == null && q.peer == null) {
+      // counted without a scan: every anchored receipt is batched
+      const s = this.index.stats()
+      if (q.anchored == null && q.batched == null) {
+        return s.receipts
+      }
+      if (q.anchored == null) {
+        return q.batched === true ? s.batched : s.receipts - s.batched
+      }
+      if (q.batched == null) {
+        return q.anchored ? s.anchored : s.receipts - s.anchored
+      }
     }
     return this.index.list(q).length
   }

@@ -43,11 +43,10 @@ export async function routeReceipts (node: MeshNode, req: IncomingMessage, res: 
     }
     const limit = optionalCount(url.searchParams.get('limit'), 'limit') ?? 100
     const offset = optionalCount(url.searchParams.get('offset'), 'offset') ?? 0
-    const all = receipts.list(query)
     const body: ReceiptsResponse = {
       stats: receiptsStats(node),
-      total: all.length,
-      receipts: all.slice(offset, offset + Math.min(limit, MAX_LIST)).map(receiptRow)
+      total: receipts.count(query),
+      receipts: receipts.list({ ...query, offset, limit: Math.min(limit, MAX_LIST) }).map(receiptRow)
     }
     send(res, 200, body)
     return true

@@ -68,6 +68,8 @@ export interface Receipts {
    */
   store(receipts: Uint8Array[], options?: AbortOptions): Promise<void>
   list(query?: ReceiptQuery): StoredReceipt[]
+  /** How many receipts match (offset and limit do not apply). */
+  count(query?: ReceiptQuery): number
   get(id: string): StoredReceipt | undefined
   /** The portable proof of a receipt: the receipt, its Merkle path and (once anchored) the transaction. */
   proof(id: string): ReceiptProof | undefined
@@ -168,6 +170,10 @@ export class ReceiptsService implements Receipts, Startable {
 
   list (query?: ReceiptQuery): StoredReceipt[] {
     return this.receiptStore?.list(query) ?? []
+  }
+
+  count (query?: ReceiptQuery): number {
+    return this.receiptStore?.count(query) ?? 0
   }
 
   get (id: string): StoredReceipt | undefined {

@@ -223,9 +223,15 @@ export class ReceiptIndex {
 
   /** Receipts matching every field of `query`, in storage order, paged by offset and limit. */
   list (query: ReceiptQuery): ReceiptEntry[] {
+    // the narrowest source: a job's, a peer's, the unbatched ones (in storage order: a Map keeps
+    // insertion order), or all; an anchoring loop asks for the oldest unbatched one often
     const source = query.jobId != null
       ? this.byJob.get(query.jobId) ?? []
-      : query.peer != null ? this.byPeer.get(query.peer) ?? [] : this.order
+      : query.peer != null
+        ? this.byPeer.get(query.peer) ?? []
+        : query.batched === false
+          ? this.unbatchedEntries.values()
+          : this.order
     const limit = query.limit ?? Infinity
     let skip = query.offset ?? 0
     const found: ReceiptEntry[] = []
