@@ -149,7 +149,11 @@ describe('receipts anchored by node processes on the local chain', function () {
   })
 
   it('a fresh process verifies a receipt file with only the RPC URL, also after the chain restarted; tampering is named', async () => {
-    const [first] = (await cluster.nodes[0].control.receipts({ anchored: true, limit: 1 })).receipts
+    const listed = await runCli(['receipts', 'list', '--data-dir', cluster.nodes[0].dataDir, '--anchored', '--limit', '1', '--json'])
+    assert.equal(listed.code, 0, listed.stderr)
+    const { receipts: [first], total, stats } = JSON.parse(listed.stdout)
+    assert.equal(total, 12)
+    assert.equal(stats.anchored, 12)
     const file = join(dir, 'receipt.json')
     const shown = await runCli(['receipts', 'show', first.id, '--data-dir', cluster.nodes[0].dataDir, '--out', file, '--json'])
     assert.equal(shown.code, 0, shown.stderr)
