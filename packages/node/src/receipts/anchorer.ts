@@ -1,3 +1,4 @@
+import { anchorMemo } from '@shardmesh/receipts'
 import { BlockhashExpiredError } from '@shardmesh/solana'
 import * as C from './constants.js'
 import type { Logger } from '@libp2p/interface'
@@ -179,9 +180,9 @@ export class Anchorer {
     const signal = this.controller.signal
     const root = Buffer.from(batch.root, 'hex')
     for (let attempt = 0; attempt < C.MAX_BLOCKHASH_ATTEMPTS; attempt++) {
-      if (batch.attempt != null) {
-        // a transaction for this batch was signed before: it may have landed (we crashed, or
-        // the confirmation was lost). Ask before signing another.
+      if (attempt === 0 && batch.attempt != null) {
+        // a transaction for this batch was signed before (by an earlier run, or an earlier
+        // round that failed): it may have landed. Ask before signing another.
         const status = await ledger.status(batch.attempt.signature, { signal })
         if (status.state === 'landed' && status.err == null) {
           await this.record(batch, { signature: batch.attempt.signature, slot: status.slot })
@@ -190,7 +191,7 @@ export class Anchorer {
         const height = await ledger.blockHeight({ signal })
         if (status.state !== 'landed' && height <= batch.attempt.lastValidBlockHeight) {
           try {
-            const result = await ledger.submit({ ...batch.attempt, memo: '' }, { signal })
+            const result = await ledger.submit({ ...batch.attempt, memo: anchorMemo(root, batch.count) }, { signal })
             await this.record(batch, result)
             return
           } catch (err: any) {
@@ -203,7 +204,6 @@ export class Anchorer {
       }
       const prepared = await ledger.prepareAnchor(root, { count: batch.count }, { signal })
       await store.recordAttempt(batch.root, { signature: prepared.signature, wire: prepared.wire, lastValidBlockHeight: prepared.lastValidBlockHeight })
-      batch = store.getBatch(batch.root) ?? batch
       try {
         const result = await ledger.submit(prepared, { signal })
         if (this.init.crashAfterSend === true) {
