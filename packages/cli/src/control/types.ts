@@ -1,5 +1,7 @@
 /** JSON shapes of the local control API (loopback HTTP, bearer token). */
 
+import type { AnchorerStats, ReceiptsStats } from '@shardmesh/node'
+
 export interface PeerRow {
   peerId: string
   seq: number
@@ -131,17 +133,9 @@ export interface ReceiptRow {
   anchor: { signature: string, slot: string } | null
 }
 
-export interface ReceiptsStatsJson {
-  enabled: boolean
-  address?: string
-  rpcUrl?: string
-  anchoring: boolean
-  receipts: number
-  batched: number
-  anchored: number
-  batches: number
-  anchoredBatches: number
-  anchor?: { failures: number, lastError?: string, feesLamports: string }
+/** The node's `ReceiptsStats`, with the fee total (a bigint) as a decimal string. */
+export type ReceiptsStatsJson = Omit<ReceiptsStats, 'anchor'> & {
+  anchor?: Omit<AnchorerStats, 'feesLamports'> & { feesLamports: string }
 }
 
 export interface ReceiptsResponse {
