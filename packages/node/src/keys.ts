@@ -2,6 +2,7 @@ import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKeyPair, generateKeyPairFromSeed, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { ShardmeshError } from '@shardmesh/protocol'
+import { parseSolanaKeypair } from '@shardmesh/solana'
 import { base58btc } from 'multiformats/bases/base58'
 import { KEY_FILE } from './constants.js'
 import type { PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
@@ -72,16 +73,11 @@ export function exportSolanaKeypair (key: PrivateKey): number[] {
 
 /** Read a Solana CLI keypair (the JSON text or the parsed array) as a libp2p private key. */
 export async function importSolanaKeypair (keypair: string | number[]): Promise<PrivateKey> {
-  let values: unknown
-  try {
-    values = typeof keypair === 'string' ? JSON.parse(keypair) : keypair
-  } catch (err: any) {
-    throw new InvalidKeyError('a Solana keypair file is a JSON array of 64 numbers', { cause: err })
+  const parsed = parseSolanaKeypair(keypair)
+  if (!parsed.ok) {
+    throw new InvalidKeyError(`a Solana keypair file is a JSON array of 64 numbers from 0 to 255: ${parsed.problem}`)
   }
-  if (!Array.isArray(values) || values.length !== 64 || !values.every(v => Number.isInteger(v) && v >= 0 && v <= 255)) {
-    throw new InvalidKeyError('a Solana keypair file is a JSON array of 64 numbers from 0 to 255')
-  }
-  const raw = Uint8Array.from(values as number[])
+  const raw = parsed.bytes
   // derive the key from the seed (first 32 bytes): the stored public half must match it
   const key = await generateKeyPairFromSeed('Ed25519', raw.subarray(0, 32))
   if (!key.publicKey.raw.every((b, i) => b === raw[32 + i])) {

@@ -36,7 +36,7 @@ export {
 export { buildAnchorTransaction, parseTransaction } from './transaction.js'
 export type { AnchorTransactionInit, ParsedTransaction } from './transaction.js'
 export { checkAnchorRecord, getMemoInstruction, isMemoProgram } from './memo.js'
-export { addressOfPeerId, addressOfPublicKey, loadKeypairFile, signerFromPrivateKey } from './keys.js'
+export { addressOfPeerId, addressOfPublicKey, loadKeypairFile, parseSolanaKeypair, signerFromPrivateKey } from './keys.js'
 export { RpcLedger, defaultWsUrl } from './rpc-ledger.js'
 export type { RpcLedgerInit } from './rpc-ledger.js'
 export { EmbeddedLedger } from './embedded-ledger.js'

@@ -77,25 +77,37 @@ async function readKeypairFile (path: string): Promise<string> {
  * file, `InvalidKeypairFileError` when it is not that format or its halves do not match.
  */
 export async function loadKeypairFile (path: string): Promise<KeyPairSigner> {
-  const text = await readKeypairFile(path)
-  let values: unknown
+  const parsed = parseSolanaKeypair(await readKeypairFile(path))
+  if (!parsed.ok) {
+    throw new InvalidKeypairFileError(path, parsed.problem)
+  }
   try {
-    values = JSON.parse(text)
-  } catch {
-    throw new InvalidKeypairFileError(path, 'not JSON')
-  }
-  if (!Array.isArray(values) || values.length !== 64) {
-    throw new InvalidKeypairFileError(path, `expected a JSON array of 64 numbers, found ${Array.isArray(values) ? `an array of ${values.length}` : typeof values}`)
-  }
-  if (!values.every(v => Number.isInteger(v) && v >= 0 && v <= 255)) {
-    throw new InvalidKeypairFileError(path, 'every value must be an integer from 0 to 255')
-  }
-  const bytes = Uint8Array.from(values as number[])
-  try {
-    return await createKeyPairSignerFromBytes(bytes)
+    return await createKeyPairSignerFromBytes(parsed.bytes)
   } catch (err: any) {
     throw new InvalidKeypairFileError(path, 'its public key does not belong to its secret key', { cause: err })
   } finally {
-    bytes.fill(0)
+    parsed.bytes.fill(0)
   }
+}
+
+/**
+ * The 64 bytes (secret key, then public key) of a Solana CLI keypair, from its JSON text or
+ * the parsed array, or what is wrong with it. The halves are not checked against each other.
+ */
+export function parseSolanaKeypair (keypair: string | unknown[]): { ok: true, bytes: Uint8Array } | { ok: false, problem: string } {
+  let values: unknown = keypair
+  if (typeof keypair === 'string') {
+    try {
+      values = JSON.parse(keypair)
+    } catch {
+      return { ok: false, problem: 'not JSON' }
+    }
+  }
+  if (!Array.isArray(values) || values.length !== 64) {
+    return { ok: false, problem: `expected a JSON array of 64 numbers, found ${Array.isArray(values) ? `an array of ${values.length}` : typeof values}` }
+  }
+  if (!values.every(v => Number.isInteger(v) && v >= 0 && v <= 255)) {
+    return { ok: false, problem: 'every value must be an integer from 0 to 255' }
+  }
+  return { ok: true, bytes: Uint8Array.from(values as number[]) }
 }
