@@ -15,13 +15,13 @@ import { ReceiptLog, syncDirectory } from './store/log.js'
 import { decodeRecord, encodeRecord } from './store/records.js'
 import type { ReceiptProof } from './proof.js'
 import type { BatchEntry, ReceiptEntry } from './store/indexes.js'
-import type { AddReceiptOptions, ReceiptBatch, ReceiptQuery, ReceiptStoreOptions, ReceiptStoreStats, SealBatchOptions, StoredReceipt } from './store/types.js'
+import type { AddReceiptOptions, IdKind, PrefixMatch, ReceiptBatch, ReceiptQuery, ReceiptStoreOptions, ReceiptStoreStats, ReceiptSummary, SealBatchOptions, StoredReceipt } from './store/types.js'
 import type { LogRecovery, LogStop } from './store/log.js'
 import type { AnchorRecord, AttemptRecord, BatchRecord } from './store/records.js'
 import type { AbortOptions } from '@libp2p/interface'
 
 export type { LogRecovery, LogStop }
-export type { AddReceiptOptions, ReceiptBatch, ReceiptQuery, ReceiptStoreOptions, ReceiptStoreStats, SealBatchOptions, StoredReceipt } from './store/types.js'
+export type { AddReceiptOptions, IdKind, PrefixMatch, ReceiptBatch, ReceiptQuery, ReceiptStoreOptions, ReceiptStoreStats, ReceiptSummary, SealBatchOptions, StoredReceipt } from './store/types.js'
 
 /**
  * The durable receipt store of a node: an append-only, checksummed log in `dir`, replayed into
@@ -181,6 +181,25 @@ export class ReceiptStore {
       }
     }
     return this.index.list(q).length
+  }
+
+  /**
+   * The receipt ids, job ids or peer ids (worker or requester) of stored receipts that start
+   * with `prefix`, as a person abbreviates them: how many, and the first `max`. Hex ids match
+   * in any case; peer ids (base58) exactly.
+   */
+  matchPrefix (kind: IdKind, prefix: string, max = 8): PrefixMatch {
+    return this.index.matchPrefix(kind, kind === 'peer' ? prefix : prefix.toLowerCase(), max)
+  }
+
+  /** How many receipts match the query's filters, how many of them are batched and anchored, in how many batches. */
+  summarize (query: ReceiptQuery = {}): ReceiptSummary {
+    const q = normalize({ ...query, offset: undefined, limit: undefined })
+    if (q.jobId == null && q.peer == null && q.anchored == null && q.batched == null) {
+      const { receipts, batched, anchored, batches, anchoredBatches } = this.index.stats()
+      return { receipts, batched, anchored, batches, anchoredBatches }
+    }
+    return this.index.summarize(q)
   }
 
   /**

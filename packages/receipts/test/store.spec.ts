@@ -119,6 +119,39 @@ describe('ReceiptStore', () => {
     assert.equal(store.get(ids[5])?.anchor, undefined)
   })
 
+  it('matches receipt, job and peer id prefixes, and sums up a query\'s matches', async () => {
+    const other = { worker: (await makePeers()).worker, requester: peers.requester }
+    const ids: string[] = []
+    for (const bytes of [...await makeReceipts(peers, 3, { jobId: jobId(0x1a) }), ...await makeReceipts(other, 2, { jobId: jobId(0x1b) })]) {
+      ids.push((await store.add(bytes)).id)
+    }
+    const A = peerIdFromPrivateKey(peers.worker).toString()
+    const R = peerIdFromPrivateKey(peers.requester).toString()
+    // a full id, a unique prefix in either case, a prefix of several, none
+    assert.deepEqual(store.matchPrefix('receipt', ids[3]), { count: 1, matches: [ids[3]] })
+    const unique = ids[2].slice(0, 16)
+    assert.deepEqual(store.matchPrefix('receipt', unique.toUpperCase()), { count: 1, matches: [ids[2]] })
+    assert.deepEqual(store.matchPrefix('receipt', ''), { count: 5, matches: ids })
+    assert.deepEqual(store.matchPrefix('receipt', '', 2), { count: 5, matches: ids.slice(0, 2) })
+    assert.equal(store.matchPrefix('receipt', 'zz').count, 0)
+    assert.deepEqual(store.matchPrefix('job', '1a1a1a1a1a1a'), { count: 1, matches: [hex(jobId(0x1a))] })
+    assert.deepEqual(store.matchPrefix('job', '1').count, 2)
+    assert.deepEqual(store.matchPrefix('job', '1c').count, 0)
+    assert.deepEqual(store.matchPrefix('peer', A.slice(0, 30)), { count: 1, matches: [A] })
+    assert.deepEqual(store.matchPrefix('peer', R), { count: 1, matches: [R] })
+    // peer ids are base58: case counts (every Ed25519 peer id starts 12D3KooW)
+    assert.equal(store.matchPrefix('peer', '12d3koow').count, 0)
+
+    assert.deepEqual(store.summarize(), { receipts: 5, batched: 0, anchored: 0, batches: 0, anchoredBatches: 0 })
+    const batch = await store.sealBatch({ maxCount: 2 })
+    await store.sealBatch({ maxCount: 2 })
+    await store.recordAnchor(batch!.root, { signature: txSignature(), slot: 5n })
+    assert.deepEqual(store.summarize(), { receipts: 5, batched: 4, anchored: 2, batches: 2, anchoredBatches: 1 })
+    assert.deepEqual(store.summarize({ jobId: hex(jobId(0x1a)) }), { receipts: 3, batched: 3, anchored: 2, batches: 2, anchoredBatches: 1 })
+    assert.deepEqual(store.summarize({ jobId: hex(jobId(0x1b)), limit: 1 }), { receipts: 2, batched: 1, anchored: 0, batches: 1, anchoredBatches: 0 })
+    assert.deepEqual(store.summarize({ peer: A, anchored: true }), { receipts: 2, batched: 2, anchored: 2, batches: 1, anchoredBatches: 1 })
+  })
+
   it('stores a receipt added twice once, and returns the stored one', async () => {
     const bytes = await makeReceipt(peers, { shardIndex: 1 })
     const first = await store.add(bytes)

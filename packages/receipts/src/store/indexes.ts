@@ -4,7 +4,7 @@ import * as Digest from 'multiformats/hashes/digest'
 import { toHex } from '../encoding.js'
 import type { AnchorRecord, AttemptRecord, BatchRecord } from './records.js'
 import type { VerifiedReceipt } from '../receipt.js'
-import type { ReceiptBatch, ReceiptQuery, StoredReceipt } from './types.js'
+import type { IdKind, PrefixMatch, ReceiptBatch, ReceiptQuery, ReceiptSummary, StoredReceipt } from './types.js'
 
 /**
  * The in-memory indexes of the receipt store, rebuilt from the log at open: receipts by id, in
@@ -248,6 +248,43 @@ export class ReceiptIndex {
       }
     }
     return found
+  }
+
+  /**
+   * Receipt ids, job ids or peer ids starting with `prefix`: a scan of the keys of one index
+   * (asked once per command a person types, not per receipt stored).
+   */
+  matchPrefix (kind: IdKind, prefix: string, max: number): PrefixMatch {
+    const keys = kind === 'receipt' ? this.receipts.keys() : kind === 'job' ? this.byJob.keys() : this.byPeer.keys()
+    const matches: string[] = []
+    let count = 0
+    for (const key of keys) {
+      if (key.startsWith(prefix)) {
+        if (count < max) {
+          matches.push(key)
+        }
+        count++
+      }
+    }
+    return { count, matches }
+  }
+
+  /** Totals over every receipt matching `query` (offset and limit ignored). */
+  summarize (query: ReceiptQuery): ReceiptSummary {
+    const entries = this.list({ ...query, offset: undefined, limit: undefined })
+    const batches = new Set<BatchEntry>()
+    let batched = 0
+    let anchored = 0
+    for (const entry of entries) {
+      if (entry.batch != null) {
+        batched++
+        batches.add(entry.batch)
+        if (entry.batch.anchor != null) {
+          anchored++
+        }
+      }
+    }
+    return { receipts: entries.length, batched, anchored, batches: batches.size, anchoredBatches: [...batches].filter(b => b.anchor != null).length }
   }
 
   batches (anchored?: boolean): BatchEntry[] {

@@ -51,6 +51,28 @@ export interface ReceiptQuery {
   offset?: number
 }
 
+/** What an id prefix may name: a receipt, a job, or a peer (worker or requester). */
+export type IdKind = 'receipt' | 'job' | 'peer'
+
+/** The stored ids that start with a prefix. */
+export interface PrefixMatch {
+  /** how many distinct ids match */
+  count: number
+  /** the first of them (at most the `max` asked for), in storage order */
+  matches: string[]
+}
+
+/** Totals over the receipts a query matches (its offset and limit do not apply). */
+export interface ReceiptSummary {
+  receipts: number
+  batched: number
+  anchored: number
+  /** distinct batches holding them */
+  batches: number
+  /** distinct anchored batches (anchor transactions) holding them */
+  anchoredBatches: number
+}
+
 export interface ReceiptStoreOptions extends AbortOptions {
   /** read what is there: take no lock, write nothing, ignore (not truncate) a torn tail @default false */
   readOnly?: boolean
