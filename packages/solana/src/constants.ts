@@ -31,3 +31,6 @@ export const MAX_ANCHOR_ATTEMPTS = 3
 
 /** Lamports in one SOL. */
 export const LAMPORTS_PER_SOL = 1_000_000_000n
+
+/** The field of `getVersion` by which a `shardmesh chain` endpoint tells itself apart from other clusters. */
+export const SHARDMESH_CHAIN_VERSION_KEY = 'shardmesh-chain'

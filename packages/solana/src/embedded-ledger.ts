@@ -166,7 +166,7 @@ export class EmbeddedLedger implements Ledger {
 
   private unfunded (err: unknown): UnfundedAccountError {
     const address = this.feePayerAddress
-    const hint = this.rpcUrl != null ? `solana airdrop 1 ${address} --url ${this.rpcUrl}` : `chain.airdrop('${address}', 1_000_000_000n)`
+    const hint = this.rpcUrl != null ? `shardmesh chain airdrop ${address} --solana-rpc ${this.rpcUrl}` : `chain.airdrop('${address}', 1_000_000_000n)`
     return new UnfundedAccountError(address, this.chain.getBalance(address), hint, { cause: err })
   }
 }

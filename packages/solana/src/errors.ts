@@ -175,3 +175,40 @@ export function describeChainError (err: unknown): string {
     return String(err)
   }
 }
+
+/** The JSON-RPC endpoint could not be reached (refused, unknown host, reset, TLS): nothing was asked. */
+export class RpcUnreachableError extends ShardmeshError {
+  static readonly code = 'ERR_RPC_UNREACHABLE'
+  public readonly url: string
+  /** the network error's code (`ECONNREFUSED`, `ENOTFOUND`, ...), when there is one */
+  public readonly reason?: string
+
+  constructor (url: string, cause: unknown) {
+    const reason = networkErrorCode(cause)
+    super(`the Solana RPC at ${url} is unreachable: ${networkErrorText(cause)}`, RpcUnreachableError.code, { cause })
+    this.name = 'RpcUnreachableError'
+    this.url = url
+    this.reason = reason
+  }
+}
+
+/** The first `code` (ECONNREFUSED, ENOTFOUND, ...) down an error's cause chain. */
+function networkErrorCode (err: unknown): string | undefined {
+  for (let e: any = err, depth = 0; e != null && depth < 8; e = e.cause, depth++) {
+    if (typeof e.code === 'string' && /^E[A-Z_]+$/.test(e.code)) {
+      return e.code
+    }
+  }
+  return undefined
+}
+
+/** The innermost message of a failed fetch ("connect ECONNREFUSED 127.0.0.1:8899", not "fetch failed"). */
+function networkErrorText (err: unknown): string {
+  let text = describeChainError(err)
+  for (let e: any = (err as any)?.cause, depth = 0; e != null && depth < 8; e = e.cause, depth++) {
+    if (typeof e.message === 'string' && e.message !== '') {
+      text = e.message
+    }
+  }
+  return text
+}

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events'
 import { anchorMemo } from '@shardmesh/receipts'
-import { address, createSolanaRpc, createSolanaRpcSubscriptions, isSignature } from '@solana/kit'
+import { address, createSolanaRpcSubscriptions, isSignature } from '@solana/kit'
 import {
   COMMITMENT,
   CONFIRM_TIMEOUT,
@@ -8,7 +8,8 @@ import {
   POLL_INTERVAL,
   RESEND_INTERVAL,
   RETRY_MAX_DELAY,
-  RETRY_MIN_DELAY
+  RETRY_MIN_DELAY,
+  SHARDMESH_CHAIN_VERSION_KEY
 } from './constants.js'
 import {
   BlockhashExpiredError,
@@ -20,6 +21,7 @@ import {
   describeChainError
 } from './errors.js'
 import { checkAnchorRecord } from './memo.js'
+import { createRpc } from './rpc.js'
 import { classifySendError } from './send-failure.js'
 import { buildAnchorTransaction, parseTransaction } from './transaction.js'
 import { anchorWithRetries, linkSignals, silentLogger, sleep } from './utils.js'
@@ -90,7 +92,7 @@ export class RpcLedger implements Ledger {
   constructor (init: RpcLedgerInit) {
     this.rpcUrl = init.rpcUrl
     this.wsUrl = init.wsUrl ?? defaultWsUrl(init.rpcUrl)
-    this.rpc = createSolanaRpc(this.rpcUrl)
+    this.rpc = createRpc(this.rpcUrl)
     this.subscriptions = createSolanaRpcSubscriptions(this.wsUrl)
     this.signer = init.signer
     this.feePayer = init.feePayer ?? init.signer
@@ -268,7 +270,18 @@ export class RpcLedger implements Ledger {
     try {
       balance = (await this.rpc.getBalance(address(this.feePayerAddress), { commitment: this.commitment }).send({ abortSignal: signal })).value
     } catch {}
-    return new UnfundedAccountError(this.feePayerAddress, balance, `solana airdrop 1 ${this.feePayerAddress} --url ${this.rpcUrl}`, { cause: err })
+    return new UnfundedAccountError(this.feePayerAddress, balance, await this.airdropHint(signal), { cause: err })
+  }
+
+  /** How to fund the fee payer here: `shardmesh chain airdrop` on a shardmesh chain, the solana CLI elsewhere. */
+  private async airdropHint (signal: AbortSignal): Promise<string> {
+    let version: Record<string, unknown> | undefined
+    try {
+      version = await this.rpc.getVersion().send({ abortSignal: signal })
+    } catch {}
+    return version?.[SHARDMESH_CHAIN_VERSION_KEY] != null
+      ? `shardmesh chain airdrop ${this.feePayerAddress} --solana-rpc ${this.rpcUrl}`
+      : `solana airdrop 1 ${this.feePayerAddress} --url ${this.rpcUrl}`
   }
 
   /** Throws `BlockhashExpiredError` when the chain is past the transaction's last valid block height and it has not landed. */

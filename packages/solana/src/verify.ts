@@ -58,6 +58,8 @@ export function describeVerificationFailure (err: unknown): VerificationFailure 
         return { check: e.check, message }
       }
       break
+    case 'RpcUnreachableError':
+      return { check: 'rpc-unreachable', message }
   }
   return { check: 'error', message }
 }

@@ -87,7 +87,7 @@ describe('EmbeddedLedger (the chain in process)', function () {
     await assert.rejects(l.anchor(randomRoot(), { count: 1 }), (err: any) => {
       assert.equal(err.name, 'UnfundedAccountError', err.message)
       assert.equal(err.balance, 0n)
-      assert.ok(err.message.includes(`solana airdrop 1 ${broke.address} --url http://127.0.0.1:8899`), err.message)
+      assert.ok(err.message.includes(`shardmesh chain airdrop ${broke.address} --solana-rpc http://127.0.0.1:8899`), err.message)
       return true
     })
   })

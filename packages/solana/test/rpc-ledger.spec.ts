@@ -3,7 +3,7 @@ import { generateKeyPairSigner } from '@solana/kit'
 import { anchorMemo } from '@shardmesh/receipts'
 import { RpcLedger, defaultWsUrl } from '../src/index.js'
 import { failingMemoTransaction } from './utils/anchors.js'
-import { advanceBlocks, deadWsUrl, fund, randomRoot, randomSignature, startDroppingProxy, startTestChain } from './utils/chain.js'
+import { advanceBlocks, closedPort, deadWsUrl, fund, randomRoot, randomSignature, startDroppingProxy, startStockVersionProxy, startTestChain } from './utils/chain.js'
 import type { AnchorMeta, LedgerCallOptions, PreparedAnchor, RpcLedgerInit } from '../src/index.js'
 import type { TestChain } from './utils/chain.js'
 import type { Base64EncodedWireTransaction, KeyPairSigner } from '@solana/kit'
@@ -135,12 +135,44 @@ describe('RpcLedger (against the embedded chain over HTTP)', function () {
       assert.equal(err.address, broke.address)
       assert.equal(err.balance, 0n)
       assert.ok(err.message.includes(broke.address), err.message)
-      assert.ok(err.message.includes(`solana airdrop 1 ${broke.address} --url ${chain.url}`), err.message)
+      // the embedded chain says it is one in getVersion: shardmesh's own command funds it
+      assert.ok(err.message.includes(`shardmesh chain airdrop ${broke.address} --solana-rpc ${chain.url}`), err.message)
       return true
     })
     // a funded signer with an unfunded fee payer: the payer is the one named
     const l2 = ledger({ feePayer: broke })
     await assert.rejects(l2.anchor(randomRoot(), { count: 1 }), rejectsAs('UnfundedAccountError', 'address', broke.address))
+    // any other cluster (getVersion as a stock validator answers it): the solana CLI's command
+    const proxy = await startStockVersionProxy(chain.url)
+    try {
+      const elsewhere = new RpcLedger({ rpcUrl: proxy.url, wsUrl: chain.wsUrl, signer: broke, pollInterval: 50 })
+      ledgers.push(elsewhere)
+      await assert.rejects(elsewhere.anchor(randomRoot(), { count: 1 }), (err: any) => {
+        assert.equal(err.name, 'UnfundedAccountError', err.message)
+        assert.ok(err.message.includes(`solana airdrop 1 ${broke.address} --url ${proxy.url}`), err.message)
+        return true
+      })
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  it('an RPC that cannot be reached is RpcUnreachableError naming the URL and the network error, not "fetch failed"', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`
+    const l = new RpcLedger({ rpcUrl: url, signer: node })
+    ledgers.push(l)
+    for (const call of [async () => l.blockHeight(), async () => l.lookup(randomSignature()), async () => l.prepareAnchor(randomRoot(), { count: 1 })]) {
+      await assert.rejects(call(), (err: any) => {
+        assert.equal(err.name, 'RpcUnreachableError', err.message)
+        assert.equal(err.code, 'ERR_RPC_UNREACHABLE')
+        assert.equal(err.url, url)
+        assert.equal(err.reason, 'ECONNREFUSED')
+        assert.equal(err.message, `the Solana RPC at ${url} is unreachable: connect ECONNREFUSED ${url.slice('http://'.length)}`)
+        return true
+      })
+    }
+    // an abort stays an abort
+    await assert.rejects(l.blockHeight({ signal: AbortSignal.abort(new Error('stop')) }), /stop/)
   })
 
   it('a transaction whose blockhash expired throws BlockhashExpiredError; anchor() recovers by preparing again', async () => {

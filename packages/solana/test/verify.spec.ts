@@ -3,7 +3,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { decodeReceipt, decodeSignedReceipt, encodeReceipt, encodeSignedReceipt, sha256 } from '@shardmesh/protocol'
 import { MerkleTree, countersignReceipt, signReceipt } from '@shardmesh/receipts'
-import { RpcLedger, addressOfPeerId, describeVerificationFailure, signerFromPrivateKey, verifyReceiptProof } from '../src/index.js'
+import { RpcLedger, RpcUnreachableError, addressOfPeerId, describeVerificationFailure, signerFromPrivateKey, verifyReceiptProof } from '../src/index.js'
 import { fund, randomRoot, randomSignature, startTestChain } from './utils/chain.js'
 import type { TestChain } from './utils/chain.js'
 import type { PrivateKey } from '@libp2p/interface'
@@ -130,6 +130,11 @@ describe('verifyReceiptProof (receipts anchored on the embedded chain)', functio
 
   it('rejects an anchor transaction that does not exist', async () => {
     await assert.rejects(verifyReceiptProof(variant({ anchor: { signature: randomSignature(), slot: 1n } }), requesterLedger), failsAt('transaction-not-found'))
+  })
+
+  it('describeVerificationFailure names an unreachable RPC "rpc-unreachable"', () => {
+    const err = new RpcUnreachableError('http://127.0.0.1:9', new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }) }))
+    assert.deepEqual(describeVerificationFailure(err), { check: 'rpc-unreachable', message: 'the Solana RPC at http://127.0.0.1:9 is unreachable: connect ECONNREFUSED 127.0.0.1:9' })
   })
 
   it('describeVerificationFailure names anything else "error"', () => {

@@ -1,4 +1,5 @@
-import { address, createSolanaRpc, lamports } from '@solana/kit'
+import { createRpc } from '@shardmesh/solana'
+import { address, lamports } from '@solana/kit'
 
 /** Lamports each node of a local cluster gets: 1 SOL pays 200,000 single-signer anchors. */
 export const LOCAL_FUNDING = 1_000_000_000n
@@ -8,7 +9,8 @@ export const LOCAL_FUNDING = 1_000_000_000n
  * test validator also serves) and wait until every airdrop landed.
  */
 export async function fundAddresses (rpcUrl: string, addresses: string[], amount = LOCAL_FUNDING, options: { timeout?: number } = {}): Promise<void> {
-  const rpc = createSolanaRpc(rpcUrl)
+  // unreachable: RpcUnreachableError names the URL and the network error
+  const rpc = createRpc(rpcUrl)
   const signatures = await Promise.all(addresses.map(async a => rpc.requestAirdrop(address(a), lamports(amount), { commitment: 'confirmed' }).send()))
   const deadline = Date.now() + (options.timeout ?? 30_000)
   let pending = signatures

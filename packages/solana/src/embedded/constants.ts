@@ -70,6 +70,8 @@ export const MAX_MULTIPLE_ACCOUNTS = 100
 /** What `getVersion` reports. */
 export const SOLANA_CORE_VERSION = '2.3.0'
 export const FEATURE_SET = 0
+/** Also in `getVersion` (under `shardmesh-chain`): tells clients this is a `shardmesh chain`, funded by `shardmesh chain airdrop`. */
+export const SHARDMESH_CHAIN_VERSION = '1'
 
 /** Well-known programs. */
 export const SYSTEM_PROGRAM = '11111111111111111111111111111111'

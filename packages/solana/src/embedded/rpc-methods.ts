@@ -1,7 +1,8 @@
+import { SHARDMESH_CHAIN_VERSION_KEY } from '../constants.js'
 import { decodeBase58 } from './base58.js'
 import {
-  FEATURE_SET, MAX_MULTIPLE_ACCOUNTS, MAX_SIGNATURES_FOR_ADDRESS, MAX_SIGNATURE_STATUSES, SLOTS_PER_EPOCH, SOLANA_CORE_VERSION,
-  STATUS_CACHE_BLOCKS
+  FEATURE_SET, MAX_MULTIPLE_ACCOUNTS, MAX_SIGNATURES_FOR_ADDRESS, MAX_SIGNATURE_STATUSES, SHARDMESH_CHAIN_VERSION, SLOTS_PER_EPOCH,
+  SOLANA_CORE_VERSION, STATUS_CACHE_BLOCKS
 } from './constants.js'
 import {
   JsonRpcError, METHOD_NOT_FOUND, addressParam, checkMinContextSlot, configParam, integerParam, invalidParams, signatureParam, stringParam
@@ -57,7 +58,7 @@ export function createRpcMethods (chain: EmbeddedChain): Record<string, RpcMetho
 
   return {
     getHealth: () => 'ok',
-    getVersion: () => ({ 'solana-core': SOLANA_CORE_VERSION, 'feature-set': FEATURE_SET }),
+    getVersion: () => ({ 'solana-core': SOLANA_CORE_VERSION, 'feature-set': FEATURE_SET, [SHARDMESH_CHAIN_VERSION_KEY]: SHARDMESH_CHAIN_VERSION }),
     getGenesisHash: () => chain.genesisHash,
     getFirstAvailableBlock: () => 0,
     getSlot: params => plain(configParam(params, 0), () => chain.slot),

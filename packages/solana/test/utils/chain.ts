@@ -132,3 +132,44 @@ export async function startDroppingProxy (target: string, drops: number, mode: '
     }
   }
 }
+
+/** A loopback port nothing listens on (it was free a moment ago). */
+export async function closedPort (): Promise<number> {
+  const server = createHttpServer()
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as { port: number }).port
+  await new Promise<void>(resolve => server.close(() => { resolve() }))
+  return port
+}
+
+/** A JSON-RPC proxy to `target` whose getVersion answers as a stock validator's does (no `shardmesh-chain`). */
+export async function startStockVersionProxy (target: string): Promise<{ url: string, close(): Promise<void> }> {
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('end', () => {
+      const body = Buffer.concat(chunks)
+      const request = JSON.parse(body.toString('utf8'))
+      res.setHeader('content-type', 'application/json')
+      if (request.method === 'getVersion') {
+        res.end(JSON.stringify({ jsonrpc: '2.0', id: request.id, result: { 'solana-core': '2.3.0', 'feature-set': 0 } }))
+        return
+      }
+      fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+        .then(async response => {
+          res.statusCode = response.status
+          res.end(Buffer.from(await response.arrayBuffer()))
+        })
+        .catch(() => { res.statusCode = 502; res.end() })
+    })
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as { port: number }).port
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      server.closeAllConnections()
+      await new Promise<void>(resolve => server.close(() => { resolve() }))
+    }
+  }
+}
