@@ -3,12 +3,12 @@ import { join } from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import * as C from './constants.js'
 import { joinMesh } from './join.js'
 import { loadOrCreatePrivateKey } from './keys.js'
+import { meshMetrics } from './metrics.js'
 import { RECEIPTS_DIR } from './receipts/constants.js'
 import { meshServices } from './services.js'
 import type { JoinResult } from './join.js'
@@ -70,7 +70,7 @@ export async function createMeshNode (options: MeshNodeOptions = {}): Promise<Me
       pingInterval: C.CONNECTION_MONITOR_INTERVAL
     },
     metrics: options.metricsRegistry != null
-      ? prometheusMetrics({ registry: options.metricsRegistry, collectDefaultMetrics: false, preserveExistingMetrics: true })
+      ? meshMetrics({ registry: options.metricsRegistry, collectDefaultMetrics: false, preserveExistingMetrics: true })
       : undefined,
     services: meshServices({
       ...options,

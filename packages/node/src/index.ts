@@ -33,7 +33,7 @@ export type { MeshNetwork, MeshServices, MeshServicesInit, MeshServiceFactories 
 export { joinMesh } from './join.js'
 export type { JoinOptions, JoinResult } from './join.js'
 export {
-  InvalidKeyError, loadOrCreatePrivateKey, writePrivateKey, exportSolanaKeypair, importSolanaKeypair, solanaAddress
+  InvalidKeyError, KeyNotFoundError, loadPrivateKey, loadOrCreatePrivateKey, writePrivateKey, exportSolanaKeypair, importSolanaKeypair, solanaAddress
 } from './keys.js'
 export { receipts, ReceiptsService } from './receipts/service.js'
 export type { Receipts, ReceiptsInit, ReceiptsStats, ReceiptsComponents, LedgerConfig } from './receipts/service.js'

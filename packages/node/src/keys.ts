@@ -15,6 +15,32 @@ export class InvalidKeyError extends ShardmeshError {
   }
 }
 
+/** A data dir with no node key, asked for by something that must not create one. */
+export class KeyNotFoundError extends ShardmeshError {
+  constructor (public readonly dataDir: string, options?: ErrorOptions) {
+    super(`no node key in ${dataDir} (a node key is created by \`shardmesh node start\` or \`shardmesh key import\`; check --data-dir)`, 'ERR_KEY_NOT_FOUND', options)
+    this.name = 'KeyNotFoundError'
+  }
+}
+
+/**
+ * Load the node key from `<dataDir>/peer.key`; `KeyNotFoundError` when there is none. For
+ * commands that only read the key: they must not create an identity in a mistyped dir.
+ */
+export async function loadPrivateKey (dataDir: string): Promise<PrivateKey> {
+  const path = join(dataDir, KEY_FILE)
+  let bytes: Uint8Array
+  try {
+    bytes = await readFile(path)
+  } catch (err: any) {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') {
+      throw new KeyNotFoundError(dataDir, { cause: err })
+    }
+    throw err
+  }
+  return parseKeyFile(bytes, path)
+}
+
 /**
  * Load the node key from `<dataDir>/peer.key`, or create an Ed25519 key there (mode 0600,
  * written atomically). The key is the libp2p PeerId and the node's Solana account.

@@ -6,7 +6,7 @@ import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { base58btc } from 'multiformats/bases/base58'
 import {
-  InvalidKeyError, constants, exportSolanaKeypair, importSolanaKeypair, loadOrCreatePrivateKey, solanaAddress, writePrivateKey
+  InvalidKeyError, constants, exportSolanaKeypair, importSolanaKeypair, loadOrCreatePrivateKey, loadPrivateKey, solanaAddress, writePrivateKey
 } from '../src/index.js'
 
 function isInvalidKey (err: any): boolean {
@@ -73,6 +73,22 @@ describe('node keys', () => {
       assert.ok(!loaded.equals(first))
       assert.equal((await stat(join(dir, constants.KEY_FILE))).mode & 0o777, 0o600)
       await assert.rejects(writePrivateKey(dir, await generateKeyPair('secp256k1')), isInvalidKey)
+    })
+  })
+
+  describe('loadPrivateKey', () => {
+    it('loads the key a data dir holds, and creates nothing where there is none', async () => {
+      const key = await loadOrCreatePrivateKey(join(dir, 'data'))
+      assert.ok((await loadPrivateKey(join(dir, 'data'))).equals(key))
+      await assert.rejects(loadPrivateKey(join(dir, 'typo')), (err: any) => {
+        assert.equal(err.name, 'KeyNotFoundError')
+        assert.equal(err.code, 'ERR_KEY_NOT_FOUND')
+        assert.match(err.message, /no node key in .*typo/)
+        return true
+      })
+      assert.deepEqual(await readdir(dir), ['data'])
+      await writeFile(join(dir, 'data', constants.KEY_FILE), 'junk')
+      await assert.rejects(loadPrivateKey(join(dir, 'data')), isInvalidKey)
     })
   })
 

@@ -198,6 +198,8 @@ describe('receipts: stored before acknowledgement, batched and anchored over JSO
     assert.ok((stats.anchor?.failures ?? 0) >= 1)
     assert.match(stats.anchor?.lastError ?? '', /UnfundedAccountError/)
     assert.match(stats.anchor?.lastError ?? '', new RegExp(solanaAddress(node.peerId)))
+    // the chain is a shardmesh chain: the hint is shardmesh's command
+    assert.ok((stats.anchor?.lastError ?? '').includes(`shardmesh chain airdrop ${solanaAddress(node.peerId)} --solana-rpc ${server.url}`), stats.anchor?.lastError)
     // funded later, it anchors what waited
     await fund(solanaAddress(node.peerId))
     await node.services.receipts.flush({ signal: AbortSignal.timeout(20_000) })

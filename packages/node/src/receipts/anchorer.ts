@@ -17,6 +17,8 @@ export interface AnchorerInit {
   /** test-only: SIGKILL this process right after an anchor was sent, before it is recorded */
   crashAfterSend?: boolean
   onAnchored?(batch: ReceiptBatch): void
+  /** an anchoring attempt failed (it is retried) */
+  onFailed?(err: Error): void
 }
 
 export interface AnchorerStats {
@@ -119,6 +121,7 @@ export class Anchorer {
           break
         }
         this.failures++
+        this.init.onFailed?.(err)
         this.lastError = `${err.name ?? 'Error'}: ${err.message}`
         this.init.log.error('anchoring failed, retrying: %s', this.lastError)
         delay = Math.min(this.init.retryMax, delay === 0 ? this.init.retryBase : delay * 2)

@@ -4,7 +4,7 @@ import { Anchorer } from './anchorer.js'
 import * as C from './constants.js'
 import type { AnchorerStats } from './anchorer.js'
 import type { AbortOptions, ComponentLogger, Counter, Logger, Metrics, PeerId, PrivateKey, Startable } from '@libp2p/interface'
-import type { ReceiptBatch, ReceiptProof, ReceiptQuery, StoredReceipt } from '@shardmesh/receipts'
+import type { IdKind, PrefixMatch, ReceiptBatch, ReceiptProof, ReceiptQuery, ReceiptSummary, StoredReceipt } from '@shardmesh/receipts'
 import type { Ledger } from '@shardmesh/solana'
 
 /** Where anchors go: a ready Ledger, or an RPC endpoint of any Solana cluster. */
@@ -71,6 +71,10 @@ export interface Receipts {
   /** How many receipts match (offset and limit do not apply). */
   count(query?: ReceiptQuery): number
   get(id: string): StoredReceipt | undefined
+  /** Stored receipt, job or peer ids starting with `prefix` (as `ReceiptStore.matchPrefix`). */
+  matchPrefix(kind: IdKind, prefix: string, max?: number): PrefixMatch
+  /** Totals over the receipts a query matches: stored, batched, anchored, in how many batches. */
+  summarize(query?: ReceiptQuery): ReceiptSummary
   /** The portable proof of a receipt: the receipt, its Merkle path and (once anchored) the transaction. */
   proof(id: string): ReceiptProof | undefined
   batches(query?: { anchored?: boolean }): ReceiptBatch[]
@@ -92,6 +96,7 @@ export class ReceiptsService implements Receipts, Startable {
   private readonly stored?: Counter
   private readonly anchored?: Counter
   private readonly fees?: Counter
+  private readonly anchorFailures?: Counter
 
   constructor (components: ReceiptsComponents, init: ReceiptsInit = {}) {
     this.components = components
@@ -100,11 +105,12 @@ export class ReceiptsService implements Receipts, Startable {
     this.stored = components.metrics?.registerCounter('shardmesh_receipts_stored_total', { help: 'Countersigned receipts written to the durable store' })
     this.anchored = components.metrics?.registerCounter('shardmesh_receipts_anchored_total', { help: 'Receipts whose batch root was anchored on chain' })
     this.fees = components.metrics?.registerCounter('shardmesh_receipts_anchor_fees_lamports_total', { help: 'Lamports paid for anchor transactions' })
-    components.metrics?.registerMetricGroup('shardmesh_receipts', {
-      help: 'Receipt store and anchoring state: receipts waiting to be anchored, anchoring failures',
+    this.anchorFailures = components.metrics?.registerCounter('shardmesh_receipts_anchor_failures_total', { help: 'Anchoring attempts that failed (each is retried)' })
+    components.metrics?.registerMetric('shardmesh_receipts_unanchored', {
+      help: 'Stored receipts not anchored on chain yet',
       calculate: () => {
         const s = this.stats()
-        return { unanchored: s.receipts - s.anchored, anchor_failures: s.anchor?.failures ?? 0 }
+        return s.receipts - s.anchored
       }
     })
   }
@@ -140,7 +146,8 @@ export class ReceiptsService implements Receipts, Startable {
       onAnchored: (batch) => {
         this.anchored?.increment(batch.count)
         this.fees?.increment(Number(batch.anchor?.fee ?? 0n))
-      }
+      },
+      onFailed: () => { this.anchorFailures?.increment() }
     })
     // batches left unanchored by an earlier run (a crash, a stop) are anchored first
     this.anchorer.start()
@@ -178,6 +185,14 @@ export class ReceiptsService implements Receipts, Startable {
 
   get (id: string): StoredReceipt | undefined {
     return this.receiptStore?.get(id)
+  }
+
+  matchPrefix (kind: IdKind, prefix: string, max?: number): PrefixMatch {
+    return this.receiptStore?.matchPrefix(kind, prefix, max) ?? { count: 0, matches: [] }
+  }
+
+  summarize (query?: ReceiptQuery): ReceiptSummary {
+    return this.receiptStore?.summarize(query) ?? { receipts: 0, batched: 0, anchored: 0, batches: 0, anchoredBatches: 0 }
   }
 
   proof (id: string): ReceiptProof | undefined {
