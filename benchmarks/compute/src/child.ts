@@ -3,6 +3,7 @@ import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { linkSignals } from '@shardmesh/protocol'
 import type { ChildProcess } from 'node:child_process'
 
 const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url))
@@ -19,10 +20,10 @@ export async function startWorker (cacheDir: string, poolSize: number, timeoutMs
   })
   try {
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
-    const died = new AbortController()
-    const onExit = (code: number | null): void => { died.abort(new Error(`worker process exited with ${code} before it was ready`)) }
+    const ready = linkSignals([], timeoutMs)
+    const onExit = (code: number | null): void => { ready.abort(new Error(`worker process exited with ${code} before it was ready`)) }
     child.once('exit', onExit)
-    const [line] = await once(lines, 'line', { signal: AbortSignal.any([died.signal, AbortSignal.timeout(timeoutMs)]) }) as [string]
+    const [line] = await once(lines, 'line', { signal: ready.signal }).finally(ready.clear) as [string]
     child.off('exit', onExit)
     lines.close()
     const { peerId, multiaddrs } = JSON.parse(line)

@@ -1,5 +1,5 @@
 import { TypedEventEmitter, serviceCapabilities, setMaxListeners } from '@libp2p/interface'
-import { CAPS_PROTOCOL, CAPS_TOPIC } from '@shardmesh/protocol'
+import { CAPS_PROTOCOL, CAPS_TOPIC, linkSignals } from '@shardmesh/protocol'
 import { CustomProgressEvent } from 'progress-events'
 import { advertCapabilityKeys, peekAdvert, signAdvert, verifyAdvert } from './advert.js'
 import { requestAdverts, serveAdverts } from './caps-protocol.js'
@@ -16,6 +16,7 @@ import type { CapabilitiesComponents, CapabilitiesEvents, CapabilitiesInit, Capa
 import type { AdvertSource, PeerEntry } from './peer-table.js'
 import type { HardwareInfo } from './probe.js'
 import type { Connection, CounterGroup, Logger, PeerId, Stream, IdentifyResult, Counter } from '@libp2p/interface'
+import type { LinkedSignal } from '@shardmesh/protocol'
 import type { CID } from 'multiformats/cid'
 
 const TOPIC_ACCEPT = 'accept'
@@ -292,7 +293,8 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
    */
   async findProviders (key: string, options: FindPeersOptions = {}): Promise<PeerCapabilities[]> {
     const cid = await capabilityKeyToCid(key)
-    const signal = this.signal(options.signal, options.timeout ?? C.FIND_PROVIDERS_TIMEOUT)
+    const linked = this.signal(options.signal, options.timeout ?? C.FIND_PROVIDERS_TIMEOUT)
+    const signal = linked.signal
     const max = options.maxProviders ?? C.MAX_PROVIDERS
     const out: PeerCapabilities[] = []
     const seen = new Set<string>()
@@ -329,7 +331,11 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
         this.log('findProviders %s failed: %s', key, err.message)
       }
     }
-    await Promise.all(fetches)
+    try {
+      await Promise.all(fetches)
+    } finally {
+      linked.clear()
+    }
     return out
   }
 
@@ -338,10 +344,12 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
    * is verified; the peer's own must be signed by the peer. Returns the accepted entries.
    */
   async fetchAdverts (peer: PeerId, options: FetchAdvertsOptions = {}): Promise<PeerEntry[]> {
-    const signal = this.signal(options.signal, options.timeout ?? this.timeout)
-    const stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal })
+    const linked = this.signal(options.signal, options.timeout ?? this.timeout)
+    const signal = linked.signal
     const accepted: PeerEntry[] = []
+    let stream: Stream | undefined
     try {
+      stream = await this.components.connectionManager.openStream(peer, this.protocol, { signal })
       const adverts = requestAdverts(stream, { includeKnown: options.includeKnown === true, maxAdverts: options.maxAdverts ?? C.MAX_SYNC_ADVERTS, signal })
       for await (const { bytes, own } of adverts) {
         const entry = own ? await this.ingest(bytes, 'direct', peer) : await this.ingest(bytes, 'sync')
@@ -350,22 +358,27 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
         }
       }
     } catch (err: any) {
-      stream.abort(err)
+      stream?.abort(err)
       throw err
+    } finally {
+      linked.clear()
     }
     return accepted
   }
 
   private async handleCaps (stream: Stream, connection: Connection): Promise<void> {
+    const linked = this.signal(undefined, this.timeout)
     try {
       await serveAdverts(stream, {
-        signal: AbortSignal.timeout(this.timeout),
+        signal: linked.signal,
         own: async () => (this.self ?? await this.publish()).bytes,
         known: (max) => this.table.list().filter(e => !e.peerId.equals(connection.remotePeer)).slice(0, max).map(e => e.bytes)
       })
     } catch (err: any) {
       this.log('caps request from %p failed: %s', connection.remotePeer, err.message)
       stream.abort(err)
+    } finally {
+      linked.clear()
     }
   }
 
@@ -518,13 +531,13 @@ export class Capabilities extends TypedEventEmitter<CapabilitiesEvents> implemen
     return pubsub
   }
 
-  private signal (outer: AbortSignal | undefined, timeout: number): AbortSignal {
-    const signals = [AbortSignal.timeout(timeout)]
-    if (outer != null) signals.push(outer)
-    if (this.shutdown != null) signals.push(this.shutdown.signal)
-    const signal = AbortSignal.any(signals)
-    setMaxListeners(Infinity, signal)
-    return signal
+  /**
+   * A deadline that also follows the caller's signal and our shutdown; the caller clears it when
+   * done. (Not `AbortSignal.any([AbortSignal.timeout()])`: on Node 20 that timer can be garbage
+   * collected and the request then never times out.)
+   */
+  private signal (outer: AbortSignal | undefined, timeout: number): LinkedSignal {
+    return linkSignals([outer, this.shutdown?.signal], timeout)
   }
 
   private every (ms: number, fn: () => void): void {

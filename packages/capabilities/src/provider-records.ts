@@ -11,7 +11,8 @@ export interface ProviderRecordsInit {
   interval: number
   /** Retry period after a failure (ms), e.g. before the routing table has peers. */
   retry: number
-  signal: () => AbortSignal
+  /** a deadline for one round of provides; cleared when the round is over */
+  signal: () => { signal: AbortSignal, clear: () => void }
 }
 
 /**
@@ -68,7 +69,13 @@ export class ProviderRecords {
   }
 
   private async provideAll (): Promise<void> {
-    const signal = this.init.signal()
+    const deadline = this.init.signal()
+    const failed = await this.provideKeys(deadline.signal).finally(deadline.clear)
+    this.schedule(failed ? this.init.retry : this.init.interval)
+  }
+
+  /** Provide every key; whether any failed. */
+  private async provideKeys (signal: AbortSignal): Promise<boolean> {
     let failed = false
     for (const key of this.init.keys()) {
       const cid = await capabilityKeyToCid(key)
@@ -84,6 +91,6 @@ export class ProviderRecords {
         this.init.log('could not provide %s yet: %s', key, err.message)
       }
     }
-    this.schedule(failed ? this.init.retry : this.init.interval)
+    return failed
   }
 }

@@ -1,4 +1,5 @@
 import { multiaddr } from '@multiformats/multiaddr'
+import { linkSignals } from '@shardmesh/protocol'
 import { DHT_PROTOCOL, JOIN_TIMEOUT, SELF_QUERY_WAIT } from './constants.js'
 import type { AbortOptions, Libp2p, PeerId } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
@@ -35,7 +36,10 @@ export interface JoinResult {
 export async function joinMesh (node: Libp2p<{ dht: KadDHT }>, bootstrap: Array<string | Multiaddr>, options: JoinOptions = {}): Promise<JoinResult> {
   const timeout = options.timeout ?? JOIN_TIMEOUT
   const deadline = Date.now() + timeout
-  const signal = AbortSignal.any([AbortSignal.timeout(timeout), ...(options.signal != null ? [options.signal] : [])])
+  // not AbortSignal.any([AbortSignal.timeout()]): on Node 20 its timer can be collected, and
+  // a join to an unreachable peer would then redial for ever
+  const deadlineSignal = linkSignals([options.signal], timeout)
+  const signal = deadlineSignal.signal
   const protocol = options.dhtProtocol ?? DHT_PROTOCOL
   const failures: JoinResult['failures'] = []
   const selfQueries: Array<{ peers: number, at: number }> = []
@@ -54,6 +58,7 @@ export async function joinMesh (node: Libp2p<{ dht: KadDHT }>, bootstrap: Array<
     }
     return { connected: peers.length, attempts, closestPeers, failures: failures.slice(-8) }
   } finally {
+    deadlineSignal.clear()
     node.removeEventListener('kad-dht:query:self' as any, onSelfQuery)
   }
 }

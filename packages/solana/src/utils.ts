@@ -1,56 +1,14 @@
-import { setMaxListeners } from 'node:events'
 import { BlockhashExpiredError } from './errors.js'
 import type { AnchorMeta, AnchorResult, Ledger, LedgerCallOptions } from './ledger.js'
 import type { Logger } from '@libp2p/interface'
 
 /**
- * Abort plumbing shared by the ledgers: one signal that follows several (the caller's, the
- * ledger's shutdown, a deadline) and detaches from them afterwards, and an abortable sleep.
- * Hand-rolled rather than `AbortSignal.any` so that a long-lived shutdown signal does not
- * collect a listener per call.
+ * Abort plumbing shared by the ledgers: `linkSignals` (one signal that follows several: the
+ * caller's, the ledger's shutdown, a deadline; from @shardmesh/protocol) and an abortable sleep.
  */
 
-export interface LinkedSignal {
-  signal: AbortSignal
-  /** abort the linked signal itself (e.g. the call finished: stop its helpers) */
-  abort(reason?: unknown): void
-  /** detach from the parent signals and clear the deadline; call once the call is over */
-  clear(): void
-}
-
-/** A signal aborted when any parent aborts, or after `timeout` ms with `onTimeout()` as its reason. */
-export function linkSignals (parents: Array<AbortSignal | undefined>, timeout?: number, onTimeout?: () => unknown): LinkedSignal {
-  const controller = new AbortController()
-  // the RPC client adds a listener per request made under this signal
-  setMaxListeners(Infinity, controller.signal)
-  const detach: Array<() => void> = []
-  for (const parent of parents) {
-    if (parent == null) {
-      continue
-    }
-    if (parent.aborted) {
-      controller.abort(parent.reason)
-      break
-    }
-    const listener = (): void => { controller.abort(parent.reason) }
-    parent.addEventListener('abort', listener, { once: true })
-    detach.push(() => { parent.removeEventListener('abort', listener) })
-  }
-  let timer: ReturnType<typeof setTimeout> | undefined
-  if (timeout != null && Number.isFinite(timeout) && !controller.signal.aborted) {
-    timer = setTimeout(() => { controller.abort(onTimeout?.()) }, timeout)
-    timer.unref?.()
-  }
-  return {
-    signal: controller.signal,
-    abort: (reason?: unknown) => { controller.abort(reason) },
-    clear: () => {
-      clearTimeout(timer)
-      detach.forEach(fn => { fn() })
-      detach.length = 0
-    }
-  }
-}
+export { linkSignals } from '@shardmesh/protocol'
+export type { LinkedSignal } from '@shardmesh/protocol'
 
 /** Wait `ms`, or reject with the signal's reason as soon as it aborts. */
 export async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
