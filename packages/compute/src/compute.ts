@@ -2,15 +2,15 @@ import { randomBytes } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SHARD_PROTOCOL, sha256Hex } from '@shardmesh/protocol'
+import { SHARD_PROTOCOL, plural, sha256Hex } from '@shardmesh/protocol'
 import { WorkloadRegistry, WorkloadRunner, workloadKey } from '@shardmesh/workloads'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import * as C from './constants.js'
-import { NoPeersError } from './errors.js'
+import { NoPeersError, NotEnoughPeersError } from './errors.js'
 import { LocalChannel, RemoteChannel } from './requester/channel.js'
 import { JobRun } from './requester/job-run.js'
-import { parseVerification } from './requester/verification.js'
+import { formatVerification, parseVerification, peersNeeded } from './requester/verification.js'
 import { Admission } from './worker/admission.js'
 import { ShardExecutor } from './worker/executor.js'
 import { ModelStore } from './worker/model-store.js'
@@ -260,6 +260,7 @@ export class Compute implements ComputeInterface, Startable {
     const shardSize = job.shardSize ?? C.SHARD_SIZE
     const model = job.model != null ? { digest: sha256Hex(job.model), bytes: job.model } : undefined
     const peers = await this.placement(workload, options)
+    this.checkEnoughPeers(workload, policy, peers, options)
     const run = new JobRun({
       jobId: randomBytes(16),
       workload,
@@ -329,9 +330,27 @@ export class Compute implements ComputeInterface, Startable {
     }
     if (peers.length === 0) {
       const known = caps?.getPeers().length ?? 0
-      throw new NoPeersError(`no peer offers workload ${workloadKey(workload)} (this node knows ${known} peers${options.peers != null ? '; the job named its peers' : ''})`)
+      throw new NoPeersError(`no peer offers workload ${workloadKey(workload)} (this node knows ${plural(known, 'peer')}${options.peers != null ? '; the job named its peers' : ''})`)
     }
     return peers
+  }
+
+  /**
+   * Refuse, before any shard is sent, a job whose verification policy needs more distinct
+   * peers than the placement found. This node counts as one when it runs shards of its own job
+   * (it offers the workload and `includeSelf` is not false, or the job named it).
+   */
+  private checkEnoughPeers (workload: Workload, policy: VerificationPolicy, peers: Array<{ channel: PeerChannel }>, options: RunJobOptions): void {
+    const needed = peersNeeded(policy)
+    if (peers.length >= needed) {
+      return
+    }
+    const ids = peers.map(p => `${p.channel.peerId.toString()}${p.channel.local ? ' (this node)' : ''}`).join(', ')
+    const which = options.peers != null ? 'of the peers the job named, ' : ''
+    const local = !peers.some(p => p.channel.local) && this.executor?.offers(workload.id, workload.version) === true
+      ? '; this node offers it too and would count if the job included it'
+      : ''
+    throw new NotEnoughPeersError(`${formatVerification(policy)} needs ${needed} distinct peers offering ${workloadKey(workload)} and ${which}only ${peers.length} ${peers.length === 1 ? 'does' : 'do'}: ${ids}${local}`)
   }
 
   private channel (peer: PeerId): PeerChannel {

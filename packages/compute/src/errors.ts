@@ -13,6 +13,7 @@ export const ComputeErrorCode = {
   STREAM_CLOSED: 'ERR_STREAM_CLOSED',
   BAD_RESULT: 'ERR_BAD_RESULT',
   DISPUTE_UNRESOLVED: 'ERR_DISPUTE_UNRESOLVED',
+  NOT_ENOUGH_PEERS: 'ERR_NOT_ENOUGH_PEERS',
   JOB_ABORTED: 'ERR_JOB_ABORTED'
 } as const
 
@@ -55,5 +56,11 @@ export const StreamClosedError = named('StreamClosedError', ComputeErrorCode.STR
 export const BadResultError = named('BadResultError', ComputeErrorCode.BAD_RESULT)
 /** Replicas disagreed and no majority could be formed. */
 export const DisputeUnresolvedError = named('DisputeUnresolvedError', ComputeErrorCode.DISPUTE_UNRESOLVED)
+/**
+ * The job's verification policy needs more distinct peers than it has: refused before any work
+ * runs when too few offer the workload (spot-check needs 2, `replicate:k` needs k), or failed
+ * mid-job when peers dropped out and no peer is left to give a shard its next result.
+ */
+export const NotEnoughPeersError = named('NotEnoughPeersError', ComputeErrorCode.NOT_ENOUGH_PEERS)
 /** The requester cancelled the job. */
 export const JobAbortedError = named('JobAbortedError', ComputeErrorCode.JOB_ABORTED)

@@ -127,7 +127,7 @@ export function compute (init: ComputeInit = {}): (components: ComputeComponents
 export { modelCid } from './compute.js'
 export * from './errors.js'
 export * from './requester/types.js'
-export { parseVerification, formatVerification, isSpotChecked, majority, MAX_REPLICAS } from './requester/verification.js'
+export { parseVerification, formatVerification, isSpotChecked, majority, peersNeeded, MAX_REPLICAS } from './requester/verification.js'
 export type { VerificationPolicy } from './requester/verification.js'
 export type { WorkerFaults, ShardWork, ShardOutput } from './worker/executor.js'
 export { Admission } from './worker/admission.js'

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { verifyReceipt } from '@shardmesh/receipts'
 import { echo } from '@shardmesh/workloads'
+import { runs } from './fixtures/test-kernel.js'
 import { allIdle, bytes, computeNodes, stopAll, texts } from './utils/nodes.js'
+import { testWorkload } from './utils/workloads.js'
 import type { ComputeNode } from './utils/nodes.js'
 import type { ComputeInit, JobResult } from '../src/index.js'
 
@@ -69,6 +71,18 @@ describe('compute: verification', function () {
     assert.ok(result.shards.every(s => s.outcome === 'checked' && s.replicas.length === 3))
     assert.equal(result.receipts.length, 6)
     await checkReceipts(result)
+    // every peer ran every shard with an accepted result: each counts both shards and their items
+    for (const peer of result.peers) {
+      assert.deepEqual([peer.shards, peer.items, peer.results, peer.failures], [2, 6, 2, 0], JSON.stringify(peer))
+    }
+  })
+
+  it('a peer whose result lost a dispute counts it as a result, not as a shard it completed', async () => {
+    await mesh('liar', 'honest', 'honest')
+    const result = await run(bytes(6), 'replicate:3')
+    const liar = result.peers.find(p => p.peerId === id(nodes[1]))
+    assert.deepEqual([liar?.shards, liar?.items, liar?.results], [0, 0, 2])
+    assert.ok(result.peers.filter(p => p !== liar).every(p => p.shards === 2 && p.items === 6))
   })
 
   it('spot-check:1 with a liar: every disputed shard is settled by a third peer against the liar', async () => {
@@ -98,7 +112,8 @@ describe('compute: verification', function () {
     await assert.rejects(run(bytes(6), 'spot-check:1'), (err: any) => {
       assert.equal(err.name, 'DisputeUnresolvedError')
       assert.equal(err.code, 'ERR_DISPUTE_UNRESOLVED')
-      assert.match(err.message, /needs 3 distinct peers to verify and only 2 remain/)
+      assert.match(err.message, /needs results from 3 distinct peers to settle a dispute and has 2; no peer is left to ask \(2 peers left: /)
+      assert.match(err.message, new RegExp(`${id(nodes[1])} \\(returned a result\\)`))
       return true
     })
     await allIdle(nodes.slice(1))
@@ -113,6 +128,59 @@ describe('compute: verification', function () {
     const lied = await run(bytes(3), 'none')
     assert.notDeepEqual(texts(lied.outputs), texts(bytes(3)))
     assert.equal(lied.shards[0].outcome, 'accepted')
+  })
+
+  describe('a policy that needs more distinct peers than offer the workload is refused before any work runs', () => {
+    /** no worker ran or refused anything */
+    function nothingSent (): void {
+      for (const node of nodes) {
+        const stats = node.services.compute.stats()
+        assert.equal(stats.shardsServed + stats.shardsFailed + stats.active + stats.queued, 0)
+      }
+    }
+
+    it('replicate:4 on 3 peers: NotEnoughPeersError naming the policy, the workload and the peers', async () => {
+      await mesh('honest', 'honest', 'honest')
+      await assert.rejects(run(bytes(6), 'replicate:4'), (err: any) => {
+        assert.equal(err.name, 'NotEnoughPeersError')
+        assert.equal(err.code, 'ERR_NOT_ENOUGH_PEERS')
+        assert.match(err.message, /^replicate:4 needs 4 distinct peers offering echo@1\.0\.0 and of the peers the job named, only 3 do: /)
+        for (const node of nodes.slice(1)) {
+          assert.ok(err.message.includes(id(node)), err.message)
+        }
+        return true
+      })
+      nothingSent()
+      // replicate:3 on the same peers runs
+      assert.equal((await run(bytes(6), 'replicate:3')).outputs.length, 6)
+    })
+
+    it('spot-check on a lone node that serves the workload itself: it counts as one peer, a check needs two', async () => {
+      nodes = await computeNodes([{ workloads: [testWorkload()] }])
+      const alone = nodes[0].services.compute
+      runs.clear()
+      await assert.rejects(alone.run({ workload: 'test', items: bytes(200), shardSize: 8 }, { verification: 'spot-check:0.1' }), (err: any) => {
+        assert.equal(err.name, 'NotEnoughPeersError')
+        assert.equal(err.message, `spot-check:0.1 needs 2 distinct peers offering test@1.0.0 and only 1 does: ${id(nodes[0])} (this node)`)
+        return true
+      })
+      assert.equal(runs.size, 0, 'the node ran shards of a job it refused')
+      // spot-check:0 checks nothing, so one peer is enough
+      const result = await alone.run({ workload: 'test', items: bytes(16), shardSize: 8 }, { verification: 'spot-check:0' })
+      assert.equal(result.outputs.length, 16)
+    })
+
+    it('this node counts when the job includes it, and the refusal says so when it does not', async () => {
+      nodes = await computeNodes([{ workloads: [echo()] }, { workloads: [echo()] }])
+      const [self, worker] = nodes.map(n => n.peerId)
+      const result = await nodes[0].services.compute.run({ workload: 'echo', items: bytes(6), shardSize: 3 }, { verification: 'replicate:2', peers: [self, worker] })
+      assert.deepEqual(result.peers.map(p => [p.local, p.shards]).sort(), [[false, 2], [true, 2]])
+      await assert.rejects(nodes[0].services.compute.run({ workload: 'echo', items: bytes(6), shardSize: 3 }, { verification: 'replicate:2', peers: [worker] }), (err: any) => {
+        assert.equal(err.name, 'NotEnoughPeersError')
+        assert.match(err.message, /only 1 does: \S+; this node offers it too and would count if the job included it$/)
+        return true
+      })
+    })
   })
 
   it('refuses a malformed verification policy', async () => {

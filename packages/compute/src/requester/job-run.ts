@@ -1,11 +1,11 @@
-import { decodeItemList, encodeItemList, sha256, ShardmeshError } from '@shardmesh/protocol'
+import { decodeItemList, encodeItemList, plural, sha256, ShardmeshError } from '@shardmesh/protocol'
 import { countersignReceipt, verifyReceipt } from '@shardmesh/receipts'
 import { InvalidInputError, UnknownWorkloadError, workloadKey } from '@shardmesh/workloads'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import * as C from '../constants.js'
 import {
   AllBusyError, AllExcludedError, BadResultError, ComputeErrorCode, DisputeUnresolvedError,
-  JobAbortedError, ModelMismatchError, ModelTooLargeError, NoPeersError, ShardFailedError, USER_ERROR_CODES
+  JobAbortedError, ModelMismatchError, ModelTooLargeError, NoPeersError, NotEnoughPeersError, ShardFailedError, USER_ERROR_CODES
 } from '../errors.js'
 import { MAX_REPLICAS, formatVerification, initialReplicas, isSpotChecked, majority } from './verification.js'
 import type { AttemptHandle, PeerChannel } from './channel.js'
@@ -48,13 +48,20 @@ interface Peer {
   backoffUntil: number
   banned: boolean
   attempts: number
+  /** shards whose accepted result includes this peer's (the one used or an agreeing replica) */
   accepted: number
+  /** items of those shards */
   items: number
-  busyMs: number
+  /** results returned (accepted or not), and their summed round trip and run time */
   results: number
+  roundTripMs: number
+  runMs: number
 }
 
 interface Result { peer: Peer, output: Uint8Array, receipt: Uint8Array, outputs: unknown[] }
+
+/** A result that passed its checks, with the run time its receipt states. */
+interface Checked { outputs: unknown[], runMs: number }
 
 interface Attempt { peer: Peer, handle: AttemptHandle, startedAt: number, hedge: boolean }
 
@@ -146,8 +153,9 @@ export class JobRun {
       attempts: 0,
       accepted: 0,
       items: 0,
-      busyMs: 0,
-      results: 0
+      results: 0,
+      roundTripMs: 0,
+      runMs: 0
     }))
   }
 
@@ -262,7 +270,6 @@ export class JobRun {
       return false
     }
     attempt.peer.inflight--
-    attempt.peer.busyMs += Date.now() - attempt.startedAt
     return !this.finished
   }
 
@@ -273,13 +280,17 @@ export class JobRun {
     const { peer } = attempt
     // the attempt stays in flight until its result is checked: a shard being checked is
     // neither free to place again nor stuck
-    void this.check(shard, peer, output, receipt).then((outputs) => {
+    void this.check(shard, peer, output, receipt).then(({ outputs, runMs }) => {
       if (!this.endAttempt(shard, attempt)) {
         return
       }
+      const roundTripMs = Date.now() - attempt.startedAt
       peer.consecutiveFailures = 0
       peer.results++
-      this.durations.push(Date.now() - attempt.startedAt)
+      peer.roundTripMs += roundTripMs
+      // the worker's own clock, from admission to the end of the run: queueing is not in it
+      peer.runMs += Math.max(0, Math.min(runMs, roundTripMs))
+      this.durations.push(roundTripMs)
       if (shard.done == null) {
         shard.results.push({ peer, output, receipt, outputs })
         this.decide(shard)
@@ -291,7 +302,7 @@ export class JobRun {
   }
 
   /** A result is usable only if its receipt is the worker's, for this input and this output. */
-  private async check (shard: Shard, peer: Peer, output: Uint8Array, receipt: Uint8Array): Promise<unknown[]> {
+  private async check (shard: Shard, peer: Peer, output: Uint8Array, receipt: Uint8Array): Promise<Checked> {
     let items: Uint8Array[]
     try {
       items = decodeItemList(output).items
@@ -299,7 +310,7 @@ export class JobRun {
       throw new BadResultError(`undecodable output: ${err.message}`)
     }
     if (items.length !== shard.items) {
-      throw new BadResultError(`${items.length} outputs for ${shard.items} items`)
+      throw new BadResultError(`${plural(items.length, 'output')} for ${plural(shard.items, 'item')}`)
     }
     let outputs: unknown[]
     try {
@@ -317,7 +328,7 @@ export class JobRun {
         !uint8ArrayEquals(verified.inputDigest, sha256(shard.input)) || !uint8ArrayEquals(verified.outputDigest, sha256(output))) {
       throw new BadResultError('the receipt does not match this shard and its output')
     }
-    return outputs
+    return { outputs, runMs: verified.finishedAt - verified.startedAt }
   }
 
   private sameOutputs (a: Result, b: Result): boolean {
@@ -374,8 +385,11 @@ export class JobRun {
         losers: shard.results.filter(r => !won.has(r.peer.id)).map(r => r.peer.id)
       })
     }
-    winner.peer.accepted++
-    winner.peer.items += shard.items
+    // every peer whose result agrees did the shard's work, the one whose output is used or not
+    for (const peer of new Set(agreeing.map(r => r.peer))) {
+      peer.accepted++
+      peer.items += shard.items
+    }
     this.doneCount++
     this.itemsDone += shard.items
     this.lastAccepted = Date.now()
@@ -438,7 +452,7 @@ export class JobRun {
       }
       shard.failures++
       if (shard.failures > this.init.maxRetries) {
-        this.fail(new ShardFailedError(`shard ${shard.index} failed ${shard.failures} times: ${shard.errors.join('; ')}`))
+        this.fail(new ShardFailedError(`shard ${shard.index} failed ${plural(shard.failures, 'time')}: ${shard.errors.join('; ')}`))
         return
       }
     }
@@ -488,7 +502,7 @@ export class JobRun {
     }
     const live = this.peers.filter(p => !p.banned)
     if (live.length === 0) {
-      const why = this.peers.map(p => `${p.id} (${p.lastError != null ? `${p.lastError.code} ${p.lastError.message}; ` : ''}${p.failures} failures)`).join(', ')
+      const why = this.peers.map(p => `${p.id} (${p.lastError != null ? `${p.lastError.code} ${p.lastError.message}; ` : ''}${plural(p.failures, 'failure')})`).join(', ')
       if (this.peers.every(p => p.lastError?.code === UnknownWorkloadError.code)) {
         // the job named its peers, and none of them has the workload
         this.fail(new NoPeersError(`no peer offers workload ${workloadKey(this.init.workload)}: ${why}`))
@@ -499,16 +513,34 @@ export class JobRun {
     }
     const waiting = this.shards.find(s => s.done == null && this.wants(s) > 0 && live.every(p => s.tried.has(p.id)))
     if (waiting != null) {
-      if (waiting.disputed || waiting.checked) {
-        this.fail(new DisputeUnresolvedError(`shard ${waiting.index} needs ${waiting.needed} distinct peers to verify and only ${live.length} remain`))
-      } else {
-        this.fail(new AllExcludedError(`shard ${waiting.index}: every remaining peer has failed it (${waiting.errors.join('; ')})`))
-      }
+      this.fail(this.cannotFinish(waiting, live))
       return
     }
     if (now - this.lastAccepted > this.init.queueTimeout) {
       this.fail(new AllBusyError(`no peer accepted work for ${this.init.queueTimeout} ms`))
     }
+  }
+
+  /**
+   * Why a shard that wants another attempt cannot have one: every peer left has already
+   * returned a result for it or failed it. Names what the shard needs, what it has, which
+   * peers are left and which were dropped.
+   */
+  private cannotFinish (shard: Shard, live: Peer[]): Error {
+    const returned = new Set(shard.results.map(r => r.peer.id))
+    const left = live.map(p => `${p.id} (${returned.has(p.id) ? 'returned a result' : 'failed it'})`).join(', ')
+    const failures = shard.errors.length > 0 ? `; failed attempts: ${shard.errors.join('; ')}` : ''
+    const dropped = this.peers.filter(p => p.banned)
+    const droppedText = dropped.length > 0
+      ? `; dropped from the job: ${dropped.map(p => `${p.id}${p.lastError != null ? ` (${p.lastError.code})` : ''}`).join(', ')}`
+      : ''
+    const remain = `${plural(live.length, 'peer')} left: ${left}`
+    if (shard.needed > 1) {
+      const why = shard.disputed ? 'to settle a dispute' : shard.checked ? 'for its spot check' : `for ${formatVerification(this.init.policy)}`
+      const message = `shard ${shard.index} needs results from ${shard.needed} distinct peers ${why} and has ${shard.results.length}; no peer is left to ask (${remain})${failures}${droppedText}`
+      return shard.disputed || shard.checked ? new DisputeUnresolvedError(message) : new NotEnoughPeersError(message)
+    }
+    return new AllExcludedError(`shard ${shard.index}: every peer left has failed it (${remain})${failures}${droppedText}`)
   }
 
   private cleanup (): void {
@@ -548,7 +580,10 @@ export class JobRun {
         items: p.items,
         attempts: p.attempts,
         failures: p.failures,
-        meanShardMs: p.results > 0 ? Math.round(p.busyMs / p.attempts) : 0,
+        results: p.results,
+        meanShardMs: p.results > 0 ? Math.round(p.roundTripMs / p.results) : 0,
+        meanRunMs: p.results > 0 ? Math.round(p.runMs / p.results) : 0,
+        meanQueueMs: p.results > 0 ? Math.round((p.roundTripMs - p.runMs) / p.results) : 0,
         banned: p.banned
       }))
       const shards: ShardReport[] = this.shards.map(s => ({

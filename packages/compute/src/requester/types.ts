@@ -62,14 +62,28 @@ export interface ShardReport {
 /** What one peer did for the job. */
 export interface PeerReport {
   peerId: string
+  /** this node itself (it ran shards of its own job) */
   local: boolean
-  /** shards whose accepted result came from this peer */
+  /**
+   * shards this peer completed with an accepted result: the result used, or a replica that
+   * agreed with it (under `replicate:k` every agreeing peer counts for the shard)
+   */
   shards: number
+  /** items of those shards */
   items: number
+  /** shards sent to this peer: replicas, retries and hedges included, cancelled ones too */
   attempts: number
+  /** attempts that failed (errors, timeouts, bad results) */
   failures: number
-  /** mean time from sending a shard to its result (ms) */
+  /** results this peer returned, accepted or not (a result that lost a dispute counts here) */
+  results: number
+  /** mean time from sending a shard to its result, at the requester (ms): queue + run + transfer */
   meanShardMs: number
+  /** mean time a result ran on the worker, from admission to the end of the run, as its receipt says (ms) */
+  meanRunMs: number
+  /** mean of the rest of the round trip (ms): time queued at the worker, and transfer */
+  meanQueueMs: number
+  /** dropped from the job after repeated failures or a refusal */
   banned: boolean
 }
 

@@ -56,6 +56,19 @@ export function initialReplicas (policy: VerificationPolicy): number {
 }
 
 /**
+ * Distinct peers a job needs before it starts: a spot check compares a shard's result with a
+ * second peer's, and `replicate:k` runs every shard on k peers. (A disputed shard may ask more
+ * peers later, up to `MAX_REPLICAS`; that is not known in advance.)
+ */
+export function peersNeeded (policy: VerificationPolicy): number {
+  switch (policy.kind) {
+    case 'none': return 1
+    case 'spot-check': return policy.p > 0 ? 2 : 1
+    case 'replicate': return policy.k
+  }
+}
+
+/**
  * Group equal outputs and find a strict majority. `equal(i, j)` compares results i and j.
  * Returns the indexes of the winning group, or undefined if no group has a majority.
  */

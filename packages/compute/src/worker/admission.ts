@@ -1,3 +1,4 @@
+import { plural } from '@shardmesh/protocol'
 import { BusyError, NotAllowedError } from '../errors.js'
 import type { PeerId } from '@libp2p/interface'
 
@@ -71,7 +72,7 @@ export class Admission {
       return
     }
     if (this.waiting.length >= this.maxQueue) {
-      throw new BusyError(`all ${this.slots} slots busy and ${this.waiting.length} shards queued`)
+      throw new BusyError(`${this.slots === 1 ? 'the only slot is' : `all ${this.slots} slots are`} busy and ${plural(this.waiting.length, 'shard')} queued`)
     }
     await new Promise<void>((resolve, reject) => {
       const entry: Waiter = { resolve, reject, signal }

@@ -1,4 +1,4 @@
-import { decodeItemList, encodeItemList, sha256 } from '@shardmesh/protocol'
+import { decodeItemList, encodeItemList, plural, sha256 } from '@shardmesh/protocol'
 import { signReceipt } from '@shardmesh/receipts'
 import { InvalidInputError, UnknownWorkloadError, WorkloadFailedError } from '@shardmesh/workloads'
 import { ModelMismatchError } from '../errors.js'
@@ -106,7 +106,7 @@ export class ShardExecutor {
     const finishedAt = Date.now()
     if (result.outputs.length !== items.length) {
       // the kernel broke its contract on this worker: not the input's fault, so another peer may do better
-      throw new WorkloadFailedError(`kernel returned ${result.outputs.length} outputs for ${items.length} items`)
+      throw new WorkloadFailedError(`kernel returned ${plural(result.outputs.length, 'output')} for ${plural(items.length, 'item')}`)
     }
     const outputs = this.init.faults?.wrongAnswers === true ? result.outputs.map(corrupt) : result.outputs
     const output = encodeItemList(outputs)
