@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { MAX_PEER_FAILURES } from '../src/constants.js'
 import { runs } from './fixtures/test-kernel.js'
+import { echo } from '@shardmesh/workloads'
 import { allIdle, bytes, computeNodes, shardStreams, stopAll, texts, until } from './utils/nodes.js'
 import { testWorkload } from './utils/workloads.js'
 import type { ComputeNode } from './utils/nodes.js'
@@ -101,18 +102,48 @@ describe('compute: failures', function () {
     })
   })
 
+  it('replicate:3 when a peer drops out mid-job: NotEnoughPeersError saying what the shard needs, has, and who is left', async () => {
+    // the third named peer does not have the workload: it is dropped at its first shard
+    nodes = await computeNodes([
+      { workloads: [testWorkload()], offer: [] },
+      { workloads: [testWorkload()] },
+      { workloads: [testWorkload()] },
+      { workloads: [echo()] }
+    ])
+    const [, a, b, gone] = nodes.map(id)
+    await assert.rejects(run(bytes(4), 1, { verification: 'replicate:3' }), (err: any) => {
+      assert.equal(err.name, 'NotEnoughPeersError')
+      assert.equal(err.code, 'ERR_NOT_ENOUGH_PEERS')
+      assert.match(err.message, /^shard 0 needs results from 3 distinct peers for replicate:3 and has 2; no peer is left to ask \(2 peers left: /)
+      assert.ok(err.message.includes(`${a} (returned a result)`) && err.message.includes(`${b} (returned a result)`), err.message)
+      assert.ok(err.message.includes(`dropped from the job: ${gone} (ERR_UNKNOWN_WORKLOAD)`), err.message)
+      assert.doesNotMatch(err.message, /\(\)/)
+      return true
+    })
+  })
+
+  it('replicate:3 with a peer that fails every shard: NotEnoughPeersError naming its failures, not "every peer failed it"', async () => {
+    nodes = await mesh({ mode: 'fail' }, {}, {})
+    const bad = id(nodes[1])
+    await assert.rejects(run(bytes(4), 1, { verification: 'replicate:3' }), (err: any) => {
+      assert.equal(err.name, 'NotEnoughPeersError')
+      assert.match(err.message, /^shard 0 needs results from 3 distinct peers for replicate:3 and has 2; no peer is left to ask \(/)
+      assert.ok(err.message.includes(`failed attempts: ${bad}: ERR_WORKLOAD_FAILED this worker is broken`), err.message)
+      return true
+    })
+  })
+
   it('a user error (InvalidInputError on a poison item) fails the job at once with the worker\'s message, without retry', async () => {
-    nodes = await mesh({ msPerItem: 50 }, { msPerItem: 50 }, { msPerItem: 50 })
-    const items = bytes(20)
-    items[9] = new TextEncoder().encode('poison')
-    const started = Date.now()
+    // every other shard hangs until cancelled: the job can only end by failing at once
+    nodes = await mesh({}, {}, {})
+    const items = Array.from({ length: 20 }, () => new TextEncoder().encode('hang'))
+    items[0] = new TextEncoder().encode('poison')
     await assert.rejects(run(items, 2), (err: any) => {
       assert.equal(err.code, 'ERR_INVALID_INPUT')
       assert.equal(err.name, 'InvalidInputError')
-      assert.match(err.message, /shard 4 was rejected by 12D3\w+: poison item: the kernel cannot read it/)
+      assert.match(err.message, /shard 0 was rejected by 12D3\w+: poison item: the kernel cannot read it/)
       return true
     })
-    assert.ok(Date.now() - started < 1500, `took ${Date.now() - started} ms`)
     assert.equal(runs.get('poison'), 1, 'the poison shard was retried')
     // the job's other shards were cancelled on every worker
     await allIdle(nodes.slice(1))
@@ -138,9 +169,8 @@ describe('compute: failures', function () {
     nodes = await mesh({ mode: 'hang' }, {})
     const stalled = id(nodes[1])
     const items = bytes(6)
-    const started = Date.now()
+    // a hung shard never answers: the job ends only because idleTimeout gave up on it
     const result = await run(items, 1, { idleTimeout: 300, hedge: false })
-    assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`)
     assert.deepEqual(texts(result.outputs), texts(items))
     const timedOut = result.shards.filter(s => s.errors.some(e => e.startsWith(`${stalled}: ERR_TIMEOUT`)))
     assert.ok(timedOut.length > 0, JSON.stringify(result.shards.map(s => s.errors)))
@@ -173,30 +203,30 @@ describe('compute: failures', function () {
   })
 
   it('cancelling a job rejects with JobAbortedError at once and releases every slot and stream on every worker', async () => {
-    nodes = await mesh({ msPerItem: 200 }, { msPerItem: 200 })
+    nodes = await mesh({}, {})
     const workers = nodes.slice(1)
     const controller = new AbortController()
-    const job = run(bytes(20), 2, { signal: controller.signal })
-    await until(() => workers.every(w => w.services.compute.stats().active === 1), 3000, 'shards running')
+    // shards that hang until cancelled: the job can end only by the cancel, and the workers
+    // can go idle only when the cancel reaches them
+    const job = run(Array.from({ length: 20 }, () => new TextEncoder().encode('hang')), 2, { signal: controller.signal })
+    await until(() => workers.every(w => w.services.compute.stats().active === 1), 10_000, 'shards running')
     assert.ok(workers.some(w => w.services.compute.stats().queued > 0))
-    const aborted = Date.now()
     controller.abort()
     await assert.rejects(job, (err: any) => err.name === 'JobAbortedError' && err.code === 'ERR_JOB_ABORTED')
-    assert.ok(Date.now() - aborted < 100, `took ${Date.now() - aborted} ms`)
-    await allIdle(workers, 1000)
+    await allIdle(workers, 10_000)
     for (const w of workers) {
       // one reused stream per requester at most, with nothing on it
       assert.ok(shardStreams(nodes[0], w) <= 1)
       assert.ok(w.services.compute.stats().openStreams <= 1)
     }
-    // the slots are free: the next job runs at once
+    // the slots are free: the next job runs (a hung shard would still hold the only slot)
     const items = bytes(4)
     const next = await run(items, 1)
     assert.deepEqual(texts(next.outputs), texts(items))
-    assert.ok(next.elapsedMs < 1000, `took ${next.elapsedMs} ms`)
+    assert.equal(next.shards.reduce((n, s) => n + s.errors.length, 0), 0)
     // and once the requester is gone, so are its streams
     await nodes[0].stop()
-    await until(() => workers.every(w => w.services.compute.stats().openStreams === 0), 2000, 'streams closed')
+    await until(() => workers.every(w => w.services.compute.stats().openStreams === 0), 10_000, 'streams closed')
   })
 
   it('a job whose signal is already aborted sends nothing', async () => {

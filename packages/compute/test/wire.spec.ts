@@ -57,7 +57,7 @@ function varint (n: number): Uint8Array {
   return Uint8Array.from(out)
 }
 
-async function waitFor <T> (probe: () => Promise<T | undefined>, ms = 2000): Promise<T | undefined> {
+async function waitFor <T> (probe: () => Promise<T | undefined>, ms = 10_000): Promise<T | undefined> {
   const deadline = Date.now() + ms
   let value = await probe()
   while (value === undefined && Date.now() < deadline) {
@@ -112,7 +112,7 @@ describe('compute: the shard protocol against hostile peers', function () {
     for (const stream of opened.splice(0)) {
       stream.abort(new Error('test over'))
     }
-    await until(() => worker.services.compute.stats().openStreams <= 1, 2000, 'raw streams closed')
+    await until(() => worker.services.compute.stats().openStreams <= 1, 10_000, 'raw streams closed')
     // after each attack the worker still serves a normal job from another node
     const items = bytes(5)
     const result = await nodes[2].services.compute.run({ workload: 'echo', items, shardSize: 2 }, { peers: [worker.peerId] })
@@ -128,7 +128,7 @@ describe('compute: the shard protocol against hostile peers', function () {
     await s.sendBytes(Uint8Array.of(0x0a, 0xff, 0xff, 0xff))
     isError(await s.read(), 0, 'ERR_INVALID_MESSAGE', /ClientFrame/)
     await assert.rejects(s.read())
-    await until(() => worker.services.compute.stats().openStreams === 0, 2000, 'worker stream closed')
+    await until(() => worker.services.compute.stats().openStreams === 0, 10_000, 'worker stream closed')
   })
 
   it('a length prefix over MAX_SHARD_FRAME_BYTES: ERR_MESSAGE_TOO_LARGE before any payload, then the stream is closed', async () => {
@@ -179,7 +179,7 @@ describe('compute: the shard protocol against hostile peers', function () {
     const s = await raw(nodes[0], worker)
     await s.send(request(1, { workload: 'sleep', input: encodeItemList(bytes(10)), timeoutMs: 100 }))
     isError(await s.read(), 1, 'ERR_TIMEOUT', /deadline/)
-    await until(() => worker.services.compute.stats().active === 0, 1000, 'slot released')
+    await until(() => worker.services.compute.stats().active === 0, 10_000, 'slot released')
   })
 
   describe('models', () => {
@@ -330,7 +330,7 @@ describe('compute: the shard protocol against hostile peers', function () {
     await s.send(request(1, { workload: 'sleep', input: encodeItemList(bytes(20)) }))
     await until(() => worker.services.compute.stats().active === 1)
     s.stream.abort(new Error('requester gone'))
-    await until(() => worker.services.compute.stats().active === 0, 1000, 'slot released')
+    await until(() => worker.services.compute.stats().active === 0, 10_000, 'slot released')
   })
 })
 

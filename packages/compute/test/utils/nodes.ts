@@ -78,8 +78,11 @@ export function texts (items: Uint8Array[]): string[] {
   return items.map(i => new TextDecoder().decode(i))
 }
 
-/** Wait until `condition` holds, polling every 10 ms; throws after `ms`. */
-export async function until (condition: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
+/**
+ * Wait until `condition` holds, polling every 10 ms; throws after `ms`. The limit only stops a
+ * test that would wait for ever: it is not a bound on how fast things happen.
+ */
+export async function until (condition: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + ms
   while (!condition()) {
     if (Date.now() > deadline) {
@@ -95,6 +98,6 @@ export function shardStreams (node: ComputeNode, peer: ComputeNode): number {
 }
 
 /** Every worker has let go of every shard: nothing running, nothing queued. */
-export async function allIdle (workers: ComputeNode[], ms = 3000): Promise<void> {
+export async function allIdle (workers: ComputeNode[], ms = 10_000): Promise<void> {
   await until(() => workers.every(w => w.services.compute.stats().active === 0 && w.services.compute.stats().queued === 0), ms, 'workers idle')
 }
