@@ -3,7 +3,7 @@ import { setMaxListeners } from 'node:events'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SHARD_PROTOCOL, plural, sha256Hex } from '@shardmesh/protocol'
-import { WorkloadRegistry, WorkloadRunner, workloadKey } from '@shardmesh/workloads'
+import { WorkloadRegistry, WorkloadRunner, checkInputItems, workloadKey } from '@shardmesh/workloads'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import * as C from './constants.js'
@@ -229,13 +229,7 @@ export class Compute implements ComputeInterface, Startable {
       ? this.registry.require(job.workload, job.version)
       : job.workload
     // catch bad input here, before any peer spends work on it
-    job.items.forEach((item, i) => {
-      try {
-        workload.input.decode(item)
-      } catch (err: any) {
-        throw Object.assign(err, { message: `item ${i}: ${err.message}` })
-      }
-    })
+    await checkInputItems(workload, job.items)
     const policy = typeof options.verification === 'string' ? parseVerification(options.verification) : options.verification ?? { kind: 'none' }
     // the job ends with the service: its signal is the caller's combined with shutdown
     const controller = new AbortController()
@@ -258,6 +252,9 @@ export class Compute implements ComputeInterface, Startable {
 
   private async runJob (workload: Workload<any, any>, job: JobSpec, policy: VerificationPolicy, options: RunJobOptions & { signal: AbortSignal }): Promise<JobResult> {
     const shardSize = job.shardSize ?? C.SHARD_SIZE
+    if (!Number.isSafeInteger(shardSize) || shardSize < 1) {
+      throw new RangeError(`shardSize must be a positive integer, got ${shardSize}`)
+    }
     const model = job.model != null ? { digest: sha256Hex(job.model), bytes: job.model } : undefined
     const peers = await this.placement(workload, options)
     this.checkEnoughPeers(workload, policy, peers, options)

@@ -6,7 +6,8 @@ export const WorkloadErrorCode = {
   WORKLOAD_FAILED: 'ERR_WORKLOAD_FAILED',
   POOL_CLOSED: 'ERR_POOL_CLOSED',
   POOL_BUSY: 'ERR_POOL_BUSY',
-  ABORTED: 'ERR_ABORTED'
+  ABORTED: 'ERR_ABORTED',
+  WORKLOAD_CODE: 'ERR_WORKLOAD_CODE'
 } as const
 
 /**
@@ -39,6 +40,20 @@ export class WorkloadFailedError extends ShardmeshError {
   constructor (message = 'Workload failed', options?: ErrorOptions) {
     super(message, WorkloadErrorCode.WORKLOAD_FAILED, options)
     this.name = 'WorkloadFailedError'
+  }
+}
+
+/**
+ * A workload's own code (a codec, `compare`, `split`, `merge`, `checkInput`) threw something
+ * other than the `InvalidInputError` its contract allows: a fault of the installed workload,
+ * not of the input or of a peer. The job fails with it (no retry can help) and the node goes on.
+ */
+export class WorkloadCodeError extends ShardmeshError {
+  static readonly code = WorkloadErrorCode.WORKLOAD_CODE
+
+  constructor (message = 'The workload\'s code failed', options?: ErrorOptions) {
+    super(message, WorkloadErrorCode.WORKLOAD_CODE, options)
+    this.name = 'WorkloadCodeError'
   }
 }
 

@@ -7,6 +7,7 @@
 
 export * from './workload.js'
 export * from './errors.js'
+export * from './guard.js'
 export * from './registry.js'
 export * from './runner.js'
 export { WorkerPool } from './pool/pool.js'

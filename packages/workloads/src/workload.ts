@@ -103,6 +103,12 @@ export interface Workload<In = unknown, Out = unknown> {
   merge<T>(outputs: T[][]): T[]
   /** true when two outputs for the same input agree (exactly or within `tolerance`) */
   compare(a: Out, b: Out): boolean
+  /**
+   * A deeper check of one decoded input item than its codec's (e.g. an image's size), run by
+   * the requester on every item before any shard is sent; throws `InvalidInputError`. The
+   * kernel must still check what it gets: a worker never trusts a requester.
+   */
+  checkInput?(item: In): Promise<void>
   /** a small input used to measure throughput at start */
   calibration(): Promise<In[]>
   /** digests (sha256 hex) of the models this workload holds locally, advertised as `model:<cid>` */

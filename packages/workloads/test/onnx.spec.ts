@@ -87,6 +87,38 @@ describe('onnx', function () {
       assert.throws(() => tensorMapCodec.decode(Uint8Array.of(0x0a, 0xff)), isInvalidInput(/onnx item/))
     })
 
+    it('reads the values of data that is a view at any offset into a larger buffer (Node\'s Buffer pool, a received frame)', () => {
+      const values = [1.5, -2, 3e38]
+      for (const offset of [1, 2, 3, 4, 8]) {
+        // a small Buffer lives in Node's shared 8 KiB pool; one made over its own ArrayBuffer does not
+        const pooled = Buffer.allocUnsafe(offset + 12)
+        const own = Buffer.from(new ArrayBuffer(offset + 12), 0, offset + 12)
+        for (const backing of [pooled, own]) {
+          Buffer.from(Float32Array.from(values).buffer).copy(backing, offset)
+          const t: NamedTensor = { name: 'x', dtype: 'float32', dims: [3], data: backing.subarray(offset) }
+          assert.deepEqual([...tensorValues(t) as Float32Array], values.map(Math.fround), `offset ${offset}`)
+          assert.equal(compareTensorMaps([t], [f32('x', [3], values)]), true)
+        }
+      }
+      const int64 = Buffer.allocUnsafe(3 + 16)
+      Buffer.from(BigInt64Array.of(-5n, 2n ** 40n).buffer).copy(int64, 3)
+      assert.deepEqual([...tensorValues({ name: 'i', dtype: 'int64', dims: [2], data: int64.subarray(3) }) as BigInt64Array], [-5n, 2n ** 40n])
+      assert.throws(() => tensorValues({ name: 'x', dtype: 'float32', dims: [1], data: new Uint8Array(5) }), isInvalidInput(/not a whole number/))
+    })
+
+    it('decodes tensors from a pooled Buffer, as a daemon receives items, and compares them', () => {
+      const tensors = [f32('a', [2], [0.25, -7]), { name: 'b', dtype: 'float64' as const, dims: [1], data: new Uint8Array(Float64Array.of(Math.E).buffer) }]
+      for (let pad = 0; pad < 8; pad++) {
+        // Buffer.from(base64) and Buffer.concat take small buffers from the shared pool
+        const wire = Buffer.concat([Buffer.alloc(pad), Buffer.from(tensorMapCodec.encode(tensors))]).subarray(pad)
+        const decoded = tensorMapCodec.decode(wire)
+        assert.deepEqual([...tensorValues(decoded[0]) as Float32Array], [0.25, -7])
+        assert.deepEqual([...tensorValues(decoded[1]) as Float64Array], [Math.E])
+        assert.equal(compareTensorMaps(decoded, tensors), true)
+        assert.equal(compareTensorMaps(decoded, tensorMapCodec.decode(Buffer.from(wire))), true)
+      }
+    })
+
     it('compares floats within the stated tolerance and everything else exactly', () => {
       const a = [f32('y', [2], [1, 1000])]
       assert.equal(compareTensorMaps(a, [f32('y', [2], [1.00005, 1000.05])]), true)
@@ -148,6 +180,14 @@ describe('onnx', function () {
         assert.deepEqual(outputs.map(o => Buffer.from(o)), (await kernel.run(items, { model })).map(o => Buffer.from(o)))
       } finally {
         await runner.close()
+      }
+    })
+
+    it('runs items whose tensors sit at any offset of the item bytes', async () => {
+      for (let pad = 0; pad < 8; pad++) {
+        const wire = Buffer.concat([Buffer.alloc(pad), Buffer.from(input([[1, 2, 3]]))]).subarray(pad)
+        const [output] = await kernel.run([wire], { model })
+        assert.deepEqual([...tensorValues(tensorMapCodec.decode(output)[0]) as Float32Array], [3, 5, 7], `pad ${pad}`)
       }
     })
 

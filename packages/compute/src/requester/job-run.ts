@@ -1,6 +1,6 @@
 import { decodeItemList, encodeItemList, plural, sha256, ShardmeshError } from '@shardmesh/protocol'
 import { countersignReceipt, verifyReceipt } from '@shardmesh/receipts'
-import { InvalidInputError, UnknownWorkloadError, workloadKey } from '@shardmesh/workloads'
+import { InvalidInputError, UnknownWorkloadError, callWorkload, workloadKey } from '@shardmesh/workloads'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import * as C from '../constants.js'
 import {
@@ -124,7 +124,13 @@ export class JobRun {
   private readonly receipts: Array<Uint8Array[]> = []
 
   constructor (private readonly init: JobRunInit) {
-    const inputs = init.workload.split(init.items, init.shardSize)
+    const inputs = callWorkload(init.workload, 'split', () => {
+      const shards = init.workload.split(init.items, init.shardSize)
+      if (!Array.isArray(shards) || !shards.every(shard => Array.isArray(shard))) {
+        throw new TypeError('split returned something other than an array of item arrays')
+      }
+      return shards
+    })
     this.shards = inputs.map((items, index) => ({
       index,
       input: encodeItemList(items),
@@ -298,6 +304,9 @@ export class JobRun {
       this.pump()
     }, (err: Error) => {
       this.onError(shard, attempt, err)
+    }).catch((err: Error) => {
+      // the workload's compare threw (a WorkloadCodeError): the job fails, the node goes on
+      this.fail(err)
     })
   }
 
@@ -332,7 +341,7 @@ export class JobRun {
   }
 
   private sameOutputs (a: Result, b: Result): boolean {
-    return a.outputs.every((x, i) => this.init.workload.compare(x, b.outputs[i]))
+    return a.outputs.every((x, i) => callWorkload(this.init.workload, 'compare', () => this.init.workload.compare(x, b.outputs[i])))
   }
 
   /** Enough results? Then accept, ask for a check, or settle a dispute. */
@@ -572,7 +581,7 @@ export class JobRun {
         return
       }
       const elapsedMs = Date.now() - this.started
-      const outputs = this.init.workload.merge(this.shards.map(s => decodeItemList(s.done?.winner.output ?? new Uint8Array(0)).items))
+      const outputs = callWorkload(this.init.workload, 'merge', () => this.init.workload.merge(this.shards.map(s => decodeItemList(s.done?.winner.output ?? new Uint8Array(0)).items)))
       const peers: PeerReport[] = this.peers.map(p => ({
         peerId: p.id,
         local: p.channel.local,
@@ -611,6 +620,6 @@ export class JobRun {
         elapsedMs,
         itemsPerSec: this.init.items.length / Math.max(elapsedMs, 1) * 1000
       })
-    }, (err: Error) => { this.reject(err) })
+    }).catch((err: Error) => { this.reject(err) })
   }
 }

@@ -12,8 +12,8 @@ const ORT_TYPES: Record<TensorDtype, ort.Tensor.Type> = {
 }
 
 function toOrt (t: NamedTensor): ort.Tensor {
-  const values = tensorValues(t)
-  return new ort.Tensor(ORT_TYPES[t.dtype], t.dtype === 'bool' ? new Uint8Array(values.buffer) : values, t.dims)
+  // a bool tensor's values are its bytes (a Uint8Array), as onnxruntime takes them
+  return new ort.Tensor(ORT_TYPES[t.dtype], tensorValues(t), t.dims)
 }
 
 function fromOrt (name: string, tensor: ort.Tensor): NamedTensor {

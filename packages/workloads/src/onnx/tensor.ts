@@ -77,16 +77,32 @@ export const tensorMapCodec: ItemCodec<NamedTensor[]> = {
   }
 }
 
-/** Typed view of a tensor's elements (copied, so alignment never matters). */
+/**
+ * A tensor's elements as a typed array over exactly `t.data`'s bytes: a view of them when they
+ * start at a multiple of the element size (treat it as read-only), a copy otherwise. Decoded
+ * data is often a view at any offset into a larger buffer (Node's shared Buffer pool, a
+ * received frame), so neither `t.data.buffer` nor its alignment can be assumed. Throws
+ * `InvalidInputError` when the byte length is not a whole number of elements.
+ */
 export function tensorValues (t: NamedTensor): Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array {
-  const copy = t.data.slice().buffer
+  const size = Object.hasOwn(DTYPE_BYTES, t.dtype) ? DTYPE_BYTES[t.dtype] : undefined
+  if (size == null) {
+    throw new InvalidInputError(`tensor ${t.name}: unsupported dtype "${t.dtype}"`)
+  }
+  if (t.data.byteLength % size !== 0) {
+    throw new InvalidInputError(`tensor ${t.name}: ${t.data.byteLength} bytes is not a whole number of ${t.dtype} elements`)
+  }
+  // `new Uint8Array(view)` copies into a fresh buffer; Buffer#slice would not copy
+  const bytes = t.data.byteOffset % size === 0 ? t.data : new Uint8Array(t.data)
+  const { buffer, byteOffset } = bytes
+  const length = bytes.byteLength / size
   switch (t.dtype) {
-    case 'float32': return new Float32Array(copy)
-    case 'float64': return new Float64Array(copy)
-    case 'int32': return new Int32Array(copy)
-    case 'int64': return new BigInt64Array(copy)
-    case 'int8': return new Int8Array(copy)
-    default: return new Uint8Array(copy)
+    case 'float32': return new Float32Array(buffer, byteOffset, length)
+    case 'float64': return new Float64Array(buffer, byteOffset, length)
+    case 'int32': return new Int32Array(buffer, byteOffset, length)
+    case 'int64': return new BigInt64Array(buffer, byteOffset, length)
+    case 'int8': return new Int8Array(buffer, byteOffset, length)
+    default: return new Uint8Array(buffer, byteOffset, length)
   }
 }
 
