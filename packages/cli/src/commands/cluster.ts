@@ -1,3 +1,4 @@
+import { plural } from '@shardmesh/protocol'
 import { EXIT_FAILURE, EXIT_OK, parse, parseDuration, parseInteger } from '../args.js'
 import { SOLANA_FLAGS, SOLANA_HELP, solanaOption } from '../chain/options.js'
 import { LocalCluster } from '../cluster/local-cluster.js'
@@ -65,7 +66,7 @@ export async function clusterCommand (argv: string[]): Promise<number> {
     if (report.convergedMs == null) {
       log(`not converged within ${age(timeout)}`)
     } else {
-      log(`converged: every node holds ${n - 1} verified adverts (${age(report.convergedMs)} after start)`)
+      log(`converged: every node holds ${plural(n - 1, 'verified advert')} (${age(report.convergedMs)} after start)`)
     }
     if (!json) {
       process.stdout.write(renderCluster(report, cluster) + '\n')

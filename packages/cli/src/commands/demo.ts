@@ -1,6 +1,6 @@
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { decodeItemList, encodeItemList } from '@shardmesh/protocol'
+import { decodeItemList, encodeItemList, plural } from '@shardmesh/protocol'
 import { decodeReceiptProof } from '@shardmesh/receipts'
 import { WorkloadRunner, generateOcrLines, ocrRec } from '@shardmesh/workloads'
 import { EXIT_FAILURE, EXIT_OK, parse, parseDuration, parseInteger } from '../args.js'
@@ -9,7 +9,7 @@ import { verifyProofOverRpc } from '../chain/verify.js'
 import { LocalCluster } from '../cluster/local-cluster.js'
 import { age, shortId } from '../format.js'
 import { progressBar } from '../job/progress.js'
-import { decodeOutputs, ocrAccuracy, renderPeerSummary } from '../job/summary.js'
+import { decodeOutputs, ocrAccuracy, peersThatWorked, renderPeerSummary } from '../job/summary.js'
 import type { ReceiptRow } from '../control/types.js'
 import type { OcrAccuracy } from '../job/summary.js'
 import type { OcrLine, Workload } from '@shardmesh/workloads'
@@ -92,10 +92,10 @@ export async function demoCommand (argv: string[]): Promise<number> {
       return EXIT_FAILURE
     }
     await waitForOffers(cluster, n - 1, timeout)
-    say(`converged ${age(report.convergedMs)} after start; node 0 sees ${n - 1} peers offering ocr-rec`)
+    say(`converged ${age(report.convergedMs)} after start; node 0 sees ${plural(n - 1, 'peer')} offering ocr-rec`)
 
     const { images, truth } = await generateOcrLines({ count, seed })
-    say(`\nOCR job: ${count} generated text lines, ${Math.ceil(count / shardSize)} shards of ${shardSize}, verification ${verify}, sent to node 0`)
+    say(`\nOCR job: ${plural(count, 'generated text line')}, ${plural(Math.ceil(count / shardSize), 'shard')} of ${shardSize}, verification ${verify}, sent to node 0`)
     const bar = json ? undefined : progressBar(process.stderr)
     const result = await cluster.nodes[0].control.runJob({
       workload: 'ocr-rec',
@@ -108,7 +108,7 @@ export async function demoCommand (argv: string[]): Promise<number> {
     const outputs = decodeOutputs(workload, result) as OcrLine[]
     const accuracy = ocrAccuracy(truth, outputs)
     const names = new Map(cluster.nodes.map(node => [node.peerId, `node ${node.index} ${shortId(node.peerId)}`]))
-    say(`read ${result.items} lines in ${age(result.elapsedMs)}: ${result.itemsPerSec.toFixed(1)} lines/s across ${result.peers.filter(p => p.shards > 0).length} nodes`)
+    say(`read ${plural(result.items, 'line')} in ${age(result.elapsedMs)}: ${result.itemsPerSec.toFixed(1)} lines/s across ${plural(peersThatWorked(result), 'node')}`)
     say(`accuracy: ${(accuracy.charAccuracyNoSpaces * 100).toFixed(2)} % of characters (spaces ignored), ${accuracy.exactLines}/${accuracy.lines} lines exact`)
     const wrong = truth.findIndex((t, i) => t.replace(/\s+/g, '') !== outputs[i].text.replace(/\s+/g, ''))
     say(`  e.g. "${truth[0]}" → "${outputs[0].text.trim()}"${wrong === -1 ? '' : `; a miss: "${truth[wrong]}" → "${outputs[wrong].text.trim()}"`}`)
@@ -120,7 +120,7 @@ export async function demoCommand (argv: string[]): Promise<number> {
     // the nodes stop (their cores go to the local run); the chain stays up for the check at the end
     await cluster.stopNodes()
 
-    say(`\nthe same ${count} lines in this one process, ${availableParallelism()} pool threads, same shards...`)
+    say(`\nthe same ${plural(count, 'line')} in this one process, ${plural(availableParallelism(), 'pool thread')}, same shards...`)
     const local = await runLocally(workload, images, shardSize)
     const ratio = result.itemsPerSec / local.itemsPerSec
     say(`local: ${local.itemsPerSec.toFixed(1)} lines/s; mesh: ${result.itemsPerSec.toFixed(1)} lines/s; mesh/local = ${ratio.toFixed(2)} (one machine: the mesh adds processes, not cores)`)
@@ -207,9 +207,9 @@ async function anchorReceipts (cluster: LocalCluster, jobId: string, timeout: nu
   const anchored = listed.receipts.filter(r => r.anchor != null).length
   const lamportsPerReceipt = inBatches === 0 ? 0 : Number(fees) / inBatches
   for (const b of batches) {
-    say(`  batch ${b.root.slice(0, 16)}…  ${b.count} receipts  tx ${b.anchor?.signature ?? '-'}  slot ${b.anchor?.slot ?? '-'}  fee ${b.anchor?.fee ?? '?'} lamports`)
+    say(`  batch ${b.root.slice(0, 16)}…  ${plural(b.count, 'receipt')}  tx ${b.anchor?.signature ?? '-'}  slot ${b.anchor?.slot ?? '-'}  fee ${b.anchor?.fee ?? '?'} lamports`)
   }
-  say(`  ${anchored}/${listed.total} receipts anchored in ${batches.length} transaction(s): ${lamportsPerReceipt.toFixed(2)} lamports per receipt`)
+  say(`  ${anchored}/${plural(listed.total, 'receipt')} anchored in ${plural(batches.length, 'transaction')}: ${lamportsPerReceipt.toFixed(2)} lamports per receipt`)
   const one = listed.receipts.find(r => r.anchor != null)
   // the proof is fetched now; it is checked at the end, against nothing but the RPC endpoint
   const proof = one == null ? undefined : (await control.receipt(one.id)).proof
@@ -231,7 +231,7 @@ async function verifyOne (anchoring: Anchoring, cluster: LocalCluster, say: (lin
       say(`  ok  merkle path                 leaf ${r.leaf} of ${r.count} under root ${r.root.slice(0, 16)}…`)
       say(`  ok  anchor on chain             memo ${r.anchor.memo.slice(0, 30)}…, signed by the requester, slot ${r.anchor.slot}`)
       say(`anchored and verified: transaction ${r.anchor.signature}`)
-      say(`fee: ${r.anchor.fee} lamports for ${r.count} receipts = ${lamportsPerReceipt.toFixed(2)} lamports per receipt (${anchored}/${count} receipts anchored in ${batches} transaction${batches === 1 ? '' : 's'})`)
+      say(`fee: ${r.anchor.fee} lamports for ${plural(r.count, 'receipt')} = ${lamportsPerReceipt.toFixed(2)} lamports per receipt (${anchored}/${plural(count, 'receipt')} anchored in ${plural(batches, 'transaction')})`)
     } else {
       verified = { id: one.id, signature: one.anchor?.signature ?? '', slot: one.anchor?.slot ?? '', ok: false, ...outcome.failure }
       say(`  FAILED check ${outcome.failure.check}: ${outcome.failure.message}`)

@@ -1,4 +1,5 @@
 import { parseVerification } from '@shardmesh/compute'
+import { plural } from '@shardmesh/protocol'
 import { WorkloadRegistry, builtinWorkloads, parseWorkloadSpec } from '@shardmesh/workloads'
 import { EXIT_FAILURE, EXIT_OK, UsageError, parse, parseInteger } from '../args.js'
 import { ControlClient } from '../control/client.js'
@@ -28,7 +29,11 @@ Options:
   --no-local            do not run shards on this node
   --data-dir DIR        the node's data dir (default $SHARDMESH_DATA_DIR or ~/.shardmesh)
   --json                print one JSON object: { jobId, workload, items, elapsedMs, itemsPerSec,
-                        peers, shards, disputes, accuracy?, outputs? }
+                        peers, shards, disputes, accuracy?, outputs? }; each of peers has
+                        shards (completed with an accepted result, agreeing replicas
+                        included), items, attempts (shards sent: replicas, retries, hedges),
+                        failures, results (returned), meanRunMs (on the worker),
+                        meanQueueMs (queued at the worker + transfer), meanShardMs (both)
   --outputs             include the decoded outputs (in --json, or printed)
   -h, --help            this help
 `
@@ -132,7 +137,7 @@ export async function jobCommand (argv: string[]): Promise<number> {
     }) + '\n')
     return EXIT_OK
   }
-  process.stdout.write(`done: ${result.items} items in ${age(result.elapsedMs)} (${result.itemsPerSec.toFixed(1)} items/s), ${result.shards.length} shards, ${result.receipts.length} countersigned receipts\n`)
+  process.stdout.write(`done: ${plural(result.items, 'item')} in ${age(result.elapsedMs)} (${result.itemsPerSec.toFixed(1)} items/s), ${plural(result.shards.length, 'shard')}, ${plural(result.receipts.length, 'countersigned receipt')}\n`)
   if (accuracy != null) {
     process.stdout.write(`accuracy: ${(accuracy.charAccuracyNoSpaces * 100).toFixed(2)} % of characters (spaces ignored), ${accuracy.exactLines}/${accuracy.lines} lines exact\n`)
   }

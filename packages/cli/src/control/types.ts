@@ -1,5 +1,6 @@
 /** JSON shapes of the local control API (loopback HTTP, bearer token). */
 
+import type { PeerReport } from '@shardmesh/compute'
 import type { AnchorerStats, ReceiptsStats } from '@shardmesh/node'
 
 export interface PeerRow {
@@ -109,7 +110,8 @@ export interface JobResultJson {
   /** base64 of each encoded output item, in input order */
   outputs: string[]
   shards: Array<{ index: number, items: number, peer: string, attempts: number, replicas: string[], hedged: boolean, outcome: string, durationMs: number, errors: string[] }>
-  peers: Array<{ peerId: string, local: boolean, shards: number, items: number, attempts: number, failures: number, meanShardMs: number, banned: boolean }>
+  /** what each peer did: see `PeerReport` for what each field counts */
+  peers: PeerReport[]
   disputes: Array<{ shard: number, winners: string[], losers: string[] }>
   /** base64 of each countersigned receipt */
   receipts: string[]

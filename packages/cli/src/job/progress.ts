@@ -1,3 +1,4 @@
+import { plural } from '@shardmesh/protocol'
 import type { JobEvent } from '../control/types.js'
 
 /** A one-line progress bar on a TTY (nothing otherwise): shards, items, items/s, peers in use. */
@@ -12,7 +13,7 @@ export function progressBar (stream: NodeJS.WriteStream): { onEvent(event: JobEv
       const width = 24
       const filled = Math.round(width * event.shardsDone / Math.max(1, event.shardsTotal))
       const bar = '#'.repeat(filled) + '.'.repeat(width - filled)
-      stream.write(`\r[${bar}] ${event.shardsDone}/${event.shardsTotal} shards  ${event.itemsDone}/${event.itemsTotal} items  ${event.itemsPerSec.toFixed(1)} items/s  ${event.peersInUse} peers busy `)
+      stream.write(`\r[${bar}] ${event.shardsDone}/${plural(event.shardsTotal, 'shard')}  ${event.itemsDone}/${plural(event.itemsTotal, 'item')}  ${event.itemsPerSec.toFixed(1)} items/s  ${plural(event.peersInUse, 'peer')} busy `)
       drawn = true
     },
     done () {

@@ -28,18 +28,32 @@ export function ocrAccuracy (truth: string[], outputs: OcrLine[]): OcrAccuracy {
   }
 }
 
-/** Per-peer table: who did what. */
+/** What the columns of the per-peer table count, printed under it. */
+export const PEER_SUMMARY_LEGEND = [
+  'shards      shards this peer completed with an accepted result (agreeing replicas included)',
+  'attempts    shards sent to it: replicas, retries, hedges and cancelled ones included',
+  'mean run    time a result ran on the worker (from its receipt)',
+  'mean queue  the rest of the round trip: queued at the worker, and transfer'
+].join('\n')
+
+/** Per-peer table: who did what, and a legend of its columns. */
 export function renderPeerSummary (result: JobResultJson, names: (peerId: string) => string = id => id): string {
   return table(
-    ['peer', 'shards', 'items', 'attempts', 'failures', 'mean shard', 'note'],
+    ['peer', 'shards', 'items', 'attempts', 'failures', 'mean run', 'mean queue', 'note'],
     result.peers.map(p => [
       names(p.peerId),
       String(p.shards),
       String(p.items),
       String(p.attempts),
       String(p.failures),
-      age(p.meanShardMs),
+      p.results > 0 ? age(p.meanRunMs) : '-',
+      p.results > 0 ? age(p.meanQueueMs) : '-',
       [p.local ? 'this node' : '', p.banned ? 'dropped' : ''].filter(s => s !== '').join(', ')
     ])
-  )
+  ) + '\n\n' + PEER_SUMMARY_LEGEND
+}
+
+/** Peers that completed at least one shard with an accepted result. */
+export function peersThatWorked (result: JobResultJson): number {
+  return result.peers.filter(p => p.shards > 0).length
 }

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict'
+import { progressBar } from '../src/job/progress.js'
+import { PEER_SUMMARY_LEGEND, peersThatWorked, renderPeerSummary } from '../src/job/summary.js'
+import type { JobResultJson } from '../src/control/types.js'
+
+type PeerJson = JobResultJson['peers'][number]
+
+function peer (peerId: string, fields: Partial<PeerJson> = {}): PeerJson {
+  return { peerId, local: false, shards: 0, items: 0, attempts: 0, failures: 0, results: 0, meanShardMs: 0, meanRunMs: 0, meanQueueMs: 0, banned: false, ...fields }
+}
+
+function result (peers: PeerJson[]): JobResultJson {
+  return { jobId: '00', workload: 'echo', version: '1.0.0', verification: 'replicate:3', outputs: [], shards: [], peers, disputes: [], receipts: [], items: 0, elapsedMs: 0, itemsPerSec: 0 }
+}
+
+describe('job summary', () => {
+  it('the per-peer table shows run and queue time apart, and a legend says what each column counts', () => {
+    const text = renderPeerSummary(result([
+      peer('a', { local: true, shards: 4, items: 8, attempts: 4, results: 4, meanShardMs: 350, meanRunMs: 200, meanQueueMs: 150 }),
+      peer('b', { attempts: 3, failures: 3, banned: true })
+    ]))
+    const [header, , a, b] = text.split('\n')
+    assert.deepEqual(header.split(/\s{2,}/), ['peer', 'shards', 'items', 'attempts', 'failures', 'mean run', 'mean queue', 'note'])
+    assert.deepEqual(a.split(/\s{2,}/), ['a', '4', '8', '4', '0', '200 ms', '150 ms', 'this node'])
+    // no result: no time to average
+    assert.deepEqual(b.split(/\s{2,}/), ['b', '0', '0', '3', '3', '-', '-', 'dropped'])
+    assert.ok(text.endsWith(PEER_SUMMARY_LEGEND))
+    for (const column of ['shards', 'attempts', 'mean run', 'mean queue']) {
+      assert.match(PEER_SUMMARY_LEGEND, new RegExp(`^${column} `, 'm'))
+    }
+    assert.match(PEER_SUMMARY_LEGEND, /replicas included/)
+  })
+
+  it('counts the peers that completed a shard, replicas included', () => {
+    // under replicate:2 on two peers both did every shard
+    assert.equal(peersThatWorked(result([peer('a', { shards: 3 }), peer('b', { shards: 3 }), peer('c', { attempts: 1, failures: 1 })])), 2)
+  })
+
+  it('the progress bar counts in the singular for one', () => {
+    let written = ''
+    const stream = { isTTY: true, write: (s: string) => { written += s; return true } } as unknown as NodeJS.WriteStream
+    const bar = progressBar(stream)
+    bar.onEvent({ event: 'progress', shardsDone: 0, shardsTotal: 1, itemsDone: 0, itemsTotal: 1, peersInUse: 1, elapsedMs: 1, itemsPerSec: 0 })
+    assert.match(written, / 0\/1 shard {2}0\/1 item {2}0\.0 items\/s {2}1 peer busy $/)
+    written = ''
+    bar.onEvent({ event: 'progress', shardsDone: 1, shardsTotal: 2, itemsDone: 3, itemsTotal: 6, peersInUse: 2, elapsedMs: 1, itemsPerSec: 1 })
+    assert.match(written, / 1\/2 shards {2}3\/6 items {2}1\.0 items\/s {2}2 peers busy $/)
+    bar.done()
+  })
+})
