@@ -6,6 +6,7 @@
 
 import { InferenceSession, Tensor } from 'onnxruntime-node'
 import { AbortError, InvalidInputError } from '../errors.js'
+import { disableOnnxRuntimeTelemetry } from '../onnxruntime-env.js'
 import { ATTENTION_MASK, INPUT_IDS, SENTENCE_EMBEDDING, TOKEN_TYPE_IDS } from './bert.js'
 import { embedTextCodec, embedVectorCodec } from './codecs.js'
 import { HIDDEN_SIZE, MAX_SEQUENCE_LENGTH } from './constants.js'
@@ -69,6 +70,7 @@ class EmbedKernel implements Kernel {
 
 /** Load (generating it on first use) the model for `params.seed` and open a session on it. */
 export const createKernel: KernelFactory = async (options) => {
+  disableOnnxRuntimeTelemetry()
   const seed = embedSeed(options.params.seed)
   const model = await loadEmbedModel(options.cacheDir, { seed })
   const session = await InferenceSession.create(model.bytes, SESSION_OPTIONS)

@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises'
 import { InferenceSession, Tensor } from 'onnxruntime-node'
 import { AbortError, WorkloadFailedError } from '../errors.js'
+import { disableOnnxRuntimeTelemetry } from '../onnxruntime-env.js'
 import { ocrLineCodec } from './codecs.js'
 import { MAX_LINE_WIDTH } from './constants.js'
 import { ctcGreedyDecode, parseDictionary } from './ctc.js'
@@ -119,6 +120,7 @@ async function countClasses (session: InferenceSession): Promise<number> {
  * space); the blank is class 0.
  */
 export const createKernel: KernelFactory = async (options: KernelOptions): Promise<Kernel> => {
+  disableOnnxRuntimeTelemetry()
   const params = readParams(options.params)
   const paths = await resolveModelPaths(params)
   const [model, dictionary] = await Promise.all([

@@ -1,5 +1,6 @@
 import ort from 'onnxruntime-node'
 import { AbortError, InvalidInputError } from '../errors.js'
+import { disableOnnxRuntimeTelemetry } from '../onnxruntime-env.js'
 import { tensorMapCodec, tensorValues } from './tensor.js'
 import type { NamedTensor, TensorDtype } from './tensor.js'
 import type { Kernel, KernelFactory } from '../workload.js'
@@ -26,6 +27,7 @@ function fromOrt (name: string, tensor: ort.Tensor): NamedTensor {
 }
 
 export const createKernel: KernelFactory = async (): Promise<Kernel> => {
+  disableOnnxRuntimeTelemetry()
   const sessions = new Map<string, Promise<ort.InferenceSession>>()
 
   async function session (digest: string, path: string): Promise<ort.InferenceSession> {

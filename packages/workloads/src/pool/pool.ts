@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { AbortError, deserializeError, PoolBusyError, PoolClosedError, WorkloadFailedError } from '../errors.js'
+import { disableOnnxRuntimeTelemetry } from '../onnxruntime-env.js'
 import type { FromThread, ToThread } from './messages.js'
 import type { KernelOptions, KernelRef, ModelFile } from '../workload.js'
 
@@ -75,6 +76,8 @@ export class WorkerPool {
 
   /** Threads start with the first task, so a node that never runs a pool workload has none. */
   private ensureThreads (): void {
+    // the threads' kernels load onnxruntime, which reads this from the process environment
+    disableOnnxRuntimeTelemetry()
     while (this.slots.length < this.size) {
       this.slots.push(this.spawn())
     }
