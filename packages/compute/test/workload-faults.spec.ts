@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { generateOcrLines, ocrRec } from '@shardmesh/workloads'
 import { bytes, computeNodes, stopAll, texts } from './utils/nodes.js'
 import { testWorkload } from './utils/workloads.js'
 import type { ComputeNode } from './utils/nodes.js'
@@ -85,5 +86,27 @@ describe('compute: a workload\'s own code that throws', function () {
       assert.match(err.message, /ERR_BAD_RESULT an output does not decode: boom/)
       return true
     })
+  })
+})
+
+describe('compute: a requester checks every item before it sends any', function () {
+  this.timeout(30_000)
+  let nodes: ComputeNode[]
+
+  after(async () => {
+    await stopAll(nodes ?? [])
+  })
+
+  it('an OCR line image the model cannot read fails the job with InvalidInputError naming the item, before placement', async () => {
+    // a requester alone: had the check not refused the job, placement would (NoPeersError)
+    nodes = await computeNodes([{ workloads: [ocrRec()], offer: [] }])
+    const good = await generateOcrLines({ count: 2, seed: 7 })
+    const page = await generateOcrLines({ count: 1, seed: 8, height: 600 })
+    await assert.rejects(nodes[0].services.compute.run({ workload: 'ocr-rec', items: [...good.images, ...page.images] }), (err: any) => {
+      assert.equal(err.name, 'InvalidInputError', `${err.name}: ${err.message}`)
+      assert.match(err.message, /^item 2: ocr-rec reads one line of text at most 512 px high: the image is \d+×600/)
+      return true
+    })
+    await assert.rejects(nodes[0].services.compute.run({ workload: 'ocr-rec', items: good.images }), (err: any) => err.name === 'NoPeersError')
   })
 })

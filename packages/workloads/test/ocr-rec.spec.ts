@@ -6,7 +6,7 @@ import sharp from 'sharp'
 import { charAccuracy, editDistance, generateOcrLines, ocrImageCodec, ocrLineCodec, ocrRec } from '../src/ocr-rec/index.js'
 import { createKernel } from '../src/ocr-rec/kernel.js'
 import { defaultModelPaths } from '../src/ocr-rec/model-files.js'
-import { lineWidth } from '../src/ocr-rec/preprocess.js'
+import { checkLineSize, lineWidth } from '../src/ocr-rec/preprocess.js'
 import type { GeneratedOcrLines, OcrLine } from '../src/ocr-rec/index.js'
 import type { Kernel } from '../src/workload.js'
 
@@ -14,6 +14,16 @@ const PNG_HEAD = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a
 
 function isInvalidInput (err: unknown): boolean {
   return (err as Error).name === 'InvalidInputError'
+}
+
+async function blank (width: number, height: number): Promise<Uint8Array> {
+  return new Uint8Array(await sharp({ create: { width, height, channels: 3, background: '#ffffff' } }).png().toBuffer())
+}
+
+/** Dark text on white, rendered with sharp, with a small margin. */
+async function textImage (text: string, size: number): Promise<Uint8Array> {
+  const glyphs = await sharp({ text: { text, font: `DejaVu Sans ${size}px`, dpi: 72, rgba: true } }).png().toBuffer()
+  return new Uint8Array(await sharp(glyphs).extend({ top: 4, bottom: 4, left: 4, right: 4, background: '#ffffff' }).flatten({ background: '#ffffff' }).png().toBuffer())
 }
 
 describe('ocr-rec', () => {
@@ -185,11 +195,56 @@ describe('ocr-rec', () => {
       await assert.rejects(kernel.run(lines.images.slice(0, 2), { signal: controller.signal }), (err: Error) => err.name === 'AbortError')
     })
 
-    it('keeps the aspect ratio within the width limits', () => {
+    it('refuses, item by item, images the model would read as nothing or garbage (a page, an over-long line)', async function () {
+      this.timeout(30_000)
+      const page = await textImage(Array.from({ length: 30 }, () => 'The quick brown fox jumps over the lazy dog').join('\n'), 16)
+      const long = new Uint8Array(await sharp({ create: { width: 8000, height: 48, channels: 3, background: '#ffffff' } }).png().toBuffer())
+      const cases: Array<[Uint8Array, RegExp]> = [
+        [page, /at most 512 px high: the image is \d+×\d+ \(crop each line/],
+        [long, /at most 1600 px wide at 48 px high: the image is 8000×48, 8000 px wide at the model's 48 px height \(split the line\)/],
+        [await blank(300, 6), /at least 8 px high: the image is 300×6/],
+        [await blank(20, 100), /at least 24 px wide at 48 px high: the image is 20×100, 10 px wide/]
+      ]
+      for (const [image, message] of cases) {
+        // alone or among good lines, the shard fails on it with InvalidInputError (no retry can help)
+        await assert.rejects(kernel.run([lines.images[0], image], {}), (err: Error) => isInvalidInput(err) && message.test(err.message))
+        await assert.rejects(ocrRec().checkInput?.(image) ?? Promise.resolve(), (err: Error) => isInvalidInput(err) && message.test(err.message))
+      }
+    })
+
+    it('reads a line by its displayed size: a rotated JPEG whose EXIF orientation makes it a line is read', async () => {
+      const line = lines.images[3]
+      // stored standing up (48 wide, several hundred high), displayed as the line
+      const stored = new Uint8Array(await sharp(line).rotate(270).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toBuffer())
+      const meta = await sharp(stored).metadata()
+      assert.equal(meta.width, 48)
+      await ocrRec().checkInput?.(stored)
+      const [bytes] = await kernel.run([stored], {})
+      assert.equal(ocrLineCodec.decode(bytes).text, lines.truth[3])
+    })
+
+    it('takes a custom maxWidth into account on both sides', async () => {
+      const wide = await blank(700, 48)
+      await ocrRec().checkInput?.(wide)
+      await assert.rejects(ocrRec({ maxWidth: 600 }).checkInput?.(wide) ?? Promise.resolve(), /at most 600 px wide/)
+    })
+  })
+
+  describe('line size', () => {
+    it('accepts what the model reads: 8 to 512 px high, 24 to maxWidth px wide at 48 px high', () => {
       assert.equal(lineWidth(200, 48), 200)
       assert.equal(lineWidth(100, 96), 50)
-      assert.equal(lineWidth(1, 100), 8)
-      assert.equal(lineWidth(100_000, 48), 1600)
+      assert.equal(checkLineSize(200, 48), 200)
+      assert.equal(checkLineSize(14, 20), 34)
+      assert.equal(checkLineSize(1600, 48), 1600)
+      assert.equal(checkLineSize(5174, 395), 629)
+      assert.equal(checkLineSize(60, 8), 360)
+      assert.throws(() => checkLineSize(1601, 48), isInvalidInput)
+      assert.throws(() => checkLineSize(801, 48, 800), isInvalidInput)
+      assert.throws(() => checkLineSize(10, 48), isInvalidInput)
+      assert.throws(() => checkLineSize(356, 756), isInvalidInput)
+      assert.throws(() => checkLineSize(1240, 1754), isInvalidInput)
+      assert.throws(() => checkLineSize(100, 7), isInvalidInput)
     })
   })
 

@@ -9,11 +9,26 @@ export const OCR_REC_VERSION = '1.0.0'
 /** the height every line image is resized to: the PP-OCRv4 recognition input height */
 export const LINE_HEIGHT = 48
 
-/** the narrowest resized line, in pixels (the model downsamples width by 8) */
-export const MIN_LINE_WIDTH = 8
+/**
+ * the narrowest line, in pixels once resized to the line height: the model reads a column of
+ * output per 8 pixels, and a narrower image (a page, a single thin glyph) reads as nothing
+ */
+export const MIN_LINE_WIDTH = 24
 
-/** the widest resized line, in pixels: wider lines are squeezed to this width */
+/**
+ * the widest line, in pixels once resized to the line height: a longer line would have to be
+ * squeezed, which the model reads as garbage, so it is refused (split it)
+ */
 export const MAX_LINE_WIDTH = 1600
+
+/** the shortest input image, in pixels: fewer rows cannot hold a readable glyph */
+export const MIN_IMAGE_HEIGHT = 8
+
+/**
+ * the tallest input image, in pixels: an input is one line of text, and a taller image is a
+ * page, a paragraph or a photo (crop its lines first) or a line far larger than needed
+ */
+export const MAX_IMAGE_HEIGHT = 512
 
 /** the largest encoded input image */
 export const MAX_IMAGE_BYTES = 4 * 1024 * 1024

@@ -2,10 +2,11 @@
  * The `ocr-rec` workload: text-line recognition with PP-OCRv4. An input item is an image file
  * of one line of text; its output is the text read and the model's confidence.
  */
-import { CALIBRATION_LINES, CALIBRATION_SEED, CONFIDENCE_TOLERANCE, OCR_REC_ID, OCR_REC_VERSION } from './constants.js'
+import { CALIBRATION_LINES, CALIBRATION_SEED, CONFIDENCE_TOLERANCE, MAX_LINE_WIDTH, OCR_REC_ID, OCR_REC_VERSION } from './constants.js'
 import { ocrImageCodec, ocrLineCodec } from './codecs.js'
 import { generateOcrLines } from './generate.js'
 import { fileDigest, resolveModelPaths } from './model-files.js'
+import { checkLineSize, lineImageSize } from './preprocess.js'
 import { mergeItems, splitItems } from '../workload.js'
 import type { OcrLine } from './codecs.js'
 import type { Workload } from '../workload.js'
@@ -24,7 +25,7 @@ export interface OcrRecInit {
    */
   dictionaryPath?: string
   /**
-   * the widest a line is resized to (at 48 pixels high); wider lines are squeezed
+   * the widest a line may be once resized to 48 pixels high; wider lines are refused
    *
    * @default 1600
    */
@@ -64,6 +65,11 @@ export function ocrRec (init: OcrRecInit = {}): Workload<Uint8Array, OcrLine> {
     merge: mergeItems,
     compare (a: OcrLine, b: OcrLine): boolean {
       return a.text === b.text && Math.abs(a.confidence - b.confidence) <= CONFIDENCE_TOLERANCE
+    },
+    // the requester refuses, item by item and before sending anything, what the kernel would refuse
+    async checkInput (image: Uint8Array): Promise<void> {
+      const { width, height } = await lineImageSize(image)
+      checkLineSize(width, height, init.maxWidth ?? MAX_LINE_WIDTH)
     },
     async calibration (): Promise<Uint8Array[]> {
       const { images } = await generateOcrLines({ count: CALIBRATION_LINES, seed: CALIBRATION_SEED })
