@@ -74,7 +74,12 @@ export class Compute implements ComputeInterface, Startable {
     // every shard stream listens for shutdown: many requesters at once are not a leak
     setMaxListeners(Infinity, this.shutdown.signal)
     this.runner = new WorkloadRunner({ size: this.poolSize, cacheDir: this.cacheDir, maxQueue: this.maxQueue + this.slots })
-    this.models = new ModelStore(join(this.cacheDir, 'models'), this.init.maxModelBytes ?? C.MAX_MODEL_SIZE)
+    this.models = new ModelStore({
+      dir: join(this.cacheDir, 'models'),
+      maxModelBytes: this.init.maxModelBytes ?? C.MAX_MODEL_SIZE,
+      maxBytes: this.init.modelCacheBytes ?? C.MODEL_CACHE_BYTES,
+      share: this.init.modelCacheShare ?? C.MODEL_CACHE_SHARE
+    })
     const admission = new Admission({ slots: this.slots, maxQueue: this.maxQueue, allow: this.init.allow, deny: this.init.deny })
     this.executor = new ShardExecutor({
       peerId: this.components.peerId,

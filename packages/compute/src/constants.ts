@@ -52,5 +52,11 @@ export const MODEL_TIMEOUT = 120_000
 /** Largest model a worker accepts (bytes). */
 export const MAX_MODEL_SIZE = 512 * 1024 * 1024
 
+/** Most bytes of models a worker keeps in its cache; least recently used ones not in use go first. */
+export const MODEL_CACHE_BYTES = 4 * 1024 * 1024 * 1024
+
+/** The largest fraction of the model cache that the models one requester sent may take. */
+export const MODEL_CACHE_SHARE = 0.5
+
 /** Default shard size (items). */
 export const SHARD_SIZE = 8

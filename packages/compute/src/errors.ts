@@ -5,6 +5,7 @@ export const ComputeErrorCode = {
   NOT_ALLOWED: 'ERR_NOT_ALLOWED',
   MODEL_MISMATCH: 'ERR_MODEL_MISMATCH',
   MODEL_TOO_LARGE: 'ERR_MODEL_TOO_LARGE',
+  MODEL_QUOTA: 'ERR_MODEL_QUOTA',
   NO_PEERS: 'ERR_NO_PEERS',
   ALL_BUSY: 'ERR_ALL_BUSY',
   ALL_EXCLUDED: 'ERR_ALL_EXCLUDED',
@@ -38,8 +39,13 @@ export const BusyError = named('BusyError', ComputeErrorCode.BUSY)
 export const NotAllowedError = named('NotAllowedError', ComputeErrorCode.NOT_ALLOWED)
 /** The model bytes sent do not hash to the digest the shard names (a user error). */
 export const ModelMismatchError = named('ModelMismatchError', ComputeErrorCode.MODEL_MISMATCH)
-/** The model is larger than the worker accepts. */
+/** The model is larger than the worker accepts (per model, or per requester of its model cache). */
 export const ModelTooLargeError = named('ModelTooLargeError', ComputeErrorCode.MODEL_TOO_LARGE)
+/**
+ * The worker's model cache has no room for the model now: the space (or this requester's share
+ * of it) is held by models in use or arriving. A provider condition: another peer may take it.
+ */
+export const ModelQuotaError = named('ModelQuotaError', ComputeErrorCode.MODEL_QUOTA)
 /** The job cannot be placed: no peer offers the workload. */
 export const NoPeersError = named('NoPeersError', ComputeErrorCode.NO_PEERS)
 /** The job cannot be placed: every peer stayed busy past the queue timeout. */

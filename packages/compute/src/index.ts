@@ -58,6 +58,17 @@ export interface ComputeInit {
   cacheDir?: string
   /** Largest model accepted from a requester (bytes). @default 512 MiB */
   maxModelBytes?: number
+  /**
+   * Most bytes of models kept in `<cacheDir>/models`: the least recently used models that no
+   * shard holds are deleted to make room; a model that cannot fit is refused with
+   * ERR_MODEL_QUOTA (or ERR_MODEL_TOO_LARGE when it never could). @default 4 GiB
+   */
+  modelCacheBytes?: number
+  /**
+   * The largest fraction of `modelCacheBytes` that the models one requester sent may take; its
+   * own least recently used models make room first. @default 0.5
+   */
+  modelCacheShare?: number
   /** Most often a progress frame is sent per shard (ms). @default 100 */
   progressInterval?: number
   /** How long a worker waits for a model it asked for (ms). @default 120000 */
@@ -132,3 +143,4 @@ export type { VerificationPolicy } from './requester/verification.js'
 export type { WorkerFaults, ShardWork, ShardOutput } from './worker/executor.js'
 export { Admission } from './worker/admission.js'
 export { ModelStore } from './worker/model-store.js'
+export type { ModelStoreInit, ModelLease, ModelStoreUsage } from './worker/model-store.js'

@@ -4,8 +4,9 @@ import { join } from 'node:path'
 import { sha256Hex } from '@shardmesh/protocol'
 import { onnx, tensorMapCodec, tensorValues } from '@shardmesh/workloads'
 import { ModelStore } from '../src/index.js'
-import { computeNode, computeNodes, stopAll } from './utils/nodes.js'
+import { bytes, computeNode, computeNodes, stopAll, until } from './utils/nodes.js'
 import { affineModel } from './utils/onnx-model.js'
+import { testWorkload } from './utils/workloads.js'
 import type { ComputeNode } from './utils/nodes.js'
 import type { JobResult } from '../src/index.js'
 import type { NamedTensor } from '@shardmesh/workloads'
@@ -36,9 +37,9 @@ describe('compute: shipping onnx models to workers', function () {
 
   beforeEach(() => {
     received = []
-    ModelStore.prototype.receive = async function (this: ModelStore, digest: string, total: number) {
+    ModelStore.prototype.receive = async function (this: ModelStore, digest: string, total: number, requester?: string) {
       received.push(digest)
-      return receive.call(this, digest, total)
+      return receive.call(this, digest, total, requester)
     }
   })
 
@@ -90,6 +91,37 @@ describe('compute: shipping onnx models to workers', function () {
     const result = await nodes[0].services.compute.run({ workload: 'onnx', items: data.map(input), shardSize: 1, model }, { peers: [nodes[1].peerId] })
     checkOutputs(result, data)
     assert.deepEqual(await modelFiles(nodes[1]), [`${sha256Hex(model)}.onnx`])
+  })
+
+  it('a worker whose model cache is held full refuses another model with ERR_MODEL_QUOTA, which the requester sees', async () => {
+    const a = await affineModel()
+    const b = await affineModel(8)
+    // room for one of the two models: a shard that holds a keeps b out
+    nodes = await computeNodes([
+      { workloads: [onnx(), testWorkload()], offer: [] },
+      { workloads: [onnx(), testWorkload({ mode: 'hang' })], slots: 1, modelCacheBytes: a.byteLength + b.byteLength - 1, modelCacheShare: 1 }
+    ])
+    const [requester, worker] = nodes
+    const peers = [worker.peerId]
+    const hang = new AbortController()
+    const busy = requester.services.compute.run({ workload: 'test', items: bytes(1) }, { peers, signal: hang.signal, hedge: false })
+    busy.catch(() => {})
+    await until(() => worker.services.compute.stats().active === 1, 5000, 'the slot taken')
+    // this shard gets its model, then waits for the slot, holding the model
+    const first = requester.services.compute.run({ workload: 'onnx', items: rows(1).map(input), model: a }, { peers, hedge: false })
+    await until(() => worker.services.compute.stats().queued === 1, 5000, 'the onnx shard queued')
+    await assert.rejects(requester.services.compute.run({ workload: 'onnx', items: rows(1).map(input), model: b }, { peers, maxRetries: 0, hedge: false }), (err: any) => {
+      assert.equal(err.name, 'ShardFailedError')
+      assert.match(err.message, /ERR_MODEL_QUOTA a model of \d+ bytes does not fit: .* in use or arriving/)
+      return true
+    })
+    assert.deepEqual(await modelFiles(worker), [`${sha256Hex(a)}.onnx`])
+    hang.abort()
+    await assert.rejects(busy)
+    checkOutputs(await first, rows(1))
+    // nothing holds a now: b takes its place
+    checkOutputs(await requester.services.compute.run({ workload: 'onnx', items: rows(2).map(input), model: b }, { peers }), rows(2))
+    assert.deepEqual(await modelFiles(worker), [`${sha256Hex(b)}.onnx`])
   })
 
   it('a job without the model it needs fails at once as a user error', async () => {

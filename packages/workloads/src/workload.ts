@@ -92,6 +92,11 @@ export interface Workload<In = unknown, Out = unknown> {
   readonly params: Record<string, unknown>
   /** the shard needs a content-addressed model (sha256 hex) shipped with the job */
   readonly needsModel?: boolean
+  /**
+   * served only when the operator names it (e.g. `onnx` runs any model a requester sends):
+   * a daemon that serves "the built-ins" by default leaves it out
+   */
+  readonly optIn?: boolean
   /** item codecs */
   readonly input: ItemCodec<In>
   readonly output: ItemCodec<Out>

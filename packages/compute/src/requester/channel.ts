@@ -261,8 +261,13 @@ export class LocalChannel implements PeerChannel {
         if (attempt.model?.digest !== digest) {
           throw new StreamClosedError('model not available')
         }
-        const writer = await this.models.receive(digest, attempt.model.bytes.byteLength)
-        await writer.write(0, attempt.model.bytes)
+        const writer = await this.models.receive(digest, attempt.model.bytes.byteLength, this.peerId.toString())
+        try {
+          await writer.write(0, attempt.model.bytes)
+        } catch (err) {
+          await writer.abort()
+          throw err
+        }
         return writer.finish()
       }
     })

@@ -1,9 +1,9 @@
 import { decodeItemList, encodeItemList, plural, sha256 } from '@shardmesh/protocol'
 import { signReceipt } from '@shardmesh/receipts'
 import { InvalidInputError, UnknownWorkloadError, WorkloadFailedError } from '@shardmesh/workloads'
-import { ModelMismatchError } from '../errors.js'
+import { ModelMismatchError, ModelQuotaError } from '../errors.js'
 import type { Admission } from './admission.js'
-import type { ModelStore } from './model-store.js'
+import type { ModelLease, ModelStore } from './model-store.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { ModelFile, WorkloadRegistry, WorkloadRunner } from '@shardmesh/workloads'
 
@@ -82,28 +82,41 @@ export class ShardExecutor {
     } catch (err: any) {
       throw new InvalidInputError(`undecodable shard input: ${err.message}`)
     }
-    let model: ModelFile | undefined
+    // the model is held from here to the end of the run, so the cache never evicts it under the shard
+    let model: ModelLease | undefined
     if (workload.needsModel === true) {
       if (work.model == null || work.model === '') {
         throw new InvalidInputError(`workload ${workload.id} needs a model digest with the shard`)
       }
-      model = await models.get(work.model)
+      model = await models.acquire(work.model)
       if (model == null) {
         if (hooks.fetchModel == null) {
           throw new ModelMismatchError(`model ${work.model} is not on this worker and cannot be fetched`)
         }
-        model = await hooks.fetchModel(work.model)
+        await hooks.fetchModel(work.model)
+        model = await models.acquire(work.model)
+        if (model == null) {
+          throw new ModelQuotaError(`model ${work.model} was evicted before it could run: this worker's model cache is too small for the models in use`)
+        }
       }
     }
-    await admission.acquire(hooks.signal)
-    const startedAt = Date.now()
+    let startedAt: number
     let result
     try {
-      result = await runner.run(workload, items, { signal: hooks.signal, onProgress: hooks.onProgress, model })
+      await admission.acquire(hooks.signal)
+      startedAt = Date.now()
+      try {
+        result = await runner.run(workload, items, { signal: hooks.signal, onProgress: hooks.onProgress, model: model == null ? undefined : { digest: model.digest, path: model.path } })
+      } finally {
+        admission.release()
+      }
     } finally {
-      admission.release()
+      model?.release()
     }
     const finishedAt = Date.now()
+    if (!Array.isArray(result.outputs) || result.outputs.some(o => !(o instanceof Uint8Array))) {
+      throw new WorkloadFailedError('kernel returned something other than an array of byte items')
+    }
     if (result.outputs.length !== items.length) {
       // the kernel broke its contract on this worker: not the input's fault, so another peer may do better
       throw new WorkloadFailedError(`kernel returned ${plural(result.outputs.length, 'output')} for ${plural(items.length, 'item')}`)

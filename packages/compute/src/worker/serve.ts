@@ -207,7 +207,7 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
         throw new ModelMismatchError('model chunk for another model, or over the chunk size limit')
       }
       if (model.writer == null) {
-        const writer = await options.models.receive(model.digest, Number(chunk.total))
+        const writer = await options.models.receive(model.digest, Number(chunk.total), requester.toString())
         if (model.done) {
           // given up on while the file was being created
           await writer.abort()

@@ -7,7 +7,8 @@ import type { Workload } from '../workload.js'
  * `onnx@1.0.0`: batch inference of any ONNX model, named by the sha256 of its bytes. Each
  * item is one set of named input tensors; each output is the model's named outputs. The
  * requester ships the model to a worker that lacks it (the worker checks the digest and
- * caches it on disk); sessions stay warm per model.
+ * caches it on disk); sessions stay warm per model. Opt-in: a daemon serves it only when its
+ * operator names it.
  */
 export function onnx (): Workload<NamedTensor[], NamedTensor[]> {
   return {
@@ -18,6 +19,8 @@ export function onnx (): Workload<NamedTensor[], NamedTensor[]> {
     kernel: { module: new URL('./kernel.js', import.meta.url).href },
     params: {},
     needsModel: true,
+    // it runs whatever model a requester sends: a daemon serves it only when told to
+    optIn: true,
     input: tensorMapCodec,
     output: tensorMapCodec,
     tolerance: 'same tensors; integers exact, floats within 1e-4 abs + 1e-4 rel',
