@@ -109,6 +109,20 @@ describe('receipts: stored before acknowledgement, batched and anchored over JSO
     assert.ok([...onChain.values()].every(sigs => sigs.length === 1))
   })
 
+  it('the total of anchor fees it reports survives a restart, like the counts', async () => {
+    const first = await requester('fees')
+    await first.services.compute.run({ workload: 'echo', items: bytes(6, 'fees'), shardSize: 1 }, { peers: [worker.peerId] })
+    await first.services.receipts.flush({ signal: AbortSignal.timeout(20_000) })
+    const before = first.services.receipts.stats()
+    assert.deepEqual([before.anchored, before.anchoredBatches, before.anchor?.feesLamports], [6, 2, 10_000n])
+    await first.stop()
+    nodes.splice(nodes.indexOf(first), 1)
+
+    const again = await requester('fees', {}, false)
+    const after = again.services.receipts.stats()
+    assert.deepEqual([after.anchored, after.anchoredBatches, after.anchor?.feesLamports], [6, 2, 10_000n])
+  })
+
   /**
    * Run a job on a fresh requester `name`, stop it, then do what its anchoring loop does up to
    * a crash: seal the batch, sign its anchor and record the attempt (and send it, if `send`).

@@ -26,7 +26,7 @@ export interface AnchorerStats {
   lastError?: string
   /** anchoring attempts that failed (each is retried) */
   failures: number
-  /** lamports paid for anchors by this process since it started */
+  /** lamports paid for every anchor recorded in the store: persisted, so a restart keeps the total */
   feesLamports: bigint
 }
 
@@ -49,6 +49,8 @@ export class Anchorer {
 
   constructor (init: AnchorerInit) {
     this.init = init
+    // the fees of earlier runs are in the store's anchor records; this run adds its own
+    this.feesLamports = init.store.batches({ anchored: true }).reduce((sum, b) => sum + (b.anchor?.fee ?? 0n), 0n)
   }
 
   start (): void {
