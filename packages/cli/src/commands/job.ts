@@ -16,7 +16,9 @@ Run a job from the running node: split it into shards, place them on the peers t
 the workload (and this node), verify, and print the outputs' summary and who did what.
 
 Options:
-  --workload ID[@VER]   ocr-rec, embed, echo or sleep
+  --workload ID[@VER]   ocr-rec, embed, echo or sleep (embed: a MiniLM-shaped model with
+                        seeded random weights, a compute benchmark whose vectors carry no
+                        meaning, not a usable embedding)
   --input PATH          ocr-rec: a directory of .png/.jpg/.webp line images (an optional
                         truth.json maps file name to expected text); embed: a text file or
                         directory, one item per line; echo/sleep: each file is an item

@@ -17,8 +17,10 @@ Options:
   --listen ADDR           multiaddr to listen on, repeatable (default /ip4/127.0.0.1/tcp/0)
   --bootstrap ADDR        a peer to join through (multiaddr with /p2p/<id>), repeatable
   --control-port PORT     loopback port of the control API (default: any free port)
-  --workload ID[@VERSION] serve only this built-in workload, repeatable (default: all of
-                          ocr-rec, embed, onnx, echo, sleep); 'none' serves nothing
+  --workload ID[@VERSION] serve only this built-in workload, repeatable (default: ocr-rec,
+                          embed, echo, sleep; onnx, which runs any model a requester sends,
+                          only when named); 'none' serves nothing. embed's weights are seeded
+                          random: a compute benchmark, its vectors mean nothing
   --pool-size N           inference threads (default: CPU cores)
   --slots N               shards run at once (default: pool size)
   --max-queue N           shards that may wait for a slot (default: slots x 4)
@@ -199,10 +201,10 @@ export async function nodeCommand (argv: string[]): Promise<number> {
   return EXIT_OK
 }
 
-/** The workloads named by --workload, checked against what is installed (default: all). */
+/** The workloads named by --workload, checked against what is installed (default: all but the opt-in ones). */
 function offeredWorkloads (registry: WorkloadRegistry, specs: string[] | undefined): string[] {
   if (specs == null || specs.length === 0) {
-    return registry.list().map(w => `${w.id}@${w.version}`)
+    return registry.list().filter(w => w.optIn !== true).map(w => `${w.id}@${w.version}`)
   }
   if (specs.length === 1 && specs[0] === 'none') {
     return []

@@ -2,7 +2,9 @@
  * The `embed` built-in workload: text embedding with a MiniLM-L6-shaped BERT (6 layers,
  * hidden 384, 12 heads, intermediate 1536) whose weights are generated from a seed, a
  * WordPiece tokenizer over a vocabulary generated in code, and attention-masked mean pooling
- * with L2 normalisation. The model is built on first use into `<cacheDir>/models/`.
+ * with L2 normalisation. The model is built on first use into `<cacheDir>/models/`. Its weights
+ * are random, so the vectors carry no meaning: it is a compute-equivalent benchmark workload,
+ * not a usable embedding.
  *
  * @example
  *

@@ -36,13 +36,17 @@ const CALIBRATION: readonly string[] = [
   'Models are generated from a seed, so every peer builds exactly the same weights.'
 ]
 
-/** The `embed` workload definition. */
+/**
+ * The `embed` workload definition: the compute of a MiniLM-L6 sentence embedder, with seeded
+ * random weights. A benchmark workload: its vectors carry no meaning (unrelated sentences can
+ * score a cosine of 0.9), so it is not a usable embedding.
+ */
 export function embed (init: EmbedInit = {}): Workload<string, Float32Array> {
   const seed = embedSeed(init.seed ?? EMBED_SEED)
   return {
     id: EMBED_ID,
     version: EMBED_VERSION,
-    description: 'Text embedding: MiniLM-L6-shaped BERT with seeded weights, WordPiece, mean-pooled, L2-normalised 384-d float32',
+    description: 'Text embedding benchmark: MiniLM-L6-shaped BERT with seeded random weights (compute-equivalent; its vectors carry no meaning), WordPiece, mean-pooled, L2-normalised 384-d float32',
     executor: 'pool',
     kernel: { module: new URL('./kernel.js', import.meta.url).href },
     params: { seed },
