@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import { join } from 'node:path'
 import { modelCid, parseNvidiaSmi, probeHardware, probeModels, probeNvidiaGpus } from '../src/index.js'
@@ -89,13 +89,26 @@ describe('probe', () => {
       assert.deepEqual(await probeNvidiaGpus({ nvidiaSmi: bin }), [])
     })
 
-    it('a hung nvidia-smi gives no GPUs after the timeout', async () => {
+    it('a hung nvidia-smi gives no GPUs after the timeout, and is killed', async () => {
+      // it would hang for an hour: the probe returns only because its timeout killed it
       const bin = join(dir, 'hung-nvidia-smi')
-      await writeFile(bin, '#!/bin/sh\nexec sleep 30\n')
+      const pidFile = join(dir, 'hung-nvidia-smi.pid')
+      await writeFile(bin, `#!/bin/sh\necho $$ > '${pidFile}'\nexec sleep 3600\n`)
       await chmod(bin, 0o755)
-      const started = Date.now()
-      assert.deepEqual(await probeNvidiaGpus({ nvidiaSmi: bin, timeout: 200 }), [])
-      assert.ok(Date.now() - started < 5000)
+      const readPid = async (): Promise<number> => Number((await readFile(pidFile, 'utf8').catch(() => '0')).trim())
+      try {
+        assert.deepEqual(await probeNvidiaGpus({ nvidiaSmi: bin, timeout: 200 }), [])
+        // no pid file: it was killed before it could write one (on a busy machine, say)
+        const pid = await readPid()
+        if (pid > 0) {
+          assert.throws(() => process.kill(pid, 0), (err: any) => err.code === 'ESRCH', 'the hung nvidia-smi is still running')
+        }
+      } finally {
+        try {
+          const pid = await readPid()
+          if (pid > 0) process.kill(pid, 'SIGKILL')
+        } catch {}
+      }
     })
   })
 

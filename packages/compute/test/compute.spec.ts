@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { echo, sleep } from '@shardmesh/workloads'
 import { verifyReceipt } from '@shardmesh/receipts'
+import { closeGate, openGate } from './fixtures/test-kernel.js'
 import { bytes, computeNodes, stopAll, until } from './utils/nodes.js'
+import { testWorkload } from './utils/workloads.js'
 import type { ComputeNode } from './utils/nodes.js'
 import type { JobProgress } from '../src/index.js'
 
@@ -24,12 +26,28 @@ describe('compute: jobs across in-memory peers', () => {
     assert.ok(result.peers.every(p => p.shards > 0), JSON.stringify(result.peers))
   })
 
-  it('gives faster peers more shards', async () => {
-    nodes = await computeNodes([{ workloads: [sleep({ msPerItem: 1 })] }, { workloads: [sleep({ msPerItem: 1 })] }, { workloads: [sleep({ msPerItem: 20 })] }])
-    const result = await nodes[0].services.compute.run({ workload: 'sleep', items: bytes(60), shardSize: 2 }, { peers: nodes.slice(1).map(n => n.peerId), hedge: false })
+  it('gives faster peers more shards: a peer gets another shard only when its window has room', async () => {
+    // the slow peer answers nothing until the gate opens: whatever the machine's speed, the
+    // fast peers can take every shard but the few in the slow peer's window
+    closeGate()
+    nodes = await computeNodes([{ workloads: [testWorkload()], offer: [] }, { workloads: [testWorkload()] }, { workloads: [testWorkload({ mode: 'gated' })] }])
+    const slowWorker = nodes[2].services.compute
+    const held = (): number => slowWorker.stats().active + slowWorker.stats().queued
+    let done = 0
+    const job = nodes[0].services.compute.run({ workload: 'test', items: bytes(60), shardSize: 2 }, {
+      peers: nodes.slice(1).map(n => n.peerId),
+      hedge: false,
+      onProgress: (p) => { done = p.shardsDone }
+    })
+    await until(() => held() > 0 && done + held() === 30, 10_000, 'the fast peer done with all but the slow peer\'s shards')
+    const window = held()
+    openGate()
+    const result = await job
     const fast = result.peers.find(p => p.peerId === nodes[1].peerId.toString())
     const slow = result.peers.find(p => p.peerId === nodes[2].peerId.toString())
     assert.ok(fast != null && slow != null)
+    assert.equal(slow.shards, window)
+    assert.equal(fast.shards, 30 - window)
     assert.ok(fast.shards > slow.shards * 2, `fast ${fast.shards} slow ${slow.shards}`)
   })
 })

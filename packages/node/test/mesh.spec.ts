@@ -121,7 +121,7 @@ describe('mesh node: capabilities over the memory transport', function () {
       const seen = await waitFor(() => {
         const p = d.services.capabilities.getPeer(a.peerId)
         return p != null && p.seq >= fresh.seq ? p : undefined
-      }, 'D pulled A\'s new advert', { timeout: 5000 })
+      }, 'D pulled A\'s new advert')
       assert.equal(seen.loadPermille, 321)
       assert.equal(seen.source === 'sync' || seen.source === 'direct', true)
     } finally {
@@ -131,7 +131,7 @@ describe('mesh node: capabilities over the memory transport', function () {
 
   it('providers of a capability key are found through the DHT', async () => {
     // B provides workload:x once it is connected (a short delay after the first connection)
-    await waitFor(() => b.services.capabilities.providerRecords().some(r => r.key === 'workload:x' && r.providedAt != null), 'B provided workload:x', { timeout: 8000 })
+    await waitFor(() => b.services.capabilities.providerRecords().some(r => r.key === 'workload:x' && r.providedAt != null), 'B provided workload:x')
     const found = await c.services.capabilities.findProviders('workload:x', { timeout: 5000 })
     assert.deepEqual(found.map(p => p.peerId.toString()), ids(b))
   })
@@ -140,16 +140,21 @@ describe('mesh node: capabilities over the memory transport', function () {
     const expired: PeerId[] = []
     a.services.capabilities.addEventListener('peer:expired', (evt) => { expired.push(evt.detail.peerId) })
     await c.stop()
-    const stoppedAt = Date.now()
     const last = a.services.capabilities.getPeer(c.peerId)
     assert.ok(last != null, 'C is still listed right after it stopped')
     assert.ok(last.expiresAt - last.issuedAt === SHORT_TTL)
+    const cid = c.peerId.toString()
+    const expiresAt = Math.max(last.expiresAt, b.services.capabilities.getPeer(c.peerId)?.expiresAt ?? 0)
 
-    await waitFor(() => !peersOf(a).includes(c.peerId.toString()) && !peersOf(b).includes(c.peerId.toString()), 'C leaves A and B', { timeout: SHORT_TTL + 3000 })
-    const goneAt = Date.now()
-    assert.ok(goneAt >= last.expiresAt, 'not before its advert expired')
-    assert.ok(goneAt - stoppedAt <= SHORT_TTL + 1000, `gone ${goneAt - stoppedAt} ms after stop`)
-    await waitFor(() => expired.some(p => p.equals(c.peerId)), 'A emits peer:expired for C', { timeout: 2000 })
+    // until its advert expires, A keeps C (stopping is no reason to drop it); once it has
+    // expired, no table lists it, swept or not
+    while (Date.now() <= expiresAt) {
+      const listed = peersOf(a).includes(cid)
+      assert.ok(listed || Date.now() >= last.expiresAt, 'C left A before its advert expired')
+      await new Promise(resolve => setTimeout(resolve, 25))
+    }
+    assert.ok(!peersOf(a).includes(cid) && !peersOf(b).includes(cid), 'C is still listed after its advert expired')
+    await waitFor(() => expired.some(p => p.equals(c.peerId)), 'A emits peer:expired for C')
     // the others are still there
     assert.ok(peersOf(a).includes(b.peerId.toString()))
     assert.ok(peersOf(b).includes(a.peerId.toString()))
@@ -184,7 +189,7 @@ describe('mesh node: restart', function () {
       assert.ok(restarted != null)
       assert.equal(restarted.loadPermille, 1)
       // refreshInterval is 300 ms: a few refreshes must follow the publish of start()
-      await waitFor(() => (caps.getAdvert()?.seq ?? 0) > restarted.seq, 'a refresh after the restart', { timeout: 3000 })
+      await waitFor(() => (caps.getAdvert()?.seq ?? 0) > restarted.seq, 'a refresh after the restart')
     } finally {
       await node.stop()
     }
@@ -201,7 +206,7 @@ describe('mesh node: restart', function () {
       await b.start()
       await b.dial(a.getMultiaddrs())
       caps.update({ workloads: [{ id: 'after-restart', version: '1' }] })
-      await waitFor(() => provided('workload:after-restart'), 'B provides its new key after the restart', { timeout: 5000 })
+      await waitFor(() => provided('workload:after-restart'), 'B provides its new key after the restart')
     } finally {
       await Promise.all([a.stop(), b.stop()])
     }

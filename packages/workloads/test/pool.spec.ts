@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { BroadcastChannel } from 'node:worker_threads'
 import { InvalidInputError, WorkloadFailedError } from '../src/errors.js'
 import { WorkerPool } from '../src/pool/pool.js'
 import type { PoolTask } from '../src/pool/pool.js'
@@ -35,7 +37,36 @@ function threads (pool: WorkerPool): Worker[] {
   return (pool as any).slots.map((s: { worker: Worker }) => s.worker)
 }
 
-async function until (condition: () => boolean, ms = 2000): Promise<void> {
+/**
+ * A gate that tasks with the item `gate:<name>` wait at: `arrived` resolves once one waits,
+ * `open()` lets every one through. Close it after the test.
+ */
+function gate (): { item: string, arrived: Promise<void>, open(): void, close(): void } {
+  const item = `gate:${randomUUID()}`
+  const channel = new BroadcastChannel(item)
+  let opened = false
+  let arrive!: () => void
+  const arrived = new Promise<void>(resolve => { arrive = resolve })
+  channel.onmessage = (event) => {
+    if ((event as MessageEvent).data === 'waiting') {
+      arrive()
+      if (opened) {
+        channel.postMessage('open')
+      }
+    }
+  }
+  return {
+    item,
+    arrived,
+    open: () => {
+      opened = true
+      channel.postMessage('open')
+    },
+    close: () => { channel.close() }
+  }
+}
+
+async function until (condition: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms
   while (!condition()) {
     if (Date.now() > deadline) {
@@ -62,17 +93,15 @@ describe('WorkerPool', function () {
 
   it('runs tasks on N threads at once and returns each result, in item order', async () => {
     pool = new WorkerPool({ size: 3 })
-    const started = Date.now()
-    const results = await Promise.all([0, 1, 2].map(async () => pool.run(TASK, items('sleep:300', 'thread', 'x'))))
-    const elapsed = Date.now() - started
+    // each task waits until all three are running: one after the other, none would ever return
+    const meet = `meet:3:${randomUUID()}`
+    const results = await Promise.all([0, 1, 2].map(async () => pool.run(TASK, items(meet, 'thread', 'x'))))
     const ids = results.map(r => texts(r.outputs)[1])
     assert.equal(new Set(ids).size, 3, `thread ids ${ids.join(', ')}`)
     for (const r of results) {
-      assert.deepEqual(texts(r.outputs).filter((_, i) => i !== 1), ['sleep:300', 'x'])
+      assert.deepEqual(texts(r.outputs).filter((_, i) => i !== 1), [meet, 'x'])
       assert.ok(r.cpuMicros >= 0)
     }
-    // three 300 ms tasks in parallel, not one after the other
-    assert.ok(elapsed < 850, `took ${elapsed} ms`)
     assert.equal(pool.busy, 0)
   })
 
@@ -97,29 +126,42 @@ describe('WorkerPool', function () {
 
   it('cancels a queued task at once, and the running one goes on', async () => {
     pool = new WorkerPool({ size: 1 })
-    const running = pool.run(TASK, items('sleep:300'))
-    const controller = new AbortController()
-    const queued = pool.run(TASK, items('never'), { signal: controller.signal })
-    assert.equal(pool.queued, 1)
-    const t = Date.now()
-    controller.abort()
-    await assert.rejects(queued, named('AbortError', 'ERR_ABORTED'))
-    assert.ok(Date.now() - t < 100)
-    assert.equal(pool.queued, 0)
-    assert.deepEqual(texts((await running).outputs), ['sleep:300'])
+    const held = gate()
+    try {
+      // the running task holds the only thread until the gate opens
+      let runningDone = false
+      const running = pool.run(TASK, items(held.item)).finally(() => { runningDone = true })
+      const controller = new AbortController()
+      const queued = pool.run(TASK, items('never'), { signal: controller.signal })
+      assert.equal(pool.queued, 1)
+      controller.abort()
+      await assert.rejects(queued, named('AbortError', 'ERR_ABORTED'))
+      // cancelled without waiting for the thread to be free
+      assert.equal(runningDone, false)
+      assert.equal(pool.queued, 0)
+      assert.equal(pool.busy, 1)
+      held.open()
+      assert.deepEqual(texts((await running).outputs), [held.item])
+    } finally {
+      held.close()
+    }
   })
 
   it('cancels a running task, and the thread takes the next one', async () => {
     pool = new WorkerPool({ size: 1 })
-    const controller = new AbortController()
-    const running = pool.run(TASK, items('sleep:10000'), { signal: controller.signal })
-    const next = pool.run(TASK, items('next'))
-    await until(() => pool.busy === 1)
-    const t = Date.now()
-    controller.abort()
-    await assert.rejects(running, named('AbortError', 'ERR_ABORTED'))
-    assert.deepEqual(texts((await next).outputs), ['next'])
-    assert.ok(Date.now() - t < 1000, `took ${Date.now() - t} ms`)
+    // a gate that never opens: the running task ends only by the cancel reaching its thread
+    const closed = gate()
+    try {
+      const controller = new AbortController()
+      const running = pool.run(TASK, items(closed.item), { signal: controller.signal })
+      const next = pool.run(TASK, items('next'))
+      await closed.arrived
+      controller.abort()
+      await assert.rejects(running, named('AbortError', 'ERR_ABORTED'))
+      assert.deepEqual(texts((await next).outputs), ['next'])
+    } finally {
+      closed.close()
+    }
   })
 
   it('refuses a task whose signal is already aborted', async () => {

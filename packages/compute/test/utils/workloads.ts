@@ -3,7 +3,7 @@ import type { Workload } from '@shardmesh/workloads'
 
 export interface TestWorkloadParams {
   /** how this node's kernel behaves: see test/fixtures/test-kernel.ts */
-  mode?: 'ok' | 'fail' | 'fail-first' | 'hang' | 'short'
+  mode?: 'ok' | 'fail' | 'fail-first' | 'hang' | 'short' | 'gated'
   /** ms of waiting per item */
   msPerItem?: number
 }
