@@ -7,7 +7,7 @@ A peer-to-peer compute mesh on libp2p.
 Commands:
   demo        start a local chain and cluster, shard an OCR job across it, anchor and verify
               its receipts, compare with one process
-  node start  run a mesh node (daemon) with a local control API
+  node        start a mesh node (daemon) with a local control API; wait for it; stop it
   cluster     run N node processes on loopback until they converge (and --for a while)
   peers       the running node's peer table
   job run     run a sharded job (ocr-rec, embed, echo, sleep) from the running node
@@ -20,6 +20,32 @@ results takes --json. Exit codes: 0 ok, 1 failure, 2 usage error.
 `
 
 type Command = (argv: string[]) => Promise<number>
+
+/**
+ * A reader that goes away (`shardmesh receipts list | head -2`) ends the command quietly, as a
+ * closed pipe ends any Unix tool, instead of an EPIPE stack trace. A command that stops on
+ * SIGTERM (a daemon, a cluster) stops that way, cleanly; any other exits 0. The `shardmesh`
+ * entry script installs this once.
+ */
+export function endQuietlyOnClosedOutput (): void {
+  let closed = false
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') {
+        throw err
+      }
+      if (closed) {
+        return
+      }
+      closed = true
+      if (process.listenerCount('SIGTERM') > 0) {
+        process.kill(process.pid, 'SIGTERM')
+      } else {
+        process.exit(0)
+      }
+    })
+  }
+}
 
 // loaded on demand: `--help`, `peers` and `cluster` do not pay for loading libp2p
 const COMMANDS: Record<string, () => Promise<Command>> = {

@@ -4,6 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SHARD_PROTOCOL, plural, sha256Hex } from '@shardmesh/protocol'
 import { WorkloadRegistry, WorkloadRunner, checkInputItems, workloadKey } from '@shardmesh/workloads'
+import { TypedEventEmitter } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import * as C from './constants.js'
@@ -15,7 +16,7 @@ import { Admission } from './worker/admission.js'
 import { ShardExecutor } from './worker/executor.js'
 import { ModelStore } from './worker/model-store.js'
 import { serveShards } from './worker/serve.js'
-import type { ComputeComponents, ComputeInit, Compute as ComputeInterface, JobSpec, WorkerStats } from './index.js'
+import type { ComputeComponents, ComputeEvents, ComputeInit, Compute as ComputeInterface, JobSpec, WorkerStats } from './index.js'
 import type { PeerChannel } from './requester/channel.js'
 import type { JobResult, RunJobOptions } from './requester/types.js'
 import type { VerificationPolicy } from './requester/verification.js'
@@ -31,7 +32,7 @@ export function modelCid (digestHex: string): CID {
   return CID.createV1(RAW, Digest.create(SHA256, Buffer.from(digestHex, 'hex')))
 }
 
-export class Compute implements ComputeInterface, Startable {
+export class Compute extends TypedEventEmitter<ComputeEvents> implements ComputeInterface, Startable {
   public readonly registry: WorkloadRegistry
   private readonly log: Logger
   private readonly components: ComputeComponents
@@ -55,6 +56,7 @@ export class Compute implements ComputeInterface, Startable {
   private readonly jobsCounter?: CounterGroup
 
   constructor (components: ComputeComponents, init: ComputeInit = {}) {
+    super()
     this.components = components
     this.init = init
     this.log = components.logger.forComponent('shardmesh:compute')
@@ -189,7 +191,9 @@ export class Compute implements ComputeInterface, Startable {
       progressInterval: this.init.progressInterval ?? C.PROGRESS_INTERVAL,
       modelTimeout: this.init.modelTimeout ?? C.MODEL_TIMEOUT,
       inflightModels: this.inflightModels,
-      onShard: (outcome, code) => {
+      onShard: (outcome, detail) => {
+        const code = detail.code
+        this.safeDispatchEvent('shard:served', { detail: { ...detail, requester: connection.remotePeer, outcome } })
         if (outcome === 'ok') {
           this.served++
         } else {

@@ -30,7 +30,7 @@
 import { Compute as ComputeClass } from './compute.js'
 import type { JobResult, ReceiptSink, RunJobOptions } from './requester/types.js'
 import type { WorkerFaults } from './worker/executor.js'
-import type { ComponentLogger, Metrics, PeerId, PrivateKey } from '@libp2p/interface'
+import type { ComponentLogger, Metrics, PeerId, PrivateKey, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Workload, WorkloadRegistry } from '@shardmesh/workloads'
 
@@ -120,7 +120,28 @@ export interface WorkerStats {
   openStreams: number
 }
 
-export interface Compute {
+/** One shard this node ran for a requester (or refused, or failed). */
+export interface ShardServedEvent {
+  requester: PeerId
+  /** the job id, hex */
+  jobId: string
+  shardIndex: number
+  /** `id@version` */
+  workload: string
+  outcome: 'ok' | 'error'
+  /** the coded error sent back, when it failed */
+  code?: string
+  message?: string
+  /** from the request to the answer, queueing included (ms) */
+  elapsedMs: number
+}
+
+export interface ComputeEvents {
+  /** The worker answered a shard: its result, or a coded error. */
+  'shard:served': CustomEvent<ShardServedEvent>
+}
+
+export interface Compute extends TypedEventTarget<ComputeEvents> {
   /** The workloads installed on this node. */
   readonly registry: WorkloadRegistry
   /** Run a job across the mesh (and this node, if it offers the workload). */

@@ -6,6 +6,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import * as C from './constants.js'
+import { ListenError } from './errors.js'
 import { joinMesh } from './join.js'
 import { loadOrCreatePrivateKey } from './keys.js'
 import { meshMetrics } from './metrics.js'
@@ -32,14 +33,23 @@ export interface MeshNodeOptions extends MeshServicesInit {
   metricsRegistry?: Registry
   /** Replace the TCP transport (e.g. `[memory()]` in unit tests). */
   transports?: Libp2pOptions['transports']
-  /** Start and join before returning. @default true */
+  /** Start (listen, then join through `bootstrap`) before returning. @default true */
   start?: boolean
+  /**
+   * Wait for the join before returning. When false, the node is returned as soon as it listens
+   * and `node.joined` settles later: a daemon serves its local API while an unreachable
+   * bootstrap peer is still being redialled. @default true
+   */
+  awaitJoin?: boolean
   /** Deadline of the join (ms). @default 15000 */
   joinTimeout?: number
 }
 
 export type MeshNode = Libp2p<MeshServices> & {
-  /** The outcome of joining the mesh at start (resolves once the DHT self-lookup is done). */
+  /**
+   * The outcome of joining the mesh at start (resolves once the DHT self-lookup is done, or at
+   * the join deadline, or when the node stops; it never rejects).
+   */
   joined: Promise<JoinResult>
 }
 
@@ -87,38 +97,75 @@ export async function createMeshNode (options: MeshNodeOptions = {}): Promise<Me
   }) as MeshNode
 
   const started = options.start ?? true
-  node.joined = Promise.resolve({ connected: 0, attempts: 0, closestPeers: 0, failures: [] })
+  node.joined = Promise.resolve(NOT_JOINED)
   if (started) {
-    await node.start()
-    node.joined = joinMesh(node, bootstrap, { timeout: options.joinTimeout })
-    await node.joined
-    keepJoined(node, bootstrap)
+    await listen(node)
+    const stopped = new AbortController()
+    node.addEventListener('stop', () => { stopped.abort() }, { once: true })
+    node.joined = joinMesh(node, bootstrap, { timeout: options.joinTimeout, signal: stopped.signal })
+      .catch((err: Error) => ({ ...NOT_JOINED, failures: [{ addr: 'join', error: err.message }] }))
+    keepJoined(node, bootstrap, stopped.signal)
+    if (options.awaitJoin ?? true) {
+      await node.joined
+    }
   }
   return node
 }
 
+const NOT_JOINED: JoinResult = { connected: 0, attempts: 0, closestPeers: 0, failures: [] }
+
+/**
+ * Start libp2p. An address it cannot listen on fails the start (libp2p stops what it started)
+ * with a `ListenError` naming each address and its reason, instead of libp2p's message with
+ * every listener's stack trace in it.
+ */
+async function listen (node: MeshNode): Promise<void> {
+  try {
+    await node.start()
+  } catch (err: any) {
+    if (err?.name !== 'UnsupportedListenAddressesError') {
+      throw err
+    }
+    // libp2p lists them as "\n  <addr>: <message, stack indented below>"
+    const addrs = [...String(err.message).matchAll(/^ {2}(\/\S+): (.*)$/gm)].map(m => ({ addr: m[1], reason: listenReason(m[2]) }))
+    throw new ListenError(addrs.length > 0 ? addrs : [{ addr: 'the listen addresses', reason: 'unsupported' }], { cause: err })
+  }
+}
+
+function listenReason (message: string): string {
+  const text = message.replace(/^\w*Error: /, '')
+  if (text.includes('EADDRINUSE')) {
+    return 'address already in use'
+  }
+  if (text.includes('EADDRNOTAVAIL')) {
+    return 'no such address on this host'
+  }
+  if (text.includes('EACCES')) {
+    return 'permission denied'
+  }
+  return text.length > 0 ? text : 'no transport can listen on it'
+}
+
 /**
  * A node that lost every connection (its bootstrap peers restarted, the network blipped) re-joins
- * through its bootstrap list instead of staying isolated until someone dials it.
+ * through its bootstrap list instead of staying isolated until someone dials it. The first
+ * rejoin waits for the join at start to end.
  */
-function keepJoined (node: MeshNode, bootstrap: string[]): void {
+function keepJoined (node: MeshNode, bootstrap: string[], stopped: AbortSignal): void {
   if (bootstrap.length === 0) {
     return
   }
-  const controller = new AbortController()
-  let rejoining = false
+  let rejoining = true
+  void node.joined.finally(() => { rejoining = false })
   const timer = setInterval(() => {
     if (rejoining || node.getConnections().length > 0) {
       return
     }
     rejoining = true
-    joinMesh(node, bootstrap, { timeout: C.JOIN_TIMEOUT, signal: controller.signal })
+    joinMesh(node, bootstrap, { timeout: C.JOIN_TIMEOUT, signal: stopped })
       .catch(() => {})
       .finally(() => { rejoining = false })
   }, C.REJOIN_INTERVAL)
   timer.unref()
-  node.addEventListener('stop', () => {
-    clearInterval(timer)
-    controller.abort()
-  }, { once: true })
+  stopped.addEventListener('abort', () => { clearInterval(timer) }, { once: true })
 }

@@ -31,11 +31,12 @@ export type { MeshNode, MeshNodeOptions } from './create-node.js'
 export { meshServices } from './services.js'
 export type { MeshNetwork, MeshServices, MeshServicesInit, MeshServiceFactories } from './services.js'
 export { joinMesh } from './join.js'
+export { ListenError } from './errors.js'
 export type { JoinOptions, JoinResult } from './join.js'
 export {
   InvalidKeyError, KeyNotFoundError, loadPrivateKey, loadOrCreatePrivateKey, writePrivateKey, exportSolanaKeypair, importSolanaKeypair, solanaAddress
 } from './keys.js'
 export { receipts, ReceiptsService } from './receipts/service.js'
-export type { Receipts, ReceiptsInit, ReceiptsStats, ReceiptsComponents, LedgerConfig } from './receipts/service.js'
+export type { Receipts, ReceiptsEvents, ReceiptsInit, ReceiptsStats, ReceiptsComponents, LedgerConfig } from './receipts/service.js'
 export type { AnchorerStats } from './receipts/anchorer.js'
 export * as constants from './constants.js'

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { UsageError } from '../args.js'
 import type { LocalClusterOptions } from '../cluster/local-cluster.js'
 
@@ -33,6 +34,12 @@ export function solanaOption (command: string, values: Record<string, any>): Loc
   }
   if (!/^https?:\/\/\S+$/.test(rpcUrl)) {
     throw new UsageError(`${command}: --solana-rpc must be an http(s):// URL`)
+  }
+  if (values['solana-ws'] != null && !/^wss?:\/\/\S+$/.test(values['solana-ws'])) {
+    throw new UsageError(`${command}: --solana-ws must be a ws(s):// URL`)
+  }
+  if (values['solana-keypair'] != null && !existsSync(values['solana-keypair'])) {
+    throw new UsageError(`${command}: --solana-keypair ${values['solana-keypair']}: no such file`)
   }
   return { rpcUrl, wsUrl: values['solana-ws'], keypair: values['solana-keypair'] }
 }

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { fundAddresses } from '../chain/fund.js'
 import { ControlClient } from '../control/client.js'
-import type { PeerRow } from '../control/types.js'
+import type { JoinStatus, PeerRow } from '../control/types.js'
 import type { ChildProcess } from 'node:child_process'
 
 /** The `shardmesh` entry script, run with this Node binary. */
@@ -63,7 +63,7 @@ export interface ClusterNode {
   spawnedAt: number
   readyAt: number
   /** How the node joined: bootstrap peers reached, dial rounds, DHT self-lookup, failures. */
-  join: { connected: number, attempts: number, closestPeers: number, failures: Array<{ addr: string, error: string }> }
+  join: JoinStatus
   stderr: string[]
 }
 
@@ -347,19 +347,29 @@ function loopbackAddr (node: ClusterNode): string | undefined {
   return node.addrs.find(a => a.includes('/127.0.0.1/') || a.includes('/::1/'))
 }
 
-/** The first JSON line with `event: 'ready'` a child prints; rejects if it exits first. */
+/**
+ * The JSON line with `event: 'ready'` a child prints; for a node still joining, once its
+ * `joined` line came too (merged in: the start-up waves above pace joins, not process starts).
+ * Rejects if the child exits first.
+ */
 async function readyLine (child: ChildProcess, name: string, timeout: number, stderr: string[]): Promise<any> {
   return new Promise<any>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
       reject(new Error(`${name} was not ready within ${timeout} ms: ${stderr.join('\n')}`))
     }, timeout)
+    let ready: any
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', line => {
       try {
         const msg = JSON.parse(line)
         if (msg.event === 'ready') {
+          ready = msg
+        } else if (msg.event === 'joined' && ready != null) {
+          ready = { ...ready, join: msg.join }
+        }
+        if (ready != null && ready.join?.state !== 'joining') {
           clearTimeout(timer)
-          resolve(msg)
+          resolve(ready)
         }
       } catch {}
     })

@@ -2,6 +2,7 @@ import { plural } from '@shardmesh/protocol'
 import { EXIT_FAILURE, EXIT_OK, parse, parseDuration, parseInteger } from '../args.js'
 import { SOLANA_FLAGS, SOLANA_HELP, solanaOption } from '../chain/options.js'
 import { LocalCluster } from '../cluster/local-cluster.js'
+import { advertTiming } from '../daemon/start-options.js'
 import { age, table } from '../format.js'
 import type { ConvergenceReport } from '../cluster/local-cluster.js'
 
@@ -47,6 +48,8 @@ export async function clusterCommand (argv: string[]): Promise<number> {
   const timeout = parseDuration(values.timeout ?? '60s', '--timeout')
   const json = values.json === true
   const solana = solanaOption('cluster', values)
+  // every node takes these: check them once, before any process starts
+  advertTiming('cluster', values)
   const log = (line: string): void => { if (!json) process.stderr.write(line + '\n') }
 
   const cluster = new LocalCluster({ nodes: n, dataDir: values['data-dir'], advertTtl: values['advert-ttl'], refresh: values.refresh, solana })

@@ -1,9 +1,10 @@
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { decodeItemList, encodeItemList, plural } from '@shardmesh/protocol'
+import { parseVerification, peersNeeded } from '@shardmesh/compute'
 import { decodeReceiptProof } from '@shardmesh/receipts'
 import { WorkloadRunner, generateOcrLines, ocrRec } from '@shardmesh/workloads'
-import { EXIT_FAILURE, EXIT_OK, parse, parseDuration, parseInteger } from '../args.js'
+import { EXIT_FAILURE, EXIT_OK, UsageError, parse, parseDuration, parseInteger } from '../args.js'
 import { SOLANA_FLAGS, SOLANA_HELP, solanaOption } from '../chain/options.js'
 import { verifyProofOverRpc } from '../chain/verify.js'
 import { LocalCluster } from '../cluster/local-cluster.js'
@@ -59,7 +60,7 @@ export async function demoCommand (argv: string[]): Promise<number> {
   const shardSize = parseInteger(values['shard-size'] ?? '4', '--shard-size', 1, 10_000) as number
   const seed = parseInteger(values.seed ?? '7', '--seed', 0, 2 ** 32 - 1) as number
   const timeout = parseDuration(values.timeout ?? '90s', '--timeout')
-  const verify = values.verify ?? 'none'
+  const verify = checkVerify(values.verify ?? 'none', n)
   const solana = solanaOption('demo', values)
   const json = values.json === true
   const say = (line: string): void => { if (!json) process.stdout.write(line + '\n') }
@@ -154,6 +155,20 @@ export async function demoCommand (argv: string[]): Promise<number> {
     process.off('SIGINT', stop)
     await cluster.stop()
   }
+}
+
+/** `--verify` as the job will take it, with enough nodes for it: refused before anything starts. */
+function checkVerify (text: string, nodes: number): string {
+  let needed: number
+  try {
+    needed = peersNeeded(parseVerification(text))
+  } catch (err: any) {
+    throw new UsageError(`demo: --verify ${err.message}`)
+  }
+  if (needed > nodes) {
+    throw new UsageError(`demo: --verify ${text} needs ${needed} nodes offering ocr-rec, and --nodes is ${nodes}`)
+  }
+  return text
 }
 
 interface DemoJson {

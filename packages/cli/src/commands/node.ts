@@ -1,20 +1,31 @@
-import { mkdir } from 'node:fs/promises'
+import { mkdir, rm } from 'node:fs/promises'
 import { createMeshNode, solanaAddress } from '@shardmesh/node'
 import { Registry } from 'prom-client'
-import { WorkloadRegistry, builtinWorkloads, parseWorkloadSpec } from '@shardmesh/workloads'
-import { EXIT_OK, UsageError, parse, parseDuration, parseInteger } from '../args.js'
+import { EXIT_FAILURE, EXIT_OK, UsageError, parse, parseDuration } from '../args.js'
+import { ControlClient } from '../control/client.js'
 import { ControlServer } from '../control/server.js'
+import { claimPidFile, releasePidFile, runningPid, writeFileAtomic, PID_FILE } from '../daemon/files.js'
+import { DaemonLog, logNodeEvents } from '../daemon/log.js'
+import { parseStartOptions } from '../daemon/start-options.js'
 import { resolveDataDir } from '../data-dir.js'
-import { watchParent } from '../parent.js'
-import type { MeshNetwork } from '@shardmesh/node'
+import { isAlive, watchParent } from '../parent.js'
+import type { JoinStatus, StatusResponse } from '../control/types.js'
+import type { StartOptions } from '../daemon/start-options.js'
+import type { JoinResult, MeshNode } from '@shardmesh/node'
 
 export const NODE_HELP = `Usage: shardmesh node start [options]
+       shardmesh node wait [--data-dir DIR] [--timeout DURATION] [--joined] [--json]
+       shardmesh node stop [--data-dir DIR] [--timeout DURATION]
 
-Run a mesh node until SIGINT/SIGTERM (or POST /v1/stop on its control API).
+'node start' runs a mesh node until SIGINT/SIGTERM, 'node stop' or POST /v1/stop on its control
+API. It serves the control API at once, then joins the mesh through --bootstrap in the
+background; the data dir holds node.pid and control.json while it runs. 'node wait' blocks
+until the data dir's node answers on its control API (with --joined: until its join ended),
+'node stop' stops it (SIGTERM to the pid in node.pid) and waits until it exited.
 
-Options:
+Options of 'node start':
   --data-dir DIR          key, control token and state (default $SHARDMESH_DATA_DIR or ~/.shardmesh)
-  --listen ADDR           multiaddr to listen on, repeatable (default /ip4/127.0.0.1/tcp/0)
+  --listen ADDR           TCP multiaddr to listen on, repeatable (default /ip4/127.0.0.1/tcp/0)
   --bootstrap ADDR        a peer to join through (multiaddr with /p2p/<id>), repeatable
   --control-port PORT     loopback port of the control API (default: any free port)
   --workload ID[@VERSION] serve only this built-in workload, repeatable (default: ocr-rec,
@@ -39,12 +50,27 @@ Options:
   --test-fault KIND       TESTS ONLY: 'wrong-answers' corrupts every output;
                           'crash-after-anchor-send' SIGKILLs the node once an anchor was sent
   --network lan|public|mixed  which peer addresses the DHT keeps (default mixed)
-  --advert-ttl DURATION   how long each advert is valid (default 30s)
-  --refresh DURATION      re-publish interval, shorter than the TTL (default 10s)
+  --advert-ttl DURATION   how long each advert is valid (default 30s, at most 10m)
+  --refresh DURATION      re-publish interval, shorter than the TTL (default 10s, or TTL/3)
   --no-gpu                skip the nvidia-smi probe
   --parent-pid PID        exit if this process dies (used by 'shardmesh cluster')
-  --json                  print one JSON line when ready: { event, peerId, solanaAddress, addrs, control, pid }
+  --ready-file FILE       once the control API serves, write the ready JSON object to FILE
+                          (atomically: a script may wait for FILE to exist); removed on stop
+  --log-level LEVEL       error, warn, info (default) or debug: what the node logs on stderr,
+                          one line per event (peers joining and leaving the table, shards
+                          served, receipt anchors, join outcome, errors; debug adds
+                          connections and every advert). libp2p's and shardmesh's internal
+                          loggers are separate: DEBUG='shardmesh:*' (or 'libp2p:*') turns them on
+  --json                  print one JSON line when ready: { event: 'ready', peerId,
+                          solanaAddress, addrs, control, pid, dataDir, solana, join: { state } },
+                          then { event: 'joined', join } when the join through --bootstrap ended
   -h, --help              this help
+
+Options of 'node wait' and 'node stop':
+  --data-dir DIR          the node's data dir (default as above)
+  --timeout DURATION      give up (exit 1) after this long (default: wait 60s, stop 15s)
+  --joined                (wait) also wait until the join through --bootstrap ended
+  --json                  (wait) print the node's status as JSON
 `
 
 export async function nodeCommand (argv: string[]): Promise<number> {
@@ -53,123 +79,99 @@ export async function nodeCommand (argv: string[]): Promise<number> {
     process.stdout.write(NODE_HELP)
     return sub == null ? 2 : EXIT_OK
   }
-  if (sub !== 'start') {
-    throw new UsageError(`node: unknown subcommand "${sub}" (try: shardmesh node start --help)`)
+  switch (sub) {
+    case 'start':
+      return nodeStart(await parseStartOptions(rest))
+    case 'wait':
+      return nodeWait(rest)
+    case 'stop':
+      return nodeStop(rest)
+    default:
+      throw new UsageError(`node: unknown subcommand "${sub}" (try: shardmesh node --help)`)
   }
-  const { values } = parse('node start', rest, {
-    'data-dir': { type: 'string' },
-    listen: { type: 'string', multiple: true },
-    bootstrap: { type: 'string', multiple: true },
-    'control-port': { type: 'string' },
-    workload: { type: 'string', multiple: true },
-    network: { type: 'string' },
-    'advert-ttl': { type: 'string' },
-    refresh: { type: 'string' },
-    'no-gpu': { type: 'boolean' },
-    'parent-pid': { type: 'string' },
-    'pool-size': { type: 'string' },
-    slots: { type: 'string' },
-    'max-queue': { type: 'string' },
-    allow: { type: 'string', multiple: true },
-    deny: { type: 'string', multiple: true },
-    'sleep-ms': { type: 'string' },
-    warm: { type: 'boolean' },
-    'test-fault': { type: 'string' },
-    'solana-rpc': { type: 'string' },
-    'solana-ws': { type: 'string' },
-    'solana-keypair': { type: 'string' },
-    'receipt-batch-size': { type: 'string' },
-    'receipt-batch-interval': { type: 'string' },
-    json: { type: 'boolean' }
-  })
-  if (values.help === true) {
+}
+
+/**
+ * Run the daemon. Order matters: every flag was checked before this runs; the pid file and the
+ * control port are claimed before libp2p starts (either taken: nothing else starts); the
+ * control API serves as soon as libp2p listens, and the join runs in the background.
+ */
+async function nodeStart (opts: StartOptions): Promise<number> {
+  if (opts.help) {
     process.stdout.write(NODE_HELP)
     return EXIT_OK
   }
-  const dataDir = resolveDataDir(values['data-dir'])
-  const network = (values.network ?? 'mixed') as MeshNetwork
-  if (!['lan', 'public', 'mixed'].includes(network)) {
-    throw new UsageError('node start: --network must be lan, public or mixed')
-  }
-  const sleepMs = values['sleep-ms'] == null ? undefined : Number(values['sleep-ms'])
-  if (sleepMs != null && (!Number.isFinite(sleepMs) || sleepMs < 0)) {
-    throw new UsageError('node start: --sleep-ms must be a non-negative number')
-  }
-  const workloads = new WorkloadRegistry(builtinWorkloads({ sleep: { msPerItem: sleepMs } }))
-  const offer = offeredWorkloads(workloads, values.workload as string[] | undefined)
-  const poolSize = parseInteger(values['pool-size'], '--pool-size', 1, 256)
-  const slots = parseInteger(values.slots, '--slots', 1, 4096)
-  const maxQueue = parseInteger(values['max-queue'], '--max-queue', 0, 100_000)
-  const fault = values['test-fault']
-  if (fault != null && fault !== 'wrong-answers' && fault !== 'crash-after-anchor-send') {
-    throw new UsageError('node start: --test-fault must be wrong-answers or crash-after-anchor-send')
-  }
-  const solanaRpc = values['solana-rpc'] as string | undefined
-  for (const flag of ['solana-rpc', 'solana-ws']) {
-    const url = values[flag] as string | undefined
-    if (url != null && !/^(https?|wss?):\/\/[^\s]+$/.test(url)) {
-      throw new UsageError(`node start: --${flag} must be an http(s):// or ws(s):// URL`)
-    }
-  }
-  if (solanaRpc == null && (values['solana-ws'] != null || values['solana-keypair'] != null)) {
-    throw new UsageError('node start: --solana-ws and --solana-keypair need --solana-rpc')
-  }
-  const batchSize = parseInteger(values['receipt-batch-size'], '--receipt-batch-size', 1, 10_000)
-  const batchInterval = values['receipt-batch-interval'] == null ? undefined : parseDuration(values['receipt-batch-interval'], '--receipt-batch-interval')
-  const controlPort = values['control-port'] == null ? 0 : Number(values['control-port'])
-  if (!Number.isInteger(controlPort) || controlPort < 0 || controlPort > 65535) {
-    throw new UsageError('node start: --control-port must be a port number')
-  }
-  const advertTtl = values['advert-ttl'] == null ? undefined : parseDuration(values['advert-ttl'], '--advert-ttl')
-  const refreshInterval = values.refresh == null ? undefined : parseDuration(values.refresh, '--refresh')
-
+  const { dataDir } = opts
+  const log = new DaemonLog(opts.logLevel)
   await mkdir(dataDir, { recursive: true, mode: 0o700 })
-  const registry = new Registry()
-  const node = await createMeshNode({
-    dataDir,
-    listen: values.listen,
-    bootstrap: values.bootstrap,
-    network,
-    metricsRegistry: registry,
-    capabilities: { advertTtl, refreshInterval, nvidiaSmi: values['no-gpu'] === true ? false : undefined },
-    compute: {
-      registry: workloads,
-      offer,
-      poolSize,
-      slots,
-      maxQueue,
-      allow: values.allow as string[] | undefined,
-      deny: values.deny as string[] | undefined,
-      warm: values.warm === true,
-      faults: fault === 'wrong-answers' ? { wrongAnswers: true } : undefined
-    },
-    receipts: {
-      ledger: solanaRpc == null ? undefined : { rpcUrl: solanaRpc, wsUrl: values['solana-ws'], feePayerKeypair: values['solana-keypair'] },
-      batchSize,
-      batchInterval,
-      crashAfterSend: fault === 'crash-after-anchor-send'
-    }
-  })
-
+  await claimPidFile(dataDir)
+  let node: MeshNode | undefined
+  let join: JoinStatus = { state: 'joining' }
   let stopping: Promise<void> | undefined
   const done = Promise.withResolvers<void>()
+  const registry = new Registry()
+  const cleanups: Array<() => void> = []
   const stop = (): void => {
     stopping ??= (async () => {
-      unwatch()
+      cleanups.forEach(fn => { fn() })
       await control.stop().catch(() => {})
-      await node.stop()
+      await node?.stop()
+      if (opts.readyFile != null) {
+        await rm(opts.readyFile, { force: true })
+      }
+      await releasePidFile(dataDir)
       done.resolve()
     })()
   }
-  const control = new ControlServer({ node, dataDir, port: controlPort, registry, onStop: stop })
-  const info = await control.start()
+  const control = new ControlServer({ dataDir, port: opts.controlPort, registry, onStop: stop, join: () => join })
+  try {
+    await control.listen()
+    node = await createMeshNode({
+      dataDir,
+      listen: opts.listen,
+      bootstrap: opts.bootstrap,
+      network: opts.network,
+      metricsRegistry: registry,
+      awaitJoin: false,
+      capabilities: { advertTtl: opts.advertTtl, refreshInterval: opts.refreshInterval, nvidiaSmi: opts.gpu ? undefined : false },
+      compute: {
+        registry: opts.workloads,
+        offer: opts.offer,
+        poolSize: opts.poolSize,
+        slots: opts.slots,
+        maxQueue: opts.maxQueue,
+        allow: opts.allow,
+        deny: opts.deny,
+        warm: opts.warm,
+        faults: opts.fault === 'wrong-answers' ? { wrongAnswers: true } : undefined
+      },
+      receipts: {
+        ledger: opts.solanaRpc == null ? undefined : { rpcUrl: opts.solanaRpc, wsUrl: opts.solanaWs, feePayerKeypair: opts.solanaKeypair },
+        batchSize: opts.batchSize,
+        batchInterval: opts.batchInterval,
+        crashAfterSend: opts.fault === 'crash-after-anchor-send'
+      }
+    })
+  } catch (err) {
+    // a port in use, a listen address libp2p refused: nothing may keep running
+    await control.stop().catch(() => {})
+    await releasePidFile(dataDir)
+    throw err
+  }
+  cleanups.push(logNodeEvents(node, log))
+  const info = await control.start(node)
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
-
+  cleanups.push(() => {
+    process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
+  })
   // a node started by a cluster must not outlive it
-  const parentPid = values['parent-pid'] == null ? undefined : Number(values['parent-pid'])
-  const unwatch = watchParent(parentPid, stop)
+  cleanups.push(watchParent(opts.parentPid, stop))
 
+  if (opts.bootstrap.length === 0) {
+    join = joinStatus(await node.joined, 0)
+  }
   const ready = {
     event: 'ready',
     peerId: node.peerId.toString(),
@@ -178,49 +180,132 @@ export async function nodeCommand (argv: string[]): Promise<number> {
     control: info.url,
     pid: process.pid,
     dataDir,
-    solana: solanaRpc == null ? null : { rpc: solanaRpc, anchorAddress: node.services.receipts.stats().address },
-    join: await node.joined
+    solana: opts.solanaRpc == null ? null : { rpc: opts.solanaRpc, anchorAddress: node.services.receipts.stats().address },
+    join
   }
-  if (values.json === true) {
+  if (opts.json) {
     process.stdout.write(JSON.stringify(ready) + '\n')
   } else {
     process.stdout.write(`peer id   ${ready.peerId}\nsolana    ${ready.solanaAddress}\ndata dir  ${dataDir}\ncontrol   ${info.url}\n`)
-    process.stdout.write(solanaRpc == null ? 'receipts  stored, not anchored (no --solana-rpc)\n' : `receipts  anchored on ${solanaRpc}\n`)
+    process.stdout.write(opts.solanaRpc == null ? 'receipts  stored, not anchored (no --solana-rpc)\n' : `receipts  anchored on ${opts.solanaRpc}\n`)
     for (const addr of ready.addrs) {
       process.stdout.write(`listening ${addr}\n`)
     }
-    if ((values.bootstrap?.length ?? 0) > 0) {
-      const { connected, closestPeers, failures } = ready.join
-      process.stdout.write(`joined    ${connected} bootstrap peer(s), ${closestPeers} peers from the DHT self-lookup\n`)
-      for (const f of failures) {
-        process.stdout.write(`          ${f.addr}: ${f.error}\n`)
-      }
+    if (opts.bootstrap.length > 0) {
+      process.stdout.write(`joining   through ${opts.bootstrap.length} bootstrap ${opts.bootstrap.length === 1 ? 'peer' : 'peers'} (the outcome is logged; 'shardmesh node wait --joined' waits for it)\n`)
     }
+  }
+  if (opts.readyFile != null) {
+    await writeFileAtomic(opts.readyFile, JSON.stringify(ready) + '\n', 0o644)
+  }
+  if (opts.bootstrap.length > 0) {
+    void node.joined.then(result => {
+      if (stopping != null) {
+        // the stop cut the join short: that is no outcome to report
+        return
+      }
+      join = joinStatus(result, opts.bootstrap.length)
+      logJoin(log, join, opts.bootstrap.length)
+      if (opts.json) {
+        process.stdout.write(JSON.stringify({ event: 'joined', join }) + '\n')
+      }
+    })
   }
   await done.promise
   return EXIT_OK
 }
 
-/** The workloads named by --workload, checked against what is installed (default: all but the opt-in ones). */
-function offeredWorkloads (registry: WorkloadRegistry, specs: string[] | undefined): string[] {
-  if (specs == null || specs.length === 0) {
-    return registry.list().filter(w => w.optIn !== true).map(w => `${w.id}@${w.version}`)
-  }
-  if (specs.length === 1 && specs[0] === 'none') {
-    return []
-  }
-  return specs.map(text => {
-    let spec
-    try {
-      spec = parseWorkloadSpec(text)
-    } catch (err: any) {
-      throw new UsageError(`node start: --workload ${err.message}`)
+function joinStatus (result: JoinResult, bootstrapPeers: number): JoinStatus {
+  const state = bootstrapPeers === 0 ? 'standalone' : result.connected > 0 ? 'joined' : 'unreachable'
+  return { state, ...result }
+}
+
+function logJoin (log: DaemonLog, join: JoinStatus, bootstrapPeers: number): void {
+  if (join.state === 'joined') {
+    log.info(`joined the mesh: ${join.connected} of ${bootstrapPeers} bootstrap ${bootstrapPeers === 1 ? 'peer' : 'peers'} answered, ${join.closestPeers} peers from the DHT self-lookup`)
+    for (const f of join.failures) {
+      log.debug(`join: ${f.addr}: ${f.error}`)
     }
-    const workload = registry.get(spec.id, spec.version)
-    if (workload == null) {
-      const installed = registry.list().map(w => `${w.id}@${w.version}`).join(', ')
-      throw new UsageError(`node start: --workload ${text} is not installed (installed: ${installed})`)
+  } else if (join.state === 'unreachable') {
+    log.warn(`no bootstrap peer answered within the join deadline; redialling every few seconds while this node has no connection (${join.attempts} rounds tried)`)
+    const seen = new Set<string>()
+    for (const f of join.failures) {
+      if (!seen.has(f.addr)) {
+        seen.add(f.addr)
+        log.warn(`join: ${f.addr}: ${f.error}`)
+      }
     }
-    return `${workload.id}@${workload.version}`
+  }
+}
+
+/** `node wait`: poll the data dir's control API until it answers (and, with --joined, has joined). */
+async function nodeWait (argv: string[]): Promise<number> {
+  const { values } = parse('node wait', argv, {
+    'data-dir': { type: 'string' },
+    timeout: { type: 'string' },
+    joined: { type: 'boolean' },
+    json: { type: 'boolean' }
   })
+  if (values.help === true) {
+    process.stdout.write(NODE_HELP)
+    return EXIT_OK
+  }
+  const dataDir = resolveDataDir(values['data-dir'])
+  const timeout = parseDuration(values.timeout ?? '60s', '--timeout')
+  const deadline = Date.now() + timeout
+  let last: string
+  while (true) {
+    let status: StatusResponse | undefined
+    try {
+      status = await (await ControlClient.fromDataDir(dataDir)).status()
+      last = `join still ${status.join.state}`
+    } catch (err: any) {
+      last = err.message
+    }
+    if (status != null && (values.joined !== true || status.join.state !== 'joining')) {
+      if (values.json === true) {
+        process.stdout.write(JSON.stringify(status) + '\n')
+      } else {
+        process.stdout.write(`node ${status.peerId} (pid ${status.pid}) answers; join: ${status.join.state}\n`)
+      }
+      return EXIT_OK
+    }
+    if (Date.now() >= deadline) {
+      process.stderr.write(`shardmesh node wait: the node in ${dataDir} was not ready within ${values.timeout ?? '60s'} (${last})\n`)
+      return EXIT_FAILURE
+    }
+    await new Promise(resolve => setTimeout(resolve, Math.min(100, Math.max(0, deadline - Date.now()))))
+  }
+}
+
+/** `node stop`: SIGTERM the pid in the data dir's pid file, and wait until that process is gone. */
+async function nodeStop (argv: string[]): Promise<number> {
+  const { values } = parse('node stop', argv, {
+    'data-dir': { type: 'string' },
+    timeout: { type: 'string' }
+  })
+  if (values.help === true) {
+    process.stdout.write(NODE_HELP)
+    return EXIT_OK
+  }
+  const dataDir = resolveDataDir(values['data-dir'])
+  const timeout = parseDuration(values.timeout ?? '15s', '--timeout')
+  const pid = await runningPid(dataDir)
+  if (pid == null) {
+    // a pid file whose process is gone is stale: a crashed or killed node left it
+    await rm(`${dataDir}/${PID_FILE}`, { force: true })
+    process.stderr.write(`shardmesh node stop: no node runs on ${dataDir}\n`)
+    return EXIT_FAILURE
+  }
+  process.kill(pid, 'SIGTERM')
+  const deadline = Date.now() + timeout
+  while (isAlive(pid)) {
+    if (Date.now() >= deadline) {
+      process.stderr.write(`shardmesh node stop: pid ${pid} did not exit within ${values.timeout ?? '15s'} (kill -9 ${pid} forces it)\n`)
+      return EXIT_FAILURE
+    }
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  process.stdout.write(`stopped the node on ${dataDir} (pid ${pid})\n`)
+  return EXIT_OK
 }

@@ -1,12 +1,13 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createServer } from 'node:http'
-import { readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { solanaAddress } from '@shardmesh/node'
+import { writeFileAtomic } from '../daemon/files.js'
 import { runJob } from './jobs.js'
 import { routeReceipts } from './receipts.js'
 import { peerRow } from './serialize.js'
-import type { ComputeResponse, ControlInfo, FindResponse, PeersResponse, PublishResponse, StatusResponse } from './types.js'
+import type { ComputeResponse, ControlInfo, FindResponse, JoinStatus, PeersResponse, PublishResponse, StatusResponse } from './types.js'
 import type { MeshNode } from '@shardmesh/node'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -17,12 +18,23 @@ export const TOKEN_FILE = 'control.token'
 const MAX_BODY = 16 * 1024
 
 export interface ControlServerOptions {
-  node: MeshNode
+  /** The node it controls: given here or to `start()`; until then `/v1` answers 503. */
+  node?: MeshNode
   dataDir: string
   port?: number
   registry?: Registry
   /** Called for POST /v1/stop, after the response is sent. */
   onStop: () => void
+  /** How the node's join stands, for `GET /v1/status`. @default standalone with no peers */
+  join?: () => JoinStatus
+}
+
+/** The control port is taken by another process. */
+export class ControlPortInUseError extends Error {
+  constructor (readonly port: number) {
+    super(`control port ${port} is in use (pick another with --control-port, or leave it out for any free port)`)
+    this.name = 'ControlPortInUseError'
+  }
 }
 
 export class HttpError extends Error {
@@ -39,9 +51,11 @@ export class ControlServer {
   private readonly server: Server
   private readonly startedAt = Date.now()
   private token = ''
+  private node?: MeshNode
   url = ''
 
   constructor (private readonly options: ControlServerOptions) {
+    this.node = options.node
     this.server = createServer((req, res) => {
       this.route(req, res).catch((err: any) => {
         const status = err instanceof HttpError ? err.status : 500
@@ -52,30 +66,53 @@ export class ControlServer {
     this.server.keepAliveTimeout = 500
   }
 
-  async start (): Promise<ControlInfo> {
+  /**
+   * Bind the loopback port (a daemon does this before it starts libp2p, so a port in use
+   * fails the start before anything else runs). Throws ControlPortInUseError.
+   */
+  async listen (): Promise<string> {
+    if (this.url !== '') {
+      return this.url
+    }
     this.token = await loadOrCreateToken(this.options.dataDir)
+    const port = this.options.port ?? 0
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject)
-      this.server.listen(this.options.port ?? 0, '127.0.0.1', () => { resolve() })
+      this.server.once('error', (err: NodeJS.ErrnoException) => { reject(err.code === 'EADDRINUSE' ? new ControlPortInUseError(port) : err) })
+      this.server.listen(port, '127.0.0.1', () => { resolve() })
     })
-    const { port } = this.server.address() as AddressInfo
-    this.url = `http://127.0.0.1:${port}`
-    const info: ControlInfo = { url: this.url, pid: process.pid, peerId: this.options.node.peerId.toString() }
-    const path = join(this.options.dataDir, CONTROL_FILE)
-    await writeFile(`${path}.tmp`, JSON.stringify(info), { mode: 0o600 })
-    await rename(`${path}.tmp`, path)
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`
+    return this.url
+  }
+
+  /** Serve `node` (bind first if not yet done) and publish `control.json`, which clients look for. */
+  async start (node?: MeshNode): Promise<ControlInfo> {
+    this.node = node ?? this.node
+    if (this.node == null) {
+      throw new Error('the control server needs a node to serve')
+    }
+    await this.listen()
+    const info: ControlInfo = { url: this.url, pid: process.pid, peerId: this.node.peerId.toString() }
+    await writeFileAtomic(join(this.options.dataDir, CONTROL_FILE), JSON.stringify(info))
     return info
   }
 
   async stop (): Promise<void> {
+    if (!this.server.listening) {
+      return
+    }
     this.server.closeAllConnections()
     await new Promise<void>(resolve => this.server.close(() => { resolve() }))
-    await rm(join(this.options.dataDir, CONTROL_FILE), { force: true })
+    if (this.node != null) {
+      await rm(join(this.options.dataDir, CONTROL_FILE), { force: true })
+    }
   }
 
   private async route (req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
-    const { node } = this.options
+    const node = this.node
+    if (node == null) {
+      throw new HttpError(503, 'the node is starting')
+    }
     const caps = node.services.capabilities
     if (req.method === 'GET' && url.pathname === '/metrics') {
       if (this.options.registry == null) {
@@ -108,7 +145,8 @@ export class ControlServer {
           connectedPeers: new Set(node.getConnections().map(c => c.remotePeer.toString())).size,
           advert: advert == null ? null : peerRow(advert),
           capabilityKeys: caps.capabilityKeys(),
-          providerRecords: caps.providerRecords()
+          providerRecords: caps.providerRecords(),
+          join: this.options.join?.() ?? { state: 'standalone', connected: 0, attempts: 0, closestPeers: 0, failures: [] }
         }
         send(res, 200, body)
         return

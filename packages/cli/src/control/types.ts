@@ -1,7 +1,7 @@
 /** JSON shapes of the local control API (loopback HTTP, bearer token). */
 
 import type { PeerReport } from '@shardmesh/compute'
-import type { AnchorerStats, ReceiptsStats } from '@shardmesh/node'
+import type { AnchorerStats, JoinResult, ReceiptsStats } from '@shardmesh/node'
 
 export interface PeerRow {
   peerId: string
@@ -41,7 +41,16 @@ export interface StatusResponse {
   advert: PeerRow | null
   capabilityKeys: string[]
   providerRecords: Array<{ key: string, cid: string, providedAt?: number, error?: string }>
+  join: JoinStatus
 }
+
+/**
+ * How the node's join of the mesh stands. `joining` until the bootstrap dials and the DHT
+ * self-lookup end; then `joined` (a bootstrap peer answered), `unreachable` (none answered
+ * before the join deadline: the node redials them while it has no connection) or `standalone`
+ * (no --bootstrap: others join through this node).
+ */
+export type JoinStatus = { state: 'joining' } | ({ state: 'joined' | 'unreachable' | 'standalone' } & JoinResult)
 
 export interface PeersResponse {
   now: number

@@ -28,7 +28,19 @@ export interface ServeShardsOptions {
   modelTimeout: number
   /** models being received now, by digest, shared by every stream of the node */
   inflightModels: Map<string, Promise<ModelFile>>
-  onShard?(outcome: 'ok' | 'error', code?: string): void
+  /** a shard was answered: with its result, or a coded error */
+  onShard?(outcome: 'ok' | 'error', detail: ShardOutcome): void
+}
+
+export interface ShardOutcome {
+  /** hex */
+  jobId: string
+  shardIndex: number
+  /** `id@version` */
+  workload: string
+  code?: string
+  message?: string
+  elapsedMs: number
 }
 
 interface Task {
@@ -120,6 +132,15 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
     tasks.set(id, task)
     const timeout = request.timeoutMs > 0 ? setTimeout(() => { task.controller.abort(new ShardTimeoutError('shard deadline passed')) }, request.timeoutMs) : undefined
     let lastProgress = 0
+    const started = performance.now()
+    const outcome = (wire?: { code: string, message: string }): ShardOutcome => ({
+      jobId: Buffer.from(request.jobId).toString('hex'),
+      shardIndex: request.shardIndex,
+      workload: `${request.workload}@${request.version}`,
+      code: wire?.code,
+      message: wire?.message,
+      elapsedMs: performance.now() - started
+    })
     void executor.execute({
       jobId: request.jobId,
       shardIndex: request.shardIndex,
@@ -140,14 +161,14 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
       fetchModel: async (digest) => fetchModel(id, task, digest)
     }).then(result => {
       send({ result: { id, output: result.output, receipt: result.receipt } })
-      options.onShard?.('ok')
+      options.onShard?.('ok', outcome())
     }, (err: any) => {
       // a shard stopped on purpose fails for that purpose (a deadline, say), whatever the kernel threw
       const reason = task.controller.signal.aborted ? task.controller.signal.reason : undefined
       const wire = toWireError(reason instanceof ShardmeshError ? reason : err)
       log('shard %d of %p failed: %s %s', request.shardIndex, requester, wire.code, wire.message)
       send({ error: { id, ...wire } })
-      options.onShard?.('error', wire.code)
+      options.onShard?.('error', outcome(wire))
     }).finally(() => {
       clearTimeout(timeout)
       tasks.delete(id)

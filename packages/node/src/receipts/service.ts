@@ -1,9 +1,10 @@
+import { TypedEventEmitter } from '@libp2p/interface'
 import { ReceiptStore } from '@shardmesh/receipts'
 import { RpcLedger, loadKeypairFile, signerFromPrivateKey } from '@shardmesh/solana'
 import { Anchorer } from './anchorer.js'
 import * as C from './constants.js'
 import type { AnchorerStats } from './anchorer.js'
-import type { AbortOptions, ComponentLogger, Counter, Logger, Metrics, PeerId, PrivateKey, Startable } from '@libp2p/interface'
+import type { AbortOptions, ComponentLogger, Counter, Logger, Metrics, PeerId, PrivateKey, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { IdKind, PrefixMatch, ReceiptBatch, ReceiptProof, ReceiptQuery, ReceiptSummary, StoredReceipt } from '@shardmesh/receipts'
 import type { Ledger } from '@shardmesh/solana'
 
@@ -60,7 +61,14 @@ export interface ReceiptsStats {
   anchor?: AnchorerStats
 }
 
-export interface Receipts {
+export interface ReceiptsEvents {
+  /** A batch root was anchored on chain (`fee` and `slot` as the ledger reported them). */
+  'receipts:anchored': CustomEvent<{ root: string, count: number, signature: string, slot: bigint, fee?: bigint }>
+  /** An anchoring attempt failed; it is retried with backoff. */
+  'receipts:anchor-failed': CustomEvent<{ error: string }>
+}
+
+export interface Receipts extends TypedEventTarget<ReceiptsEvents> {
   /**
    * Store receipts this node countersigned durably (fsync): the compute service's receipt
    * sink. Their signatures are not checked again (the compute service just checked and made
@@ -85,7 +93,7 @@ export interface Receipts {
   readonly ledger?: Ledger
 }
 
-export class ReceiptsService implements Receipts, Startable {
+export class ReceiptsService extends TypedEventEmitter<ReceiptsEvents> implements Receipts, Startable {
   private readonly init: ReceiptsInit
   private readonly components: ReceiptsComponents
   private readonly log: Logger
@@ -99,6 +107,7 @@ export class ReceiptsService implements Receipts, Startable {
   private readonly anchorFailures?: Counter
 
   constructor (components: ReceiptsComponents, init: ReceiptsInit = {}) {
+    super()
     this.components = components
     this.init = init
     this.log = components.logger.forComponent('shardmesh:receipts')
@@ -146,8 +155,14 @@ export class ReceiptsService implements Receipts, Startable {
       onAnchored: (batch) => {
         this.anchored?.increment(batch.count)
         this.fees?.increment(Number(batch.anchor?.fee ?? 0n))
+        if (batch.anchor != null) {
+          this.safeDispatchEvent('receipts:anchored', { detail: { root: batch.root, count: batch.count, signature: batch.anchor.signature, slot: batch.anchor.slot, fee: batch.anchor.fee } })
+        }
       },
-      onFailed: () => { this.anchorFailures?.increment() }
+      onFailed: (err) => {
+        this.anchorFailures?.increment()
+        this.safeDispatchEvent('receipts:anchor-failed', { detail: { error: `${err.name ?? 'Error'}: ${err.message}` } })
+      }
     })
     // batches left unanchored by an earlier run (a crash, a stop) are anchored first
     this.anchorer.start()

@@ -1,0 +1,242 @@
+import { access, constants as fs, stat } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { constants as caps } from '@shardmesh/capabilities'
+import { loadKeypairFile } from '@shardmesh/solana'
+import { WorkloadRegistry, builtinWorkloads, parseWorkloadSpec } from '@shardmesh/workloads'
+import { UsageError, parse, parseDuration, parseInteger } from '../args.js'
+import { resolveDataDir } from '../data-dir.js'
+import { parseLogLevel } from './log.js'
+import type { LogLevel } from './log.js'
+import type { MeshNetwork } from '@shardmesh/node'
+
+export const NODE_START_FLAGS = {
+  'data-dir': { type: 'string' },
+  listen: { type: 'string', multiple: true },
+  bootstrap: { type: 'string', multiple: true },
+  'control-port': { type: 'string' },
+  workload: { type: 'string', multiple: true },
+  network: { type: 'string' },
+  'advert-ttl': { type: 'string' },
+  refresh: { type: 'string' },
+  'no-gpu': { type: 'boolean' },
+  'parent-pid': { type: 'string' },
+  'pool-size': { type: 'string' },
+  slots: { type: 'string' },
+  'max-queue': { type: 'string' },
+  allow: { type: 'string', multiple: true },
+  deny: { type: 'string', multiple: true },
+  'sleep-ms': { type: 'string' },
+  warm: { type: 'boolean' },
+  'test-fault': { type: 'string' },
+  'solana-rpc': { type: 'string' },
+  'solana-ws': { type: 'string' },
+  'solana-keypair': { type: 'string' },
+  'receipt-batch-size': { type: 'string' },
+  'receipt-batch-interval': { type: 'string' },
+  'ready-file': { type: 'string' },
+  'log-level': { type: 'string' },
+  json: { type: 'boolean' }
+} as const
+
+/** Everything `node start` was asked for, checked: nothing has started yet. */
+export interface StartOptions {
+  help: boolean
+  dataDir: string
+  listen?: string[]
+  bootstrap: string[]
+  controlPort: number
+  network: MeshNetwork
+  workloads: WorkloadRegistry
+  offer: string[]
+  poolSize?: number
+  slots?: number
+  maxQueue?: number
+  allow?: string[]
+  deny?: string[]
+  warm: boolean
+  fault?: 'wrong-answers' | 'crash-after-anchor-send'
+  solanaRpc?: string
+  solanaWs?: string
+  solanaKeypair?: string
+  batchSize?: number
+  batchInterval?: number
+  advertTtl?: number
+  refreshInterval?: number
+  gpu: boolean
+  parentPid?: number
+  readyFile?: string
+  logLevel: LogLevel
+  json: boolean
+}
+
+/** Parse and check every `node start` flag; a bad one is a UsageError naming it. */
+export async function parseStartOptions (argv: string[]): Promise<StartOptions> {
+  const { values } = parse('node start', argv, NODE_START_FLAGS)
+  const help = values.help === true
+  const network = (values.network ?? 'mixed') as MeshNetwork
+  if (!['lan', 'public', 'mixed'].includes(network)) {
+    throw new UsageError('node start: --network must be lan, public or mixed')
+  }
+  const sleepMs = values['sleep-ms'] == null ? undefined : Number(values['sleep-ms'])
+  if (sleepMs != null && (!Number.isFinite(sleepMs) || sleepMs < 0)) {
+    throw new UsageError('node start: --sleep-ms must be a non-negative number')
+  }
+  const workloads = new WorkloadRegistry(builtinWorkloads({ sleep: { msPerItem: sleepMs } }))
+  const fault = values['test-fault']
+  if (fault != null && fault !== 'wrong-answers' && fault !== 'crash-after-anchor-send') {
+    throw new UsageError('node start: --test-fault must be wrong-answers or crash-after-anchor-send')
+  }
+  const solanaRpc = values['solana-rpc'] as string | undefined
+  for (const flag of ['solana-rpc', 'solana-ws']) {
+    const url = values[flag] as string | undefined
+    if (url != null && !/^(https?|wss?):\/\/[^\s]+$/.test(url)) {
+      throw new UsageError(`node start: --${flag} must be an http(s):// or ws(s):// URL`)
+    }
+  }
+  if (solanaRpc == null && (values['solana-ws'] != null || values['solana-keypair'] != null)) {
+    throw new UsageError('node start: --solana-ws and --solana-keypair need --solana-rpc')
+  }
+  const solanaKeypair = values['solana-keypair'] == null ? undefined : resolve(values['solana-keypair'])
+  if (solanaKeypair != null && !help) {
+    await checkKeypair(solanaKeypair)
+  }
+  const controlPort = parseInteger(values['control-port'], '--control-port', 0, 65535) ?? 0
+  const readyFile = values['ready-file'] == null ? undefined : resolve(values['ready-file'])
+  if (readyFile != null && !help) {
+    await checkWritableDir(dirname(readyFile), '--ready-file')
+  }
+  return {
+    help,
+    dataDir: resolveDataDir(values['data-dir']),
+    listen: (values.listen as string[] | undefined)?.map(text => checkListen(text)),
+    bootstrap: ((values.bootstrap as string[] | undefined) ?? []).map(text => checkBootstrap(text)),
+    controlPort,
+    network,
+    workloads,
+    offer: offeredWorkloads(workloads, values.workload as string[] | undefined),
+    poolSize: parseInteger(values['pool-size'], '--pool-size', 1, 256),
+    slots: parseInteger(values.slots, '--slots', 1, 4096),
+    maxQueue: parseInteger(values['max-queue'], '--max-queue', 0, 100_000),
+    allow: (values.allow as string[] | undefined)?.map(id => checkPeerId(id, '--allow')),
+    deny: (values.deny as string[] | undefined)?.map(id => checkPeerId(id, '--deny')),
+    warm: values.warm === true,
+    fault,
+    solanaRpc,
+    solanaWs: values['solana-ws'],
+    solanaKeypair,
+    batchSize: parseInteger(values['receipt-batch-size'], '--receipt-batch-size', 1, 10_000),
+    batchInterval: values['receipt-batch-interval'] == null ? undefined : positiveDuration(values['receipt-batch-interval'], '--receipt-batch-interval'),
+    ...advertTiming('node start', values),
+    gpu: values['no-gpu'] !== true,
+    parentPid: parseInteger(values['parent-pid'], '--parent-pid', 1, 2 ** 31 - 1),
+    readyFile,
+    logLevel: parseLogLevel(values['log-level']),
+    json: values.json === true
+  }
+}
+
+/**
+ * `--advert-ttl` and `--refresh` (of `node start` and `cluster`): a TTL peers accept, and a
+ * refresh interval shorter than the TTL (the refresh defaults to 10 s, or a third of a shorter TTL).
+ */
+export function advertTiming (command: string, values: Record<string, any>): { advertTtl?: number, refreshInterval?: number } {
+  const advertTtl = values['advert-ttl'] == null ? undefined : positiveDuration(values['advert-ttl'], '--advert-ttl')
+  const refreshInterval = values.refresh == null ? undefined : positiveDuration(values.refresh, '--refresh')
+  if (advertTtl != null && advertTtl > caps.MAX_ADVERT_TTL) {
+    throw new UsageError(`${command}: --advert-ttl ${values['advert-ttl']} is longer than peers accept (at most ${caps.MAX_ADVERT_TTL / 60_000} min)`)
+  }
+  const ttl = advertTtl ?? caps.ADVERT_TTL
+  if (refreshInterval != null && refreshInterval >= ttl) {
+    const ttlText = advertTtl == null ? `the default --advert-ttl ${ttl / 1000}s` : `--advert-ttl ${values['advert-ttl']}`
+    throw new UsageError(`${command}: --refresh ${values.refresh} must be shorter than ${ttlText} (adverts would expire before they are renewed)`)
+  }
+  return { advertTtl, refreshInterval }
+}
+
+function positiveDuration (text: string, flag: string): number {
+  const ms = parseDuration(text, flag)
+  if (ms <= 0) {
+    throw new UsageError(`${flag}: "${text}" must be longer than 0`)
+  }
+  return ms
+}
+
+function checkListen (text: string): string {
+  let tcp = false
+  try {
+    tcp = multiaddr(text).getComponents().some(c => c.name === 'tcp')
+  } catch {}
+  if (!tcp) {
+    throw new UsageError(`node start: --listen "${text}" is not a TCP multiaddr (e.g. /ip4/0.0.0.0/tcp/7077)`)
+  }
+  return text
+}
+
+function checkBootstrap (text: string): string {
+  let ok = false
+  try {
+    const peer = multiaddr(text).getComponents().find(c => c.name === 'p2p')?.value
+    if (peer != null) {
+      peerIdFromString(peer)
+    }
+    ok = true
+  } catch {}
+  if (!ok) {
+    throw new UsageError(`node start: --bootstrap "${text}" is not a multiaddr of a peer (e.g. /ip4/192.0.2.1/tcp/7077/p2p/12D3KooW...)`)
+  }
+  return text
+}
+
+function checkPeerId (text: string, flag: string): string {
+  try {
+    peerIdFromString(text)
+  } catch {
+    throw new UsageError(`node start: ${flag} "${text}" is not a peer id`)
+  }
+  return text
+}
+
+async function checkKeypair (path: string): Promise<void> {
+  try {
+    await loadKeypairFile(path)
+  } catch (err: any) {
+    throw new UsageError(`node start: --solana-keypair ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`)
+  }
+}
+
+async function checkWritableDir (dir: string, flag: string): Promise<void> {
+  try {
+    if (!(await stat(dir)).isDirectory()) {
+      throw new Error('not a directory')
+    }
+    await access(dir, fs.W_OK)
+  } catch (err: any) {
+    throw new UsageError(`node start: ${flag}: cannot write in ${dir} (${err.code ?? err.message})`)
+  }
+}
+
+/** The workloads named by --workload, checked against what is installed (default: all but the opt-in ones). */
+function offeredWorkloads (registry: WorkloadRegistry, specs: string[] | undefined): string[] {
+  if (specs == null || specs.length === 0) {
+    return registry.list().filter(w => w.optIn !== true).map(w => `${w.id}@${w.version}`)
+  }
+  if (specs.length === 1 && specs[0] === 'none') {
+    return []
+  }
+  return specs.map(text => {
+    let spec
+    try {
+      spec = parseWorkloadSpec(text)
+    } catch (err: any) {
+      throw new UsageError(`node start: --workload ${err.message}`)
+    }
+    const workload = registry.get(spec.id, spec.version)
+    if (workload == null) {
+      const installed = registry.list().map(w => `${w.id}@${w.version}`).join(', ')
+      throw new UsageError(`node start: --workload ${text} is not installed (installed: ${installed})`)
+    }
+    return `${workload.id}@${workload.version}`
+  })
+}

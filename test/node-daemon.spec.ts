@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { CLI_BIN, ControlClient } from '@shardmesh/cli'
+import { runCli, waitFor } from './utils/run-cli.js'
+import type { ChildProcess } from 'node:child_process'
+import type { Server } from 'node:net'
+
+interface Daemon {
+  child: ChildProcess
+  stdout: string[]
+  stderr: string[]
+  exited: Promise<number | null>
+}
+
+/** A `shardmesh node start` process whose output lines are kept; stopped by pid in afterEach. */
+function startNode (args: string[], daemons: Daemon[]): Daemon {
+  const child = spawn(process.execPath, [CLI_BIN, 'node', 'start', '--no-gpu', '--workload', 'echo', '--pool-size', '1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const daemon: Daemon = { child, stdout: [], stderr: [], exited: once(child, 'exit').then(([code]) => code as number | null) }
+  createInterface({ input: child.stdout }).on('line', line => daemon.stdout.push(line))
+  createInterface({ input: child.stderr }).on('line', line => daemon.stderr.push(line))
+  daemons.push(daemon)
+  return daemon
+}
+
+async function jsonLine (daemon: Daemon, event: string): Promise<any> {
+  return waitFor(async () => daemon.stdout.map(l => JSON.parse(l)).find(e => e.event === event), 60_000, `a "${event}" line (stderr: ${daemon.stderr.join('\n')})`)
+}
+
+async function busyPort (): Promise<{ server: Server, port: number }> {
+  const server = createServer()
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  return { server, port: (server.address() as { port: number }).port }
+}
+
+describe('shardmesh node start, wait, stop (a daemon as scripts run it)', function () {
+  this.timeout(120_000)
+  let dir: string
+  const daemons: Daemon[] = []
+
+  before(async () => { dir = await mkdtemp(join(tmpdir(), 'shardmesh-daemon-')) })
+  afterEach(async () => {
+    for (const d of daemons.splice(0)) {
+      if (d.child.exitCode == null && d.child.signalCode == null) {
+        process.kill(d.child.pid as number, 'SIGKILL')
+        await d.exited
+      }
+    }
+  })
+  after(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  it('checks every flag of node start, wait, stop, cluster and demo before starting anything (exit 2, the flag named)', async () => {
+    const never = join(dir, 'never-created')
+    const cases: Array<[string[], RegExp]> = [
+      [['node', 'start', '--data-dir', never, '--listen', 'notamultiaddr'], /--listen "notamultiaddr" is not a TCP multiaddr/],
+      [['node', 'start', '--data-dir', never, '--advert-ttl', '5s', '--refresh', '10s'], /--refresh 10s must be shorter than --advert-ttl 5s/],
+      [['node', 'start', '--data-dir', never, '--refresh', '45s'], /--refresh 45s must be shorter than the default --advert-ttl 30s/],
+      [['node', 'start', '--data-dir', never, '--advert-ttl', '0s'], /--advert-ttl: "0s" must be longer than 0/],
+      [['node', 'start', '--data-dir', never, '--bootstrap', 'nope'], /--bootstrap "nope" is not a multiaddr of a peer/],
+      [['node', 'start', '--data-dir', never, '--control-port', '99999'], /--control-port: "99999" must be a whole number/],
+      [['node', 'start', '--data-dir', never, '--parent-pid', 'me'], /--parent-pid: "me" must be a whole number/],
+      [['node', 'start', '--data-dir', never, '--allow', 'someone'], /--allow "someone" is not a peer id/],
+      [['node', 'start', '--data-dir', never, '--log-level', 'loud'], /--log-level must be one of error, warn, info, debug/],
+      [['node', 'start', '--data-dir', never, '--ready-file', join(dir, 'no', 'such', 'ready.json')], /--ready-file: cannot write in/],
+      [['node', 'start', '--data-dir', never, '--solana-rpc', 'http://127.0.0.1:1', '--solana-keypair', join(dir, 'no-such-keypair.json')], /--solana-keypair .*no-such-keypair\.json/],
+      [['node', 'wait', '--data-dir', never, '--timeout', 'soon'], /--timeout: "soon" is not a duration/],
+      [['node', 'stop', '--data-dir', never, '--bogus'], /Unknown option '--bogus'/],
+      [['cluster', '--advert-ttl', '5s', '--refresh', '10s'], /cluster: --refresh 10s must be shorter than --advert-ttl 5s/],
+      [['cluster', '--solana-rpc', 'http://127.0.0.1:1', '--solana-ws', 'http://127.0.0.1:2'], /--solana-ws must be a ws\(s\):\/\/ URL/],
+      [['demo', '--verify', 'bad'], /demo: --verify bad verification "bad"/],
+      [['demo', '--verify', 'replicate:5', '--nodes', '4'], /--verify replicate:5 needs 5 nodes offering ocr-rec, and --nodes is 4/]
+    ]
+    for (const [args, message] of cases) {
+      const res = await runCli(args, { timeout: 60_000 })
+      assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`)
+      assert.match(res.stderr, message)
+      assert.equal(res.stderr.trim().split('\n').length, 1, res.stderr)
+    }
+    assert.equal(existsSync(never), false, 'a refused node start created its data dir')
+  })
+
+  it('serves its control API and says it is joining while an unreachable bootstrap peer is redialled', async () => {
+    const dataDir = join(dir, 'joining')
+    const node = startNode(['--data-dir', dataDir, '--json', '--bootstrap', '/ip4/127.0.0.1/tcp/1'], daemons)
+    const ready = await jsonLine(node, 'ready')
+    assert.deepEqual(ready.join, { state: 'joining' })
+    const status = await (await ControlClient.fromDataDir(dataDir)).status()
+    assert.equal(status.peerId, ready.peerId)
+    assert.ok(['joining', 'unreachable'].includes(status.join.state), status.join.state)
+    // the join ends at its deadline (it is not lost to a garbage collection): reported as unreachable
+    const joined = await jsonLine(node, 'joined')
+    assert.equal(joined.join.state, 'unreachable')
+    assert.match(joined.join.failures[0].error, /ECONNREFUSED/)
+    assert.ok(node.stderr.some(l => / warn +no bootstrap peer answered/.test(l)), node.stderr.join('\n'))
+  })
+
+  it('--ready-file appears once the control API serves; node wait returns; node stop ends the process and removes its files', async () => {
+    const dataDir = join(dir, 'ready')
+    const readyFile = join(dir, 'ready.json')
+    const waiting = runCli(['node', 'wait', '--data-dir', dataDir, '--timeout', '60s'])
+    const node = startNode(['--data-dir', dataDir, '--ready-file', readyFile], daemons)
+    const ready = await waitFor(async () => existsSync(readyFile) ? JSON.parse(await readFile(readyFile, 'utf8')) : undefined, 60_000, 'the ready file')
+    assert.equal(ready.pid, node.child.pid)
+    assert.equal(Number((await readFile(join(dataDir, 'node.pid'), 'utf8')).trim()), node.child.pid)
+    assert.equal((await (await ControlClient.fromDataDir(dataDir)).status()).peerId, ready.peerId)
+    const waited = await waiting
+    assert.equal(waited.code, 0, waited.stderr)
+    assert.match(waited.stdout, new RegExp(`node ${ready.peerId as string} \\(pid ${ready.pid as number}\\) answers`))
+
+    // a second node on the same data dir is refused while the first runs
+    const second = await runCli(['node', 'start', '--no-gpu', '--data-dir', dataDir])
+    assert.equal(second.code, 1)
+    assert.match(second.stderr, new RegExp(`a node already runs on .* \\(pid ${ready.pid as number}\\)`))
+
+    const stopped = await runCli(['node', 'stop', '--data-dir', dataDir])
+    assert.equal(stopped.code, 0, stopped.stderr)
+    assert.equal(await node.exited, 0)
+    for (const file of [readyFile, join(dataDir, 'node.pid'), join(dataDir, 'control.json')]) {
+      assert.equal(existsSync(file), false, file)
+    }
+  })
+
+  it('a stale pid file (its process is gone) neither blocks a start nor fools node stop', async () => {
+    const dataDir = join(dir, 'stale')
+    await mkdir(dataDir, { recursive: true })
+    const gone = spawn(process.execPath, ['-e', ''])
+    await once(gone, 'exit')
+    await writeFile(join(dataDir, 'node.pid'), `${gone.pid as number}\n`)
+    const stop = await runCli(['node', 'stop', '--data-dir', dataDir])
+    assert.equal(stop.code, 1)
+    assert.match(stop.stderr, /no node runs on/)
+    assert.equal(existsSync(join(dataDir, 'node.pid')), false)
+    await writeFile(join(dataDir, 'node.pid'), `${gone.pid as number}\n`)
+    const node = startNode(['--data-dir', dataDir, '--json'], daemons)
+    const ready = await jsonLine(node, 'ready')
+    assert.equal(Number((await readFile(join(dataDir, 'node.pid'), 'utf8')).trim()), ready.pid)
+    assert.deepEqual(ready.join.state, 'standalone')
+    const waited = await runCli(['node', 'wait', '--data-dir', join(dir, 'nobody'), '--timeout', '300ms'])
+    assert.equal(waited.code, 1)
+    assert.match(waited.stderr, /was not ready within 300ms/)
+  })
+
+  it('a busy --control-port or --listen port fails the start with one line naming it, leaving nothing running', async () => {
+    const { server, port } = await busyPort()
+    try {
+      const dataDir = join(dir, 'busy')
+      const control = await runCli(['node', 'start', '--no-gpu', '--data-dir', dataDir, '--control-port', String(port)], { timeout: 60_000 })
+      assert.equal(control.code, 1, control.stderr)
+      assert.equal(control.stderr, `shardmesh node: control port ${port} is in use (pick another with --control-port, or leave it out for any free port)\n`)
+      const listen = await runCli(['node', 'start', '--no-gpu', '--data-dir', dataDir, '--listen', `/ip4/127.0.0.1/tcp/${port}`], { timeout: 60_000 })
+      assert.equal(listen.code, 1, listen.stderr)
+      assert.equal(listen.stderr, `shardmesh node: cannot listen on /ip4/127.0.0.1/tcp/${port} (address already in use)\n`)
+      for (const file of ['node.pid', 'control.json']) {
+        assert.equal(existsSync(join(dataDir, file)), false, file)
+      }
+    } finally {
+      server.close()
+    }
+  })
+
+  it('logs peers joining and leaving its table on stderr; --log-level error silences them', async () => {
+    const a = startNode(['--data-dir', join(dir, 'log-a'), '--json'], daemons)
+    const readyA = await jsonLine(a, 'ready')
+    const quiet = startNode(['--data-dir', join(dir, 'log-q'), '--json', '--log-level', 'error', '--bootstrap', readyA.addrs[0]], daemons)
+    const readyQ = await jsonLine(quiet, 'ready')
+    const bDir = join(dir, 'log-b')
+    const b = startNode(['--data-dir', bDir, '--json', '--bootstrap', readyA.addrs[0], '--advert-ttl', '2s', '--refresh', '500ms'], daemons)
+    const readyB = await jsonLine(b, 'ready')
+    await waitFor(async () => a.stderr.find(l => l.includes(`info  peer joined ${readyB.peerId as string}`)), 60_000, `A logs B joining: ${a.stderr.join('\n')}`)
+    const quietControl = await ControlClient.fromDataDir(join(dir, 'log-q'))
+    await waitFor(async () => (await quietControl.peers()).peers.find(p => p.peerId === readyB.peerId), 60_000, 'the quiet node holds B')
+    assert.equal((await runCli(['node', 'stop', '--data-dir', bDir])).code, 0)
+    await waitFor(async () => a.stderr.find(l => l.includes(`info  peer left ${readyB.peerId as string}`)), 60_000, `A logs B leaving: ${a.stderr.join('\n')}`)
+    await waitFor(async () => (await quietControl.peers()).peers.every(p => p.peerId !== readyB.peerId) ? true : undefined, 60_000, 'B leaves the quiet node')
+    assert.ok(quiet.stderr.every(l => !/ (info|warn|debug) /.test(l)), quiet.stderr.join('\n'))
+    assert.ok(readyQ.peerId != null)
+  })
+})
+
+describe('shardmesh with its output closed early (| head)', () => {
+  it('exits quietly instead of an EPIPE stack trace', async () => {
+    const child = spawn(process.execPath, [CLI_BIN, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout.destroy()
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    const [code] = await once(child, 'exit')
+    assert.equal(stderr, '')
+    assert.equal(code, 0)
+  })
+})
