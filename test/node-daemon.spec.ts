@@ -73,6 +73,8 @@ describe('shardmesh node start, wait, stop (a daemon as scripts run it)', functi
       [['node', 'stop', '--data-dir', never, '--bogus'], /Unknown option '--bogus'/],
       [['cluster', '--advert-ttl', '5s', '--refresh', '10s'], /cluster: --refresh 10s must be shorter than --advert-ttl 5s/],
       [['cluster', '--solana-rpc', 'http://127.0.0.1:1', '--solana-ws', 'http://127.0.0.1:2'], /--solana-ws must be a ws\(s\):\/\/ URL/],
+      [['chain', 'airdrop', '11111111111111111111111111111111', '--solana-rpc', 'localhost:8899'], /chain airdrop: --solana-rpc must be an http\(s\):\/\/ URL/],
+      [['chain', '--parent-pid', '0'], /--parent-pid: "0" must be a whole number/],
       [['demo', '--verify', 'bad'], /demo: --verify bad verification "bad"/],
       [['demo', '--verify', 'replicate:5', '--nodes', '4'], /--verify replicate:5 needs 5 nodes offering ocr-rec, and --nodes is 4/]
     ]

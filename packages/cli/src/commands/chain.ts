@@ -89,6 +89,9 @@ async function airdrop (argv: string[]): Promise<number> {
     throw new UsageError('chain airdrop: --sol must be a number of SOL from 0 to 1000')
   }
   const rpcUrl = values['solana-rpc'] ?? 'http://127.0.0.1:8899'
+  if (!/^https?:\/\/\S+$/.test(rpcUrl)) {
+    throw new UsageError('chain airdrop: --solana-rpc must be an http(s):// URL')
+  }
   const lamports = BigInt(Math.round(sol * 1e9))
   await fundAddresses(rpcUrl, [positionals[0]], lamports)
   if (values.json === true) {
