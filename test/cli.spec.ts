@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import { runCli } from './utils/run-cli.js'
 
 describe('shardmesh CLI', function () {
@@ -10,6 +11,16 @@ describe('shardmesh CLI', function () {
 
   before(async () => { dir = await mkdtemp(join(tmpdir(), 'shardmesh-cli-')) })
   after(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  it('--version prints the CLI package version, also as JSON', async () => {
+    const { version } = JSON.parse(await readFile(new URL('../../packages/cli/package.json', import.meta.url), 'utf8'))
+    const plain = await runCli(['--version'])
+    assert.equal(plain.code, 0, plain.stderr)
+    assert.equal(plain.stdout, `shardmesh ${version}\n`)
+    const json = await runCli(['--version', '--json'])
+    assert.equal(json.code, 0, json.stderr)
+    assert.deepEqual(JSON.parse(json.stdout), { name: '@shardmesh/cli', version, node: process.versions.node })
+  })
 
   it('prints help and exits 0', async () => {
     const res = await runCli(['--help'])
@@ -38,13 +49,34 @@ describe('shardmesh CLI', function () {
       [['receipts', 'verify'], /give one proof file or receipt id/],
       [['receipts', 'verify', 'not-a-file-or-id'], /neither a file nor a receipt id/],
       [['receipts', 'list', '--anchored', '--unanchored'], /exclude each other/],
-      [['receipts', 'frobnicate'], /unknown subcommand/]
+      [['receipts', 'frobnicate'], /unknown subcommand/],
+      [['receipts', 'list', '--job', 'not-hex'], /--job must be a job id or a prefix of one \(hex\), not "not-hex"/],
+      [['receipts', 'list', '--peer', '0OIl'], /--peer must be a peer id or a prefix of one \(base58\)/],
+      // job run checks every flag before it looks for a node (there is none in these dirs)
+      [['job', 'run', '--workload', 'echo', '--generate', '3', '--peer', 'notapeer', '--data-dir', join(dir, 'none')], /--peer "notapeer" is not a peer id/],
+      [['job', 'run', '--workload', 'echo', '--input', join(dir, 'no-such-input'), '--data-dir', join(dir, 'none')], /--input .*no-such-input does not exist/],
+      [['job', 'run', '--workload', 'echo', '--generate', '0', '--data-dir', join(dir, 'none')], /--generate: "0" must be a whole number/],
+      [['job', 'run', '--workload', 'echo', '--generate', '3', '--verify', 'replicate:x', '--data-dir', join(dir, 'none')], /--verify/],
+      [['job', 'run', '--workload', 'nope', '--generate', '3', '--data-dir', join(dir, 'none')], /unknown workload nope/],
+      [['key', 'show', '--out', 'x'], /key show: Unknown option '--out'/],
+      [['key', 'import', '--in', join(dir, 'no-such-keypair.json'), '--data-dir', join(dir, 'none')], /cannot read --in .*no-such-keypair.json: no such file/]
     ]
     for (const [args, message] of cases) {
       const res = await runCli(args)
       assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`)
       assert.match(res.stderr, message)
     }
+  })
+
+  it('key show and key export never create a key: a mistyped --data-dir is an error, and stays absent', async () => {
+    const typo = join(dir, 'typo')
+    for (const args of [['key', 'show', '--data-dir', typo], ['key', 'export', '--data-dir', typo, '--out', join(dir, 'typo.json')]]) {
+      const res = await runCli(args)
+      assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`)
+      assert.match(res.stderr, /no node key in .*typo .*check --data-dir/)
+    }
+    await assert.rejects(stat(typo), { code: 'ENOENT' })
+    await assert.rejects(stat(join(dir, 'typo.json')), { code: 'ENOENT' })
   })
 
   it('peers without a running node fails with exit code 1 and says how to start one', async () => {
@@ -55,12 +87,24 @@ describe('shardmesh CLI', function () {
 
   it('key show/export/import round-trips the Solana keypair form', async () => {
     const a = join(dir, 'a')
+    const original = join(dir, 'original.json')
+    const key = await generateKeyPair('Ed25519')
+    await writeFile(original, JSON.stringify([...key.raw]))
+    assert.equal((await runCli(['key', 'import', '--data-dir', a, '--in', original])).code, 0)
     const shown = JSON.parse((await runCli(['key', 'show', '--data-dir', a, '--json'])).stdout)
+    assert.match(shown.peerId, /^12D3KooW/)
     const file = join(dir, 'id.json')
     assert.equal((await runCli(['key', 'export', '--data-dir', a, '--out', file])).code, 0)
     assert.equal(((await stat(file)).mode & 0o777), 0o600)
     const keypair = JSON.parse(await readFile(file, 'utf8'))
     assert.equal(keypair.length, 64)
+    // export does not overwrite a file unless told to
+    const refused = await runCli(['key', 'export', '--data-dir', a, '--out', file])
+    assert.equal(refused.code, 2)
+    assert.match(refused.stderr, /--out .*id\.json exists; --force replaces it/)
+    await chmod(file, 0o644)
+    assert.equal((await runCli(['key', 'export', '--data-dir', a, '--out', file, '--force'])).code, 0)
+    assert.equal(((await stat(file)).mode & 0o777), 0o600)
     const b = join(dir, 'b')
     assert.equal((await runCli(['key', 'import', '--data-dir', b, '--in', file])).code, 0)
     const again = JSON.parse((await runCli(['key', 'show', '--data-dir', b, '--json'])).stdout)

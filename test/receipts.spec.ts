@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LocalCluster } from '@shardmesh/cli'
@@ -10,9 +11,19 @@ import { parseTransaction } from '@shardmesh/solana'
 import { address, createSolanaRpc, getBase58Decoder, signature } from '@solana/kit'
 import { runCli } from './utils/run-cli.js'
 import type { ChildProcess } from 'node:child_process'
+import type { AddressInfo } from 'node:net'
 
 function items (n: number, tag: string): string[] {
   return Array.from({ length: n }, (_, i) => Buffer.from(`${tag}-${i}`).toString('base64'))
+}
+
+/** A loopback port nothing listens on (it was free a moment ago). */
+async function closedPort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>(resolve => server.close(() => { resolve() }))
+  return port
 }
 
 async function exited (child: ChildProcess): Promise<void> {
@@ -116,7 +127,8 @@ describe('receipts anchored by node processes on the local chain', function () {
     const metrics = await cluster.nodes[0].control.metrics()
     assert.match(metrics, /^shardmesh_receipts_anchored_total 6$/m)
     assert.match(metrics, /^shardmesh_receipts_anchor_fees_lamports_total 5000$/m)
-    assert.match(metrics, /^shardmesh_receipts\{shardmesh_receipts="unanchored"\} 0$/m)
+    assert.match(metrics, /^shardmesh_receipts_unanchored 0$/m)
+    assert.match(metrics, /^# HELP shardmesh_receipts_anchored_total Receipts whose batch root was anchored on chain$/m)
   })
 
   it('killed between sending an anchor and recording it, a node finds its transaction and does not anchor twice', async () => {
@@ -198,5 +210,32 @@ describe('receipts anchored by node processes on the local chain', function () {
     assert.equal(await tamper('missing-tx', p => {
       p.anchor.signature = getBase58Decoder().decode(randomBytes(64))
     }), 'transaction-not-found')
+  })
+
+  it('verify takes an id prefix; an unreachable RPC is named with its cause (verify, airdrop); flush needs no body', async () => {
+    const dataDir = cluster.nodes[0].dataDir
+    const listed = JSON.parse((await runCli(['receipts', 'list', '--data-dir', dataDir, '--anchored', '--limit', '1', '--json'])).stdout)
+    const id: string = listed.receipts[0].id
+    // the node's own RPC (from its stats), the receipt by the 16 hex digits list prints
+    const ok = await runCli(['receipts', 'verify', id.slice(0, 16), '--data-dir', dataDir, '--json'])
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr)
+    assert.equal(JSON.parse(ok.stdout).id, id)
+
+    const dead = `http://127.0.0.1:${await closedPort()}`
+    const unreachable = await runCli(['receipts', 'verify', id.slice(0, 16), '--data-dir', dataDir, '--solana-rpc', dead])
+    assert.equal(unreachable.code, 1)
+    assert.equal(unreachable.stdout, `FAILED check rpc-unreachable: the Solana RPC at ${dead} is unreachable: connect ECONNREFUSED ${dead.slice('http://'.length)}\n`)
+    const airdrop = await runCli(['chain', 'airdrop', cluster.nodes[0].solanaAddress, '--solana-rpc', dead])
+    assert.equal(airdrop.code, 1)
+    assert.match(airdrop.stderr, new RegExp(`the Solana RPC at ${dead} is unreachable: connect ECONNREFUSED`))
+    assert.doesNotMatch(airdrop.stderr, /fetch failed/)
+
+    // POST /v1/receipts/flush with no body: the default timeout
+    const { url } = JSON.parse(await readFile(join(dataDir, 'control.json'), 'utf8'))
+    const token = (await readFile(join(dataDir, 'control.token'), 'utf8')).trim()
+    const res = await fetch(`${url}/v1/receipts/flush`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+    const body = await res.text()
+    assert.equal(res.status, 200, body)
+    assert.equal(JSON.parse(body).stats.anchored, 12)
   })
 })

@@ -22,6 +22,6 @@ export type { ChainProcess, ClusterNode, ConvergenceReport, LocalClusterOptions 
 export { fundAddresses } from './chain/fund.js'
 export { verifyProofOverRpc } from './chain/verify.js'
 export type { VerifiedReport, VerifyOutcome } from './chain/verify.js'
-export { ControlClient, NodeNotRunningError } from './control/client.js'
+export { ControlClient, ControlRequestError, NodeNotRunningError } from './control/client.js'
 export { ControlServer } from './control/server.js'
 export type * from './control/types.js'

@@ -1,4 +1,5 @@
-import { EXIT_FAILURE, EXIT_USAGE, UsageError } from './args.js'
+import { readFile } from 'node:fs/promises'
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, parse } from './args.js'
 
 export const HELP = `Usage: shardmesh <command> [options]
 
@@ -15,8 +16,9 @@ Commands:
   chain       run the embedded Solana chain (LiteSVM) as a local JSON-RPC endpoint
   key         show, export or import the node key (Solana keypair JSON form)
 
-Run 'shardmesh <command> --help' for a command's options. Every command that prints
-results takes --json. Exit codes: 0 ok, 1 failure, 2 usage error.
+Run 'shardmesh <command> --help' for a command's options; 'shardmesh --version [--json]'
+prints the version. Every command that prints results takes --json. Exit codes: 0 ok,
+1 failure, 2 usage error.
 `
 
 type Command = (argv: string[]) => Promise<number>
@@ -67,6 +69,9 @@ export async function main (argv: string[]): Promise<number> {
   }
   const load = COMMANDS[command]
   try {
+    if (command === '--version' || command === '-v') {
+      return await printVersion(rest)
+    }
     if (load == null) {
       throw new UsageError(`unknown command "${command}" (try: shardmesh --help)`)
     }
@@ -76,7 +81,20 @@ export async function main (argv: string[]): Promise<number> {
       process.stderr.write(`shardmesh: ${err.message}\n`)
       return EXIT_USAGE
     }
+    if (err?.name === 'ControlRequestError' && err.status === 400) {
+      // the node refused a request built from the flags as given
+      process.stderr.write(`shardmesh ${command}: ${err.message}\n`)
+      return EXIT_USAGE
+    }
     process.stderr.write(`shardmesh ${command}: ${err.message ?? err}\n`)
     return EXIT_FAILURE
   }
+}
+
+/** `shardmesh --version [--json]`: this package's version (and Node's, in JSON). */
+async function printVersion (argv: string[]): Promise<number> {
+  const { values } = parse('--version', argv, { json: { type: 'boolean' } })
+  const { name, version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'))
+  process.stdout.write(values.json === true ? JSON.stringify({ name, version, node: process.versions.node }) + '\n' : `shardmesh ${version}\n`)
+  return EXIT_OK
 }

@@ -1,8 +1,10 @@
+import { stat } from 'node:fs/promises'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { parseVerification } from '@shardmesh/compute'
 import { plural } from '@shardmesh/protocol'
 import { WorkloadRegistry, builtinWorkloads, parseWorkloadSpec } from '@shardmesh/workloads'
 import { EXIT_FAILURE, EXIT_OK, UsageError, parse, parseInteger } from '../args.js'
-import { ControlClient } from '../control/client.js'
+import { ControlClient, ControlRequestError } from '../control/client.js'
 import { resolveDataDir } from '../data-dir.js'
 import { age } from '../format.js'
 import { loadInputs } from '../job/inputs.js'
@@ -39,6 +41,22 @@ Options:
   --outputs             include the decoded outputs (in --json, or printed)
   -h, --help            this help
 `
+
+/** The exit code of a job interrupted by Ctrl-C (128 + SIGINT, as shells report it). */
+const EXIT_CANCELLED = 130
+
+/** A --peer value: a peer id (whether the node knows it, the node says). */
+function peerFlag (text: string): string {
+  try {
+    return peerIdFromString(text).toString()
+  } catch {
+    throw new UsageError(`job run: --peer "${text}" is not a peer id (the peers a node knows: shardmesh peers)`)
+  }
+}
+
+async function exists (path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false)
+}
 
 export async function jobCommand (argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
@@ -93,17 +111,22 @@ export async function jobCommand (argv: string[]): Promise<number> {
   const seed = parseInteger(values.seed ?? '1', '--seed', 0, 2 ** 32 - 1) as number
   const shardSize = parseInteger(values['shard-size'] ?? '8', '--shard-size', 1, 100_000) as number
   const maxRetries = parseInteger(values['max-retries'], '--max-retries', 0, 100)
+  const peers = (values.peer as string[] | undefined)?.map(peerFlag)
+  if (values.input != null && !await exists(values.input)) {
+    throw new UsageError(`job run: --input ${values.input} does not exist`)
+  }
   const json = values.json === true
 
   const client = await ControlClient.fromDataDir(resolveDataDir(values['data-dir']))
   const inputs = await loadInputs(workload, { input: values.input, generate, seed })
+  // Ctrl-C from here on cancels the job (before the job line, so that none comes too early)
+  const controller = new AbortController()
+  const onSigint = (): void => { controller.abort() }
+  process.once('SIGINT', onSigint)
   if (!json) {
     process.stdout.write(`job: ${workload.id}@${workload.version} on ${inputs.source}, shards of ${shardSize}, verification ${verify}\n`)
   }
   const bar = json ? undefined : progressBar(process.stderr)
-  const controller = new AbortController()
-  const onSigint = (): void => { controller.abort() }
-  process.once('SIGINT', onSigint)
   let result
   try {
     result = await client.runJob({
@@ -113,11 +136,23 @@ export async function jobCommand (argv: string[]): Promise<number> {
       shardSize,
       verification: verify,
       maxRetries,
-      peers: values.peer as string[] | undefined,
+      peers,
       includeSelf: values['no-local'] !== true
     }, { signal: controller.signal, onEvent: (e) => bar?.onEvent(e) })
   } catch (err: any) {
     bar?.done()
+    if (controller.signal.aborted) {
+      // Ctrl-C: the node cancelled the job on every peer when the connection closed
+      if (json) {
+        process.stdout.write(JSON.stringify({ error: { code: 'ERR_CANCELLED', message: 'cancelled' } }) + '\n')
+      }
+      process.stderr.write('shardmesh job: cancelled\n')
+      return EXIT_CANCELLED
+    }
+    if (err instanceof ControlRequestError && err.status === 400) {
+      // the node refused the job as asked: a usage error
+      throw new UsageError(`job run: ${err.message}`)
+    }
     if (json) {
       process.stdout.write(JSON.stringify({ error: { code: err.code ?? 'ERR_INTERNAL', message: err.message } }) + '\n')
       return EXIT_FAILURE

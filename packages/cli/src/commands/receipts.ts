@@ -1,4 +1,5 @@
 import { readFile, stat, writeFile } from 'node:fs/promises'
+import { plural } from '@shardmesh/protocol'
 import { decodeReceiptProof } from '@shardmesh/receipts'
 import { EXIT_FAILURE, EXIT_OK, UsageError, parse, parseInteger } from '../args.js'
 import { verifyProofOverRpc } from '../chain/verify.js'
@@ -14,13 +15,16 @@ The work receipts this node countersigned as a requester: each signed by the wor
 did the shard, countersigned by this node, stored durably, batched into Merkle trees and
 anchored on Solana with a memo signed by the node key.
 
-  receipts list [--job HEX] [--peer PEER_ID] [--anchored | --unanchored] [--limit N]
+  receipts list [--job ID] [--peer PEER_ID] [--anchored | --unanchored] [--limit N]
   receipts show ID [--out FILE]     one receipt; --out writes its portable proof file
   receipts verify FILE|ID [--solana-rpc URL]
                                     check both signatures, the Merkle path, and that the
                                     anchor transaction exists with that memo, signed by the
                                     requester; names the check that failed. A FILE needs
                                     nothing but itself and an RPC endpoint.
+
+Every id (a receipt's, --job's, --peer's) may be shortened to a unique prefix, as 'list'
+prints them: 'receipts show 5a3f09c2' works while one receipt's id starts with 5a3f09c2.
 
 Options:
   --data-dir DIR     the node's data dir (default $SHARDMESH_DATA_DIR or ~/.shardmesh)
@@ -64,6 +68,12 @@ async function list (argv: string[]): Promise<number> {
     throw new UsageError('receipts list: --anchored and --unanchored exclude each other')
   }
   const limit = parseInteger(values.limit ?? '100', '--limit', 1, 10_000)
+  if (values.job != null && !HEX_PREFIX.test(values.job)) {
+    throw new UsageError(`receipts list: --job must be a job id or a prefix of one (hex), not "${values.job}"`)
+  }
+  if (values.peer != null && !BASE58_PREFIX.test(values.peer)) {
+    throw new UsageError(`receipts list: --peer must be a peer id or a prefix of one (base58), not "${values.peer}"`)
+  }
   const client = await ControlClient.fromDataDir(resolveDataDir(values['data-dir']))
   const res = await client.receipts({
     job: values.job,
@@ -80,7 +90,11 @@ async function list (argv: string[]): Promise<number> {
     process.stdout.write('this node stores no receipts (it has no data dir)\n')
     return EXIT_OK
   }
-  process.stdout.write(`${s.receipts} receipts, ${s.batched} batched in ${s.batches} batches, ${s.anchored} anchored in ${s.anchoredBatches} transactions${s.anchoring ? ` by ${s.address ?? '?'}` : ' (anchoring off: no --solana-rpc)'}\n`)
+  // the totals are those of the filters: the whole store without any
+  const m = res.matched
+  const filtered = values.job != null || values.peer != null || values.anchored === true || values.unanchored === true
+  const counted = filtered ? `${plural(m.receipts, 'receipt')} match (of ${s.receipts} stored)` : plural(m.receipts, 'receipt')
+  process.stdout.write(`${counted}, ${m.batched} batched in ${plural(m.batches, 'batch', 'batches')}, ${m.anchored} anchored in ${plural(m.anchoredBatches, 'transaction')}${s.anchoring ? ` by ${s.address ?? '?'}` : ' (anchoring off: no --solana-rpc)'}\n`)
   if (s.anchor?.lastError != null) {
     process.stdout.write(`last anchoring error: ${s.anchor.lastError}\n`)
   }
@@ -122,7 +136,7 @@ async function show (argv: string[]): Promise<number> {
   const res = await client.receipt(id)
   if (values.out != null) {
     if (res.proof == null) {
-      throw new Error(`receipt ${id} is not in a batch yet, so it has no proof (wait, or POST /v1/receipts/flush)`)
+      throw new Error(`receipt ${res.receipt.id} is not in a batch yet, so it has no proof (wait, or POST /v1/receipts/flush)`)
     }
     await writeFile(values.out, JSON.stringify(res.proof, null, 2) + '\n')
   }
@@ -176,17 +190,17 @@ async function verify (argv: string[]): Promise<number> {
     } catch (err: any) {
       failure = { check: 'undecodable', message: err.message }
     }
-  } else if (/^[0-9a-f]{64}$/.test(target)) {
+  } else if (HEX_PREFIX.test(target)) {
     const client = await ControlClient.fromDataDir(resolveDataDir(values['data-dir']))
     const res = await client.receipt(target)
     if (res.proof == null) {
-      failure = { check: 'not-batched', message: `receipt ${target} is not in a batch yet` }
+      failure = { check: 'not-batched', message: `receipt ${res.receipt.id} is not in a batch yet` }
     } else {
       proof = decodeReceiptProof(JSON.stringify(res.proof))
     }
     rpcUrl ??= (await client.receipts({ limit: 0 })).stats.rpcUrl
   } else {
-    throw new UsageError(`receipts verify: ${target} is neither a file nor a receipt id (64 hex characters)`)
+    throw new UsageError(`receipts verify: ${target} is neither a file nor a receipt id (hex, or a unique prefix of one)`)
   }
   if (proof != null && failure == null) {
     if (rpcUrl == null) {
@@ -221,9 +235,14 @@ async function verify (argv: string[]): Promise<number> {
   return EXIT_FAILURE
 }
 
+/** A receipt or job id, or a prefix of one (the node says which it matches). */
+const HEX_PREFIX = /^[0-9a-fA-F]{1,64}$/
+/** A peer id, or a prefix of one. */
+const BASE58_PREFIX = /^[1-9A-HJ-NP-Za-km-z]{1,128}$/
+
 function receiptId (positionals: string[], sub: string): string {
-  if (positionals.length !== 1 || !/^[0-9a-f]{64}$/.test(positionals[0])) {
-    throw new UsageError(`receipts ${sub}: give one receipt id (64 hex characters, from 'shardmesh receipts list')`)
+  if (positionals.length !== 1 || !HEX_PREFIX.test(positionals[0])) {
+    throw new UsageError(`receipts ${sub}: give one receipt id (hex, or a unique prefix of one, from 'shardmesh receipts list')`)
   }
   return positionals[0]
 }

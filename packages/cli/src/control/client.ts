@@ -12,6 +12,22 @@ export class NodeNotRunningError extends Error {
   }
 }
 
+/**
+ * The node answered a request with an error status: `message` is the node's own explanation
+ * (e.g. "no receipt matches 5a3f"), without the method, path and status around it.
+ */
+export class ControlRequestError extends Error {
+  constructor (readonly status: number, message: string) {
+    super(message)
+    this.name = 'ControlRequestError'
+  }
+
+  /** 400 (a request the node refuses as made), 404 (nothing matches), 409 (ambiguous): the caller's input, not a failure of the node. */
+  get isInputError (): boolean {
+    return this.status === 400 || this.status === 404 || this.status === 409
+  }
+}
+
 /** A client for a running node's control API, found through its data dir. */
 export class ControlClient {
   constructor (readonly url: string, private readonly token: string) {}
@@ -71,7 +87,7 @@ export class ControlClient {
     }
     if (!res.ok || res.body == null) {
       const json: any = await res.json().catch(() => ({}))
-      throw new Error(`POST /v1/jobs: ${res.status} ${json.error ?? res.statusText}`)
+      throw new ControlRequestError(res.status, json.error ?? `the node answered POST /v1/jobs with ${res.status} ${res.statusText}`)
     }
     const decoder = new TextDecoder()
     let buffered = ''
@@ -134,7 +150,7 @@ export class ControlClient {
     }
     const json: any = await res.json().catch(() => ({}))
     if (!res.ok) {
-      throw new Error(`${method} ${path}: ${res.status} ${json.error ?? res.statusText}`)
+      throw new ControlRequestError(res.status, json.error ?? `the node answered ${method} ${path} with ${res.status} ${res.statusText}`)
     }
     return json as T
   }

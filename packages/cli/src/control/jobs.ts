@@ -46,18 +46,30 @@ function parseRequest (body: any): JobRequest {
 }
 
 /**
+ * A peer a job names: a peer id this node has in its peer table (or its own). A peer it knows
+ * nothing of would only fail later, as a dial error from deep inside the job.
+ */
+function knownPeer (node: MeshNode, text: string): PeerId {
+  let id: PeerId
+  try {
+    id = peerIdFromString(text)
+  } catch {
+    throw new HttpError(400, `peers: "${text.slice(0, 140)}" is not a peer id`)
+  }
+  if (!id.equals(node.peerId) && node.services.capabilities.getPeer(id) == null) {
+    throw new HttpError(400, `peer ${text} is not in this node's peer table (its peers: shardmesh peers)`)
+  }
+  return id
+}
+
+/**
  * POST /v1/jobs: run a job from this node and stream NDJSON events back: `started`, then
  * `progress` after each shard, then one `result` or `error`. Closing the connection cancels
  * the job (every peer is told and frees its slots).
  */
 export async function runJob (node: MeshNode, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const request = parseRequest(await readJson(req, MAX_JOB_BODY))
-  let peers: PeerId[] | undefined
-  try {
-    peers = request.peers?.map(p => peerIdFromString(p))
-  } catch {
-    throw new HttpError(400, 'peers must be valid peer ids')
-  }
+  const peers = request.peers?.map(p => knownPeer(node, p))
   if (request.verification != null) {
     try {
       parseVerification(request.verification)

@@ -2,7 +2,7 @@ import { encodeReceiptProof, verifyReceipt } from '@shardmesh/receipts'
 import { HttpError, optionalCount, readJson, send } from './server.js'
 import type { ReceiptBatchRow, ReceiptResponse, ReceiptRow, ReceiptsResponse, ReceiptsStatsJson } from './types.js'
 import type { MeshNode } from '@shardmesh/node'
-import type { StoredReceipt } from '@shardmesh/receipts'
+import type { IdKind, StoredReceipt } from '@shardmesh/receipts'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 const MAX_LIST = 10_000
@@ -27,6 +27,32 @@ export function receiptsStats (node: MeshNode): ReceiptsStatsJson {
   return { ...s, anchor: s.anchor == null ? undefined : { ...s.anchor, feesLamports: s.anchor.feesLamports.toString() } }
 }
 
+const ID_SYNTAX: Record<IdKind, { pattern: RegExp, what: string }> = {
+  receipt: { pattern: /^[0-9a-fA-F]{1,64}$/, what: 'a receipt id is hex (64 characters, or a unique prefix of them)' },
+  job: { pattern: /^[0-9a-fA-F]{1,64}$/, what: 'job must be hex (a job id, or a unique prefix of one)' },
+  peer: { pattern: /^[1-9A-HJ-NP-Za-km-z]{1,128}$/, what: 'peer must be base58 (a peer id, or a unique prefix of one)' }
+}
+
+/**
+ * The one stored receipt, job or peer id that starts with `text`, as git takes a unique
+ * prefix of a commit id: 404 when none matches, 409 when several do.
+ */
+export function resolveId (node: MeshNode, kind: IdKind, text: string): string {
+  const syntax = ID_SYNTAX[kind]
+  if (!syntax.pattern.test(text)) {
+    throw new HttpError(400, `${syntax.what}, not "${text.slice(0, 140)}"`)
+  }
+  const { count, matches } = node.services.receipts.matchPrefix(kind, text, 1)
+  const what = kind === 'receipt' ? '' : `${kind} `
+  if (count === 0) {
+    throw new HttpError(404, `no receipt matches ${what}${text}`)
+  }
+  if (count > 1) {
+    throw new HttpError(409, `${what}${text} is ambiguous: matches ${count} ${kind}s${kind === 'receipt' ? '' : ' of stored receipts'} (give more characters)`)
+  }
+  return matches[0]
+}
+
 /** `/v1/receipts…` routes; returns false when the path is not one of them. */
 export async function routeReceipts (node: MeshNode, req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
   const receipts = node.services.receipts
@@ -36,16 +62,21 @@ export async function routeReceipts (node: MeshNode, req: IncomingMessage, res: 
     if (anchored != null && anchored !== 'true' && anchored !== 'false') {
       throw new HttpError(400, 'anchored must be true or false')
     }
+    const job = url.searchParams.get('job')
+    const peer = url.searchParams.get('peer')
+    const enabled = receipts.stats().enabled
     const query = {
-      jobId: url.searchParams.get('job') ?? undefined,
-      peer: url.searchParams.get('peer') ?? undefined,
+      jobId: job == null || !enabled ? job ?? undefined : resolveId(node, 'job', job),
+      peer: peer == null || !enabled ? peer ?? undefined : resolveId(node, 'peer', peer),
       anchored: anchored == null ? undefined : anchored === 'true'
     }
     const limit = optionalCount(url.searchParams.get('limit'), 'limit') ?? 100
     const offset = optionalCount(url.searchParams.get('offset'), 'offset') ?? 0
+    const matched = receipts.summarize(query)
     const body: ReceiptsResponse = {
       stats: receiptsStats(node),
-      total: receipts.count(query),
+      matched,
+      total: matched.receipts,
       receipts: receipts.list({ ...query, offset, limit: Math.min(limit, MAX_LIST) }).map(receiptRow)
     }
     send(res, 200, body)
@@ -62,6 +93,7 @@ export async function routeReceipts (node: MeshNode, req: IncomingMessage, res: 
     return true
   }
   if (method === 'POST' && url.pathname === '/v1/receipts/flush') {
+    // no body, or {} : the default timeout
     const body = await readJson(req)
     const timeout = typeof body.timeoutMs === 'number' && body.timeoutMs > 0 ? body.timeoutMs : FLUSH_TIMEOUT
     const signal = AbortSignal.timeout(timeout)
@@ -74,11 +106,11 @@ export async function routeReceipts (node: MeshNode, req: IncomingMessage, res: 
     send(res, 200, { stats: receiptsStats(node) })
     return true
   }
-  const m = /^\/v1\/receipts\/([0-9a-f]{64})$/.exec(url.pathname)
+  const m = /^\/v1\/receipts\/([^/]+)$/.exec(url.pathname)
   if (method === 'GET' && m != null) {
-    const stored = receipts.get(m[1])
+    const stored = receipts.get(resolveId(node, 'receipt', decodeURIComponent(m[1])))
     if (stored == null) {
-      throw new HttpError(404, `no receipt ${m[1]}`)
+      throw new HttpError(404, `no receipt matches ${m[1]}`)
     }
     const r = await verifyReceipt(stored.bytes)
     const proof = receipts.proof(stored.id)

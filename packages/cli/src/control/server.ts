@@ -263,6 +263,10 @@ export async function readJson (req: IncomingMessage, maxBody = MAX_BODY): Promi
     }
     chunks.push(chunk as Buffer)
   }
+  if (size === 0) {
+    // a POST without a body asks with every field left to its default
+    return {}
+  }
   try {
     const value = JSON.parse(Buffer.concat(chunks).toString('utf8'))
     if (value == null || typeof value !== 'object' || Array.isArray(value)) {

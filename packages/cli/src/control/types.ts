@@ -2,6 +2,7 @@
 
 import type { PeerReport } from '@shardmesh/compute'
 import type { AnchorerStats, JoinResult, ReceiptsStats } from '@shardmesh/node'
+import type { ReceiptSummary } from '@shardmesh/receipts'
 
 export interface PeerRow {
   peerId: string
@@ -150,7 +151,11 @@ export type ReceiptsStatsJson = Omit<ReceiptsStats, 'anchor'> & {
 }
 
 export interface ReceiptsResponse {
+  /** the whole store's */
   stats: ReceiptsStatsJson
+  /** totals over the receipts the filters (job, peer, anchored) match: the whole store without filters */
+  matched: ReceiptSummary
+  /** receipts matched (`matched.receipts`); `receipts` is one page of them */
   total: number
   receipts: ReceiptRow[]
 }

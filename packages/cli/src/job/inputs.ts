@@ -28,6 +28,33 @@ function sentences (count: number, seed: number): string[] {
   return Array.from({ length: count }, () => Array.from({ length: 6 + Math.floor(next() * 18) }, () => WORDS[Math.floor(next() * WORDS.length)]).join(' '))
 }
 
+/** A file given with --input, read; a file that cannot be read is named. */
+async function readInput (file: string): Promise<Buffer>
+async function readInput (file: string, encoding: 'utf8'): Promise<string>
+async function readInput (file: string, encoding?: 'utf8'): Promise<Buffer | string> {
+  try {
+    return await readFile(file, encoding)
+  } catch (err: any) {
+    throw new UsageError(`job run: --input ${file} cannot be read: ${err.code ?? err.message}`)
+  }
+}
+
+/**
+ * One file as one item, checked here as the requester checks every item (the codec, then
+ * the workload's deeper `checkInput`, e.g. that an image decodes and is a line), so that a
+ * bad file is named before any work starts, not found by a worker as "item 17".
+ */
+async function fileItem (workload: Workload<any, any>, file: string): Promise<Uint8Array> {
+  const bytes = await readInput(file)
+  try {
+    const item = workload.input.encode(bytes)
+    await workload.checkInput?.(workload.input.decode(item))
+    return item
+  } catch (err: any) {
+    throw new UsageError(`job run: --input ${file}: ${err.message ?? err}`)
+  }
+}
+
 /** Build a job's items from `--input` (a file or directory) or `--generate N`. */
 export async function loadInputs (workload: Workload<any, any>, options: { input?: string, generate?: number, seed: number }): Promise<JobInputs> {
   if (options.generate != null) {
@@ -60,7 +87,7 @@ export async function loadInputs (workload: Workload<any, any>, options: { input
     if (images.length === 0) {
       throw new UsageError(`job run: no .png, .jpg or .webp images in ${options.input}`)
     }
-    const items = await Promise.all(images.map(async f => workload.input.encode(await readFile(f))))
+    const items = await Promise.all(images.map(async f => fileItem(workload, f)))
     let truth: string[] | undefined
     const truthFile = info.isDirectory() ? join(options.input, 'truth.json') : undefined
     if (truthFile != null) {
@@ -72,12 +99,12 @@ export async function loadInputs (workload: Workload<any, any>, options: { input
     return { items, truth, source: `${images.length} images from ${options.input}` }
   }
   if (workload.id === 'embed') {
-    const lines = (await Promise.all(files.filter(f => !f.endsWith('.json')).map(async f => readFile(f, 'utf8'))))
+    const lines = (await Promise.all(files.filter(f => !f.endsWith('.json')).map(async f => readInput(f, 'utf8'))))
       .flatMap(t => t.split('\n')).map(l => l.trim()).filter(l => l !== '')
     return { items: lines.map(l => workload.input.encode(l)), source: `${lines.length} lines of text from ${options.input}` }
   }
   if (workload.id === 'echo' || workload.id === 'sleep') {
-    const items = await Promise.all(files.map(async f => workload.input.encode(await readFile(f))))
+    const items = await Promise.all(files.map(async f => fileItem(workload, f)))
     return { items, source: `${items.length} files from ${options.input}` }
   }
   throw new UsageError(`job run: inputs for ${workload.id} are built with the library API (see the README)`)
