@@ -52,6 +52,8 @@ describe('shardmesh CLI', function () {
       [['receipts', 'frobnicate'], /unknown subcommand/],
       [['receipts', 'list', '--job', 'not-hex'], /--job must be a job id or a prefix of one \(hex\), not "not-hex"/],
       [['receipts', 'list', '--peer', '0OIl'], /--peer must be a peer id or a prefix of one \(base58\)/],
+      [['receipts', 'verify', 'abc', '--solana-rpc', 'localhost:8899'], /--solana-rpc must be an http\(s\):\/\/ URL/],
+      [['receipts', 'verify', 'abc', '--solana-ws', 'http://127.0.0.1:8900'], /--solana-ws must be a ws\(s\):\/\/ URL/],
       // job run checks every flag before it looks for a node (there is none in these dirs)
       [['job', 'run', '--workload', 'echo', '--generate', '3', '--peer', 'notapeer', '--data-dir', join(dir, 'none')], /--peer "notapeer" is not a peer id/],
       [['job', 'run', '--workload', 'echo', '--input', join(dir, 'no-such-input'), '--data-dir', join(dir, 'none')], /--input .*no-such-input does not exist/],

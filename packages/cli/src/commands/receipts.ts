@@ -179,6 +179,12 @@ async function verify (argv: string[]): Promise<number> {
   if (positionals.length !== 1) {
     throw new UsageError('receipts verify: give one proof file or receipt id')
   }
+  if (values['solana-rpc'] != null && !/^https?:\/\/\S+$/.test(values['solana-rpc'])) {
+    throw new UsageError('receipts verify: --solana-rpc must be an http(s):// URL')
+  }
+  if (values['solana-ws'] != null && !/^wss?:\/\/\S+$/.test(values['solana-ws'])) {
+    throw new UsageError('receipts verify: --solana-ws must be a ws(s):// URL')
+  }
   const target = positionals[0]
   let proof: ReceiptProof | undefined
   let rpcUrl = values['solana-rpc'] as string | undefined
