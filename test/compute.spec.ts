@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { LocalCluster } from '@shardmesh/cli'
 import { verifyReceipt } from '@shardmesh/receipts'
-import { waitFor } from './utils/run-cli.js'
+import { runCli, waitFor } from './utils/run-cli.js'
 import type { JobEvent, JobRequest, JobResultJson } from '@shardmesh/cli'
 
 const SLEEP_MS = 150
@@ -60,11 +60,27 @@ describe('sharded jobs across node processes over real TCP, with faults', functi
     }
     // the liar's receipts are not countersigned: 2 agreeing replicas per shard are
     assert.equal(result.receipts.length, 12)
+    // each honest peer completed every shard (as a replica when its output was not the one used); the liar none
+    const report = (i: number): JobResultJson['peers'][number] | undefined => result.peers.find(p => p.peerId === cluster.nodes[i].peerId)
+    assert.deepEqual([1, 2, 3].map(i => [report(i)?.shards, report(i)?.items, report(i)?.results]), [[6, 12, 6], [6, 12, 6], [0, 0, 6]])
     for (const r of result.receipts) {
       const receipt = await verifyReceipt(Buffer.from(r, 'base64'))
       assert.notEqual(receipt.worker.toString(), cluster.nodes[3].peerId)
       assert.equal(receipt.verification?.outcome, 'disputed')
     }
+  })
+
+  it('job run with a policy that needs more peers than offer the workload is refused before any shard runs', async () => {
+    const served = async (): Promise<number[]> => Promise.all(cluster.nodes.map(async n => { const s = await n.control.compute(); return s.shardsServed + s.shardsFailed }))
+    const before = await served()
+    // node 0 and its three peers offer echo: four, not five
+    const { code, stdout } = await runCli(['job', 'run', '--data-dir', cluster.nodes[0].dataDir, '--workload', 'echo', '--generate', '20', '--verify', 'replicate:5', '--json'])
+    assert.equal(code, 1, stdout)
+    const { error } = JSON.parse(stdout)
+    assert.equal(error.code, 'ERR_NOT_ENOUGH_PEERS')
+    assert.match(error.message, /^replicate:5 needs 5 distinct peers offering echo@1\.0\.0 and only 4 do: /)
+    assert.ok(error.message.includes(`${cluster.nodes[0].peerId} (this node)`), error.message)
+    assert.deepEqual(await served(), before, 'a worker ran a shard of the refused job')
   })
 
   it('a requester that cancels releases every slot on every peer', async () => {
