@@ -264,7 +264,7 @@ async function waitForOffers (cluster: LocalCluster, count: number, timeout: num
       return
     }
     if (Date.now() > deadline) {
-      throw new Error(`only ${found.peers.length} of ${count} peers offer ocr-rec after ${age(timeout)}`)
+      throw new Error(`only ${found.peers.length} of ${plural(count, 'peer')} offer ocr-rec after ${age(timeout)}`)
     }
     await new Promise(resolve => setTimeout(resolve, 200))
   }

@@ -1,5 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { extname, join } from 'node:path'
+import { plural } from '@shardmesh/protocol'
 import { generateOcrLines } from '@shardmesh/workloads'
 import { UsageError } from '../args.js'
 import type { Workload } from '@shardmesh/workloads'
@@ -61,13 +62,13 @@ export async function loadInputs (workload: Workload<any, any>, options: { input
     switch (workload.id) {
       case 'ocr-rec': {
         const { images, truth } = await generateOcrLines({ count: options.generate, seed: options.seed })
-        return { items: images, truth, source: `${options.generate} generated text lines (seed ${options.seed})` }
+        return { items: images, truth, source: `${plural(options.generate, 'generated text line')} (seed ${options.seed})` }
       }
       case 'embed':
-        return { items: sentences(options.generate, options.seed).map(s => workload.input.encode(s)), source: `${options.generate} generated sentences` }
+        return { items: sentences(options.generate, options.seed).map(s => workload.input.encode(s)), source: plural(options.generate, 'generated sentence') }
       case 'echo':
       case 'sleep':
-        return { items: Array.from({ length: options.generate }, (_, i) => new TextEncoder().encode(`item-${i}`)), source: `${options.generate} generated items` }
+        return { items: Array.from({ length: options.generate }, (_, i) => new TextEncoder().encode(`item-${i}`)), source: plural(options.generate, 'generated item') }
       default:
         throw new UsageError(`job run: --generate is not available for ${workload.id}; use the library API`)
     }
@@ -96,16 +97,16 @@ export async function loadInputs (workload: Workload<any, any>, options: { input
         truth = images.map(f => map[f.slice(f.lastIndexOf('/') + 1)] ?? '')
       }
     }
-    return { items, truth, source: `${images.length} images from ${options.input}` }
+    return { items, truth, source: `${plural(images.length, 'image')} from ${options.input}` }
   }
   if (workload.id === 'embed') {
     const lines = (await Promise.all(files.filter(f => !f.endsWith('.json')).map(async f => readInput(f, 'utf8'))))
       .flatMap(t => t.split('\n')).map(l => l.trim()).filter(l => l !== '')
-    return { items: lines.map(l => workload.input.encode(l)), source: `${lines.length} lines of text from ${options.input}` }
+    return { items: lines.map(l => workload.input.encode(l)), source: `${plural(lines.length, 'line')} of text from ${options.input}` }
   }
   if (workload.id === 'echo' || workload.id === 'sleep') {
     const items = await Promise.all(files.map(async f => fileItem(workload, f)))
-    return { items, source: `${items.length} files from ${options.input}` }
+    return { items, source: `${plural(items.length, 'file')} from ${options.input}` }
   }
   throw new UsageError(`job run: inputs for ${workload.id} are built with the library API (see the README)`)
 }
