@@ -22,7 +22,12 @@ export interface ReceiptSink {
 }
 
 export interface RunJobOptions extends AbortOptions {
-  /** `none`, `spot-check:<p>` or `replicate:<k>` @default 'none' */
+  /**
+   * `none`, `spot-check:<p>` or `replicate:<k>`. A spot check (p > 0) needs 2 distinct peers
+   * offering the workload and `replicate:<k>` needs k (this node counts when it runs shards of
+   * the job): with fewer the job fails with `NotEnoughPeersError` before any shard is sent.
+   * @default 'none'
+   */
   verification?: VerificationPolicy | string
   /** retries of one shard on other peers after provider errors @default 3 */
   maxRetries?: number
