@@ -94,28 +94,44 @@ export interface DroppingProxy {
 
 export async function startDroppingProxy (target: string, drops: number, mode: 'drop' | 'fail' = 'drop'): Promise<DroppingProxy> {
   const dropped: string[] = []
+  const proxy = await startRpcProxy(target, request => {
+    if (request.method !== 'sendTransaction' || dropped.length >= drops) {
+      return undefined
+    }
+    dropped.push(request.params[0])
+    if (mode === 'fail') {
+      return { status: 503, body: 'try later' }
+    }
+    return { result: parseTransaction(Buffer.from(request.params[0], 'base64')).signature }
+  })
+  return { ...proxy, dropped }
+}
+
+/** What an intercepting proxy answers instead of the target: a JSON-RPC result, or a bare HTTP status. */
+type Interception = { result: unknown } | { status: number, body: string } | undefined
+
+/** A JSON-RPC proxy to `target` that lets `intercept` answer a request instead (undefined: forward it). */
+async function startRpcProxy (target: string, intercept: (request: any) => Interception): Promise<{ url: string, close(): Promise<void> }> {
   const server = createHttpServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () => {
       const body = Buffer.concat(chunks)
       const request = JSON.parse(body.toString('utf8'))
-      if (request.method === 'sendTransaction' && dropped.length < drops) {
-        dropped.push(request.params[0])
-        if (mode === 'fail') {
-          res.statusCode = 503
-          res.end('try later')
-          return
-        }
-        const signature = parseTransaction(Buffer.from(request.params[0], 'base64')).signature
-        res.setHeader('content-type', 'application/json')
-        res.end(JSON.stringify({ jsonrpc: '2.0', id: request.id, result: signature }))
+      const answer = intercept(request)
+      if (answer != null && 'status' in answer) {
+        res.statusCode = answer.status
+        res.end(answer.body)
+        return
+      }
+      res.setHeader('content-type', 'application/json')
+      if (answer != null) {
+        res.end(JSON.stringify({ jsonrpc: '2.0', id: request.id, result: answer.result }))
         return
       }
       fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
         .then(async response => {
           res.statusCode = response.status
-          res.setHeader('content-type', 'application/json')
           res.end(Buffer.from(await response.arrayBuffer()))
         })
         .catch(() => { res.statusCode = 502; res.end() })
@@ -125,7 +141,6 @@ export async function startDroppingProxy (target: string, drops: number, mode: '
   const port = (server.address() as { port: number }).port
   return {
     url: `http://127.0.0.1:${port}`,
-    dropped,
     close: async () => {
       server.closeAllConnections()
       await new Promise<void>(resolve => server.close(() => { resolve() }))
@@ -144,32 +159,5 @@ export async function closedPort (): Promise<number> {
 
 /** A JSON-RPC proxy to `target` whose getVersion answers as a stock validator's does (no `shardmesh-chain`). */
 export async function startStockVersionProxy (target: string): Promise<{ url: string, close(): Promise<void> }> {
-  const server = createHttpServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => {
-      const body = Buffer.concat(chunks)
-      const request = JSON.parse(body.toString('utf8'))
-      res.setHeader('content-type', 'application/json')
-      if (request.method === 'getVersion') {
-        res.end(JSON.stringify({ jsonrpc: '2.0', id: request.id, result: { 'solana-core': '2.3.0', 'feature-set': 0 } }))
-        return
-      }
-      fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
-        .then(async response => {
-          res.statusCode = response.status
-          res.end(Buffer.from(await response.arrayBuffer()))
-        })
-        .catch(() => { res.statusCode = 502; res.end() })
-    })
-  })
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: async () => {
-      server.closeAllConnections()
-      await new Promise<void>(resolve => server.close(() => { resolve() }))
-    }
-  }
+  return await startRpcProxy(target, request => request.method === 'getVersion' ? { result: { 'solana-core': '2.3.0', 'feature-set': 0 } } : undefined)
 }
