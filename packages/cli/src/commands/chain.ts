@@ -1,17 +1,22 @@
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { startChainServer } from '@shardmesh/solana'
-import { EXIT_OK, UsageError, parse, parseInteger } from '../args.js'
+import { EXIT_FAILURE, EXIT_OK, UsageError, parse, parseDuration, parseInteger } from '../args.js'
 import { fundAddresses } from '../chain/fund.js'
+import { claimPidFile, releasePidFile, stopDaemon } from '../daemon/files.js'
 import { resolveDataDir } from '../data-dir.js'
 import { watchParent } from '../parent.js'
 
 export const CHAIN_HELP = `Usage: shardmesh chain [options]
+       shardmesh chain stop [--data-dir DIR] [--timeout DURATION]
        shardmesh chain airdrop ADDRESS [--solana-rpc URL] [--sol N] [--json]
 
 Run the embedded Solana chain (LiteSVM) as a JSON-RPC + WebSocket endpoint on loopback until
 SIGINT/SIGTERM. Every transaction advances the slot and the blockhash; the whole history is
 kept in the data dir, so a restarted chain still serves every transaction it took. Point any
 Solana client at it (solana CLI: --url http://127.0.0.1:PORT); nodes use --solana-rpc.
+While it runs, its pid is in <data dir>/chain.pid; 'chain stop' stops it (SIGTERM to that pid)
+and waits until it exited.
 
 'chain airdrop' funds an address (a node's Solana address, from 'node start' or 'key show')
 through requestAirdrop and waits until it landed (default --solana-rpc http://127.0.0.1:8899,
@@ -29,6 +34,9 @@ export async function chainCommand (argv: string[]): Promise<number> {
   if (argv[0] === 'airdrop') {
     return airdrop(argv.slice(1))
   }
+  if (argv[0] === 'stop') {
+    return stop(argv.slice(1))
+  }
   const { values } = parse('chain', argv, {
     'data-dir': { type: 'string' },
     port: { type: 'string' },
@@ -41,25 +49,31 @@ export async function chainCommand (argv: string[]): Promise<number> {
   }
   const port = parseInteger(values.port ?? '8899', '--port', 0, 65535) as number
   const parentPid = parseInteger(values['parent-pid'], '--parent-pid', 1, 2 ** 31)
-  const dataDir = values['data-dir'] != null ? resolveDataDir(values['data-dir']) : join(resolveDataDir(undefined), 'chain')
+  const dataDir = chainDataDir(values['data-dir'])
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  await claimPidFile(dataDir, 'chain')
   let server
   try {
     server = await startChainServer({ dataDir, port })
   } catch (err: any) {
+    await releasePidFile(dataDir, 'chain')
     if (err.code === 'EADDRINUSE') {
-      throw new UsageError(`chain: port ${port} is in use (pick another with --port, or 0 for any)`)
+      throw new Error(`port ${port} is in use (pick another with --port, or 0 for any)`, { cause: err })
     }
     throw err
   }
   let stopping: Promise<void> | undefined
   let stopped = (): void => {}
   const done = new Promise<void>(resolve => { stopped = resolve })
-  const stop = (): void => {
-    stopping ??= server.close().finally(stopped)
+  const close = (): void => {
+    stopping ??= server.close().finally(async () => {
+      await releasePidFile(dataDir, 'chain')
+      stopped()
+    })
   }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
-  const unwatch = watchParent(parentPid, stop)
+  process.once('SIGINT', close)
+  process.once('SIGTERM', close)
+  const unwatch = watchParent(parentPid, close)
   const ready = { event: 'ready', url: server.url, wsUrl: server.wsUrl, slot: Number(server.chain.slot), dataDir, pid: process.pid }
   if (values.json === true) {
     process.stdout.write(JSON.stringify(ready) + '\n')
@@ -68,6 +82,31 @@ export async function chainCommand (argv: string[]): Promise<number> {
   }
   await done
   unwatch()
+  return EXIT_OK
+}
+
+/** The chain's data dir: --data-dir, else `<shardmesh data dir>/chain`. */
+function chainDataDir (flag: string | undefined): string {
+  return flag != null ? resolveDataDir(flag) : join(resolveDataDir(undefined), 'chain')
+}
+
+/** `chain stop`: SIGTERM the pid in the chain's pid file, and wait until that process is gone. */
+async function stop (argv: string[]): Promise<number> {
+  const { values } = parse('chain stop', argv, {
+    'data-dir': { type: 'string' },
+    timeout: { type: 'string' }
+  })
+  if (values.help === true) {
+    process.stdout.write(CHAIN_HELP)
+    return EXIT_OK
+  }
+  const timeout = parseDuration(values.timeout ?? '15s', '--timeout')
+  const { ok, message } = await stopDaemon(chainDataDir(values['data-dir']), 'chain', timeout)
+  if (!ok) {
+    process.stderr.write(`shardmesh chain stop: ${message}\n`)
+    return EXIT_FAILURE
+  }
+  process.stdout.write(`${message}\n`)
   return EXIT_OK
 }
 

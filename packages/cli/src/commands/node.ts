@@ -4,11 +4,11 @@ import { Registry } from 'prom-client'
 import { EXIT_FAILURE, EXIT_OK, UsageError, parse, parseDuration } from '../args.js'
 import { ControlClient } from '../control/client.js'
 import { ControlServer } from '../control/server.js'
-import { claimPidFile, releasePidFile, runningPid, writeFileAtomic, PID_FILE } from '../daemon/files.js'
+import { claimPidFile, releasePidFile, stopDaemon, writeFileAtomic } from '../daemon/files.js'
 import { DaemonLog, logNodeEvents } from '../daemon/log.js'
 import { parseStartOptions } from '../daemon/start-options.js'
 import { resolveDataDir } from '../data-dir.js'
-import { isAlive, watchParent } from '../parent.js'
+import { watchParent } from '../parent.js'
 import type { JoinStatus, StatusResponse } from '../control/types.js'
 import type { StartOptions } from '../daemon/start-options.js'
 import type { JoinResult, MeshNode } from '@shardmesh/node'
@@ -289,23 +289,11 @@ async function nodeStop (argv: string[]): Promise<number> {
     return EXIT_OK
   }
   const dataDir = resolveDataDir(values['data-dir'])
-  const timeout = parseDuration(values.timeout ?? '15s', '--timeout')
-  const pid = await runningPid(dataDir)
-  if (pid == null) {
-    // a pid file whose process is gone is stale: a crashed or killed node left it
-    await rm(`${dataDir}/${PID_FILE}`, { force: true })
-    process.stderr.write(`shardmesh node stop: no node runs on ${dataDir}\n`)
+  const { ok, message } = await stopDaemon(dataDir, 'node', parseDuration(values.timeout ?? '15s', '--timeout'))
+  if (!ok) {
+    process.stderr.write(`shardmesh node stop: ${message}\n`)
     return EXIT_FAILURE
   }
-  process.kill(pid, 'SIGTERM')
-  const deadline = Date.now() + timeout
-  while (isAlive(pid)) {
-    if (Date.now() >= deadline) {
-      process.stderr.write(`shardmesh node stop: pid ${pid} did not exit within ${values.timeout ?? '15s'} (kill -9 ${pid} forces it)\n`)
-      return EXIT_FAILURE
-    }
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-  process.stdout.write(`stopped the node on ${dataDir} (pid ${pid})\n`)
+  process.stdout.write(`${message}\n`)
   return EXIT_OK
 }

@@ -2,14 +2,19 @@ import { open, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isAlive } from '../parent.js'
 
-/** `<dataDir>/node.pid`: the pid of the node process serving this data dir, while it runs. */
-export const PID_FILE = 'node.pid'
+/** The long-running commands: each keeps `<dataDir>/<daemon>.pid` while it runs. */
+export type Daemon = 'node' | 'chain'
 
-/** A node already runs on this data dir: a second one would fight over its key, store and port file. */
-export class NodeAlreadyRunningError extends Error {
-  constructor (readonly dataDir: string, readonly pid: number) {
-    super(`a node already runs on ${dataDir} (pid ${pid}); stop it with: shardmesh node stop --data-dir ${dataDir}`)
-    this.name = 'NodeAlreadyRunningError'
+/** `<dataDir>/node.pid` (or `chain.pid`): the pid of the process serving this data dir, while it runs. */
+export function pidFile (daemon: Daemon): string {
+  return `${daemon}.pid`
+}
+
+/** A node (or chain) already runs on this data dir: a second one would fight over its key, store and ports. */
+export class AlreadyRunningError extends Error {
+  constructor (readonly daemon: Daemon, readonly dataDir: string, readonly pid: number) {
+    super(`a ${daemon} already runs on ${dataDir} (pid ${pid}); stop it with: shardmesh ${daemon} stop --data-dir ${dataDir}`)
+    this.name = 'AlreadyRunningError'
   }
 }
 
@@ -25,10 +30,10 @@ export async function writeFileAtomic (path: string, data: string, mode = 0o600)
  * undefined when there is no pid file or it is stale (the process is gone, or the pid now
  * belongs to another program).
  */
-export async function runningPid (dataDir: string): Promise<number | undefined> {
+export async function runningPid (dataDir: string, daemon: Daemon = 'node'): Promise<number | undefined> {
   let text: string
   try {
-    text = await readFile(join(dataDir, PID_FILE), 'utf8')
+    text = await readFile(join(dataDir, pidFile(daemon)), 'utf8')
   } catch (err: any) {
     if (err.code === 'ENOENT') {
       return undefined
@@ -47,8 +52,8 @@ export async function runningPid (dataDir: string): Promise<number | undefined> 
  * file, replaces a stale one. The file is created exclusively, so two nodes starting at once
  * cannot both win.
  */
-export async function claimPidFile (dataDir: string): Promise<void> {
-  const path = join(dataDir, PID_FILE)
+export async function claimPidFile (dataDir: string, daemon: Daemon = 'node'): Promise<void> {
+  const path = join(dataDir, pidFile(daemon))
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const file = await open(path, 'wx', 0o600)
@@ -60,9 +65,9 @@ export async function claimPidFile (dataDir: string): Promise<void> {
         throw err
       }
     }
-    const pid = await runningPid(dataDir)
+    const pid = await runningPid(dataDir, daemon)
     if (pid != null) {
-      throw new NodeAlreadyRunningError(dataDir, pid)
+      throw new AlreadyRunningError(daemon, dataDir, pid)
     }
     await rm(path, { force: true })
   }
@@ -70,13 +75,36 @@ export async function claimPidFile (dataDir: string): Promise<void> {
 }
 
 /** Remove the pid file if it still names this process. */
-export async function releasePidFile (dataDir: string): Promise<void> {
-  const path = join(dataDir, PID_FILE)
+export async function releasePidFile (dataDir: string, daemon: Daemon = 'node'): Promise<void> {
+  const path = join(dataDir, pidFile(daemon))
   try {
     if (Number((await readFile(path, 'utf8')).trim()) === process.pid) {
       await rm(path, { force: true })
     }
   } catch {}
+}
+
+/**
+ * `node stop` / `chain stop`: SIGTERM the pid in the data dir's pid file and wait until that
+ * process is gone; a stale pid file (its process gone) is removed. The message to print, and
+ * whether it stopped.
+ */
+export async function stopDaemon (dataDir: string, daemon: Daemon, timeoutMs: number): Promise<{ ok: boolean, message: string }> {
+  const pid = await runningPid(dataDir, daemon)
+  if (pid == null) {
+    // a pid file whose process is gone is stale: a crashed or killed process left it
+    await rm(join(dataDir, pidFile(daemon)), { force: true })
+    return { ok: false, message: `no ${daemon} runs on ${dataDir}` }
+  }
+  process.kill(pid, 'SIGTERM')
+  const deadline = Date.now() + timeoutMs
+  while (isAlive(pid)) {
+    if (Date.now() >= deadline) {
+      return { ok: false, message: `pid ${pid} did not exit within ${timeoutMs / 1000} s (kill -9 ${pid} forces it)` }
+    }
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  return { ok: true, message: `stopped the ${daemon} on ${dataDir} (pid ${pid})` }
 }
 
 /** Whether `pid` runs the shardmesh CLI (on systems without /proc, any live process counts). */
