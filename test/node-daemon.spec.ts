@@ -195,7 +195,7 @@ describe('shardmesh node start, wait, stop (a daemon as scripts run it)', functi
     assert.match(again.stderr, /no chain runs on/)
   })
 
-  it('logs peers joining and leaving its table on stderr; --log-level error silences them', async () => {
+  it('logs peers joining and leaving its table, jobs it ran and shards it served on stderr; --log-level error silences them', async () => {
     const a = startNode(['--data-dir', join(dir, 'log-a'), '--json'], daemons)
     const readyA = await jsonLine(a, 'ready')
     const quiet = startNode(['--data-dir', join(dir, 'log-q'), '--json', '--log-level', 'error', '--bootstrap', readyA.addrs[0]], daemons)
@@ -206,6 +206,16 @@ describe('shardmesh node start, wait, stop (a daemon as scripts run it)', functi
     await waitFor(async () => a.stderr.find(l => l.includes(`info  peer joined ${readyB.peerId as string}`)), 60_000, `A logs B joining: ${a.stderr.join('\n')}`)
     const quietControl = await ControlClient.fromDataDir(join(dir, 'log-q'))
     await waitFor(async () => (await quietControl.peers()).peers.find(p => p.peerId === readyB.peerId), 60_000, 'the quiet node holds B')
+    // A requests a job; B serves some of its shards; a job A cannot place is a warning
+    await waitFor(async () => (await (await ControlClient.fromDataDir(join(dir, 'log-a'))).peers()).peers.find(p => p.peerId === readyB.peerId), 60_000, 'A holds B')
+    const job = await runCli(['job', 'run', '--data-dir', join(dir, 'log-a'), '--workload', 'echo', '--generate', '16', '--shard-size', '1', '--peer', readyB.peerId, '--no-local', '--json'])
+    assert.equal(job.code, 0, job.stderr)
+    const jobId = String(JSON.parse(job.stdout).jobId)
+    await waitFor(async () => a.stderr.find(l => l.includes(`info  ran job ${jobId.slice(0, 12)} (echo@1.0.0, 16 items, verification none)`) && l.includes('16 shards on 1 peer')), 60_000, `A logs its job: ${a.stderr.join('\n')}`)
+    await waitFor(async () => b.stderr.find(l => l.includes(`info  served shard 0 of job ${jobId.slice(0, 12)} (echo@1.0.0) for ${readyA.peerId as string}`)), 60_000, `B logs a shard it served: ${b.stderr.join('\n')}`)
+    const refused = await runCli(['job', 'run', '--data-dir', join(dir, 'log-a'), '--workload', 'echo', '--generate', '4', '--verify', 'replicate:5', '--json'])
+    assert.equal(refused.code, 1, refused.stderr)
+    await waitFor(async () => a.stderr.find(l => / warn +failed job [0-9a-f]{12} \(echo@1\.0\.0, 4 items, verification replicate:5\) after .*ERR_NOT_ENOUGH_PEERS/.test(l)), 60_000, `A logs the refused job: ${a.stderr.join('\n')}`)
     assert.equal((await runCli(['node', 'stop', '--data-dir', bDir])).code, 0)
     await waitFor(async () => a.stderr.find(l => l.includes(`info  peer left ${readyB.peerId as string}`)), 60_000, `A logs B leaving: ${a.stderr.join('\n')}`)
     await waitFor(async () => (await quietControl.peers()).peers.every(p => p.peerId !== readyB.peerId) ? true : undefined, 60_000, 'B leaves the quiet node')

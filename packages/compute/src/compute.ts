@@ -250,8 +250,17 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
     if (signals.some(s => s.aborted)) {
       controller.abort()
     }
+    const jobId = randomBytes(16)
+    const finished = { jobId: Buffer.from(jobId).toString('hex'), workload: workloadKey(workload), verification: formatVerification(policy), items: job.items.length }
+    const started = Date.now()
     try {
-      return await this.runJob(workload, job, policy, { ...options, signal: controller.signal })
+      const result = await this.runJob(jobId, workload, job, policy, { ...options, signal: controller.signal })
+      const peers = result.peers.filter(p => p.shards > 0).length
+      this.safeDispatchEvent('job:finished', { detail: { ...finished, outcome: 'ok', shards: result.shards.length, peers, elapsedMs: result.elapsedMs } })
+      return result
+    } catch (err: any) {
+      this.safeDispatchEvent('job:finished', { detail: { ...finished, outcome: 'error', code: String(err.code ?? err.name), message: err.message, elapsedMs: Date.now() - started } })
+      throw err
     } finally {
       for (const signal of signals) {
         signal.removeEventListener('abort', abort)
@@ -259,7 +268,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
     }
   }
 
-  private async runJob (workload: Workload<any, any>, job: JobSpec, policy: VerificationPolicy, options: RunJobOptions & { signal: AbortSignal }): Promise<JobResult> {
+  private async runJob (jobId: Uint8Array, workload: Workload<any, any>, job: JobSpec, policy: VerificationPolicy, options: RunJobOptions & { signal: AbortSignal }): Promise<JobResult> {
     const shardSize = job.shardSize ?? C.SHARD_SIZE
     if (!Number.isSafeInteger(shardSize) || shardSize < 1) {
       throw new RangeError(`shardSize must be a positive integer, got ${shardSize}`)
@@ -268,7 +277,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
     const peers = await this.placement(workload, options)
     this.checkEnoughPeers(workload, policy, peers, options)
     const run = new JobRun({
-      jobId: randomBytes(16),
+      jobId,
       workload,
       items: job.items,
       shardSize,

@@ -136,9 +136,28 @@ export interface ShardServedEvent {
   elapsedMs: number
 }
 
+export interface JobFinishedEvent {
+  /** the job id, hex */
+  jobId: string
+  /** `id@version` */
+  workload: string
+  verification: string
+  items: number
+  outcome: 'ok' | 'error'
+  /** shards and the distinct peers that completed them, when it succeeded */
+  shards?: number
+  peers?: number
+  /** the error's code (or name) and message, when it failed */
+  code?: string
+  message?: string
+  elapsedMs: number
+}
+
 export interface ComputeEvents {
   /** The worker answered a shard: its result, or a coded error. */
   'shard:served': CustomEvent<ShardServedEvent>
+  /** A job this node requested ended: its result, or the error it failed with. */
+  'job:finished': CustomEvent<JobFinishedEvent>
 }
 
 export interface Compute extends TypedEventTarget<ComputeEvents> {

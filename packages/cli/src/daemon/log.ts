@@ -1,3 +1,4 @@
+import { plural } from '@shardmesh/protocol'
 import { UsageError } from '../args.js'
 import { age } from '../format.js'
 import type { TypedEventTarget } from '@libp2p/interface'
@@ -43,7 +44,7 @@ export class DaemonLog {
 
 /**
  * Log what a running node does: peers whose adverts join and leave its table (info),
- * connections (debug), shards it serves (info; failures warn), receipt anchors (info;
+ * connections (debug), shards it serves and jobs it requested (info; failures warn), receipt anchors (info;
  * failed attempts warn). Returns a function that unsubscribes.
  */
 export function logNodeEvents (node: MeshNode, log: DaemonLog): () => void {
@@ -55,7 +56,7 @@ export function logNodeEvents (node: MeshNode, log: DaemonLog): () => void {
   }
   const tableSize = (): string => {
     const n = caps.getPeers().length
-    return `${n} ${n === 1 ? 'peer' : 'peers'} in the table`
+    return `${plural(n, 'peer')} in the table`
   }
   on(caps, 'peer:advert', ({ detail: p }) => {
     if (p.added) {
@@ -78,8 +79,16 @@ export function logNodeEvents (node: MeshNode, log: DaemonLog): () => void {
       log.warn(`failed ${what}: ${s.code ?? 'error'} ${s.message ?? ''}`.trimEnd())
     }
   })
+  on(node.services.compute, 'job:finished', ({ detail: j }) => {
+    const what = `job ${j.jobId.slice(0, 12)} (${j.workload}, ${plural(j.items, 'item')}, verification ${j.verification})`
+    if (j.outcome === 'ok') {
+      log.info(`ran ${what} in ${age(j.elapsedMs)}: ${plural(j.shards ?? 0, 'shard')} on ${plural(j.peers ?? 0, 'peer')}`)
+    } else {
+      log.warn(`failed ${what} after ${age(j.elapsedMs)}: ${j.code ?? 'error'} ${j.message ?? ''}`.trimEnd())
+    }
+  })
   on(node.services.receipts, 'receipts:anchored', ({ detail: b }) => {
-    log.info(`anchored ${b.count} ${b.count === 1 ? 'receipt' : 'receipts'} (root ${b.root.slice(0, 16)}) in transaction ${b.signature}, slot ${b.slot}${b.fee != null ? `, fee ${b.fee} lamports` : ''}`)
+    log.info(`anchored ${plural(b.count, 'receipt')} (root ${b.root.slice(0, 16)}) in transaction ${b.signature}, slot ${b.slot}${b.fee != null ? `, fee ${b.fee} lamports` : ''}`)
   })
   on(node.services.receipts, 'receipts:anchor-failed', ({ detail: f }) => {
     log.warn(`anchoring failed, retrying: ${f.error}`)
