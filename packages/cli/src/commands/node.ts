@@ -57,8 +57,8 @@ Options of 'node start':
   --ready-file FILE       once the control API serves, write the ready JSON object to FILE
                           (atomically: a script may wait for FILE to exist); removed on stop
   --log-level LEVEL       error, warn, info (default) or debug: what the node logs on stderr,
-                          one line per event (peers joining and leaving the table, shards
-                          served, receipt anchors, join outcome, errors; debug adds
+                          one line per event (peers joining and leaving the table, jobs
+                          requested, shards served, receipt anchors, join outcome, errors; debug adds
                           connections and every advert). libp2p's and shardmesh's internal
                           loggers are separate: DEBUG='shardmesh:*' (or 'libp2p:*') turns them on
   --json                  print one JSON line when ready: { event: 'ready', peerId,
