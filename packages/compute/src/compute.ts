@@ -11,6 +11,7 @@ import * as C from './constants.js'
 import { NoPeersError, NotEnoughPeersError } from './errors.js'
 import { LocalChannel, RemoteChannel } from './requester/channel.js'
 import { JobRun } from './requester/job-run.js'
+import { defaultPlacement } from './requester/placement.js'
 import { formatVerification, parseVerification, peersNeeded } from './requester/verification.js'
 import { Admission } from './worker/admission.js'
 import { ShardExecutor } from './worker/executor.js'
@@ -18,6 +19,7 @@ import { ModelStore } from './worker/model-store.js'
 import { serveShards } from './worker/serve.js'
 import type { ComputeComponents, ComputeEvents, ComputeInit, Compute as ComputeInterface, JobSpec, WorkerStats } from './index.js'
 import type { PeerChannel } from './requester/channel.js'
+import type { PeerPlacement, PlacementCandidate, PlacementPolicy } from './requester/placement.js'
 import type { JobResult, RunJobOptions } from './requester/types.js'
 import type { VerificationPolicy } from './requester/verification.js'
 import type { Capabilities } from '@shardmesh/capabilities'
@@ -274,7 +276,8 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
       throw new RangeError(`shardSize must be a positive integer, got ${shardSize}`)
     }
     const model = job.model != null ? { digest: sha256Hex(job.model), bytes: job.model } : undefined
-    const peers = await this.placement(workload, options)
+    const placement = options.placement ?? this.init.placement ?? defaultPlacement()
+    const peers = await this.placement(workload, placement, options)
     this.checkEnoughPeers(workload, policy, peers, options)
     const run = new JobRun({
       jobId,
@@ -283,6 +286,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
       shardSize,
       model,
       peers,
+      placement,
       self: this.components.peerId,
       privateKey: this.components.privateKey,
       policy,
@@ -305,8 +309,8 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
     }
   }
 
-  /** The peers a job may use, each with its in-flight window. */
-  private async placement (workload: Workload, options: RunJobOptions): Promise<Array<{ channel: PeerChannel, window: number }>> {
+  /** The peers a job may use, each with its in-flight window: the candidates found, as the placement policy places them. */
+  private async placement (workload: Workload, policy: PlacementPolicy, options: RunJobOptions): Promise<PeerPlacement[]> {
     const self = this.components.peerId
     const caps = this.capabilities()
     const includeSelf = options.includeSelf ?? true
@@ -327,7 +331,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
       }
     }
     const seen = new Set<string>()
-    const peers: Array<{ channel: PeerChannel, window: number }> = []
+    const candidates: PlacementCandidate[] = []
     for (const id of ids) {
       const key = id.toString()
       if (seen.has(key)) {
@@ -336,13 +340,13 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
       seen.add(key)
       if (id.equals(self)) {
         if (this.executor?.offers(workload.id, workload.version) === true && this.models != null) {
-          peers.push({ channel: new LocalChannel(self, this.executor, this.models), window: this.slots })
+          candidates.push({ channel: new LocalChannel(self, this.executor, this.models), slots: this.slots })
         }
         continue
       }
-      const slots = caps?.getPeer(id)?.totalSlots ?? 0
-      peers.push({ channel: this.channel(id), window: (slots > 0 ? slots : 2) + C.PIPELINE_DEPTH })
+      candidates.push({ channel: this.channel(id), slots: caps?.getPeer(id)?.totalSlots ?? 0 })
     }
+    const peers = policy.place(candidates, { workload })
     if (peers.length === 0) {
       const known = caps?.getPeers().length ?? 0
       throw new NoPeersError(`no peer offers workload ${workloadKey(workload)} (this node knows ${plural(known, 'peer')}${options.peers != null ? '; the job named its peers' : ''})`)

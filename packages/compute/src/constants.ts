@@ -1,6 +1,6 @@
 import { MAX_SHARD_FRAME_BYTES } from '@shardmesh/protocol'
 
-/** Shard slots a worker offers when not told: one per pool thread. */
+/** Shards that may wait for a slot when `maxQueue` is not set, per slot (slots default to one per pool thread). */
 export const DEFAULT_QUEUE_PER_SLOT = 4
 
 /**
@@ -42,6 +42,9 @@ export const QUEUE_TIMEOUT = 60_000
 
 /** Shards in flight per peer beyond its slots, so a worker never idles waiting for the next one. */
 export const PIPELINE_DEPTH = 1
+
+/** Slots assumed of a peer that advertised none, when placing a job. */
+export const UNKNOWN_PEER_SLOTS = 2
 
 /** How often progress frames are sent per shard, at most (ms). */
 export const PROGRESS_INTERVAL = 100

@@ -28,6 +28,7 @@
  */
 
 import { Compute as ComputeClass } from './compute.js'
+import type { PlacementPolicy } from './requester/placement.js'
 import type { JobResult, ReceiptSink, RunJobOptions } from './requester/types.js'
 import type { WorkerFaults } from './worker/executor.js'
 import type { ComponentLogger, Metrics, PeerId, PrivateKey, TypedEventTarget } from '@libp2p/interface'
@@ -84,6 +85,12 @@ export interface ComputeInit {
    * done only after `store` resolves. @default none (receipts are only returned in the result)
    */
   receiptSink?: ReceiptSink
+  /**
+   * Which of the peers offering a workload a job uses, and how many shards each may hold in
+   * flight; `RunJobOptions.placement` overrides it for one job. @default defaultPlacement()
+   * (every peer found; a window of the slots it advertised plus one, one less after each busy answer)
+   */
+  placement?: PlacementPolicy
   /** Test-only misbehaviour (e.g. wrong answers), to prove verification catches it. */
   faults?: WorkerFaults
 }
@@ -180,6 +187,9 @@ export * from './errors.js'
 export * from './requester/types.js'
 export { parseVerification, formatVerification, isSpotChecked, majority, peersNeeded, MAX_REPLICAS } from './requester/verification.js'
 export type { VerificationPolicy } from './requester/verification.js'
+export { defaultPlacement } from './requester/placement.js'
+export type { PlacementPolicy, PlacementCandidate, PeerPlacement, WindowObservation } from './requester/placement.js'
+export type { PeerChannel, ShardAttempt, AttemptHandle } from './requester/channel.js'
 export type { WorkerFaults, ShardWork, ShardOutput } from './worker/executor.js'
 export { Admission } from './worker/admission.js'
 export { ModelStore } from './worker/model-store.js'

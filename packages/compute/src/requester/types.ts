@@ -1,3 +1,4 @@
+import type { PlacementPolicy } from './placement.js'
 import type { VerificationPolicy } from './verification.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 
@@ -44,6 +45,8 @@ export interface RunJobOptions extends AbortOptions {
   onProgress?(progress: JobProgress): void
   /** overrides the service's `receiptSink` for this job */
   receiptSink?: ReceiptSink
+  /** overrides the service's `placement` for this job: which peers it uses and their windows */
+  placement?: PlacementPolicy
 }
 
 /** What happened to one shard. */

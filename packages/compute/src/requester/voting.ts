@@ -1,0 +1,70 @@
+import { callWorkload } from '@shardmesh/workloads'
+import { DisputeUnresolvedError } from '../errors.js'
+import { MAX_REPLICAS, isSpotChecked, majority } from './verification.js'
+import type { ShardResult, ShardState } from './state.js'
+import type { Dispute, ShardReport } from './types.js'
+import type { VerificationPolicy } from './verification.js'
+import type { Workload } from '@shardmesh/workloads'
+
+/** What a shard's results decide. */
+export type Decision =
+  /** fewer results than the shard needs: wait for those in flight */
+  | { kind: 'wait' }
+  /** the shard now needs one more result (`shard.needed` was raised): queue it again */
+  | { kind: 'more', reason: 'spot-check' | 'dispute' }
+  /** the shard is decided: use the first agreeing result */
+  | { kind: 'accept', agreeing: ShardResult[], outcome: ShardReport['outcome'] }
+  /** the peers disagree and the shard may not grow further: the job fails */
+  | { kind: 'fail', error: Error }
+
+/** Compare two results item by item with the workload's `compare` (which may throw a WorkloadCodeError). */
+export function sameOutputs (workload: Workload<any, any>): (a: ShardResult, b: ShardResult) => boolean {
+  return (a, b) => a.outputs.every((x, i) => callWorkload(workload, 'compare', () => workload.compare(x, b.outputs[i])))
+}
+
+/**
+ * Once a shard has the results it needs: accept a lone result, ask a second peer when the
+ * spot check picks this shard, accept the majority of several (a minority makes it disputed),
+ * or, with no majority, ask one more peer up to `MAX_REPLICAS` and fail after that. Updates the
+ * shard's `needed`, `checked` and `disputed`.
+ */
+export function decide (shard: ShardState, policy: VerificationPolicy, jobId: Uint8Array, same: (a: ShardResult, b: ShardResult) => boolean): Decision {
+  const n = shard.results.length
+  if (n < shard.needed) {
+    return { kind: 'wait' }
+  }
+  if (policy.kind === 'spot-check' && n === 1 && !shard.checked && isSpotChecked(jobId, shard.index, policy.p)) {
+    shard.checked = true
+    shard.needed = 2
+    return { kind: 'more', reason: 'spot-check' }
+  }
+  if (n === 1) {
+    return { kind: 'accept', agreeing: [shard.results[0]], outcome: 'accepted' }
+  }
+  const winners = majority(n, (i, j) => same(shard.results[i], shard.results[j]))
+  if (winners != null) {
+    if (winners.length < n) {
+      shard.disputed = true
+    }
+    return { kind: 'accept', agreeing: winners.map(i => shard.results[i]), outcome: shard.disputed ? 'disputed' : 'checked' }
+  }
+  shard.disputed = true
+  if (shard.needed >= MAX_REPLICAS) {
+    return { kind: 'fail', error: new DisputeUnresolvedError(`shard ${shard.index}: ${n} peers returned results and no majority agrees`) }
+  }
+  shard.needed++
+  return { kind: 'more', reason: 'dispute' }
+}
+
+/** The dispute a decided shard records: the peers whose results agree, and those whose did not. */
+export function disputeOf (shard: ShardState, agreeing: ShardResult[]): Dispute | undefined {
+  if (!shard.disputed) {
+    return undefined
+  }
+  const won = new Set(agreeing.map(r => r.peer.id))
+  return {
+    shard: shard.index,
+    winners: [...won],
+    losers: shard.results.filter(r => !won.has(r.peer.id)).map(r => r.peer.id)
+  }
+}
