@@ -3,7 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ReceiptStore, decodeReceiptProof, encodeReceiptProof, parseAnchorMemo } from '@shardmesh/receipts'
-import { RpcLedger, parseTransaction, signerFromPrivateKey, startChainServer, verifyReceiptProof } from '@shardmesh/solana'
+import { startChainServer } from '@shardmesh/chain'
+import { RpcLedger, parseTransaction, signerFromPrivateKey, verifyReceiptProof } from '@shardmesh/solana'
 import { echo } from '@shardmesh/workloads'
 import { address, createSolanaRpc, generateKeyPairSigner, lamports } from '@solana/kit'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -12,7 +13,7 @@ import { exportSolanaKeypair, loadOrCreatePrivateKey, solanaAddress } from '../s
 import { memoryNode } from './utils/cluster.js'
 import { waitFor } from './utils/wait.js'
 import type { MeshNode, MeshNodeOptions } from '../src/index.js'
-import type { ChainServer } from '@shardmesh/solana'
+import type { ChainServer } from '@shardmesh/chain'
 
 function bytes (n: number, tag = 'x'): Uint8Array[] {
   return Array.from({ length: n }, (_, i) => new TextEncoder().encode(`${tag}-${i}`))

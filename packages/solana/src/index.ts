@@ -6,8 +6,10 @@
  * Ed25519 key is also its Solana account, so anyone holding a receipt proof can check that
  * the requester named in the receipt is the one who anchored it.
  *
- * `RpcLedger` works against any cluster over JSON-RPC (devnet, mainnet, `shardmesh chain`);
- * `EmbeddedLedger` drives the in-process LiteSVM chain directly.
+ * `RpcLedger` works against any cluster over JSON-RPC (devnet, mainnet, a local validator,
+ * `shardmesh chain`). The embedded LiteSVM chain (its JSON-RPC server and `EmbeddedLedger`,
+ * which drives it in process) lives in `@shardmesh/chain`, so installing this package does not
+ * install a Solana runtime.
  *
  * @example
  *
@@ -29,27 +31,24 @@
 export type { AnchorMeta, AnchorRecord, AnchorResult, AnchorStatus, Ledger, LedgerCallOptions, PreparedAnchor } from './ledger.js'
 export * from './errors.js'
 export {
+  MAX_ANCHOR_ATTEMPTS,
   MAX_TRANSACTION_SIZE,
   MEMO_PROGRAM_ADDRESS,
-  MEMO_V1_PROGRAM_ADDRESS
+  MEMO_V1_PROGRAM_ADDRESS,
+  SHARDMESH_CHAIN_VERSION_KEY
 } from './constants.js'
-export { buildAnchorTransaction, parseTransaction } from './transaction.js'
+export { buildAnchorTransaction, parseTransaction, preparedWireBytes } from './transaction.js'
 export type { AnchorTransactionInit, ParsedTransaction } from './transaction.js'
 export { checkAnchorRecord, getMemoInstruction, isMemoProgram } from './memo.js'
 export { addressOfPeerId, addressOfPublicKey, loadKeypairFile, parseSolanaKeypair, signerFromPrivateKey } from './keys.js'
 export { RpcLedger, defaultWsUrl } from './rpc-ledger.js'
 export { createRpc } from './rpc.js'
 export type { RpcLedgerInit } from './rpc-ledger.js'
-export { EmbeddedLedger } from './embedded-ledger.js'
-export type { EmbeddedLedgerInit } from './embedded-ledger.js'
 export { describeVerificationFailure, verifyReceiptProof } from './verify.js'
 export type { VerificationFailure, VerifiedReceiptProof, VerifyReceiptProofOptions } from './verify.js'
-export {
-  EmbeddedChain, startChainServer, ChainClosedError, ChainLockedError, ChainLogCorruptError, ChainServerConfigError, ChainTransactionError,
-  InvalidAirdropError, SignatureVerificationError
-} from './embedded/index.js'
-export type {
-  EmbeddedChainInit, EpochInfo, SendTransactionOptions, SimulateTransactionOptions, SimulationResult, ChainServer, ChainServerInit,
-  AccountState, AddressSignature, EmbeddedChainEvents, InnerInstructionJson, InnerInstructionsJson, RecentBlockhash, SignatureStatus,
-  SlotEvent, TransactionErrorJson, TransactionEvent, TransactionRecord
-} from './embedded/index.js'
+
+// For other Ledger implementations (`@shardmesh/chain`'s EmbeddedLedger): the same anchor
+// retries, send-failure reading and silent default logger as RpcLedger's.
+export { anchorWithRetries, silentLogger } from './utils.js'
+export { classifySendError } from './send-failure.js'
+export type { SendFailure } from './send-failure.js'

@@ -1,7 +1,7 @@
 /**
  * The Ledger: where receipt batches are anchored. Two implementations share this contract:
- * `RpcLedger` (any Solana cluster over JSON-RPC, including `shardmesh chain`) and the
- * embedded LiteSVM chain served by `startChainServer`.
+ * `RpcLedger` (any Solana cluster over JSON-RPC, including `shardmesh chain`) and
+ * `EmbeddedLedger` in `@shardmesh/chain` (the LiteSVM chain in this process).
  *
  * Anchoring is split into prepare / submit so that a caller can persist the signed
  * transaction (and its signature) *before* it is sent: after a crash the caller asks the

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { startChainServer } from '@shardmesh/solana'
+import { startChainServer } from '@shardmesh/chain'
 import { EXIT_FAILURE, EXIT_OK, UsageError, parse, parseDuration, parseInteger } from '../args.js'
 import { fundAddresses } from '../chain/fund.js'
 import { claimPidFile, releasePidFile, stopDaemon } from '../daemon/files.js'

@@ -1,5 +1,5 @@
 import { isAddress } from '@solana/kit'
-import { InvalidTransactionError, TransactionTooLargeError } from '../errors.js'
+import { InvalidTransactionError, TransactionTooLargeError } from '@shardmesh/solana'
 import { decodeBase58 } from './base58.js'
 import { ChainClosedError, ChainTransactionError, InvalidAirdropError, SignatureVerificationError } from './errors.js'
 

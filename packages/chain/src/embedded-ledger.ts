@@ -1,20 +1,23 @@
 import { anchorMemo } from '@shardmesh/receipts'
-import { MAX_ANCHOR_ATTEMPTS } from './constants.js'
 import {
   BlockhashExpiredError,
   LedgerClosedError,
+  MAX_ANCHOR_ATTEMPTS,
   TransactionFailedError,
   TransactionRejectedError,
   UnfundedAccountError,
-  describeChainError
-} from './errors.js'
-import { checkAnchorRecord } from './memo.js'
-import { classifySendError } from './send-failure.js'
-import { buildAnchorTransaction, parseTransaction, preparedWireBytes } from './transaction.js'
-import { anchorWithRetries, silentLogger } from './utils.js'
-import type { EmbeddedChain } from './embedded/index.js'
-import type { AnchorMeta, AnchorRecord, AnchorResult, AnchorStatus, Ledger, LedgerCallOptions, PreparedAnchor } from './ledger.js'
+  anchorWithRetries,
+  buildAnchorTransaction,
+  checkAnchorRecord,
+  classifySendError,
+  describeChainError,
+  parseTransaction,
+  preparedWireBytes,
+  silentLogger
+} from '@shardmesh/solana'
+import type { EmbeddedChain } from './chain.js'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
+import type { AnchorMeta, AnchorRecord, AnchorResult, AnchorStatus, Ledger, LedgerCallOptions, PreparedAnchor } from '@shardmesh/solana'
 import type { KeyPairSigner } from '@solana/kit'
 
 export interface EmbeddedLedgerInit {
@@ -56,7 +59,7 @@ export class EmbeddedLedger implements Ledger {
     this.feePayerAddress = this.feePayer.address
     this.rpcUrl = init.rpcUrl
     this.maxAnchorAttempts = init.maxAnchorAttempts ?? MAX_ANCHOR_ATTEMPTS
-    this.log = init.logger?.forComponent('shardmesh:solana:embedded-ledger') ?? silentLogger()
+    this.log = init.logger?.forComponent('shardmesh:chain:embedded-ledger') ?? silentLogger()
   }
 
   async prepareAnchor (root: Uint8Array, meta: AnchorMeta, options: LedgerCallOptions = {}): Promise<PreparedAnchor> {

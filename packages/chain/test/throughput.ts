@@ -7,9 +7,9 @@ import {
   createSolanaRpc, createSolanaRpcSubscriptions, generateKeyPairSigner, getBase64EncodedWireTransaction, getSignatureFromTransaction,
   lamports
 } from '@solana/kit'
-import { startChainServer } from '../../src/embedded/index.js'
-import { memoInstruction, sendAndConfirm, signOne } from './utils.js'
-import type { Harness, SignedTransaction } from './utils.js'
+import { startChainServer } from '../src/index.js'
+import { memoInstruction, sendAndConfirm, signOne } from './utils/harness.js'
+import type { Harness, SignedTransaction } from './utils/harness.js'
 
 /**
  * How many SPL Memo transactions per second the embedded chain takes through its JSON-RPC
@@ -24,7 +24,7 @@ import type { Harness, SignedTransaction } from './utils.js'
  * With `clientThread` the client runs in a worker thread, so client and server do not share
  * one JavaScript thread.
  *
- * Run: `node packages/solana/dist/test/embedded/throughput.js [transactions] [concurrency]`.
+ * Run: `node packages/chain/dist/test/throughput.js [transactions] [concurrency]`.
  * The spec runs it tiny (a smoke test, no timing assertions).
  */
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { isAddress } from '@solana/kit'
-import { InvalidTransactionError, TransactionTooLargeError } from '../errors.js'
+import { InvalidTransactionError, TransactionTooLargeError } from '@shardmesh/solana'
 import { closedAccount, refused, resolveKeys } from './account-keys.js'
 import { encodeBase58 } from './base58.js'
 import { BlockhashWindow } from './blockhash-window.js'

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { createSolanaRpc, generateKeyPairSigner, getTransactionDecoder, getTransactionEncoder } from '@solana/kit'
-import { InvalidTransactionError } from '../../src/errors.js'
-import { ChainTransactionError, EmbeddedChain, startChainServer } from '../../src/embedded/index.js'
-import { LAMPORTS_PER_SOL, memoInstruction, randomBlockhash, signOne } from './utils.js'
-import type { RecentBlockhash, SlotEvent, TransactionEvent } from '../../src/embedded/index.js'
+import { InvalidTransactionError } from '@shardmesh/solana'
+import { ChainTransactionError, EmbeddedChain, startChainServer } from '../src/index.js'
+import { LAMPORTS_PER_SOL, memoInstruction, randomBlockhash, signOne } from './utils/harness.js'
+import type { RecentBlockhash, SlotEvent, TransactionEvent } from '../src/index.js'
 import type { Blockhash, KeyPairSigner, Signature } from '@solana/kit'
 
 const RECIPIENT = '11111111111111111111111111111112'

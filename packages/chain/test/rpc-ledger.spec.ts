@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { generateKeyPairSigner } from '@solana/kit'
 import { anchorMemo } from '@shardmesh/receipts'
-import { RpcLedger, defaultWsUrl } from '../src/index.js'
+import { RpcLedger, defaultWsUrl } from '@shardmesh/solana'
 import { failingMemoTransaction } from './utils/anchors.js'
-import { advanceBlocks, closedPort, deadWsUrl, fund, randomRoot, randomSignature, startDroppingProxy, startStockVersionProxy, startTestChain } from './utils/chain.js'
-import type { AnchorMeta, LedgerCallOptions, PreparedAnchor, RpcLedgerInit } from '../src/index.js'
-import type { TestChain } from './utils/chain.js'
+import { advanceBlocks, closedPort, deadWsUrl, fund, randomRoot, randomSignature, startDroppingProxy, startStockVersionProxy, startTestChain } from './utils/test-chain.js'
+import type { AnchorMeta, LedgerCallOptions, PreparedAnchor, RpcLedgerInit } from '@shardmesh/solana'
+import type { TestChain } from './utils/test-chain.js'
 import type { Base64EncodedWireTransaction, KeyPairSigner } from '@solana/kit'
 
 function rejectsAs (name: string, field?: string, value?: string) {

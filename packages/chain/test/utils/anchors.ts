@@ -3,7 +3,7 @@ import {
   getBase64EncodedWireTransaction, getSignatureFromTransaction, pipe, setTransactionMessageFeePayerSigner,
   setTransactionMessageLifetimeUsingBlockhash, signTransactionMessageWithSigners
 } from '@solana/kit'
-import { MEMO_PROGRAM_ADDRESS } from '../../src/index.js'
+import { MEMO_PROGRAM_ADDRESS } from '@shardmesh/solana'
 import type { Blockhash, KeyPairSigner } from '@solana/kit'
 
 /**

@@ -1,4 +1,4 @@
-import { SHARDMESH_CHAIN_VERSION_KEY } from '../constants.js'
+import { SHARDMESH_CHAIN_VERSION_KEY } from '@shardmesh/solana'
 import { decodeBase58 } from './base58.js'
 import {
   FEATURE_SET, MAX_MULTIPLE_ACCOUNTS, MAX_SIGNATURES_FOR_ADDRESS, MAX_SIGNATURE_STATUSES, SHARDMESH_CHAIN_VERSION, SLOTS_PER_EPOCH,

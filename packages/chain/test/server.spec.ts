@@ -15,8 +15,8 @@ import {
 import {
   LAMPORTS_PER_SOL, MEMO_PROGRAM, airdrop, fundedSigner, memoInstruction, randomBlockhash, sendAndConfirm, signMemo, signOne,
   startHarness, transferInstruction
-} from './utils.js'
-import type { Harness } from './utils.js'
+} from './utils/harness.js'
+import type { Harness } from './utils/harness.js'
 import type { Signature, TransactionMessageBytesBase64 } from '@solana/kit'
 
 describe('embedded chain server: the stock kit client', function () {

@@ -19,8 +19,8 @@ import {
   setTransactionMessageLifetimeUsingBlockhash,
   signTransactionMessageWithSigners
 } from '@solana/kit'
-import { startChainServer } from '../../src/embedded/index.js'
-import type { ChainServer } from '../../src/embedded/index.js'
+import { startChainServer } from '../../src/index.js'
+import type { ChainServer } from '../../src/index.js'
 import type {
   AccountSignerMeta, Address, Blockhash, Instruction, KeyPairSigner, Rpc, RpcSubscriptions, SolanaRpcApi, SolanaRpcSubscriptionsApi, TransactionSigner
 } from '@solana/kit'

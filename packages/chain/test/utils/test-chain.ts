@@ -5,7 +5,8 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { address, createSolanaRpc, getBase58Decoder, lamports } from '@solana/kit'
-import { buildAnchorTransaction, parseTransaction, startChainServer } from '../../src/index.js'
+import { buildAnchorTransaction, parseTransaction } from '@shardmesh/solana'
+import { startChainServer } from '../../src/index.js'
 import type { Base64EncodedWireTransaction, KeyPairSigner, Rpc, Signature, SolanaRpcApi } from '@solana/kit'
 
 /** A chain server on a free loopback port over a fresh data dir, and the stock kit client for it. */

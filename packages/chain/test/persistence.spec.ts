@@ -4,9 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPairSigner, getBase64EncodedWireTransaction, getSignatureFromTransaction } from '@solana/kit'
-import { ChainLockedError, ChainLogCorruptError, EmbeddedChain } from '../../src/embedded/index.js'
-import { LAMPORTS_PER_SOL, airdrop, fundedSigner, memoInstruction, sendAndConfirm, signMemo, signOne, startHarness } from './utils.js'
-import type { Harness } from './utils.js'
+import { ChainLockedError, ChainLogCorruptError, EmbeddedChain } from '../src/index.js'
+import { LAMPORTS_PER_SOL, airdrop, fundedSigner, memoInstruction, sendAndConfirm, signMemo, signOne, startHarness } from './utils/harness.js'
+import type { Harness } from './utils/harness.js'
 
 const RECIPIENT = '11111111111111111111111111111112'
 

@@ -1,4 +1,4 @@
-import { InvalidTransactionError } from '../errors.js'
+import { InvalidTransactionError } from '@shardmesh/solana'
 import { encodeBase58 } from './base58.js'
 import {
   COMPUTE_BUDGET_PROGRAM, DEFAULT_INSTRUCTION_COMPUTE_UNIT_LIMIT, LAMPORTS_PER_SIGNATURE, MAX_COMPUTE_UNIT_LIMIT, MEMO_PROGRAMS

@@ -14,8 +14,8 @@ import {
 } from '@solana/kit'
 import {
   LAMPORTS_PER_SOL, fundedSigner, memoInstruction, randomBlockhash, sendAndConfirm, signMemo, signOne, startHarness, transferInstruction
-} from './utils.js'
-import type { Harness, SignedTransaction } from './utils.js'
+} from './utils/harness.js'
+import type { Harness, SignedTransaction } from './utils/harness.js'
 import type { Base64EncodedWireTransaction, SolanaErrorCode } from '@solana/kit'
 
 describe('embedded chain server: refused transactions', function () {
