@@ -50,6 +50,7 @@ import { Capabilities as CapabilitiesClass } from './capabilities.js'
 import type { VerifiedAdvert, WorkloadOfferInfo } from './advert.js'
 import type { PeerEntry } from './peer-table.js'
 import type { HardwareInfo } from './probe.js'
+import type { GossipSubEvents, PublishResult, TopicValidatorFn } from '@libp2p/gossipsub'
 import type {
   AbortOptions, ComponentLogger, ContentRouting, Metrics, PeerId, PeerStore, PrivateKey,
   TypedEventTarget, Libp2pEvents
@@ -93,16 +94,14 @@ export interface CapabilitiesInit {
   topic?: string
   /** Caps protocol id. @default '/shardmesh/caps/1.0.0' */
   protocol?: string
-  /** Key of the gossipsub service in the node's services. @default 'pubsub' */
-  pubsubService?: string
 }
 
 /** The part of gossipsub this service uses (structural, so any compatible pubsub works). */
-export interface CapabilitiesPubSub extends TypedEventTarget<any> {
-  topicValidators: Map<string, (peer: PeerId, message: any) => any>
+export interface CapabilitiesPubSub extends TypedEventTarget<Pick<GossipSubEvents, 'subscription-change'>> {
+  topicValidators: Map<string, TopicValidatorFn>
   subscribe(topic: string): void
   unsubscribe(topic: string): void
-  publish(topic: string, data: Uint8Array): Promise<unknown>
+  publish(topic: string, data: Uint8Array): Promise<PublishResult>
 }
 
 export interface CapabilitiesComponents {
@@ -116,6 +115,11 @@ export interface CapabilitiesComponents {
   contentRouting: ContentRouting
   events: TypedEventTarget<Libp2pEvents>
   metrics?: Metrics
+  /**
+   * Gossipsub, under the key `pubsub` in the node's services. The service declares that it
+   * depends on `@libp2p/pubsub`, so libp2p refuses to build a node without it.
+   */
+  pubsub: CapabilitiesPubSub
 }
 
 /** What a requirement asks of a peer; every field stated must hold. */
@@ -209,7 +213,7 @@ export { PeerTable } from './peer-table.js'
 export type { AdvertSource, PeerEntry, PeerTableInit } from './peer-table.js'
 export { probeHardware, probeNvidiaGpus, parseNvidiaSmi, probeModels } from './probe.js'
 export type { GpuInfo, HardwareInfo, ProbeOptions } from './probe.js'
-export { capabilityKey, parseCapabilityKey, capabilityKeyToCid, modelCid } from './keys.js'
+export { capabilityKey, parseCapabilityKey, capabilityKeyToCid, modelCidOfBytes, modelCidOfDigest } from './keys.js'
 export type { CapabilityKind } from './keys.js'
 export { matchesRequirement, requirementKeys } from './match.js'
 export { AdvertRejectedError, CapsRequestError, InvalidCapabilityKeyError, REJECT_REASONS } from './errors.js'

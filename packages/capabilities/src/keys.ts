@@ -1,5 +1,6 @@
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
+import * as Digest from 'multiformats/hashes/digest'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { InvalidCapabilityKeyError } from './errors.js'
 
@@ -47,7 +48,15 @@ export async function capabilityKeyToCid (key: string): Promise<CID> {
   return CID.createV1(raw.code, digest)
 }
 
-/** The content address of a model file: CIDv1, raw codec, sha256 of its bytes. */
-export async function modelCid (bytes: Uint8Array): Promise<CID> {
+/**
+ * The content address of a model named by the sha256 of its bytes (hex), as adverts carry
+ * models and `model:<cid>` keys name them: CIDv1, raw codec, that sha256.
+ */
+export function modelCidOfDigest (sha256Hex: string): CID {
+  return CID.createV1(raw.code, Digest.create(sha256.code, Buffer.from(sha256Hex, 'hex')))
+}
+
+/** The content address of a model file's bytes: `modelCidOfDigest` of their sha256. */
+export async function modelCidOfBytes (bytes: Uint8Array): Promise<CID> {
   return CID.createV1(raw.code, await sha256.digest(bytes))
 }

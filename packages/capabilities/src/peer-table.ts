@@ -1,6 +1,7 @@
 import { MAX_ADVERT_TTL, MAX_CLOCK_SKEW, MAX_TABLE_SIZE } from './constants.js'
 import { AdvertRejectedError } from './errors.js'
 import type { VerifiedAdvert } from './advert.js'
+import type { PeerCapabilities } from './index.js'
 
 /** Where an advert reached us from. */
 export type AdvertSource = 'gossip' | 'direct' | 'sync' | 'dht'
@@ -112,4 +113,9 @@ export class PeerTable {
     this.entries.clear()
     this.highestSeq.clear()
   }
+}
+
+/** A table entry with its age at `now` (ms since it was issued). */
+export function withAge (entry: PeerEntry, now: number): PeerCapabilities {
+  return { ...entry, ageMs: Math.max(0, now - entry.issuedAt) }
 }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { InvalidCapabilityKeyError, capabilityKey, capabilityKeyToCid, modelCid, parseCapabilityKey } from '../src/index.js'
+import { InvalidCapabilityKeyError, capabilityKey, capabilityKeyToCid, modelCidOfBytes, modelCidOfDigest, parseCapabilityKey } from '../src/index.js'
 
 describe('capability keys', () => {
   describe('parseCapabilityKey', () => {
@@ -72,12 +72,18 @@ describe('capability keys', () => {
     })
   })
 
-  it('modelCid is CIDv1, raw, sha256 of the bytes', async () => {
+  it('modelCidOfBytes is CIDv1, raw, sha256 of the bytes', async () => {
     const bytes = Uint8Array.from([1, 2, 3, 4, 5])
-    const cid = await modelCid(bytes)
+    const cid = await modelCidOfBytes(bytes)
     assert.equal(cid.version, 1)
     assert.equal(cid.code, raw.code)
     assert.deepEqual(cid.multihash.digest, new Uint8Array(createHash('sha256').update(bytes).digest()))
     assert.ok(cid.toString().startsWith('bafkrei'))
+  })
+
+  it('modelCidOfDigest names the same model from the hex sha256 of its bytes', async () => {
+    const bytes = Uint8Array.from([1, 2, 3, 4, 5])
+    const digest = createHash('sha256').update(bytes).digest('hex')
+    assert.ok(modelCidOfDigest(digest).equals(await modelCidOfBytes(bytes)))
   })
 })

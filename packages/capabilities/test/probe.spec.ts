@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import { join } from 'node:path'
-import { modelCid, parseNvidiaSmi, probeHardware, probeModels, probeNvidiaGpus } from '../src/index.js'
+import { modelCidOfBytes, parseNvidiaSmi, probeHardware, probeModels, probeNvidiaGpus } from '../src/index.js'
 
 const MiB = 1024 * 1024
 
@@ -136,7 +136,7 @@ describe('probe', () => {
       await writeFile(join(models, 'subdir', 'ignored.bin'), small)
 
       const cids = await probeModels(models)
-      assert.deepEqual(cids.map(c => c.toString()), [(await modelCid(small)).toString(), (await modelCid(large)).toString()])
+      assert.deepEqual(cids.map(c => c.toString()), [(await modelCidOfBytes(small)).toString(), (await modelCidOfBytes(large)).toString()])
     })
 
     it('a missing directory holds no models', async () => {
