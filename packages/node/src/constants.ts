@@ -7,9 +7,12 @@ export const DHT_PROTOCOL = '/shardmesh/kad/1.0.0'
 /** File in the data dir holding the node's Ed25519 key (libp2p protobuf form, mode 0600). */
 export const KEY_FILE = 'peer.key'
 
+/** Directory of the receipt store (the anchoring service's `dir`) inside the data dir. */
+export const RECEIPTS_DIR = 'receipts'
+
 /**
  * Many nodes share one host (or one NAT) in a cluster: libp2p's defaults of 5 inbound
- * connections per second per IP and 10 pending would isolate them (PLATFORM.md).
+ * connections per second per IP and 10 pending would isolate them.
  */
 export const INBOUND_CONNECTION_THRESHOLD = 1_000
 export const MAX_INCOMING_PENDING_CONNECTIONS = 256

@@ -10,7 +10,6 @@ import { ListenError } from './errors.js'
 import { joinMesh } from './join.js'
 import { loadOrCreatePrivateKey } from './keys.js'
 import { meshMetrics } from './metrics.js'
-import { RECEIPTS_DIR } from './receipts/constants.js'
 import { meshServices } from './services.js'
 import type { JoinResult } from './join.js'
 import type { MeshServices, MeshServicesInit } from './services.js'
@@ -89,7 +88,7 @@ export async function createMeshNode (options: MeshNodeOptions = {}): Promise<Me
         ...options.compute
       },
       receipts: {
-        dir: options.dataDir != null ? join(options.dataDir, RECEIPTS_DIR) : undefined,
+        dir: options.dataDir != null ? join(options.dataDir, C.RECEIPTS_DIR) : undefined,
         ...options.receipts
       }
     }),

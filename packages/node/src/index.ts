@@ -7,6 +7,11 @@
  * both the libp2p PeerId and the node's Solana address, and it imports/exports in the Solana
  * CLI keypair form.
  *
+ * The services are those of their own packages: `@shardmesh/capabilities`, `@shardmesh/compute`
+ * and `@shardmesh/anchoring` (the receipt store and anchoring loop, under the service key
+ * `receipts`; its options are `receipts` here). With a `dataDir` the receipts this node
+ * countersigns are stored in `<dataDir>/receipts`; with `receipts.ledger` they are anchored.
+ *
  * Importing this package installs a guarded `Promise.withResolvers` polyfill for Node 20.
  *
  * @example
@@ -22,6 +27,20 @@
  * const account = solanaAddress(node.peerId) // the same key signs adverts and Solana transactions
  * const gpuPeers = await node.services.capabilities.findPeers({ gpu: 'nvidia' })
  * ```
+ *
+ * @example Store and anchor the receipts of the jobs this node requests
+ *
+ * ```TypeScript
+ * import { createMeshNode } from '@shardmesh/node'
+ *
+ * const node = await createMeshNode({
+ *   dataDir: './data',
+ *   receipts: { ledger: { rpcUrl: 'https://api.devnet.solana.com' }, batchSize: 100 }
+ * })
+ * const result = await node.services.compute.run({ workload: 'echo', items, shardSize: 4 })
+ * await node.services.receipts.flush()                   // every batch anchored
+ * const proof = node.services.receipts.proof(node.services.receipts.list({ jobId: result.jobId })[0].id)
+ * ```
  */
 
 import './polyfill.js'
@@ -36,7 +55,4 @@ export type { JoinOptions, JoinResult } from './join.js'
 export {
   InvalidKeyError, KeyNotFoundError, loadPrivateKey, loadOrCreatePrivateKey, writePrivateKey, exportSolanaKeypair, importSolanaKeypair, solanaAddress
 } from './keys.js'
-export { receipts, ReceiptsService } from './receipts/service.js'
-export type { Receipts, ReceiptsEvents, ReceiptsInit, ReceiptsStats, ReceiptsComponents, LedgerConfig } from './receipts/service.js'
-export type { AnchorerStats } from './receipts/anchorer.js'
 export * as constants from './constants.js'

@@ -3,18 +3,18 @@ import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper, removePublicAddressesMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
+import { anchoring } from '@shardmesh/anchoring'
 import { capabilities } from '@shardmesh/capabilities'
 import { compute } from '@shardmesh/compute'
 import { WorkloadRegistry, builtinWorkloads } from '@shardmesh/workloads'
 import { DHT_PROTOCOL } from './constants.js'
-import { ReceiptsService } from './receipts/service.js'
 import type { GossipSub, GossipsubOpts } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT, KadDHTInit } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { Capabilities, CapabilitiesInit } from '@shardmesh/capabilities'
-import type { Receipts, ReceiptsInit } from './receipts/service.js'
-import type { Compute, ComputeInit } from '@shardmesh/compute'
+import type { Anchoring, AnchoringInit } from '@shardmesh/anchoring'
+import type { Compute, ComputeComponents, ComputeInit, ReceiptSink } from '@shardmesh/compute'
 
 /**
  * Which addresses the DHT keeps for peers:
@@ -32,10 +32,11 @@ export interface MeshServicesInit {
    */
   compute?: ComputeInit
   /**
-   * The receipt store and anchoring: the receipts this node countersigns as a requester are
-   * stored durably before a shard counts as done, batched and anchored on Solana.
+   * The anchoring service (`@shardmesh/anchoring`), under the service key `receipts`: the
+   * receipts this node countersigns as a requester are stored durably before a shard counts as
+   * done, batched and anchored on Solana.
    */
-  receipts?: ReceiptsInit
+  receipts?: AnchoringInit
   /** Extra kad-dht options (the protocol stays `/shardmesh/kad/1.0.0` unless set here). */
   dht?: Partial<KadDHTInit>
   /** Extra gossipsub options. */
@@ -52,7 +53,7 @@ export type MeshServices = {
   pubsub: GossipSub
   capabilities: Capabilities
   compute: Compute
-  receipts: Receipts
+  receipts: Anchoring
 }
 
 export type MeshServiceFactories = { [K in keyof MeshServices]: (components: any) => MeshServices[K] }
@@ -83,14 +84,15 @@ const MAPPERS = {
 /**
  * The libp2p services shardmesh needs, with defaults that hold with many peers per host:
  * identify, ping (kad-dht needs it under `ping`), kad-dht on the private `/shardmesh` protocol
- * in server mode, gossipsub without IP-colocation penalties, and the capabilities service.
+ * in server mode, gossipsub without IP-colocation penalties, and the shardmesh services:
+ * capabilities, compute, and anchoring under the key `receipts` (`@shardmesh/anchoring`: the
+ * compute service's receipt sink).
  *
  * Spread it into the `services` of your own `createLibp2p()` to embed shardmesh in an
  * existing node; keep your own `identify`/`ping` by listing them after the spread.
  */
 export function meshServices (init: MeshServicesInit = {}): MeshServiceFactories {
   const network = init.network ?? 'mixed'
-  let receiptsService: ReceiptsService | undefined
   return {
     identify: identify(),
     ping: ping({ maxOutboundStreams: 4 }),
@@ -113,13 +115,14 @@ export function meshServices (init: MeshServicesInit = {}): MeshServiceFactories
       ...init.gossipsub
     }),
     capabilities: capabilities(init.capabilities),
-    receipts: (components) => (receiptsService = new ReceiptsService(components, init.receipts)),
-    compute: compute({
+    receipts: anchoring(init.receipts),
+    compute: (components: ComputeComponents & { receipts: ReceiptSink }) => compute({
       ...init.compute,
-      // receipts countersigned by this node are durable before a shard counts as done
-      receiptSink: init.compute?.receiptSink ?? { store: async (r, o) => { await receiptsService?.store(r, o) } },
+      // receipts countersigned by this node are durable before a shard counts as done: the
+      // sink is the anchoring service, which libp2p built first and lends by its service key
+      receiptSink: init.compute?.receiptSink ?? components.receipts,
       registry: init.compute?.registry ?? (init.compute?.workloads == null ? new WorkloadRegistry(builtinWorkloads()) : undefined),
       offer: init.compute?.offer ?? (init.compute?.workloads == null && init.compute?.registry == null ? [] : undefined)
-    })
+    })(components)
   }
 }

@@ -1,8 +1,11 @@
 /** JSON shapes of the local control API (loopback HTTP, bearer token). */
 
 import type { PeerReport } from '@shardmesh/compute'
-import type { AnchorerStats, JoinResult, ReceiptsStats } from '@shardmesh/node'
+import type { JoinResult, MeshServices } from '@shardmesh/node'
 import type { ReceiptSummary } from '@shardmesh/receipts'
+
+type ReceiptsStats = ReturnType<MeshServices['receipts']['stats']>
+type AnchorerStats = NonNullable<ReceiptsStats['anchor']>
 
 export interface PeerRow {
   peerId: string

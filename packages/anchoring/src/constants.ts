@@ -16,6 +16,3 @@ export const RETRY_MAX = 30_000
 
 /** Anchor transactions of one batch that may expire unlanded before the loop gives up a round. */
 export const MAX_BLOCKHASH_ATTEMPTS = 5
-
-/** Directory of the receipt store inside a node's data dir. */
-export const RECEIPTS_DIR = 'receipts'

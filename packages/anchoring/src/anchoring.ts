@@ -3,100 +3,24 @@ import { ReceiptStore } from '@shardmesh/receipts'
 import { RpcLedger, loadKeypairFile, signerFromPrivateKey } from '@shardmesh/solana'
 import { Anchorer } from './anchorer.js'
 import * as C from './constants.js'
-import type { AnchorerStats } from './anchorer.js'
-import type { AbortOptions, ComponentLogger, Counter, Logger, Metrics, PeerId, PrivateKey, Startable, TypedEventTarget } from '@libp2p/interface'
+import type { Anchoring, AnchoringComponents, AnchoringEvents, AnchoringInit, AnchoringStats, LedgerConfig } from './index.js'
+import type { AbortOptions, Counter, Logger, Startable } from '@libp2p/interface'
 import type { IdKind, PrefixMatch, ReceiptBatch, ReceiptProof, ReceiptQuery, ReceiptSummary, StoredReceipt } from '@shardmesh/receipts'
 import type { Ledger } from '@shardmesh/solana'
 
-/** Where anchors go: a ready Ledger, or an RPC endpoint of any Solana cluster. */
-export type LedgerConfig = Ledger | {
-  /** JSON-RPC URL, e.g. https://api.devnet.solana.com or the URL `shardmesh chain` prints */
-  rpcUrl: string
-  /** WebSocket URL for confirmations. @default the RPC URL's host and port with ws(s):// */
-  wsUrl?: string
-  /**
-   * Solana CLI keypair file of an account that pays the fees; the node key still signs every
-   * memo. @default the node key pays
-   */
-  feePayerKeypair?: string
-}
-
-export interface ReceiptsInit {
-  /** Directory of the durable receipt store. Without it receipts are only returned with each job. */
-  dir?: string
-  /** Anchor batches here. Without it receipts are stored and batched but not anchored. */
-  ledger?: LedgerConfig
-  /**
-   * Receipts per batch (one anchor transaction each, so the fee per receipt is the fee of one
-   * transaction divided by this); a full batch is sealed at once. At most 10000. @default 1000
-   */
-  batchSize?: number
-  /** Seal what waits once the oldest receipt is this old (ms). @default 10000 */
-  batchInterval?: number
-  /** First retry delay after a failed anchor (ms), doubling. @default 1000 */
-  retryBase?: number
-  /** Test-only: SIGKILL the process right after an anchor was sent, before it is recorded. */
-  crashAfterSend?: boolean
-}
-
-export interface ReceiptsComponents {
-  peerId: PeerId
-  privateKey: PrivateKey
-  logger: ComponentLogger
-  metrics?: Metrics
-}
-
-export interface ReceiptsStats {
-  enabled: boolean
-  /** the base58 address that signs anchors (the node key), when anchoring */
-  address?: string
-  /** the RPC endpoint anchors go to, when anchoring over RPC */
-  rpcUrl?: string
-  anchoring: boolean
-  receipts: number
-  batched: number
-  anchored: number
-  batches: number
-  anchoredBatches: number
-  anchor?: AnchorerStats
-}
-
-export interface ReceiptsEvents {
-  /** A batch root was anchored on chain (`fee` and `slot` as the ledger reported them). */
-  'receipts:anchored': CustomEvent<{ root: string, count: number, signature: string, slot: bigint, fee?: bigint }>
-  /** An anchoring attempt failed; it is retried with backoff. */
-  'receipts:anchor-failed': CustomEvent<{ error: string }>
-}
-
-export interface Receipts extends TypedEventTarget<ReceiptsEvents> {
-  /**
-   * Store receipts this node countersigned durably (fsync): the compute service's receipt
-   * sink. Their signatures are not checked again (the compute service just checked and made
-   * them); receipts from elsewhere belong in a `ReceiptStore` with `add()`, which verifies.
-   */
-  store(receipts: Uint8Array[], options?: AbortOptions): Promise<void>
-  list(query?: ReceiptQuery): StoredReceipt[]
-  /** How many receipts match (offset and limit do not apply). */
-  count(query?: ReceiptQuery): number
-  get(id: string): StoredReceipt | undefined
-  /** Stored receipt, job or peer ids starting with `prefix` (as `ReceiptStore.matchPrefix`). */
-  matchPrefix(kind: IdKind, prefix: string, max?: number): PrefixMatch
-  /** Totals over the receipts a query matches: stored, batched, anchored, in how many batches. */
-  summarize(query?: ReceiptQuery): ReceiptSummary
-  /** The portable proof of a receipt: the receipt, its Merkle path and (once anchored) the transaction. */
-  proof(id: string): ReceiptProof | undefined
-  batches(query?: { anchored?: boolean }): ReceiptBatch[]
-  stats(): ReceiptsStats
-  /** Seal every stored receipt into batches and wait until all are anchored. */
-  flush(options?: AbortOptions): Promise<void>
-  /** The ledger anchors go to, when anchoring. */
-  readonly ledger?: Ledger
-}
-
-export class ReceiptsService extends TypedEventEmitter<ReceiptsEvents> implements Receipts, Startable {
-  private readonly init: ReceiptsInit
-  private readonly components: ReceiptsComponents
+/**
+ * The anchoring service of one node: a durable receipt store (the compute service's receipt
+ * sink) and, with a ledger, the loop that seals it into Merkle batches and anchors their roots.
+ */
+export class AnchoringService extends TypedEventEmitter<AnchoringEvents> implements Anchoring, Startable {
+  private readonly components: AnchoringComponents
   private readonly log: Logger
+  private readonly dir?: string
+  private readonly ledgerConfig?: LedgerConfig
+  private readonly batchSize: number
+  private readonly batchInterval: number
+  private readonly retryBase: number
+  private readonly crashAfterSend: boolean
   private receiptStore?: ReceiptStore
   private anchorer?: Anchorer
   private ownLedger = false
@@ -106,11 +30,16 @@ export class ReceiptsService extends TypedEventEmitter<ReceiptsEvents> implement
   private readonly fees?: Counter
   private readonly anchorFailures?: Counter
 
-  constructor (components: ReceiptsComponents, init: ReceiptsInit = {}) {
+  constructor (components: AnchoringComponents, init: AnchoringInit = {}) {
     super()
     this.components = components
-    this.init = init
-    this.log = components.logger.forComponent('shardmesh:receipts')
+    this.dir = init.dir
+    this.ledgerConfig = init.ledger
+    this.batchSize = Math.min(init.batchSize ?? C.BATCH_SIZE, C.MAX_BATCH_SIZE)
+    this.batchInterval = init.batchInterval ?? C.BATCH_INTERVAL
+    this.retryBase = init.retryBase ?? C.RETRY_BASE
+    this.crashAfterSend = init.crashAfterSend ?? false
+    this.log = components.logger.forComponent('shardmesh:anchoring')
     this.stored = components.metrics?.registerCounter('shardmesh_receipts_stored_total', { help: 'Countersigned receipts written to the durable store' })
     this.anchored = components.metrics?.registerCounter('shardmesh_receipts_anchored_total', { help: 'Receipts whose batch root was anchored on chain' })
     this.fees = components.metrics?.registerCounter('shardmesh_receipts_anchor_fees_lamports_total', { help: 'Lamports paid for anchor transactions' })
@@ -124,14 +53,14 @@ export class ReceiptsService extends TypedEventEmitter<ReceiptsEvents> implement
     })
   }
 
-  readonly [Symbol.toStringTag] = '@shardmesh/receipts'
+  readonly [Symbol.toStringTag] = '@shardmesh/anchoring'
 
   async start (): Promise<void> {
-    if (this.init.dir == null) {
+    if (this.dir == null) {
       return
     }
-    this.receiptStore = await ReceiptStore.open(this.init.dir)
-    const config = this.init.ledger
+    this.receiptStore = await ReceiptStore.open(this.dir)
+    const config = this.ledgerConfig
     if (config == null) {
       return
     }
@@ -147,11 +76,11 @@ export class ReceiptsService extends TypedEventEmitter<ReceiptsEvents> implement
       store: this.receiptStore,
       ledger: this.ledger,
       log: this.log.newScope('anchor'),
-      batchSize: Math.min(this.init.batchSize ?? C.BATCH_SIZE, C.MAX_BATCH_SIZE),
-      batchInterval: this.init.batchInterval ?? C.BATCH_INTERVAL,
-      retryBase: this.init.retryBase ?? C.RETRY_BASE,
+      batchSize: this.batchSize,
+      batchInterval: this.batchInterval,
+      retryBase: this.retryBase,
       retryMax: C.RETRY_MAX,
-      crashAfterSend: this.init.crashAfterSend,
+      crashAfterSend: this.crashAfterSend,
       onAnchored: (batch) => {
         this.anchored?.increment(batch.count)
         this.fees?.increment(Number(batch.anchor?.fee ?? 0n))
@@ -218,12 +147,12 @@ export class ReceiptsService extends TypedEventEmitter<ReceiptsEvents> implement
     return this.receiptStore?.batches(query) ?? []
   }
 
-  stats (): ReceiptsStats {
+  stats (): AnchoringStats {
     const s = this.receiptStore?.stats()
     return {
       enabled: this.receiptStore != null,
       address: this.ledger?.address,
-      rpcUrl: this.init.ledger != null && 'rpcUrl' in this.init.ledger ? this.init.ledger.rpcUrl : undefined,
+      rpcUrl: this.ledgerConfig != null && 'rpcUrl' in this.ledgerConfig ? this.ledgerConfig.rpcUrl : undefined,
       anchoring: this.anchorer != null,
       receipts: s?.receipts ?? 0,
       batched: s?.batched ?? 0,
@@ -240,8 +169,4 @@ export class ReceiptsService extends TypedEventEmitter<ReceiptsEvents> implement
     }
     await this.anchorer.flush(options)
   }
-}
-
-export function receipts (init: ReceiptsInit = {}): (components: ReceiptsComponents) => ReceiptsService {
-  return (components) => new ReceiptsService(components, init)
 }

@@ -1,0 +1,158 @@
+/**
+ * @packageDocumentation
+ *
+ * Anchoring: a node's countersigned work receipts kept in a durable store, sealed into Merkle
+ * batches and anchored on Solana, one memo transaction per batch signed by the node key. Give
+ * it a directory, a ledger (a ready `Ledger`, or the RPC URL of any cluster) and the node key:
+ * it gives back batches, anchors and a portable proof per receipt.
+ *
+ * It is a libp2p service: `anchoring(init)` returns the factory libp2p calls with its
+ * components, and `meshServices()` of `@shardmesh/node` installs it as the compute service's
+ * receipt sink, under the service key `receipts`. Anchoring is exactly once across crashes:
+ * each signed transaction is recorded before it is sent, and after a restart the loop asks
+ * the chain whether it landed before signing another for the same batch.
+ *
+ * @example Anchor receipts over JSON-RPC with the node key
+ *
+ * ```TypeScript
+ * import { generateKeyPair } from '@libp2p/crypto/keys'
+ * import { defaultLogger } from '@libp2p/logger'
+ * import { anchoring } from '@shardmesh/anchoring'
+ * import { RpcLedger, signerFromPrivateKey } from '@shardmesh/solana'
+ *
+ * const privateKey = await generateKeyPair('Ed25519') // the node key: it signs every anchor memo
+ * const ledger = new RpcLedger({ rpcUrl: 'http://127.0.0.1:8899', signer: await signerFromPrivateKey(privateKey) })
+ * const service = anchoring({ dir: './receipts', ledger, batchSize: 100 })({ privateKey, logger: defaultLogger() })
+ * service.addEventListener('receipts:anchored', ({ detail }) => {
+ *   console.log(`batch ${detail.root}: ${detail.count} receipts in ${detail.signature}`)
+ * })
+ * await service.start()
+ *
+ * await service.store(countersigned)   // countersigned receipts, on disk when this resolves
+ * await service.flush()                // sealed into batches and every batch anchored
+ * const [first] = service.list()
+ * const proof = service.proof(first.id) // receipt + Merkle path + anchor transaction
+ *
+ * await service.stop()
+ * await ledger.close()                 // a ledger passed in stays the caller's to close
+ * ```
+ *
+ * @example In a libp2p node
+ *
+ * ```TypeScript
+ * import { anchoring } from '@shardmesh/anchoring'
+ * import { createLibp2p } from 'libp2p'
+ *
+ * const node = await createLibp2p({
+ *   services: {
+ *     // with `rpcUrl` the service signs with the node's own key
+ *     receipts: anchoring({ dir: './data/receipts', ledger: { rpcUrl: 'https://api.devnet.solana.com' } })
+ *   }
+ * })
+ * console.log(node.services.receipts.stats()) // { receipts, batched, anchored, anchor: { feesLamports, ... } }
+ * ```
+ */
+
+import { AnchoringService } from './anchoring.js'
+import type { AnchorerStats } from './anchorer.js'
+import type { AbortOptions, ComponentLogger, Metrics, PrivateKey, TypedEventTarget } from '@libp2p/interface'
+import type { IdKind, PrefixMatch, ReceiptBatch, ReceiptProof, ReceiptQuery, ReceiptSummary, StoredReceipt } from '@shardmesh/receipts'
+import type { Ledger } from '@shardmesh/solana'
+
+export type { AnchorerStats } from './anchorer.js'
+
+/** Where anchors go: a ready Ledger, or an RPC endpoint of any Solana cluster. */
+export type LedgerConfig = Ledger | {
+  /** JSON-RPC URL, e.g. https://api.devnet.solana.com or the URL `shardmesh chain` prints */
+  rpcUrl: string
+  /** WebSocket URL for confirmations. @default the RPC URL's host and port with ws(s):// */
+  wsUrl?: string
+  /**
+   * Solana CLI keypair file of an account that pays the fees; the node key still signs every
+   * memo. @default the node key pays
+   */
+  feePayerKeypair?: string
+}
+
+export interface AnchoringInit {
+  /** Directory of the durable receipt store. Without it receipts are only returned with each job. */
+  dir?: string
+  /**
+   * Anchor batches here. Without it receipts are stored and batched but not anchored. A
+   * `Ledger` passed in is the caller's to close; one made from `rpcUrl` is closed on `stop()`.
+   */
+  ledger?: LedgerConfig
+  /**
+   * Receipts per batch (one anchor transaction each, so the fee per receipt is the fee of one
+   * transaction divided by this); a full batch is sealed at once. At most 10000. @default 1000
+   */
+  batchSize?: number
+  /** Seal what waits once the oldest receipt is this old (ms). @default 10000 */
+  batchInterval?: number
+  /** First retry delay after a failed anchor (ms), doubling. @default 1000 */
+  retryBase?: number
+  /** Test-only: SIGKILL the process right after an anchor was sent, before it is recorded. */
+  crashAfterSend?: boolean
+}
+
+export interface AnchoringComponents {
+  /** the node key: it signs anchors made from `ledger: { rpcUrl }` */
+  privateKey: PrivateKey
+  logger: ComponentLogger
+  metrics?: Metrics
+}
+
+export interface AnchoringStats {
+  enabled: boolean
+  /** the base58 address that signs anchors (the node key), when anchoring */
+  address?: string
+  /** the RPC endpoint anchors go to, when anchoring over RPC */
+  rpcUrl?: string
+  anchoring: boolean
+  receipts: number
+  batched: number
+  anchored: number
+  batches: number
+  anchoredBatches: number
+  anchor?: AnchorerStats
+}
+
+export interface AnchoringEvents {
+  /** A batch root was anchored on chain (`fee` and `slot` as the ledger reported them). */
+  'receipts:anchored': CustomEvent<{ root: string, count: number, signature: string, slot: bigint, fee?: bigint }>
+  /** An anchoring attempt failed; it is retried with backoff. */
+  'receipts:anchor-failed': CustomEvent<{ error: string }>
+}
+
+export interface Anchoring extends TypedEventTarget<AnchoringEvents> {
+  /**
+   * Store receipts this node countersigned durably (fsync): the compute service's receipt
+   * sink. Their signatures are not checked again (the compute service just checked and made
+   * them); receipts from elsewhere belong in a `ReceiptStore` with `add()`, which verifies.
+   */
+  store(receipts: Uint8Array[], options?: AbortOptions): Promise<void>
+  list(query?: ReceiptQuery): StoredReceipt[]
+  /** How many receipts match (offset and limit do not apply). */
+  count(query?: ReceiptQuery): number
+  get(id: string): StoredReceipt | undefined
+  /** Stored receipt, job or peer ids starting with `prefix` (as `ReceiptStore.matchPrefix`). */
+  matchPrefix(kind: IdKind, prefix: string, max?: number): PrefixMatch
+  /** Totals over the receipts a query matches: stored, batched, anchored, in how many batches. */
+  summarize(query?: ReceiptQuery): ReceiptSummary
+  /** The portable proof of a receipt: the receipt, its Merkle path and (once anchored) the transaction. */
+  proof(id: string): ReceiptProof | undefined
+  batches(query?: { anchored?: boolean }): ReceiptBatch[]
+  stats(): AnchoringStats
+  /** Seal every stored receipt into batches and wait until all are anchored. */
+  flush(options?: AbortOptions): Promise<void>
+  /** The ledger anchors go to, when anchoring. */
+  readonly ledger?: Ledger
+}
+
+/**
+ * The anchoring service: a durable receipt store and, with a `ledger`, the loop that seals
+ * it into Merkle batches and anchors each batch root on Solana.
+ */
+export function anchoring (init: AnchoringInit = {}): (components: AnchoringComponents) => Anchoring {
+  return (components) => new AnchoringService(components, init)
+}

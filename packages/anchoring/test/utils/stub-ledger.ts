@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto'
+import { anchorMemo } from '@shardmesh/receipts'
+import { base58btc } from 'multiformats/bases/base58'
+import type { AnchorMeta, AnchorRecord, AnchorResult, AnchorStatus, Ledger, PreparedAnchor } from '@shardmesh/solana'
+
+export interface StubLedgerInit {
+  /** submits that fail (each with an error) before they succeed */
+  failures?: number
+}
+
+/**
+ * A ledger in memory: every transaction it prepares lands when submitted, one slot each, at
+ * 5,000 lamports; the block height never moves, so no transaction expires.
+ */
+export class StubLedger implements Ledger {
+  readonly address = 'StubLedger1111111111111111111111111111111111'
+  /** transactions prepared (signed) */
+  prepared = 0
+  /** signatures submitted, in order */
+  readonly submitted: string[] = []
+  closed = false
+  private failures: number
+  private slot = 0n
+  private readonly landed = new Map<string, { slot: bigint, memo: string }>()
+
+  constructor (init: StubLedgerInit = {}) {
+    this.failures = init.failures ?? 0
+  }
+
+  async prepareAnchor (root: Uint8Array, meta: AnchorMeta): Promise<PreparedAnchor> {
+    this.prepared++
+    const memo = anchorMemo(root, meta.count)
+    // 64 bytes, as a transaction signature: distinct per transaction
+    const signature = base58btc.baseEncode(createHash('sha512').update(`${this.prepared}:${memo}`).digest())
+    return { signature, wire: Buffer.from(memo).toString('base64'), lastValidBlockHeight: 150n, memo }
+  }
+
+  async submit (prepared: PreparedAnchor): Promise<AnchorResult> {
+    if (this.failures > 0) {
+      this.failures--
+      throw new Error('the stub ledger is down')
+    }
+    this.submitted.push(prepared.signature)
+    this.slot++
+    this.landed.set(prepared.signature, { slot: this.slot, memo: prepared.memo })
+    return { signature: prepared.signature, slot: this.slot, fee: 5_000n }
+  }
+
+  async anchor (root: Uint8Array, meta: AnchorMeta): Promise<AnchorResult> {
+    return this.submit(await this.prepareAnchor(root, meta))
+  }
+
+  async status (signature: string): Promise<AnchorStatus> {
+    const tx = this.landed.get(signature)
+    return tx == null ? { state: 'unknown' } : { state: 'landed', slot: tx.slot, err: null }
+  }
+
+  async blockHeight (): Promise<bigint> {
+    return 0n
+  }
+
+  async lookup (signature: string): Promise<AnchorRecord | undefined> {
+    const tx = this.landed.get(signature)
+    return tx == null ? undefined : { signature, slot: tx.slot, blockTime: null, fee: 5_000n, err: null, memos: [tx.memo], signers: [this.address] }
+  }
+
+  async verifyAnchor (signature: string): Promise<AnchorRecord> {
+    return await this.lookup(signature) ?? Promise.reject(new Error(`no transaction ${signature}`))
+  }
+
+  async close (): Promise<void> {
+    this.closed = true
+  }
+}
