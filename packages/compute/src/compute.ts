@@ -4,9 +4,8 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SHARD_PROTOCOL, plural, sha256Hex } from '@shardmesh/protocol'
 import { WorkloadRegistry, WorkloadRunner, checkInputItems, workloadKey } from '@shardmesh/workloads'
-import { TypedEventEmitter } from '@libp2p/interface'
-import { CID } from 'multiformats/cid'
-import * as Digest from 'multiformats/hashes/digest'
+import { TypedEventEmitter, serviceDependencies } from '@libp2p/interface'
+import { modelCidOfDigest } from '@shardmesh/capabilities'
 import * as C from './constants.js'
 import { NoPeersError, NotEnoughPeersError } from './errors.js'
 import { LocalChannel, RemoteChannel } from './requester/channel.js'
@@ -24,15 +23,8 @@ import type { JobResult, RunJobOptions } from './requester/types.js'
 import type { VerificationPolicy } from './requester/verification.js'
 import type { Capabilities } from '@shardmesh/capabilities'
 import type { Connection, CounterGroup, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
 import type { ModelFile, Workload } from '@shardmesh/workloads'
-
-const RAW = 0x55
-const SHA256 = 0x12
-
-/** CIDv1 (raw, sha256) of a model named by its hex sha256, as adverts carry models. */
-export function modelCid (digestHex: string): CID {
-  return CID.createV1(RAW, Digest.create(SHA256, Buffer.from(digestHex, 'hex')))
-}
 
 export class Compute extends TypedEventEmitter<ComputeEvents> implements ComputeInterface, Startable {
   public readonly registry: WorkloadRegistry
@@ -61,6 +53,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
     super()
     this.components = components
     this.init = init
+    this[serviceDependencies] = init.advertise === false ? [] : ['@shardmesh/capabilities']
     this.log = components.logger.forComponent('shardmesh:compute')
     this.registry = init.registry ?? new WorkloadRegistry(init.workloads ?? [])
     this.poolSize = init.poolSize ?? availableParallelism()
@@ -72,6 +65,8 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
   }
 
   readonly [Symbol.toStringTag] = '@shardmesh/compute'
+  /** Advertising needs the capabilities service; a node that does not advertise may lack it. */
+  readonly [serviceDependencies]: string[]
 
   async start (): Promise<void> {
     this.shutdown = new AbortController()
@@ -123,7 +118,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
     for (const w of this.offered()) {
       try {
         for (const digest of await w.models?.(this.cacheDir) ?? []) {
-          models.push(modelCid(digest))
+          models.push(modelCidOfDigest(digest))
         }
       } catch (err: any) {
         this.log.error('could not list the models of %s: %s', workloadKey(w), err.message)
@@ -213,7 +208,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
   private capabilities (): Capabilities | undefined {
     try {
       // libp2p's components proxy throws for a service that is not there
-      return (this.components as any)[this.init.capabilitiesService ?? 'capabilities'] as Capabilities | undefined
+      return this.components.capabilities
     } catch {
       return undefined
     }

@@ -32,6 +32,7 @@ import type { PlacementPolicy } from './requester/placement.js'
 import type { JobResult, ReceiptSink, RunJobOptions } from './requester/types.js'
 import type { WorkerFaults } from './worker/executor.js'
 import type { ComponentLogger, Metrics, PeerId, PrivateKey, TypedEventTarget } from '@libp2p/interface'
+import type { Capabilities } from '@shardmesh/capabilities'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Workload, WorkloadRegistry } from '@shardmesh/workloads'
 
@@ -74,10 +75,13 @@ export interface ComputeInit {
   progressInterval?: number
   /** How long a worker waits for a model it asked for (ms). @default 120000 */
   modelTimeout?: number
-  /** Publish workloads, slots, load and models through the capabilities service. @default true */
+  /**
+   * Publish workloads, slots, load and models through the capabilities service, which the node
+   * must then have (libp2p refuses to build it otherwise). Without it, a node finds peers
+   * through the capabilities service if it has one, and otherwise runs jobs on the peers they
+   * name. @default true
+   */
   advertise?: boolean
-  /** Key of the capabilities service in the node's services. @default 'capabilities' */
-  capabilitiesService?: string
   /** Load the served pool workloads (their models) into every thread at start. @default false */
   warm?: boolean
   /**
@@ -102,6 +106,11 @@ export interface ComputeComponents {
   registrar: Registrar
   connectionManager: ConnectionManager
   metrics?: Metrics
+  /**
+   * The capabilities service, under the key `capabilities`: where this node advertises what it
+   * serves and finds the peers a job runs on.
+   */
+  capabilities?: Capabilities
 }
 
 /** A job: a workload and its encoded input items. */
@@ -182,7 +191,6 @@ export function compute (init: ComputeInit = {}): (components: ComputeComponents
   return (components) => new ComputeClass(components, init)
 }
 
-export { modelCid } from './compute.js'
 export * from './errors.js'
 export * from './requester/types.js'
 export { parseVerification, formatVerification, isSpotChecked, majority, peersNeeded, MAX_REPLICAS } from './requester/verification.js'
