@@ -1,5 +1,3 @@
-import { countersignReceipt } from '@shardmesh/receipts'
-import { callWorkload } from '@shardmesh/workloads'
 import { JobAbortedError } from '../errors.js'
 import { FailurePolicy } from './failure-policy.js'
 import { hedgeStragglers } from './hedging.js'
@@ -7,10 +5,10 @@ import { defaultPlacement } from './placement.js'
 import { jobProgress, jobResult } from './report.js'
 import { checkResult } from './result-check.js'
 import { ShardQueue, pullShards } from './scheduler.js'
-import { newPeer, newShard } from './state.js'
+import { newPeer, splitJob } from './state.js'
 import { whyStuck } from './stuck.js'
-import { formatVerification, initialReplicas } from './verification.js'
-import { decide, disputeOf, sameOutputs } from './voting.js'
+import { initialReplicas } from './verification.js'
+import { countersign, decide, disputeOf, sameOutputs } from './voting.js'
 import type { PeerChannel } from './channel.js'
 import type { PlacementPolicy, WindowObservation } from './placement.js'
 import type { Attempt, PeerState, ShardResult, ShardState } from './state.js'
@@ -80,14 +78,7 @@ export class JobRun {
   private readonly receipts: Uint8Array[][] = []
 
   constructor (private readonly init: JobRunInit) {
-    const inputs = callWorkload(init.workload, 'split', () => {
-      const shards = init.workload.split(init.items, init.shardSize)
-      if (!Array.isArray(shards) || !shards.every(shard => Array.isArray(shard))) {
-        throw new TypeError('split returned something other than an array of item arrays')
-      }
-      return shards
-    })
-    this.shards = inputs.map((items, index) => newShard(index, items, initialReplicas(init.policy)))
+    this.shards = splitJob(init.workload, init.items, init.shardSize, initialReplicas(init.policy))
     this.peers = init.peers.map(({ channel, window }) => newPeer(channel, window))
     this.queue = new ShardQueue(this.shards)
     this.failures = new FailurePolicy({ maxRetries: init.maxRetries })
@@ -272,8 +263,7 @@ export class JobRun {
 
   /** Countersign the agreeing receipts, store them, and only then count the shard as done. */
   private async acknowledge (shard: ShardState, agreeing: ShardResult[], outcome: ShardReport['outcome']): Promise<void> {
-    const policy = formatVerification(this.init.policy)
-    const signed = await Promise.all(agreeing.map(async r => countersignReceipt(this.init.privateKey, r.receipt, { policy, outcome }, { verified: true })))
+    const signed = await countersign(this.init.privateKey, agreeing, this.init.policy, outcome)
     await this.init.receiptSink?.store(signed, { signal: this.init.signal })
     this.receipts[shard.index] = signed
     this.ackedShards++

@@ -1,6 +1,8 @@
 import { encodeItemList } from '@shardmesh/protocol'
+import { callWorkload } from '@shardmesh/workloads'
 import type { AttemptHandle, PeerChannel } from './channel.js'
 import type { ShardReport } from './types.js'
+import type { Workload } from '@shardmesh/workloads'
 
 /** What a job knows of one of its peers. */
 export interface PeerState {
@@ -91,6 +93,18 @@ export function newShard (index: number, items: Uint8Array[], needed: number): S
     disputed: false,
     firstStartedAt: 0
   }
+}
+
+/** A job's shards, as the workload splits its items, each wanting `needed` results at first. */
+export function splitJob (workload: Workload<any, any>, items: Uint8Array[], shardSize: number, needed: number): ShardState[] {
+  const inputs = callWorkload(workload, 'split', () => {
+    const shards = workload.split(items, shardSize)
+    if (!Array.isArray(shards) || !shards.every(shard => Array.isArray(shard))) {
+      throw new TypeError('split returned something other than an array of item arrays')
+    }
+    return shards
+  })
+  return inputs.map((shardItems, index) => newShard(index, shardItems, needed))
 }
 
 export function newPeer (channel: PeerChannel, window: number): PeerState {

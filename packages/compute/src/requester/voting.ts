@@ -1,9 +1,11 @@
+import { countersignReceipt } from '@shardmesh/receipts'
 import { callWorkload } from '@shardmesh/workloads'
 import { DisputeUnresolvedError } from '../errors.js'
-import { MAX_REPLICAS, isSpotChecked, majority } from './verification.js'
+import { MAX_REPLICAS, formatVerification, isSpotChecked, majority } from './verification.js'
 import type { ShardResult, ShardState } from './state.js'
 import type { Dispute, ShardReport } from './types.js'
 import type { VerificationPolicy } from './verification.js'
+import type { PrivateKey } from '@libp2p/interface'
 import type { Workload } from '@shardmesh/workloads'
 
 /** What a shard's results decide. */
@@ -67,4 +69,10 @@ export function disputeOf (shard: ShardState, agreeing: ShardResult[]): Dispute 
     winners: [...won],
     losers: shard.results.filter(r => !won.has(r.peer.id)).map(r => r.peer.id)
   }
+}
+
+/** The agreeing results' receipts, countersigned by the requester with the policy and the shard's outcome. */
+export async function countersign (privateKey: PrivateKey, agreeing: ShardResult[], policy: VerificationPolicy, outcome: ShardReport['outcome']): Promise<Uint8Array[]> {
+  const text = formatVerification(policy)
+  return Promise.all(agreeing.map(async r => countersignReceipt(privateKey, r.receipt, { policy: text, outcome }, { verified: true })))
 }
