@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
+import { waitFor } from '@shardmesh/test-utils'
 import { echo, sleep } from '@shardmesh/workloads'
 import { verifyReceipt } from '@shardmesh/receipts'
 import { closeGate, openGate } from './fixtures/test-kernel.js'
-import { bytes, computeNodes, stopAll, until } from './utils/nodes.js'
+import { bytes, computeNodes, stopAll } from './utils/nodes.js'
 import { testWorkload } from './utils/workloads.js'
 import type { ComputeNode } from './utils/nodes.js'
 import type { JobProgress } from '../src/index.js'
@@ -39,7 +40,7 @@ describe('compute: jobs across in-memory peers', () => {
       hedge: false,
       onProgress: (p) => { done = p.shardsDone }
     })
-    await until(() => held() > 0 && done + held() === 30, 10_000, 'the fast peer done with all but the slow peer\'s shards')
+    await waitFor(() => held() > 0 && done + held() === 30, 'the fast peer done with all but the slow peer\'s shards')
     const window = held()
     openGate()
     const result = await job
@@ -149,11 +150,11 @@ describe('compute: jobs side by side, locally, and across a stop', function () {
     nodes = await computeNodes([{ workloads: [sleep()], offer: [] }, { workloads: [sleep({ msPerItem: 100 })] }])
     const job = nodes[0].services.compute.run({ workload: 'sleep', items: bytes(40), shardSize: 2 }, { peers: [nodes[1].peerId] })
     const outcome = job.then(() => undefined, (err: Error) => err)
-    await until(() => nodes[1].services.compute.stats().active === 1, 10_000, 'a shard running')
+    await waitFor(() => nodes[1].services.compute.stats().active === 1, 'a shard running')
     await nodes[0].stop()
     // the job did not run to its end: it failed for the stop, and its shard was let go
     const err = await outcome
     assert.equal(err?.name, 'JobAbortedError', `${err?.name}: ${err?.message}`)
-    await until(() => nodes[1].services.compute.stats().active === 0, 10_000, 'worker idle')
+    await waitFor(() => nodes[1].services.compute.stats().active === 0, 'worker idle')
   })
 })

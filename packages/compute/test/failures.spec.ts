@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { MAX_PEER_FAILURES } from '../src/constants.js'
 import { runs } from './fixtures/test-kernel.js'
+import { waitFor } from '@shardmesh/test-utils'
 import { echo } from '@shardmesh/workloads'
-import { allIdle, bytes, computeNodes, shardStreams, stopAll, texts, until } from './utils/nodes.js'
+import { allIdle, bytes, computeNodes, shardStreams, stopAll, texts } from './utils/nodes.js'
 import { testWorkload } from './utils/workloads.js'
 import type { ComputeNode } from './utils/nodes.js'
 import type { TestWorkloadParams } from './utils/workloads.js'
@@ -209,7 +210,7 @@ describe('compute: failures', function () {
     // shards that hang until cancelled: the job can end only by the cancel, and the workers
     // can go idle only when the cancel reaches them
     const job = run(Array.from({ length: 20 }, () => new TextEncoder().encode('hang')), 2, { signal: controller.signal })
-    await until(() => workers.every(w => w.services.compute.stats().active === 1), 10_000, 'shards running')
+    await waitFor(() => workers.every(w => w.services.compute.stats().active === 1), 'shards running')
     assert.ok(workers.some(w => w.services.compute.stats().queued > 0))
     controller.abort()
     await assert.rejects(job, (err: any) => err.name === 'JobAbortedError' && err.code === 'ERR_JOB_ABORTED')
@@ -226,7 +227,7 @@ describe('compute: failures', function () {
     assert.equal(next.shards.reduce((n, s) => n + s.errors.length, 0), 0)
     // and once the requester is gone, so are its streams
     await nodes[0].stop()
-    await until(() => workers.every(w => w.services.compute.stats().openStreams === 0), 10_000, 'streams closed')
+    await waitFor(() => workers.every(w => w.services.compute.stats().openStreams === 0), 'streams closed')
   })
 
   it('a job whose signal is already aborted sends nothing', async () => {

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict'
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { sha256Hex } from '@shardmesh/protocol'
+import { waitFor } from '@shardmesh/test-utils'
 import { onnx, tensorMapCodec, tensorValues } from '@shardmesh/workloads'
 import { ModelStore } from '../src/index.js'
-import { bytes, computeNode, computeNodes, stopAll, until } from './utils/nodes.js'
+import { bytes, computeNode, computeNodes, stopAll } from './utils/nodes.js'
 import { affineModel } from './utils/onnx-model.js'
 import { testWorkload } from './utils/workloads.js'
 import type { ComputeNode } from './utils/nodes.js'
@@ -106,10 +107,10 @@ describe('compute: shipping onnx models to workers', function () {
     const hang = new AbortController()
     const busy = requester.services.compute.run({ workload: 'test', items: bytes(1) }, { peers, signal: hang.signal, hedge: false })
     busy.catch(() => {})
-    await until(() => worker.services.compute.stats().active === 1, 5000, 'the slot taken')
+    await waitFor(() => worker.services.compute.stats().active === 1, 'the slot taken', { timeout: 5000 })
     // this shard gets its model, then waits for the slot, holding the model
     const first = requester.services.compute.run({ workload: 'onnx', items: rows(1).map(input), model: a }, { peers, hedge: false })
-    await until(() => worker.services.compute.stats().queued === 1, 5000, 'the onnx shard queued')
+    await waitFor(() => worker.services.compute.stats().queued === 1, 'the onnx shard queued', { timeout: 5000 })
     await assert.rejects(requester.services.compute.run({ workload: 'onnx', items: rows(1).map(input), model: b }, { peers, maxRetries: 0, hedge: false }), (err: any) => {
       assert.equal(err.name, 'ShardFailedError')
       assert.match(err.message, /ERR_MODEL_QUOTA a model of \d+ bytes does not fit: .* in use or arriving/)

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
+import { waitFor } from '@shardmesh/test-utils'
 import { echo, sleep } from '@shardmesh/workloads'
-import { allIdle, bytes, computeNodes, stopAll, texts, until } from './utils/nodes.js'
+import { allIdle, bytes, computeNodes, stopAll, texts } from './utils/nodes.js'
 import { testWorkload } from './utils/workloads.js'
 import type { ComputeNode } from './utils/nodes.js'
 
@@ -139,7 +140,7 @@ describe('compute: scheduling and placement', function () {
       const blocker = new AbortController()
       const other = nodes[2].services.compute.run({ workload: 'test', items: [new TextEncoder().encode('hang')] }, { peers: [worker.peerId], signal: blocker.signal })
         .then(() => 'done', (err: Error) => err.name)
-      await until(() => worker.services.compute.stats().active === 1)
+      await waitFor(() => worker.services.compute.stats().active === 1, 'a shard running')
       const job = { workload: 'test', items: bytes(1) }
       const started = Date.now()
       await assert.rejects(nodes[0].services.compute.run(job, { peers: [worker.peerId], queueTimeout: 300 }), (err: any) => {
@@ -154,7 +155,7 @@ describe('compute: scheduling and placement', function () {
       const refusedBefore = worker.services.compute.stats().shardsFailed
       const waiting = nodes[0].services.compute.run(job, { peers: [worker.peerId], queueTimeout: 3_600_000 })
         .then((result) => { events.push('ran'); return result })
-      await until(() => worker.services.compute.stats().shardsFailed > refusedBefore, 10_000, 'the worker refused the waiting job')
+      await waitFor(() => worker.services.compute.stats().shardsFailed > refusedBefore, 'the worker refused the waiting job')
       events.push('freed')
       blocker.abort()
       const result = await waiting

@@ -6,10 +6,11 @@ import {
   MAX_SHARD_FRAME_BYTES, SHARD_PROTOCOL, decodeClientFrame, decodeItemList, decodeWorkerFrame, encodeClientFrame, encodeItemList, encodeWorkerFrame, sha256Hex
 } from '@shardmesh/protocol'
 import { Prng } from '@shardmesh/protocol/fuzz'
+import { waitFor } from '@shardmesh/test-utils'
 import { verifyReceipt } from '@shardmesh/receipts'
 import { echo, onnx, sleep } from '@shardmesh/workloads'
 import { STREAM_READ_BUFFER_BYTES } from '../src/constants.js'
-import { bytes, computeNodes, stopAll, texts, until } from './utils/nodes.js'
+import { bytes, computeNodes, stopAll, texts } from './utils/nodes.js'
 import { affineModel } from './utils/onnx-model.js'
 import type { ComputeNode } from './utils/nodes.js'
 import type { Stream } from '@libp2p/interface'
@@ -28,7 +29,7 @@ const opened: Stream[] = []
 
 /** A hand-driven shard stream from `from` to `to`. */
 async function raw (from: ComputeNode, to: ComputeNode): Promise<Raw> {
-  const stream = await from.dialProtocol(to.peerId, SHARD_PROTOCOL)
+  const stream = await from.dialProtocol(to.peerId, SHARD_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
   opened.push(stream)
   const lp = lpStream(stream, { maxDataLength: MAX_SHARD_FRAME_BYTES, maxBufferSize: STREAM_READ_BUFFER_BYTES })
   return {
@@ -55,16 +56,6 @@ function varint (n: number): Uint8Array {
   }
   out.push(n)
   return Uint8Array.from(out)
-}
-
-async function waitFor <T> (probe: () => Promise<T | undefined>, ms = 10_000): Promise<T | undefined> {
-  const deadline = Date.now() + ms
-  let value = await probe()
-  while (value === undefined && Date.now() < deadline) {
-    await new Promise(resolve => setTimeout(resolve, 10))
-    value = await probe()
-  }
-  return value
 }
 
 function request (id: number, fields: Partial<Loose<ShardRequest>> = {}): Loose<ClientFrame> {
@@ -112,7 +103,7 @@ describe('compute: the shard protocol against hostile peers', function () {
     for (const stream of opened.splice(0)) {
       stream.abort(new Error('test over'))
     }
-    await until(() => worker.services.compute.stats().openStreams <= 1, 10_000, 'raw streams closed')
+    await waitFor(() => worker.services.compute.stats().openStreams <= 1, 'raw streams closed')
     // after each attack the worker still serves a normal job from another node
     const items = bytes(5)
     const result = await nodes[2].services.compute.run({ workload: 'echo', items, shardSize: 2 }, { peers: [worker.peerId] })
@@ -128,7 +119,7 @@ describe('compute: the shard protocol against hostile peers', function () {
     await s.sendBytes(Uint8Array.of(0x0a, 0xff, 0xff, 0xff))
     isError(await s.read(), 0, 'ERR_INVALID_MESSAGE', /ClientFrame/)
     await assert.rejects(s.read())
-    await until(() => worker.services.compute.stats().openStreams === 0, 10_000, 'worker stream closed')
+    await waitFor(() => worker.services.compute.stats().openStreams === 0, 'worker stream closed')
   })
 
   it('a length prefix over MAX_SHARD_FRAME_BYTES: ERR_MESSAGE_TOO_LARGE before any payload, then the stream is closed', async () => {
@@ -179,7 +170,7 @@ describe('compute: the shard protocol against hostile peers', function () {
     const s = await raw(nodes[0], worker)
     await s.send(request(1, { workload: 'sleep', input: encodeItemList(bytes(10)), timeoutMs: 100 }))
     isError(await s.read(), 1, 'ERR_TIMEOUT', /deadline/)
-    await until(() => worker.services.compute.stats().active === 0, 10_000, 'slot released')
+    await waitFor(() => worker.services.compute.stats().active === 0, 'slot released')
   })
 
   describe('models', () => {
@@ -215,7 +206,7 @@ describe('compute: the shard protocol against hostile peers', function () {
       await s.send({ model: { id: 2, digest: new Uint8Array(32), total: BigInt(model.byteLength), offset: 0n, data: model } })
       isError(await s.read(), 2, 'ERR_MODEL_MISMATCH', /another model/)
       // the partial file of the first attempt is removed
-      const files = await waitFor(async () => { const f = await modelDir(); return f.length === 0 ? f : undefined })
+      const files = await waitFor(async () => { const f = await modelDir(); return f.length === 0 ? f : undefined }, 'the partial model file removed')
       assert.deepEqual(files, [])
       await s.stream.close()
     })
@@ -328,9 +319,9 @@ describe('compute: the shard protocol against hostile peers', function () {
   it('a requester dropping its stream mid-shard frees the worker\'s slot', async () => {
     const s = await raw(nodes[0], worker)
     await s.send(request(1, { workload: 'sleep', input: encodeItemList(bytes(20)) }))
-    await until(() => worker.services.compute.stats().active === 1)
+    await waitFor(() => worker.services.compute.stats().active === 1, 'a shard running')
     s.stream.abort(new Error('requester gone'))
-    await until(() => worker.services.compute.stats().active === 0, 10_000, 'slot released')
+    await waitFor(() => worker.services.compute.stats().active === 0, 'slot released')
   })
 })
 

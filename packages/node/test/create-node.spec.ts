@@ -4,7 +4,7 @@ import { createServer } from 'node:net'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createMeshNode } from '../src/index.js'
-import { memoryNode } from './utils/cluster.js'
+import { memoryMeshNode } from './utils/cluster.js'
 import type { Server } from 'node:net'
 
 describe('createMeshNode', function () {
@@ -12,7 +12,7 @@ describe('createMeshNode', function () {
 
   it('with awaitJoin false returns while an unreachable bootstrap peer is redialled; stop ends the join', async () => {
     const nobody = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
-    const node = await memoryNode({}, { bootstrap: [`/memory/nobody-${randomUUID()}/p2p/${nobody.toString()}`], awaitJoin: false, joinTimeout: 600_000 })
+    const node = await memoryMeshNode({}, { bootstrap: [`/memory/nobody-${randomUUID()}/p2p/${nobody.toString()}`], awaitJoin: false, joinTimeout: 600_000 })
     let settled = false
     const joined = node.joined.then(r => { settled = true; return r })
     // the node listens and serves while the join goes on

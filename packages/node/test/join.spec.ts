@@ -5,7 +5,7 @@ import { runInNewContext } from 'node:vm'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { joinMesh } from '../src/index.js'
-import { memoryNode } from './utils/cluster.js'
+import { memoryMeshNode } from './utils/cluster.js'
 import type { MeshNode } from '../src/index.js'
 
 describe('joinMesh', function () {
@@ -13,7 +13,7 @@ describe('joinMesh', function () {
   let node: MeshNode
 
   before(async () => {
-    node = await memoryNode({})
+    node = await memoryMeshNode({})
   })
 
   after(async () => {

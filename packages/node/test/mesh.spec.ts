@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { memoryCluster, memoryNode } from './utils/cluster.js'
-import { waitFor } from './utils/wait.js'
+import { memoryCluster, memoryMeshNode } from './utils/cluster.js'
+import { waitFor } from '@shardmesh/test-utils'
 import type { MeshNode } from '../src/index.js'
 import type { PeerId } from '@libp2p/interface'
 
@@ -93,7 +93,7 @@ describe('mesh node: capabilities over the memory transport', function () {
 
   it('fetchAdverts() gets a peer\'s own advert and the adverts it holds over the caps protocol', async () => {
     // D hears no gossip (another topic) and has no bootstrap: only the caps protocol can fill its table
-    const d = await memoryNode({ advertTtl: 1000, topic: '/shardmesh-test/elsewhere/1' })
+    const d = await memoryMeshNode({ advertTtl: 1000, topic: '/shardmesh-test/elsewhere/1' })
     try {
       assert.deepEqual(d.services.capabilities.getPeers(), [])
       await d.peerStore.merge(a.peerId, { multiaddrs: a.getMultiaddrs() })
@@ -113,7 +113,7 @@ describe('mesh node: capabilities over the memory transport', function () {
   it('anti-entropy: a node that hears no gossip still gets every new advert within a sync interval', async () => {
     // D is on another topic, so gossip never reaches it; it joins through A and then pulls a
     // random neighbour's table every 300 ms
-    const d = await memoryNode({ advertTtl: 3000, syncInterval: 300, topic: '/shardmesh-test/elsewhere/2' }, { bootstrap: a.getMultiaddrs().map(String) })
+    const d = await memoryMeshNode({ advertTtl: 3000, syncInterval: 300, topic: '/shardmesh-test/elsewhere/2' }, { bootstrap: a.getMultiaddrs().map(String) })
     try {
       await waitFor(() => d.services.capabilities.getPeer(a.peerId) != null, 'D synced A when it connected')
       a.services.capabilities.update({ loadPermille: 321 })
@@ -178,7 +178,7 @@ describe('mesh node: restart', function () {
   this.timeout(20_000)
 
   it('keeps re-publishing its advert after stop() and start(), even if stopped during a pending publish', async () => {
-    const node = await memoryNode({ advertTtl: 900 })
+    const node = await memoryMeshNode({ advertTtl: 900 })
     try {
       const caps = node.services.capabilities
       // update() schedules a debounced publish; stopping at once leaves it pending

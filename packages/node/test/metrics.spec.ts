@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Registry } from 'prom-client'
-import { memoryNode } from './utils/cluster.js'
+import { memoryMeshNode } from './utils/cluster.js'
 import type { MeshNode } from '../src/index.js'
 
 describe('node metrics', () => {
@@ -14,7 +14,7 @@ describe('node metrics', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'shardmesh-metrics-'))
     registry = new Registry()
-    node = await memoryNode({}, { dataDir: dir, metricsRegistry: registry })
+    node = await memoryMeshNode({}, { dataDir: dir, metricsRegistry: registry })
   })
 
   after(async () => {

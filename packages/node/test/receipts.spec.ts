@@ -10,8 +10,8 @@ import { address, createSolanaRpc, generateKeyPairSigner, lamports } from '@sola
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { exportSolanaKeypair, loadOrCreatePrivateKey, solanaAddress } from '../src/index.js'
-import { memoryNode } from './utils/cluster.js'
-import { waitFor } from './utils/wait.js'
+import { memoryMeshNode } from './utils/cluster.js'
+import { waitFor } from '@shardmesh/test-utils'
 import type { MeshNode, MeshNodeOptions } from '../src/index.js'
 import type { ChainServer } from '@shardmesh/chain'
 
@@ -29,7 +29,7 @@ describe('receipts: stored before acknowledgement, batched and anchored over JSO
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'shardmesh-node-receipts-'))
     server = await startChainServer({ port: 0, dataDir: join(dir, 'chain') })
-    worker = await memoryNode({}, { compute: { workloads: [echo()], poolSize: 1 } })
+    worker = await memoryMeshNode({}, { compute: { workloads: [echo()], poolSize: 1 } })
     nodes.push(worker)
   })
 
@@ -51,7 +51,7 @@ describe('receipts: stored before acknowledgement, batched and anchored over JSO
     if (fundIt) {
       await fund(solanaAddress(peerIdFromPrivateKey(key)))
     }
-    const node = await memoryNode({}, {
+    const node = await memoryMeshNode({}, {
       dataDir,
       bootstrap: worker.getMultiaddrs().map(String),
       compute: { workloads: [echo()] },

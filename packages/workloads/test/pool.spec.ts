@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { BroadcastChannel } from 'node:worker_threads'
+import { waitFor } from '@shardmesh/test-utils'
 import { InvalidInputError, WorkloadFailedError } from '../src/errors.js'
 import { WorkerPool } from '../src/pool/pool.js'
 import type { PoolTask } from '../src/pool/pool.js'
@@ -63,16 +64,6 @@ function gate (): { item: string, arrived: Promise<void>, open(): void, close():
       channel.postMessage('open')
     },
     close: () => { channel.close() }
-  }
-}
-
-async function until (condition: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!condition()) {
-    if (Date.now() > deadline) {
-      throw new Error('condition not met in time')
-    }
-    await new Promise(resolve => setTimeout(resolve, 5))
   }
 }
 
@@ -199,7 +190,7 @@ describe('WorkerPool', function () {
     it(`a thread that dies (${crash}) fails only its own task; the pool replaces it and keeps working`, async () => {
       pool = new WorkerPool({ size: 2 })
       const other = pool.run(TASK, items('sleep:300', 'thread'))
-      await until(() => pool.busy === 1)
+      await waitFor(() => pool.busy === 1, 'one thread busy', { interval: 5 })
       const before = threads(pool).map(w => w.threadId)
       await assert.rejects(pool.run(TASK, items(crash)), (err: any) => {
         assert.equal(err.name, 'WorkloadFailedError')
@@ -208,7 +199,7 @@ describe('WorkerPool', function () {
       })
       const survivor = texts((await other).outputs)[1]
       assert.ok(before.includes(Number(survivor)))
-      await until(() => threads(pool).every(w => w.threadId !== -1))
+      await waitFor(() => threads(pool).every(w => w.threadId !== -1), 'the dead thread replaced', { interval: 5 })
       assert.equal(threads(pool).length, 2)
       const results = await Promise.all([0, 1].map(async () => pool.run(TASK, items('sleep:100', 'thread'))))
       assert.equal(new Set(results.map(r => texts(r.outputs)[1])).size, 2)
@@ -220,7 +211,7 @@ describe('WorkerPool', function () {
     pool = new WorkerPool({ size: 2 })
     const tasks = [0, 1, 2].map(async () => pool.run(TASK, items('spin:20', 'sleep:5000')))
     const settled = Promise.allSettled(tasks)
-    await until(() => pool.busy === 2)
+    await waitFor(() => pool.busy === 2, 'both threads busy', { interval: 5 })
     assert.equal(pool.queued, 1)
     const workers = threads(pool)
     await pool.close()

@@ -1,14 +1,15 @@
-import { randomUUID } from 'node:crypto'
-import { memory } from '@libp2p/memory'
+import { memoryListen } from '@shardmesh/test-utils'
 import { createMeshNode } from '../../src/index.js'
 import type { MeshNode, MeshNodeOptions } from '../../src/index.js'
 import type { CapabilitiesInit } from '@shardmesh/capabilities'
 
-/** A mesh node on the in-memory transport, listening on a unique `/memory/<name>` address. */
-export async function memoryNode (init: CapabilitiesInit, options: Partial<MeshNodeOptions> = {}): Promise<MeshNode> {
+/**
+ * A mesh node (`createMeshNode`, the unit under test) on the in-memory transport, listening on a
+ * fresh `/memory/` address from `@shardmesh/test-utils`.
+ */
+export async function memoryMeshNode (init: CapabilitiesInit, options: Partial<MeshNodeOptions> = {}): Promise<MeshNode> {
   return createMeshNode({
-    transports: [memory()],
-    listen: [`/memory/shardmesh-${randomUUID()}`],
+    ...memoryListen(),
     joinTimeout: 5_000,
     ...options,
     capabilities: { nvidiaSmi: false, ...init }
@@ -21,7 +22,7 @@ export async function memoryCluster (inits: CapabilitiesInit[]): Promise<MeshNod
   try {
     for (const init of inits) {
       const bootstrap = nodes.length === 0 ? [] : nodes[0].getMultiaddrs().map(ma => ma.toString())
-      nodes.push(await memoryNode(init, { bootstrap }))
+      nodes.push(await memoryMeshNode(init, { bootstrap }))
     }
   } catch (err) {
     await Promise.all(nodes.map(async n => n.stop()))
