@@ -24,8 +24,13 @@ export const REJECT_REASONS: readonly RejectReason[] = [
 export class AdvertRejectedError extends ShardmeshError {
   public readonly reason: RejectReason
 
+  /** The code of a rejection: `ERR_ADVERT_` and the reason (`ERR_ADVERT_BAD_SIGNATURE`). */
+  static codeOf (reason: RejectReason): string {
+    return `ERR_ADVERT_${reason.toUpperCase().replace('-', '_')}`
+  }
+
   constructor (reason: RejectReason, message: string, options?: ErrorOptions) {
-    super(`advert rejected (${reason}): ${message}`, `ERR_ADVERT_${reason.toUpperCase().replace('-', '_')}`, options)
+    super(`advert rejected (${reason}): ${message}`, AdvertRejectedError.codeOf(reason), options)
     this.name = 'AdvertRejectedError'
     this.reason = reason
   }
@@ -33,7 +38,10 @@ export class AdvertRejectedError extends ShardmeshError {
 
 /** The remote peer does not speak the caps protocol or answered with an error. */
 export class CapsRequestError extends ShardmeshError {
-  constructor (message: string, code = 'ERR_CAPS_REQUEST', options?: ErrorOptions) {
+  /** the code when the peer gave none (an answer with an error carries the peer's code) */
+  static readonly code = 'ERR_CAPS_REQUEST'
+
+  constructor (message: string, code: string = CapsRequestError.code, options?: ErrorOptions) {
     super(message, code, options)
     this.name = 'CapsRequestError'
   }
@@ -41,8 +49,10 @@ export class CapsRequestError extends ShardmeshError {
 
 /** A capability key that does not follow the `kind:value` scheme. */
 export class InvalidCapabilityKeyError extends ShardmeshError {
-  constructor (message: string) {
-    super(message, 'ERR_INVALID_CAPABILITY_KEY')
+  static readonly code = 'ERR_INVALID_CAPABILITY_KEY'
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, InvalidCapabilityKeyError.code, options)
     this.name = 'InvalidCapabilityKeyError'
   }
 }

@@ -13,3 +13,23 @@ export class ListenError extends ShardmeshError {
     this.name = 'ListenError'
   }
 }
+
+/** A key file that is unreadable, of the wrong type, or not a Solana keypair. */
+export class InvalidKeyError extends ShardmeshError {
+  static readonly code = 'ERR_INVALID_KEY'
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, InvalidKeyError.code, options)
+    this.name = 'InvalidKeyError'
+  }
+}
+
+/** A data dir with no node key, asked for by something that must not create one. */
+export class KeyNotFoundError extends ShardmeshError {
+  static readonly code = 'ERR_KEY_NOT_FOUND'
+
+  constructor (public readonly dataDir: string, options?: ErrorOptions) {
+    super(`no node key in ${dataDir} (a node key is created by \`shardmesh node start\` or \`shardmesh key import\`; check --data-dir)`, KeyNotFoundError.code, options)
+    this.name = 'KeyNotFoundError'
+  }
+}

@@ -1,27 +1,10 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKeyPair, generateKeyPairFromSeed, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
-import { ShardmeshError } from '@shardmesh/protocol'
-import { parseSolanaKeypair } from '@shardmesh/solana'
-import { base58btc } from 'multiformats/bases/base58'
+import { addressOfPeerId, addressOfPublicKey, parseSolanaKeypair } from '@shardmesh/solana'
 import { KEY_FILE } from './constants.js'
+import { InvalidKeyError, KeyNotFoundError } from './errors.js'
 import type { PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
-
-/** A key file that is unreadable, of the wrong type, or not a Solana keypair. */
-export class InvalidKeyError extends ShardmeshError {
-  constructor (message: string, options?: ErrorOptions) {
-    super(message, 'ERR_INVALID_KEY', options)
-    this.name = 'InvalidKeyError'
-  }
-}
-
-/** A data dir with no node key, asked for by something that must not create one. */
-export class KeyNotFoundError extends ShardmeshError {
-  constructor (public readonly dataDir: string, options?: ErrorOptions) {
-    super(`no node key in ${dataDir} (a node key is created by \`shardmesh node start\` or \`shardmesh key import\`; check --data-dir)`, 'ERR_KEY_NOT_FOUND', options)
-    this.name = 'KeyNotFoundError'
-  }
-}
 
 /**
  * Load the node key from `<dataDir>/peer.key`; `KeyNotFoundError` when there is none. For
@@ -112,11 +95,18 @@ export async function importSolanaKeypair (keypair: string | number[]): Promise<
   return key
 }
 
-/** The Solana address (base58 of the raw Ed25519 public key) of a key or peer id. */
+/**
+ * The Solana address (base58 of the raw Ed25519 public key) of a key or peer id: the node's
+ * account. `@shardmesh/solana`'s `addressOfPublicKey`/`addressOfPeerId` compute it; a key
+ * that is no Solana account is an `InvalidKeyError` here, as every key this package refuses.
+ */
 export function solanaAddress (key: PublicKey | PeerId): string {
-  const publicKey = 'publicKey' in key ? key.publicKey : key
-  if (publicKey == null || publicKey.type !== 'Ed25519') {
-    throw new InvalidKeyError('only Ed25519 keys are Solana addresses')
+  try {
+    return 'raw' in key ? addressOfPublicKey(key) : addressOfPeerId(key)
+  } catch (err: any) {
+    if (err?.name === 'UnsupportedKeyError') {
+      throw new InvalidKeyError('only Ed25519 keys are Solana addresses', { cause: err })
+    }
+    throw err
   }
-  return base58btc.baseEncode(publicKey.raw)
 }

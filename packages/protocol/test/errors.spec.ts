@@ -8,6 +8,7 @@ import {
   decodeCapsResponse,
   encodeCapsResponse,
   fromWireError,
+  isShardmeshError,
   toWireError
 } from '../src/index.js'
 import type { CapsResponse } from '../src/index.js'
@@ -36,6 +37,21 @@ describe('errors', () => {
     it('keeps the code and message of a shardmesh error', () => {
       assert.deepEqual(toWireError(new MessageTooLargeError('too big')), { code: 'ERR_MESSAGE_TOO_LARGE', message: 'too big' })
       assert.deepEqual(toWireError(new ShardmeshError('custom', 'ERR_CUSTOM')), { code: 'ERR_CUSTOM', message: 'custom' })
+    })
+
+    it('keeps the code of a shardmesh error made by another copy of the package (no instanceof across copies)', async () => {
+      // a second instance of the module, as a workload that bundles its own copy would load
+      const copy = await import(new URL('../src/errors.js?another-copy', import.meta.url).href)
+      const err = new copy.MessageTooLargeError('too big from the other copy')
+      assert.ok(!(err instanceof ShardmeshError))
+      assert.ok(isShardmeshError(err))
+      assert.deepEqual(toWireError(err), { code: 'ERR_MESSAGE_TOO_LARGE', message: 'too big from the other copy' })
+    })
+
+    it('does not take a Node.js error with an ERR_ code for a shardmesh error', () => {
+      const err = Object.assign(new TypeError('The "path" argument must be of type string'), { code: 'ERR_INVALID_ARG_TYPE' })
+      assert.ok(!isShardmeshError(err))
+      assert.deepEqual(toWireError(err), { code: ErrorCode.INTERNAL, message: 'Internal error' })
     })
 
     it('never leaks the message of any other thrown value', () => {

@@ -1,4 +1,4 @@
-import { ShardmeshError } from '@shardmesh/protocol'
+import { ShardmeshError, isShardmeshError } from '@shardmesh/protocol'
 
 export const WorkloadErrorCode = {
   INVALID_INPUT: 'ERR_INVALID_INPUT',
@@ -91,7 +91,7 @@ export class AbortError extends ShardmeshError {
 export interface SerializedError { name: string, code: string, message: string }
 
 export function serializeError (err: unknown): SerializedError {
-  if (err instanceof ShardmeshError) {
+  if (isShardmeshError(err)) {
     return { name: err.name, code: err.code, message: err.message }
   }
   return { name: 'WorkloadFailedError', code: WorkloadErrorCode.WORKLOAD_FAILED, message: String((err as Error)?.message ?? err) }

@@ -5,7 +5,7 @@
  */
 
 import { InferenceSession, Tensor } from 'onnxruntime-node'
-import { AbortError, InvalidInputError } from '../errors.js'
+import { AbortError, InvalidInputError, WorkloadFailedError } from '../errors.js'
 import { disableOnnxRuntimeTelemetry } from '../onnxruntime-env.js'
 import { ATTENTION_MASK, INPUT_IDS, SENTENCE_EMBEDDING, TOKEN_TYPE_IDS } from './bert.js'
 import { embedTextCodec, embedVectorCodec } from './codecs.js'
@@ -58,7 +58,7 @@ class EmbedKernel implements Kernel {
     })
     const data = results[SENTENCE_EMBEDDING]?.data
     if (!(data instanceof Float32Array) || data.length !== HIDDEN_SIZE) {
-      throw new Error(`embed model returned no ${HIDDEN_SIZE}-float ${SENTENCE_EMBEDDING}`)
+      throw new WorkloadFailedError(`embed model returned no ${HIDDEN_SIZE}-float ${SENTENCE_EMBEDDING}`)
     }
     return data
   }

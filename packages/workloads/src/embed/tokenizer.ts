@@ -4,6 +4,7 @@
  * continuation pieces, as in google-research/bert `tokenization.py` (`do_lower_case=True`).
  */
 
+import { WorkloadFailedError } from '../errors.js'
 import { MAX_SEQUENCE_LENGTH, MAX_WORD_CHARS } from './constants.js'
 import { CLS_TOKEN, SEP_TOKEN, UNK_TOKEN, embedVocab } from './vocab.js'
 
@@ -53,7 +54,7 @@ export class WordPieceTokenizer {
   idOf (token: string): number {
     const id = this.ids.get(token) ?? this.ids.get(UNK_TOKEN)
     if (id === undefined) {
-      throw new Error(`vocabulary has no ${UNK_TOKEN}`)
+      throw new WorkloadFailedError(`vocabulary has no ${UNK_TOKEN}`)
     }
     return id
   }

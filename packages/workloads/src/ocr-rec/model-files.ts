@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
+import { WorkloadFailedError } from '../errors.js'
 import { MODELS_MODULE } from './constants.js'
 
 /** Paths of a recognition model and the dictionary of its classes. */
@@ -27,7 +28,7 @@ async function loadDefaults (): Promise<OcrModelPaths> {
   const mod: { default?: GutenyeModels } = await import(specifier)
   const { recognitionPath, dictionaryPath } = mod.default ?? {}
   if (typeof recognitionPath !== 'string' || typeof dictionaryPath !== 'string') {
-    throw new Error(`${MODELS_MODULE} does not name the recognition model and dictionary`)
+    throw new WorkloadFailedError(`${MODELS_MODULE} does not name the recognition model and dictionary`)
   }
   return { modelPath: recognitionPath, dictionaryPath }
 }

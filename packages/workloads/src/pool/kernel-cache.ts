@@ -1,3 +1,4 @@
+import { WorkloadFailedError } from '../errors.js'
 import type { Kernel, KernelFactory, KernelOptions, KernelRef } from '../workload.js'
 
 /**
@@ -30,7 +31,7 @@ async function load (ref: KernelRef, options: KernelOptions): Promise<Kernel> {
   const mod = await import(ref.module)
   const factory: KernelFactory | undefined = mod[ref.exportName ?? 'createKernel']
   if (typeof factory !== 'function') {
-    throw new Error(`kernel module ${ref.module} has no export ${ref.exportName ?? 'createKernel'}`)
+    throw new WorkloadFailedError(`kernel module ${ref.module} has no export ${ref.exportName ?? 'createKernel'}`)
   }
   return factory(options)
 }
