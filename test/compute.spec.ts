@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { LocalCluster } from '@shardmesh/cli'
 import { verifyReceipt } from '@shardmesh/receipts'
 import { runCli, waitFor } from './utils/run-cli.js'
-import type { JobEvent, JobRequest, JobResultJson } from '@shardmesh/cli'
+import type { JobEvent, JobRequest, JobResultJson } from '@shardmesh/control'
 
 const SLEEP_MS = 150
 

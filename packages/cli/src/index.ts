@@ -2,7 +2,8 @@
  * @packageDocumentation
  *
  * The `shardmesh` command line, and the pieces it is built from that scripts and tests use:
- * `LocalCluster` (node processes on loopback), `ControlClient` (a running node's control API).
+ * `LocalCluster` (node processes on loopback). A running node's control API (`ControlClient`)
+ * is `@shardmesh/control`'s.
  *
  * @example
  *
@@ -22,6 +23,3 @@ export type { ChainProcess, ClusterNode, ConvergenceReport, LocalClusterOptions 
 export { fundAddresses } from './chain/fund.js'
 export { verifyProofOverRpc } from './chain/verify.js'
 export type { VerifiedReport, VerifyOutcome } from './chain/verify.js'
-export { ControlClient, ControlRequestError, NodeNotRunningError } from './control/client.js'
-export { ControlServer } from './control/server.js'
-export type * from './control/types.js'

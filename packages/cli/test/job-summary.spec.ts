@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { progressBar } from '../src/job/progress.js'
 import { PEER_SUMMARY_LEGEND, peersThatWorked, renderPeerSummary } from '../src/job/summary.js'
-import type { JobResultJson } from '../src/control/types.js'
+import type { JobResultJson } from '@shardmesh/control'
 
 type PeerJson = JobResultJson['peers'][number]
 

@@ -5,8 +5,8 @@ import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { fundAddresses } from '../chain/fund.js'
-import { ControlClient } from '../control/client.js'
-import type { JoinStatus, PeerRow } from '../control/types.js'
+import { ControlClient } from '@shardmesh/control'
+import type { JoinStatus, PeerRow } from '@shardmesh/control'
 import type { ChildProcess } from 'node:child_process'
 
 /** The `shardmesh` entry script, run with this Node binary. */

@@ -11,7 +11,7 @@ import { LocalCluster } from '../cluster/local-cluster.js'
 import { age, shortId } from '../format.js'
 import { progressBar } from '../job/progress.js'
 import { decodeOutputs, ocrAccuracy, peersThatWorked, renderPeerSummary } from '../job/summary.js'
-import type { ReceiptRow } from '../control/types.js'
+import type { ReceiptRow } from '@shardmesh/control'
 import type { OcrAccuracy } from '../job/summary.js'
 import type { OcrLine, Workload } from '@shardmesh/workloads'
 

@@ -1,8 +1,8 @@
 import { EXIT_OK, parse } from '../args.js'
-import { ControlClient } from '../control/client.js'
+import { ControlClient } from '@shardmesh/control'
 import { resolveDataDir } from '../data-dir.js'
 import { age, bytes, table } from '../format.js'
-import type { PeerRow } from '../control/types.js'
+import type { PeerRow } from '@shardmesh/control'
 
 export const PEERS_HELP = `Usage: shardmesh peers [options]
 

@@ -3,10 +3,10 @@ import { plural } from '@shardmesh/protocol'
 import { decodeReceiptProof } from '@shardmesh/receipts'
 import { EXIT_FAILURE, EXIT_OK, UsageError, parse, parseInteger } from '../args.js'
 import { verifyProofOverRpc } from '../chain/verify.js'
-import { ControlClient } from '../control/client.js'
+import { ControlClient } from '@shardmesh/control'
 import { resolveDataDir } from '../data-dir.js'
 import { shortId, table } from '../format.js'
-import type { ReceiptRow } from '../control/types.js'
+import type { ReceiptRow } from '@shardmesh/control'
 import type { ReceiptProof } from '@shardmesh/receipts'
 
 export const RECEIPTS_HELP = `Usage: shardmesh receipts <list|show|verify> [options]

@@ -1,5 +1,5 @@
 import { plural } from '@shardmesh/protocol'
-import type { JobEvent } from '../control/types.js'
+import type { JobEvent } from '@shardmesh/control'
 
 /** A one-line progress bar on a TTY (nothing otherwise): shards, items, items/s, peers in use. */
 export function progressBar (stream: NodeJS.WriteStream): { onEvent(event: JobEvent): void, done(): void } {

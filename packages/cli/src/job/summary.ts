@@ -1,6 +1,6 @@
 import { charAccuracy } from '@shardmesh/workloads'
 import { age, table } from '../format.js'
-import type { JobResultJson } from '../control/types.js'
+import type { JobResultJson } from '@shardmesh/control'
 import type { OcrLine, Workload } from '@shardmesh/workloads'
 
 /** Accuracy of OCR outputs against the ground truth. */

@@ -1,13 +1,12 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { parseVerification } from '@shardmesh/compute'
-import { HttpError, readJson } from './server.js'
+import { MAX_JOB_BODY } from './constants.js'
+import { HttpError } from './errors.js'
+import { readJson } from './http.js'
+import type { ControlNode } from './node.js'
 import type { JobEvent, JobRequest, JobResultJson } from './types.js'
 import type { PeerId } from '@libp2p/interface'
-import type { MeshNode } from '@shardmesh/node'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-
-/** Largest POST /v1/jobs body: the items travel inline, base64. */
-export const MAX_JOB_BODY = 256 * 1024 * 1024
 
 function optionalNumber (body: Record<string, unknown>, key: string): number | undefined {
   const value = body[key]
@@ -49,7 +48,7 @@ function parseRequest (body: any): JobRequest {
  * A peer a job names: a peer id this node has in its peer table (or its own). A peer it knows
  * nothing of would only fail later, as a dial error from deep inside the job.
  */
-function knownPeer (node: MeshNode, text: string): PeerId {
+function knownPeer (node: ControlNode, text: string): PeerId {
   let id: PeerId
   try {
     id = peerIdFromString(text)
@@ -67,7 +66,7 @@ function knownPeer (node: MeshNode, text: string): PeerId {
  * `progress` after each shard, then one `result` or `error`. Closing the connection cancels
  * the job (every peer is told and frees its slots).
  */
-export async function runJob (node: MeshNode, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function runJob (node: ControlNode, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const request = parseRequest(await readJson(req, MAX_JOB_BODY))
   const peers = request.peers?.map(p => knownPeer(node, p))
   if (request.verification != null) {

@@ -1,12 +1,11 @@
 import { encodeReceiptProof, verifyReceipt } from '@shardmesh/receipts'
-import { HttpError, optionalCount, readJson, send } from './server.js'
+import { FLUSH_TIMEOUT, MAX_LIST } from './constants.js'
+import { HttpError } from './errors.js'
+import { optionalCount, readJson, send } from './http.js'
+import type { ControlNode } from './node.js'
 import type { ReceiptBatchRow, ReceiptResponse, ReceiptRow, ReceiptsResponse, ReceiptsStatsJson } from './types.js'
-import type { MeshNode } from '@shardmesh/node'
 import type { IdKind, StoredReceipt } from '@shardmesh/receipts'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-
-const MAX_LIST = 10_000
-const FLUSH_TIMEOUT = 120_000
 
 export function receiptRow (r: StoredReceipt): ReceiptRow {
   return {
@@ -22,7 +21,7 @@ export function receiptRow (r: StoredReceipt): ReceiptRow {
   }
 }
 
-export function receiptsStats (node: MeshNode): ReceiptsStatsJson {
+export function receiptsStats (node: ControlNode): ReceiptsStatsJson {
   const s = node.services.receipts.stats()
   return { ...s, anchor: s.anchor == null ? undefined : { ...s.anchor, feesLamports: s.anchor.feesLamports.toString() } }
 }
@@ -37,7 +36,7 @@ const ID_SYNTAX: Record<IdKind, { pattern: RegExp, what: string }> = {
  * The one stored receipt, job or peer id that starts with `text`, as git takes a unique
  * prefix of a commit id: 404 when none matches, 409 when several do.
  */
-export function resolveId (node: MeshNode, kind: IdKind, text: string): string {
+export function resolveId (node: ControlNode, kind: IdKind, text: string): string {
   const syntax = ID_SYNTAX[kind]
   if (!syntax.pattern.test(text)) {
     throw new HttpError(400, `${syntax.what}, not "${text.slice(0, 140)}"`)
@@ -54,7 +53,7 @@ export function resolveId (node: MeshNode, kind: IdKind, text: string): string {
 }
 
 /** `/v1/receipts…` routes; returns false when the path is not one of them. */
-export async function routeReceipts (node: MeshNode, req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+export async function routeReceipts (node: ControlNode, req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
   const receipts = node.services.receipts
   const method = req.method ?? 'GET'
   if (method === 'GET' && url.pathname === '/v1/receipts') {

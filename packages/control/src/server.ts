@@ -1,46 +1,33 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { timingSafeEqual } from 'node:crypto'
 import { createServer } from 'node:http'
-import { readFile, rm, writeFile } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { solanaAddress } from '@shardmesh/node'
-import { writeFileAtomic } from '../daemon/files.js'
+import { CONTROL_FILE } from './constants.js'
+import { ControlPortInUseError, HttpError, NoNodeToServeError } from './errors.js'
+import { loadOrCreateToken, writeFileAtomic } from './files.js'
+import { optionalCount, readJson, send } from './http.js'
 import { runJob } from './jobs.js'
 import { routeReceipts } from './receipts.js'
 import { peerRow } from './serialize.js'
+import type { ControlNode, MetricsRegistry } from './node.js'
 import type { ComputeResponse, ControlInfo, FindResponse, JoinStatus, PeersResponse, PublishResponse, StatusResponse } from './types.js'
-import type { MeshNode } from '@shardmesh/node'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Registry } from 'prom-client'
-
-export const CONTROL_FILE = 'control.json'
-export const TOKEN_FILE = 'control.token'
-const MAX_BODY = 16 * 1024
 
 export interface ControlServerOptions {
   /** The node it controls: given here or to `start()`; until then `/v1` answers 503. */
-  node?: MeshNode
+  node?: ControlNode
+  /** Holds `control.token` (made on first listen) and, while serving, `control.json`. */
   dataDir: string
+  /** Loopback port to listen on. @default 0 (any free port) */
   port?: number
-  registry?: Registry
+  /** Served at `/metrics`; without it `/metrics` answers 404. */
+  registry?: MetricsRegistry
   /** Called for POST /v1/stop, after the response is sent. */
   onStop: () => void
   /** How the node's join stands, for `GET /v1/status`. @default standalone with no peers */
   join?: () => JoinStatus
-}
-
-/** The control port is taken by another process. */
-export class ControlPortInUseError extends Error {
-  constructor (readonly port: number) {
-    super(`control port ${port} is in use (pick another with --control-port, or leave it out for any free port)`)
-    this.name = 'ControlPortInUseError'
-  }
-}
-
-export class HttpError extends Error {
-  constructor (readonly status: number, message: string) {
-    super(message)
-  }
 }
 
 /**
@@ -51,7 +38,7 @@ export class ControlServer {
   private readonly server: Server
   private readonly startedAt = Date.now()
   private token = ''
-  private node?: MeshNode
+  private node?: ControlNode
   url = ''
 
   constructor (private readonly options: ControlServerOptions) {
@@ -85,10 +72,10 @@ export class ControlServer {
   }
 
   /** Serve `node` (bind first if not yet done) and publish `control.json`, which clients look for. */
-  async start (node?: MeshNode): Promise<ControlInfo> {
+  async start (node?: ControlNode): Promise<ControlInfo> {
     this.node = node ?? this.node
     if (this.node == null) {
-      throw new Error('the control server needs a node to serve')
+      throw new NoNodeToServeError()
     }
     await this.listen()
     const info: ControlInfo = { url: this.url, pid: process.pid, peerId: this.node.peerId.toString() }
@@ -223,63 +210,4 @@ export class ControlServer {
       throw new HttpError(401, 'missing or wrong bearer token (see control.token in the data dir)')
     }
   }
-}
-
-export function optionalCount (text: string | null, name: string): number | undefined {
-  if (text == null) {
-    return undefined
-  }
-  const n = Number(text)
-  if (!Number.isInteger(n) || n < 0) {
-    throw new HttpError(400, `${name} must be a whole number`)
-  }
-  return n
-}
-
-async function loadOrCreateToken (dataDir: string): Promise<string> {
-  const path = join(dataDir, TOKEN_FILE)
-  try {
-    const token = (await readFile(path, 'utf8')).trim()
-    if (token.length >= 32) {
-      return token
-    }
-  } catch (err: any) {
-    if (err.code !== 'ENOENT') {
-      throw err
-    }
-  }
-  const token = randomBytes(32).toString('hex')
-  await writeFile(path, token, { mode: 0o600 })
-  return token
-}
-
-export async function readJson (req: IncomingMessage, maxBody = MAX_BODY): Promise<any> {
-  let size = 0
-  const chunks: Buffer[] = []
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length
-    if (size > maxBody) {
-      throw new HttpError(413, `request body over ${maxBody} bytes`)
-    }
-    chunks.push(chunk as Buffer)
-  }
-  if (size === 0) {
-    // a POST without a body asks with every field left to its default
-    return {}
-  }
-  try {
-    const value = JSON.parse(Buffer.concat(chunks).toString('utf8'))
-    if (value == null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new Error('not an object')
-    }
-    return value
-  } catch {
-    throw new HttpError(400, 'request body must be a JSON object')
-  }
-}
-
-export function send (res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body)
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
-  res.end(text)
 }

@@ -1,32 +1,9 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { CONTROL_FILE, TOKEN_FILE } from './server.js'
+import { CONTROL_FILE, FLUSH_TIMEOUT, REQUEST_TIMEOUT, TOKEN_FILE } from './constants.js'
+import { ControlRequestError, NodeNotRunningError } from './errors.js'
 import type { ReceiptBatchRow, ReceiptResponse, ReceiptsResponse, ReceiptsStatsJson } from './types.js'
 import type { ComputeResponse, ControlInfo, FindResponse, JobEvent, JobRequest, JobResultJson, PeersResponse, PublishResponse, StatusResponse } from './types.js'
-
-/** The daemon is not running (no control.json) or does not answer. */
-export class NodeNotRunningError extends Error {
-  constructor (message: string) {
-    super(message)
-    this.name = 'NodeNotRunningError'
-  }
-}
-
-/**
- * The node answered a request with an error status: `message` is the node's own explanation
- * (e.g. "no receipt matches 5a3f"), without the method, path and status around it.
- */
-export class ControlRequestError extends Error {
-  constructor (readonly status: number, message: string) {
-    super(message)
-    this.name = 'ControlRequestError'
-  }
-
-  /** 400 (a request the node refuses as made), 404 (nothing matches), 409 (ambiguous): the caller's input, not a failure of the node. */
-  get isInputError (): boolean {
-    return this.status === 400 || this.status === 404 || this.status === 409
-  }
-}
 
 /** A client for a running node's control API, found through its data dir. */
 export class ControlClient {
@@ -123,7 +100,7 @@ export class ControlClient {
   }
 
   /** Seal every stored receipt and wait until all are anchored. */
-  async flushReceipts (timeoutMs = 120_000): Promise<{ stats: ReceiptsStatsJson }> {
+  async flushReceipts (timeoutMs = FLUSH_TIMEOUT): Promise<{ stats: ReceiptsStatsJson }> {
     return this.request('POST', '/v1/receipts/flush', { timeoutMs }, timeoutMs + 10_000)
   }
 
@@ -136,7 +113,7 @@ export class ControlClient {
     return res.text()
   }
 
-  private async request <T> (method: string, path: string, body?: unknown, timeout = 30_000): Promise<T> {
+  private async request <T> (method: string, path: string, body?: unknown, timeout = REQUEST_TIMEOUT): Promise<T> {
     let res: Response
     try {
       res = await fetch(`${this.url}${path}`, {

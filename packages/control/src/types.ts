@@ -1,0 +1,142 @@
+/**
+ * JSON shapes of the local control API (loopback HTTP, bearer token). Each shape that carries a
+ * library value is that value's type through `Json<T>`, so the two cannot drift apart.
+ */
+
+import type { PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { AdvertSource, PeerCapabilities, ProviderRecordStatus } from '@shardmesh/capabilities'
+import type { JobProgress, JobResult, RunJobOptions, WorkerStats, JobSpec } from '@shardmesh/compute'
+import type { JoinResult, MeshServices } from '@shardmesh/node'
+import type { ReceiptBatch, ReceiptSummary, StoredReceipt, VerificationFields, VerifiedReceipt } from '@shardmesh/receipts'
+import type { CID } from 'multiformats/cid'
+
+/**
+ * A library value as it reads in JSON: a bigint as a decimal string, bytes as a string (base64 or
+ * hex: each field says which), a peer id, CID or multiaddr as its string form, a Date as ms since
+ * the epoch; objects and arrays field by field.
+ */
+export type Json<T> =
+  T extends bigint ? string
+    : T extends Uint8Array ? string
+      : T extends PeerId | CID | Multiaddr ? string
+        : T extends Date ? number
+          : T extends (...args: any[]) => any ? never
+            : T extends ReadonlyArray<infer U> ? Array<Json<U>>
+              : T extends object ? { [K in keyof T]: Json<T[K]> }
+                : T
+
+/** The receipts service of a node (see `meshServices()`), whose stats the API reports. */
+type ReceiptsService = MeshServices['receipts']
+
+/** A peer's verified advert as the API lists it (without the signed bytes); `source` is `self` for this node's own. */
+export type PeerRow = Json<Omit<PeerCapabilities, 'bytes' | 'source'>> & { source: AdvertSource | 'self' }
+
+export interface StatusResponse {
+  peerId: string
+  solanaAddress: string
+  addrs: string[]
+  pid: number
+  startedAt: number
+  uptimeMs: number
+  rssBytes: number
+  connectedPeers: number
+  advert: PeerRow | null
+  capabilityKeys: string[]
+  providerRecords: Array<Json<ProviderRecordStatus>>
+  join: JoinStatus
+}
+
+/**
+ * How the node's join of the mesh stands. `joining` until the bootstrap dials and the DHT
+ * self-lookup end; then `joined` (a bootstrap peer answered), `unreachable` (none answered
+ * before the join deadline: the node redials them while it has no connection) or `standalone`
+ * (no --bootstrap: others join through this node).
+ */
+export type JoinStatus = { state: 'joining' } | ({ state: 'joined' | 'unreachable' | 'standalone' } & JoinResult)
+
+export interface PeersResponse {
+  now: number
+  peers: PeerRow[]
+}
+
+export interface FindResponse {
+  elapsedMs: number
+  peers: PeerRow[]
+}
+
+export interface PublishResponse {
+  seq: number
+  issuedAt: number
+}
+
+/** Written to `<dataDir>/control.json` while the daemon runs. */
+export interface ControlInfo {
+  url: string
+  pid: number
+  peerId: string
+}
+
+export type ComputeResponse = Json<WorkerStats> & {
+  /** workloads served to others, `id@version` */
+  offered: string[]
+  /** workloads known (can be requested), `id@version` */
+  installed: string[]
+}
+
+/**
+ * Body of POST /v1/jobs: a `JobSpec` named by workload id, with the `RunJobOptions` that travel.
+ * Items and model travel base64-encoded; `peers` are peer id strings (this node's own id means
+ * locally too).
+ */
+export type JobRequest = Json<Pick<JobSpec, 'version' | 'items' | 'shardSize' | 'model'> & Pick<RunJobOptions, 'maxRetries' | 'idleTimeout' | 'hedge' | 'peers' | 'includeSelf'>> & {
+  workload: string
+  /** `none`, `spot-check:<p>` or `replicate:<k>` */
+  verification?: string
+}
+
+/** One NDJSON line of the POST /v1/jobs response. */
+export type JobEvent =
+  | { event: 'started', jobItems: number, peers: number }
+  | ({ event: 'progress' } & Json<JobProgress>)
+  | { event: 'result', result: JobResultJson }
+  | { event: 'error', code: string, message: string }
+
+/**
+ * A `JobResult`: `outputs` holds the base64 of each encoded output item, in input order,
+ * `receipts` the base64 of each countersigned receipt.
+ */
+export type JobResultJson = Json<JobResult>
+
+/** One stored receipt, as the control API lists it (`batch`: root, hex, of the batch it was sealed in). */
+export type ReceiptRow = Json<Pick<StoredReceipt, 'id' | 'jobId' | 'shardIndex' | 'workload' | 'worker' | 'requester' | 'storedAt'>> & {
+  batch: string | null
+  anchor: Json<NonNullable<StoredReceipt['anchor']>> | null
+}
+
+/** The node's receipts stats, with the fee total (a bigint) as a decimal string. */
+export type ReceiptsStatsJson = Json<ReturnType<ReceiptsService['stats']>>
+
+export interface ReceiptsResponse {
+  /** the whole store's */
+  stats: ReceiptsStatsJson
+  /** totals over the receipts the filters (job, peer, anchored) match: the whole store without filters */
+  matched: ReceiptSummary
+  /** receipts matched (`matched.receipts`); `receipts` is one page of them */
+  total: number
+  receipts: ReceiptRow[]
+}
+
+/** A sealed batch without its receipt ids; the anchor's fee is `null` when the ledger did not report it. */
+export type ReceiptBatchRow = Json<Pick<ReceiptBatch, 'root' | 'count' | 'sealedAt'>> & {
+  anchor: (Json<Omit<NonNullable<ReceiptBatch['anchor']>, 'fee'>> & { fee: string | null }) | null
+}
+
+export interface ReceiptResponse {
+  /** the row, with the fields of the verified receipt (its digests in hex) */
+  receipt: ReceiptRow & Json<Pick<VerifiedReceipt, 'workloadVersion' | 'items' | 'cpuMicros' | 'startedAt' | 'finishedAt' | 'inputDigest' | 'outputDigest'>> & {
+    verification: VerificationFields | null
+  }
+  /** the portable proof file (`shardmesh receipts show --out`), once batched */
+  proof: unknown
+}
