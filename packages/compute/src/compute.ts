@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SHARD_PROTOCOL, plural, sha256Hex } from '@shardmesh/protocol'
-import { WorkloadRegistry, WorkloadRunner, checkInputItems, workloadKey } from '@shardmesh/workloads'
+import { SHARD_PROTOCOL, linkSignals, plural, sha256Hex } from '@shardmesh/protocol'
+import { AbortError, WorkloadRegistry, WorkloadRunner, checkInputItems, workloadKey } from '@shardmesh/workloads'
 import { TypedEventEmitter, serviceDependencies } from '@libp2p/interface'
 import { modelCidOfDigest } from '@shardmesh/capabilities'
 import * as C from './constants.js'
-import { NoPeersError, NotEnoughPeersError } from './errors.js'
+import { NoPeersError, NotEnoughPeersError, NotStartedError } from './errors.js'
 import { LocalChannel, RemoteChannel } from './requester/channel.js'
 import { JobRun } from './requester/job-run.js'
 import { defaultPlacement } from './requester/placement.js'
@@ -142,14 +142,14 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
 
   async stop (): Promise<void> {
     clearInterval(this.loadTimer)
-    this.shutdown.abort(new Error('compute service stopping'))
+    this.shutdown.abort(new AbortError('compute service stopping'))
     await this.components.registrar.unhandle(SHARD_PROTOCOL)
     for (const channel of this.channels.values()) {
       channel.close()
     }
     this.channels.clear()
     for (const stream of this.streams) {
-      stream.abort(new Error('compute service stopping'))
+      stream.abort(new AbortError('compute service stopping'))
     }
     await this.runner?.close()
     this.runner = undefined
@@ -175,7 +175,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
 
   private readonly handleShards = (stream: Stream, connection: Connection): void => {
     if (this.executor == null || this.models == null) {
-      stream.abort(new Error('not started'))
+      stream.abort(new NotStartedError('not started'))
       return
     }
     this.streams.add(stream)
@@ -187,6 +187,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
       signal: this.shutdown.signal,
       progressInterval: this.init.progressInterval ?? C.PROGRESS_INTERVAL,
       modelTimeout: this.init.modelTimeout ?? C.MODEL_TIMEOUT,
+      idleTimeout: C.INBOUND_IDLE_TIMEOUT,
       inflightModels: this.inflightModels,
       onShard: (outcome, detail) => {
         const code = detail.code
@@ -229,7 +230,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
 
   async run (job: JobSpec, options: RunJobOptions = {}): Promise<JobResult> {
     if (this.executor == null || this.models == null) {
-      throw new Error('the compute service is not started')
+      throw new NotStartedError('the compute service is not started')
     }
     const workload: Workload<any, any> = typeof job.workload === 'string'
       ? this.registry.require(job.workload, job.version)
@@ -238,20 +239,12 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
     await checkInputItems(workload, job.items)
     const policy = typeof options.verification === 'string' ? parseVerification(options.verification) : options.verification ?? { kind: 'none' }
     // the job ends with the service: its signal is the caller's combined with shutdown
-    const controller = new AbortController()
-    const abort = (): void => { controller.abort() }
-    const signals = [this.shutdown.signal, options.signal].filter(s => s != null)
-    for (const signal of signals) {
-      signal.addEventListener('abort', abort, { once: true })
-    }
-    if (signals.some(s => s.aborted)) {
-      controller.abort()
-    }
+    const linked = linkSignals([options.signal, this.shutdown.signal])
     const jobId = randomBytes(16)
     const finished = { jobId: Buffer.from(jobId).toString('hex'), workload: workloadKey(workload), verification: formatVerification(policy), items: job.items.length }
     const started = Date.now()
     try {
-      const result = await this.runJob(jobId, workload, job, policy, { ...options, signal: controller.signal })
+      const result = await this.runJob(jobId, workload, job, policy, { ...options, signal: linked.signal })
       const peers = result.peers.filter(p => p.shards > 0).length
       this.safeDispatchEvent('job:finished', { detail: { ...finished, outcome: 'ok', shards: result.shards.length, peers, elapsedMs: result.elapsedMs } })
       return result
@@ -259,9 +252,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
       this.safeDispatchEvent('job:finished', { detail: { ...finished, outcome: 'error', code: String(err.code ?? err.name), message: err.message, elapsedMs: Date.now() - started } })
       throw err
     } finally {
-      for (const signal of signals) {
-        signal.removeEventListener('abort', abort)
-      }
+      linked.clear()
     }
   }
 

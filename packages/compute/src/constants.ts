@@ -17,6 +17,12 @@ export const MAX_OUTBOUND_STREAMS = 8
 /** A shard attempt that reports neither progress nor a result for this long is abandoned (ms). */
 export const IDLE_TIMEOUT = 30_000
 
+/**
+ * An inbound shard stream with no shard in flight that sends no frame for this long is closed
+ * (ms): a requester opens its stream to send a shard, and opens a new one when it needs one.
+ */
+export const INBOUND_IDLE_TIMEOUT = 60_000
+
 /** Retries of one shard on other peers before the job fails. */
 export const MAX_RETRIES = 3
 

@@ -15,58 +15,176 @@ export const ComputeErrorCode = {
   BAD_RESULT: 'ERR_BAD_RESULT',
   DISPUTE_UNRESOLVED: 'ERR_DISPUTE_UNRESOLVED',
   NOT_ENOUGH_PEERS: 'ERR_NOT_ENOUGH_PEERS',
-  JOB_ABORTED: 'ERR_JOB_ABORTED'
+  JOB_ABORTED: 'ERR_JOB_ABORTED',
+  NOT_STARTED: 'ERR_NOT_STARTED'
 } as const
 
 /** Codes a worker sends when the *input* is at fault: the job fails at once, no retry. */
 export const USER_ERROR_CODES: ReadonlySet<string> = new Set(['ERR_INVALID_INPUT', ComputeErrorCode.MODEL_MISMATCH, ComputeErrorCode.MODEL_TOO_LARGE])
 
-function named (name: string, code: string): new (message: string, options?: ErrorOptions) => ShardmeshError {
-  const Class = class extends ShardmeshError {
-    static readonly code = code
-    constructor (message: string, options?: ErrorOptions) {
-      super(message, code, options)
-      this.name = name
-    }
+/** The worker has no free slot and its queue is full (a provider condition: try elsewhere). */
+export class BusyError extends ShardmeshError {
+  static readonly code = ComputeErrorCode.BUSY
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, BusyError.code, options)
+    this.name = 'BusyError'
   }
-  Object.defineProperty(Class, 'name', { value: name })
-  return Class
 }
 
-/** The worker has no free slot and its queue is full (a provider condition: try elsewhere). */
-export const BusyError = named('BusyError', ComputeErrorCode.BUSY)
 /** The worker does not serve this requester (deny list, or not on its allow list). */
-export const NotAllowedError = named('NotAllowedError', ComputeErrorCode.NOT_ALLOWED)
+export class NotAllowedError extends ShardmeshError {
+  static readonly code = ComputeErrorCode.NOT_ALLOWED
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, NotAllowedError.code, options)
+    this.name = 'NotAllowedError'
+  }
+}
+
 /** The model bytes sent do not hash to the digest the shard names (a user error). */
-export const ModelMismatchError = named('ModelMismatchError', ComputeErrorCode.MODEL_MISMATCH)
+export class ModelMismatchError extends ShardmeshError {
+  static readonly code = ComputeErrorCode.MODEL_MISMATCH
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, ModelMismatchError.code, options)
+    this.name = 'ModelMismatchError'
+  }
+}
+
 /** The model is larger than the worker accepts (per model, or per requester of its model cache). */
-export const ModelTooLargeError = named('ModelTooLargeError', ComputeErrorCode.MODEL_TOO_LARGE)
+export class ModelTooLargeError extends ShardmeshError {
+  static readonly code = ComputeErrorCode.MODEL_TOO_LARGE
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, ModelTooLargeError.code, options)
+    this.name = 'ModelTooLargeError'
+  }
+}
+
 /**
  * The worker's model cache has no room for the model now: the space (or this requester's share
  * of it) is held by models in use or arriving. A provider condition: another peer may take it.
  */
-export const ModelQuotaError = named('ModelQuotaError', ComputeErrorCode.MODEL_QUOTA)
+export class ModelQuotaError extends ShardmeshError {
+  static readonly code = ComputeErrorCode.MODEL_QUOTA
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, ModelQuotaError.code, options)
+    this.name = 'ModelQuotaError'
+  }
+}
+
 /** The job cannot be placed: no peer offers the workload. */
-export const NoPeersError = named('NoPeersError', ComputeErrorCode.NO_PEERS)
+export class NoPeersError extends ShardmeshError {
+  static readonly code = ComputeErrorCode.NO_PEERS
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, NoPeersError.code, options)
+    this.name = 'NoPeersError'
+  }
+}
+
 /** The job cannot be placed: every peer stayed busy past the queue timeout. */
-export const AllBusyError = named('AllBusyError', ComputeErrorCode.ALL_BUSY)
+export class AllBusyError extends ShardmeshError {
+  static readonly code = ComputeErrorCode.ALL_BUSY
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, AllBusyError.code, options)
+    this.name = 'AllBusyError'
+  }
+}
+
 /** The job cannot be placed: every peer that could run a shard was excluded (failed it, or banned). */
-export const AllExcludedError = named('AllExcludedError', ComputeErrorCode.ALL_EXCLUDED)
+export class AllExcludedError extends ShardmeshError {
+  static readonly code = ComputeErrorCode.ALL_EXCLUDED
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, AllExcludedError.code, options)
+    this.name = 'AllExcludedError'
+  }
+}
+
 /** A shard failed on every attempt it was allowed. */
-export const ShardFailedError = named('ShardFailedError', ComputeErrorCode.SHARD_FAILED)
+export class ShardFailedError extends ShardmeshError {
+  static readonly code = ComputeErrorCode.SHARD_FAILED
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, ShardFailedError.code, options)
+    this.name = 'ShardFailedError'
+  }
+}
+
 /** A shard attempt saw no progress for too long. */
-export const ShardTimeoutError = named('ShardTimeoutError', ComputeErrorCode.TIMEOUT)
+export class ShardTimeoutError extends ShardmeshError {
+  static readonly code = ComputeErrorCode.TIMEOUT
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, ShardTimeoutError.code, options)
+    this.name = 'ShardTimeoutError'
+  }
+}
+
 /** The stream to the worker closed with the shard in flight. */
-export const StreamClosedError = named('StreamClosedError', ComputeErrorCode.STREAM_CLOSED)
+export class StreamClosedError extends ShardmeshError {
+  static readonly code = ComputeErrorCode.STREAM_CLOSED
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, StreamClosedError.code, options)
+    this.name = 'StreamClosedError'
+  }
+}
+
 /** A worker's result is malformed (wrong item count, bad receipt...). */
-export const BadResultError = named('BadResultError', ComputeErrorCode.BAD_RESULT)
+export class BadResultError extends ShardmeshError {
+  static readonly code = ComputeErrorCode.BAD_RESULT
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, BadResultError.code, options)
+    this.name = 'BadResultError'
+  }
+}
+
 /** Replicas disagreed and no majority could be formed. */
-export const DisputeUnresolvedError = named('DisputeUnresolvedError', ComputeErrorCode.DISPUTE_UNRESOLVED)
+export class DisputeUnresolvedError extends ShardmeshError {
+  static readonly code = ComputeErrorCode.DISPUTE_UNRESOLVED
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, DisputeUnresolvedError.code, options)
+    this.name = 'DisputeUnresolvedError'
+  }
+}
+
 /**
  * The job's verification policy needs more distinct peers than it has: refused before any work
  * runs when too few offer the workload (spot-check needs 2, `replicate:k` needs k), or failed
  * mid-job when peers dropped out and no peer is left to give a shard its next result.
  */
-export const NotEnoughPeersError = named('NotEnoughPeersError', ComputeErrorCode.NOT_ENOUGH_PEERS)
+export class NotEnoughPeersError extends ShardmeshError {
+  static readonly code = ComputeErrorCode.NOT_ENOUGH_PEERS
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, NotEnoughPeersError.code, options)
+    this.name = 'NotEnoughPeersError'
+  }
+}
+
 /** The requester cancelled the job. */
-export const JobAbortedError = named('JobAbortedError', ComputeErrorCode.JOB_ABORTED)
+export class JobAbortedError extends ShardmeshError {
+  static readonly code = ComputeErrorCode.JOB_ABORTED
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, JobAbortedError.code, options)
+    this.name = 'JobAbortedError'
+  }
+}
+
+/** The compute service was asked to run a job, or a shard stream came in, before `start()` or after `stop()`. */
+export class NotStartedError extends ShardmeshError {
+  static readonly code = ComputeErrorCode.NOT_STARTED
+
+  constructor (message = 'the compute service is not started', options?: ErrorOptions) {
+    super(message, NotStartedError.code, options)
+    this.name = 'NotStartedError'
+  }
+}

@@ -63,6 +63,8 @@ export class RemoteChannel implements PeerChannel {
   private nextId = 1
   private writing: Promise<void> = Promise.resolve()
   private closed = false
+  /** aborted by `close()`: a stream still being opened is given up */
+  private readonly closing = new AbortController()
 
   constructor (
     public readonly peerId: PeerId,
@@ -102,6 +104,7 @@ export class RemoteChannel implements PeerChannel {
 
   close (): void {
     this.closed = true
+    this.closing.abort(new StreamClosedError('channel closed'))
     this.failAll(new StreamClosedError('channel closed'))
     void this.stream?.then(({ stream }) => stream.close()).catch(() => {})
     this.stream = undefined
@@ -154,7 +157,7 @@ export class RemoteChannel implements PeerChannel {
       throw new StreamClosedError('channel closed')
     }
     this.stream ??= (async () => {
-      const stream = await this.connectionManager.openStream(this.peerId, SHARD_PROTOCOL)
+      const stream = await this.connectionManager.openStream(this.peerId, SHARD_PROTOCOL, { signal: this.closing.signal })
       const lp = lpStream(stream, { maxDataLength: MAX_SHARD_FRAME_BYTES, maxBufferSize: STREAM_READ_BUFFER_BYTES })
       void this.readLoop(stream, lp)
       return { stream, lp }

@@ -1,4 +1,5 @@
 import { plural } from '@shardmesh/protocol'
+import { AbortError } from '@shardmesh/workloads'
 import { BusyError, NotAllowedError } from '../errors.js'
 import type { PeerId } from '@libp2p/interface'
 
@@ -65,7 +66,7 @@ export class Admission {
   async acquire (signal?: AbortSignal): Promise<void> {
     if (signal?.aborted === true) {
       // a shard cancelled before it got here (e.g. while its model arrived) takes no place
-      throw signal.reason instanceof Error ? signal.reason : new Error('aborted')
+      throw signal.reason instanceof Error ? signal.reason : new AbortError('aborted')
     }
     if (this.running < this.slots) {
       this.running++
@@ -82,7 +83,7 @@ export class Admission {
           if (i !== -1) {
             this.waiting.splice(i, 1)
           }
-          reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'))
+          reject(signal.reason instanceof Error ? signal.reason : new AbortError('aborted'))
         }
         signal.addEventListener('abort', entry.onAbort, { once: true })
       }

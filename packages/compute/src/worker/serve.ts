@@ -3,14 +3,15 @@ import {
   MAX_MODEL_CHUNK_BYTES,
   MAX_SHARD_FRAME_BYTES,
   MessageTooLargeError,
-  ShardmeshError,
   decodeClientFrame,
   encodeWorkerFrame,
+  isShardmeshError,
+  linkSignals,
   toWireError
 } from '@shardmesh/protocol'
 import { AbortError } from '@shardmesh/workloads'
 import { STREAM_READ_BUFFER_BYTES } from '../constants.js'
-import { ModelMismatchError, ShardTimeoutError } from '../errors.js'
+import { ModelMismatchError, ShardTimeoutError, StreamClosedError } from '../errors.js'
 import type { ShardExecutor } from './executor.js'
 import type { ModelStore, ModelWriter } from './model-store.js'
 import type { Logger, PeerId, Stream } from '@libp2p/interface'
@@ -26,6 +27,11 @@ export interface ServeShardsOptions {
   signal: AbortSignal
   progressInterval: number
   modelTimeout: number
+  /**
+   * The inbound deadline: with no shard in flight, a stream that sends no frame for this long
+   * is closed (ms)
+   */
+  idleTimeout: number
   /** models being received now, by digest, shared by every stream of the node */
   inflightModels: Map<string, Promise<ModelFile>>
   /** a shard was answered: with its result, or a coded error */
@@ -85,14 +91,28 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
     })
   }
 
-  const onShutdown = (): void => { stream.abort(new Error('worker stopping')) }
+  const onShutdown = (): void => { stream.abort(new AbortError('worker stopping')) }
   options.signal.addEventListener('abort', onShutdown, { once: true })
+  // the inbound deadline: reads give up when it passes, the service's shutdown as well
+  const deadline = new AbortController()
+  const reading = linkSignals([options.signal, deadline.signal])
+  let idleTimer: ReturnType<typeof setTimeout> | undefined
+  let reads = true
+  const armDeadline = (): void => {
+    clearTimeout(idleTimer)
+    if (tasks.size === 0 && reads) {
+      idleTimer = setTimeout(() => {
+        deadline.abort(new ShardTimeoutError(`no shard from ${requester.toString()} for ${options.idleTimeout} ms`))
+      }, options.idleTimeout)
+    }
+  }
+  armDeadline()
 
   try {
     while (open) {
       let frame
       try {
-        frame = decodeClientFrame((await lp.read({ signal: options.signal })).subarray())
+        frame = decodeClientFrame((await lp.read({ signal: reading.signal })).subarray())
       } catch (err: any) {
         if (err.name === 'InvalidDataLengthError' || err.name === 'InvalidDataLengthLengthError') {
           send({ error: { id: 0, ...toWireError(new MessageTooLargeError(`shard frame over ${MAX_SHARD_FRAME_BYTES} bytes`)) } })
@@ -110,8 +130,12 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
         // or the frames behind it would overflow the stream's read buffer
         onModelChunk(frame.model)
       }
+      armDeadline()
     }
   } finally {
+    reads = false
+    clearTimeout(idleTimer)
+    reading.clear()
     options.signal.removeEventListener('abort', onShutdown)
     // the requester is gone or misbehaved: whatever it asked for is no longer wanted
     for (const task of tasks.values()) {
@@ -119,7 +143,13 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
     }
     await writing
     open = false
-    await stream.close().catch(() => { stream.abort(new Error('close failed')) })
+    if (deadline.signal.aborted) {
+      // a peer that sends nothing may not close its end either: do not wait for it
+      log('shard stream from %p closed: %s', requester, deadline.signal.reason.message)
+      stream.abort(deadline.signal.reason)
+    } else {
+      await stream.close().catch(() => { stream.abort(new StreamClosedError('close failed')) })
+    }
   }
 
   function startShard (request: ShardRequest): void {
@@ -165,13 +195,14 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
     }, (err: any) => {
       // a shard stopped on purpose fails for that purpose (a deadline, say), whatever the kernel threw
       const reason = task.controller.signal.aborted ? task.controller.signal.reason : undefined
-      const wire = toWireError(reason instanceof ShardmeshError ? reason : err)
+      const wire = toWireError(isShardmeshError(reason) ? reason : err)
       log('shard %d of %p failed: %s %s', request.shardIndex, requester, wire.code, wire.message)
       send({ error: { id, ...wire } })
       options.onShard?.('error', outcome(wire))
     }).finally(() => {
       clearTimeout(timeout)
       tasks.delete(id)
+      armDeadline()
     })
   }
 
