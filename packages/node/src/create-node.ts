@@ -1,4 +1,4 @@
-import './polyfill.js'
+import '@shardmesh/protocol/polyfill'
 import { join } from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'

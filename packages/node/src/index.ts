@@ -43,16 +43,16 @@
  * ```
  */
 
-import './polyfill.js'
+import '@shardmesh/protocol/polyfill'
 
 export { createMeshNode } from './create-node.js'
 export type { MeshNode, MeshNodeOptions } from './create-node.js'
 export { meshServices } from './services.js'
 export type { MeshNetwork, MeshServices, MeshServicesInit, MeshServiceFactories } from './services.js'
 export { joinMesh } from './join.js'
-export { ListenError } from './errors.js'
+export { InvalidKeyError, KeyNotFoundError, ListenError } from './errors.js'
 export type { JoinOptions, JoinResult } from './join.js'
 export {
-  InvalidKeyError, KeyNotFoundError, loadPrivateKey, loadOrCreatePrivateKey, writePrivateKey, exportSolanaKeypair, importSolanaKeypair, solanaAddress
+  loadPrivateKey, loadOrCreatePrivateKey, writePrivateKey, exportSolanaKeypair, importSolanaKeypair, solanaAddress
 } from './keys.js'
 export * as constants from './constants.js'

@@ -1,7 +1,9 @@
 /**
  * libp2p 3 targets ES2024 and calls `Promise.withResolvers`, which Node 20 lacks: without it
- * `createLibp2p()` throws as soon as a service registers a protocol. Installed once, guarded,
- * before anything creates a node. This is why this package has `sideEffects: true`.
+ * `createLibp2p()` throws as soon as a service registers a protocol. The one copy of the
+ * polyfill: `@shardmesh/node` imports it (so importing that package installs it) and so does
+ * whatever else creates a node without it (`import '@shardmesh/protocol/polyfill'`). Guarded:
+ * a runtime that has the method keeps its own. The only module of this package with a side effect.
  */
 if (typeof (Promise as any).withResolvers !== 'function') {
   Object.defineProperty(Promise, 'withResolvers', {
