@@ -88,7 +88,7 @@ describe('a hostile peer over real TCP', function () {
 
   it('an oversized caps request is refused and the node keeps answering others', async () => {
     const victim = cluster.nodes[0]
-    const stream = await attacker.dialProtocol(multiaddr(victim.addrs[0]), CAPS_PROTOCOL)
+    const stream = await attacker.dialProtocol(multiaddr(victim.addrs[0]), CAPS_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
     const lp = lpStream(stream)
     await lp.write(new Uint8Array(4096))
     // the victim aborts the stream instead of reading 4 KiB as a request

@@ -20,7 +20,7 @@ export interface StreamRttResult {
 }
 
 export async function streamRtt (requester: ComputeNode, worker: PeerId, count: number, warmup: number): Promise<StreamRttResult> {
-  const stream = await requester.dialProtocol(worker, SHARD_PROTOCOL)
+  const stream = await requester.dialProtocol(worker, SHARD_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
   const lp = lpStream(stream, { maxDataLength: MAX_SHARD_FRAME_BYTES })
   const jobId = randomBytes(16)
   const samples: number[] = []
