@@ -47,6 +47,7 @@ interface Job {
 }
 
 interface Slot {
+  /** the pool thread (a `worker_threads` Worker; not a shardmesh worker peer) */
   worker: Worker
   job?: Job
 }
@@ -197,9 +198,9 @@ export class WorkerPool {
   }
 
   private spawn (): Slot {
-    const worker = new Worker(THREAD_URL)
-    const slot: Slot = { worker }
-    worker.on('message', (message: FromThread) => {
+    const thread = new Worker(THREAD_URL)
+    const slot: Slot = { worker: thread }
+    thread.on('message', (message: FromThread) => {
       const job = slot.job
       if (job == null || job.id !== message.id) {
         return
@@ -233,8 +234,8 @@ export class WorkerPool {
         this.dispatch()
       }
     }
-    worker.on('error', onDeath)
-    worker.on('exit', (code) => { onDeath(new Error(`exit code ${code}`)) })
+    thread.on('error', onDeath)
+    thread.on('exit', (code) => { onDeath(new Error(`exit code ${code}`)) })
     return slot
   }
 }
