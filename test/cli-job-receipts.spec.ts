@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CLI_BIN, LocalCluster } from '@shardmesh/cli'
+import { CLI_BIN, LocalCluster } from '@shardmesh/cli/harness'
 import { runCli } from './utils/run-cli.js'
 
 /** The longest common prefix of two strings. */

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { delimiter } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { LocalCluster } from '@shardmesh/cli'
-import { runCli, waitFor } from './utils/run-cli.js'
+import { LocalCluster } from '@shardmesh/cli/harness'
+import { waitFor } from '@shardmesh/test-utils'
+import { runCli } from './utils/run-cli.js'
 
 const TTL_MS = 4_000
 // node 6's PATH has a stand-in nvidia-smi; the others' PATH has none (no GPU: never a made-up one)
@@ -55,11 +56,11 @@ describe('a cluster of node processes over real TCP', function () {
     await waitFor(async () => {
       const status = await cluster.nodes[7].control.status()
       return status.providerRecords.some(r => r.key === 'workload:embed' && r.providedAt != null) ? true : undefined
-    }, 30_000, 'the provider to announce its record')
+    }, 'the provider to announce its record', { timeout: 30_000, interval: 100 })
     const found = await waitFor(async () => {
       const res = await joiner.control.find({ workload: 'embed', source: 'dht' })
       return res.peers.length > 0 ? res : undefined
-    }, 30_000, 'a DHT provider of workload:embed')
+    }, 'a DHT provider of workload:embed', { timeout: 30_000, interval: 100 })
     assert.deepEqual(found.peers.map(p => p.peerId), [cluster.nodes[7].peerId])
     assert.equal(found.peers[0].workloads[0].id, 'embed')
   })
@@ -72,7 +73,7 @@ describe('a cluster of node processes over real TCP', function () {
     const found = await waitFor(async () => {
       const res = await cluster.nodes[1].control.find({ gpu: 'nvidia', source: 'dht' })
       return res.peers.length > 0 ? res : undefined
-    }, 30_000, 'a DHT provider of gpu:nvidia')
+    }, 'a DHT provider of gpu:nvidia', { timeout: 30_000, interval: 100 })
     assert.deepEqual(found.peers.map(p => p.peerId), [cluster.nodes[6].peerId])
   })
 
@@ -81,7 +82,7 @@ describe('a cluster of node processes over real TCP', function () {
     await waitFor(async () => {
       const tables = await Promise.all(cluster.nodes.filter(n => n.index !== 2).map(async n => cluster.peersOf(n.index)))
       return tables.every(t => (t.find(p => p.peerId === cluster.nodes[2].peerId)?.seq ?? 0) >= seq) ? true : undefined
-    }, 15_000, 'every node to hold the new advert')
+    }, 'every node to hold the new advert', { timeout: 15_000, interval: 100 })
     const seen = (await cluster.peersOf(5)).find(p => p.peerId === cluster.nodes[2].peerId)
     assert.equal(seen?.loadPermille, 750)
   })
@@ -109,7 +110,7 @@ describe('a cluster of node processes over real TCP', function () {
     await waitFor(async () => {
       const p = (await cluster.peersOf(0)).find(p => p.peerId === before)
       return p != null && p.seq > oldSeq && p.addrs.some(a => restarted.addrs.some(r => r.startsWith(a))) ? true : undefined
-    }, 20_000, 'node 0 to hold the restarted node\'s new advert')
+    }, 'node 0 to hold the restarted node\'s new advert', { timeout: 20_000, interval: 100 })
   })
 
   it('the control API wants its token, refuses bad input, and serves Prometheus metrics', async () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
-import { LocalCluster } from '@shardmesh/cli'
+import { LocalCluster } from '@shardmesh/cli/harness'
 import { verifyReceipt } from '@shardmesh/receipts'
-import { runCli, waitFor } from './utils/run-cli.js'
+import { waitFor } from '@shardmesh/test-utils'
+import { runCli } from './utils/run-cli.js'
 import type { JobEvent, JobRequest, JobResultJson } from '@shardmesh/control'
 
 const SLEEP_MS = 150
@@ -95,7 +96,7 @@ describe('sharded jobs across node processes over real TCP, with faults', functi
       await waitFor(async () => {
         const s = await cluster.nodes[i].control.compute()
         return s.active === 0 && s.queued === 0 ? true : undefined
-      }, 10_000, `node ${i} to free its slots`)
+      }, `node ${i} to free its slots`, { timeout: 10_000, interval: 100 })
     }
   })
 

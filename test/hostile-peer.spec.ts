@@ -3,10 +3,10 @@ import { generateKeyPair, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { signAdvert } from '@shardmesh/capabilities'
-import { LocalCluster } from '@shardmesh/cli'
+import { LocalCluster } from '@shardmesh/cli/harness'
 import { createMeshNode } from '@shardmesh/node'
 import { CAPS_PROTOCOL, CAPS_TOPIC, decodeCapsResponse, encodeSignedAdvert } from '@shardmesh/protocol'
-import { waitFor } from './utils/run-cli.js'
+import { waitFor } from '@shardmesh/test-utils'
 import type { AdvertContent } from '@shardmesh/capabilities'
 import type { PrivateKey } from '@libp2p/interface'
 import type { MeshNode } from '@shardmesh/node'
@@ -40,7 +40,7 @@ describe('a hostile peer over real TCP', function () {
     attackerKey = await generateKeyPair('Ed25519')
     attacker = await createMeshNode({ privateKey: attackerKey, network: 'lan', bootstrap: [cluster.nodes[0].addrs[0]], capabilities: { nvidiaSmi: false } })
     // wait until the victim holds the attacker's (honest) advert: the gossip mesh is up
-    await waitFor(async () => (await cluster.peersOf(0)).some(p => p.peerId === attacker.peerId.toString()) ? true : undefined, 20_000, 'the attacker to be known')
+    await waitFor(async () => (await cluster.peersOf(0)).some(p => p.peerId === attacker.peerId.toString()) ? true : undefined, 'the attacker to be known', { timeout: 20_000, interval: 100 })
   })
 
   after(async () => {
@@ -75,7 +75,7 @@ describe('a hostile peer over real TCP', function () {
       const m = await victim.control.metrics()
       const reasons = ['undecodable', 'sender-mismatch', 'bad-signature', 'expired', 'oversized']
       return reasons.every(r => rejected(m, r) > rejected(before, r)) ? m : undefined
-    }, 20_000, 'the victim to reject all five')
+    }, 'the victim to reject all five', { timeout: 20_000, interval: 100 })
     assert.ok(rejected(after, 'undecodable') > rejected(before, 'undecodable'))
 
     // nothing forged entered the table; the honest peers are still there

@@ -7,9 +7,10 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { CLI_BIN } from '@shardmesh/cli'
+import { CLI_BIN } from '@shardmesh/cli/harness'
 import { ControlClient } from '@shardmesh/control'
-import { runCli, waitFor } from './utils/run-cli.js'
+import { waitFor } from '@shardmesh/test-utils'
+import { runCli } from './utils/run-cli.js'
 import type { ChildProcess } from 'node:child_process'
 import type { Server } from 'node:net'
 
@@ -31,7 +32,7 @@ function startNode (args: string[], daemons: Daemon[]): Daemon {
 }
 
 async function jsonLine (daemon: Daemon, event: string): Promise<any> {
-  return waitFor(async () => daemon.stdout.map(l => JSON.parse(l)).find(e => e.event === event), 60_000, `a "${event}" line (stderr: ${daemon.stderr.join('\n')})`)
+  return waitFor(async () => daemon.stdout.map(l => JSON.parse(l)).find(e => e.event === event), `a "${event}" line (stderr: ${daemon.stderr.join('\n')})`, { timeout: 60_000, interval: 100 })
 }
 
 async function busyPort (): Promise<{ server: Server, port: number }> {
@@ -108,7 +109,7 @@ describe('shardmesh node start, wait, stop (a daemon as scripts run it)', functi
     const readyFile = join(dir, 'ready.json')
     const waiting = runCli(['node', 'wait', '--data-dir', dataDir, '--timeout', '60s'])
     const node = startNode(['--data-dir', dataDir, '--ready-file', readyFile], daemons)
-    const ready = await waitFor(async () => existsSync(readyFile) ? JSON.parse(await readFile(readyFile, 'utf8')) : undefined, 60_000, 'the ready file')
+    const ready = await waitFor(async () => existsSync(readyFile) ? JSON.parse(await readFile(readyFile, 'utf8')) : undefined, 'the ready file', { timeout: 60_000, interval: 100 })
     assert.equal(ready.pid, node.child.pid)
     assert.equal(Number((await readFile(join(dataDir, 'node.pid'), 'utf8')).trim()), node.child.pid)
     assert.equal((await (await ControlClient.fromDataDir(dataDir)).status()).peerId, ready.peerId)
@@ -204,22 +205,22 @@ describe('shardmesh node start, wait, stop (a daemon as scripts run it)', functi
     const bDir = join(dir, 'log-b')
     const b = startNode(['--data-dir', bDir, '--json', '--bootstrap', readyA.addrs[0], '--advert-ttl', '2s', '--refresh', '500ms'], daemons)
     const readyB = await jsonLine(b, 'ready')
-    await waitFor(async () => a.stderr.find(l => l.includes(`info  peer joined ${readyB.peerId as string}`)), 60_000, `A logs B joining: ${a.stderr.join('\n')}`)
+    await waitFor(async () => a.stderr.find(l => l.includes(`info  peer joined ${readyB.peerId as string}`)), `A logs B joining: ${a.stderr.join('\n')}`, { timeout: 60_000, interval: 100 })
     const quietControl = await ControlClient.fromDataDir(join(dir, 'log-q'))
-    await waitFor(async () => (await quietControl.peers()).peers.find(p => p.peerId === readyB.peerId), 60_000, 'the quiet node holds B')
+    await waitFor(async () => (await quietControl.peers()).peers.find(p => p.peerId === readyB.peerId), 'the quiet node holds B', { timeout: 60_000, interval: 100 })
     // A requests a job; B serves some of its shards; a job A cannot place is a warning
-    await waitFor(async () => (await (await ControlClient.fromDataDir(join(dir, 'log-a'))).peers()).peers.find(p => p.peerId === readyB.peerId), 60_000, 'A holds B')
+    await waitFor(async () => (await (await ControlClient.fromDataDir(join(dir, 'log-a'))).peers()).peers.find(p => p.peerId === readyB.peerId), 'A holds B', { timeout: 60_000, interval: 100 })
     const job = await runCli(['job', 'run', '--data-dir', join(dir, 'log-a'), '--workload', 'echo', '--generate', '16', '--shard-size', '1', '--peer', readyB.peerId, '--no-local', '--json'])
     assert.equal(job.code, 0, job.stderr)
     const jobId = String(JSON.parse(job.stdout).jobId)
-    await waitFor(async () => a.stderr.find(l => l.includes(`info  ran job ${jobId.slice(0, 12)} (echo@1.0.0, 16 items, verification none)`) && l.includes('16 shards on 1 peer')), 60_000, `A logs its job: ${a.stderr.join('\n')}`)
-    await waitFor(async () => b.stderr.find(l => l.includes(`info  served shard 0 of job ${jobId.slice(0, 12)} (echo@1.0.0) for ${readyA.peerId as string}`)), 60_000, `B logs a shard it served: ${b.stderr.join('\n')}`)
+    await waitFor(async () => a.stderr.find(l => l.includes(`info  ran job ${jobId.slice(0, 12)} (echo@1.0.0, 16 items, verification none)`) && l.includes('16 shards on 1 peer')), `A logs its job: ${a.stderr.join('\n')}`, { timeout: 60_000, interval: 100 })
+    await waitFor(async () => b.stderr.find(l => l.includes(`info  served shard 0 of job ${jobId.slice(0, 12)} (echo@1.0.0) for ${readyA.peerId as string}`)), `B logs a shard it served: ${b.stderr.join('\n')}`, { timeout: 60_000, interval: 100 })
     const refused = await runCli(['job', 'run', '--data-dir', join(dir, 'log-a'), '--workload', 'echo', '--generate', '4', '--verify', 'replicate:5', '--json'])
     assert.equal(refused.code, 1, refused.stderr)
-    await waitFor(async () => a.stderr.find(l => / warn +failed job [0-9a-f]{12} \(echo@1\.0\.0, 4 items, verification replicate:5\) after .*ERR_NOT_ENOUGH_PEERS/.test(l)), 60_000, `A logs the refused job: ${a.stderr.join('\n')}`)
+    await waitFor(async () => a.stderr.find(l => / warn +failed job [0-9a-f]{12} \(echo@1\.0\.0, 4 items, verification replicate:5\) after .*ERR_NOT_ENOUGH_PEERS/.test(l)), `A logs the refused job: ${a.stderr.join('\n')}`, { timeout: 60_000, interval: 100 })
     assert.equal((await runCli(['node', 'stop', '--data-dir', bDir])).code, 0)
-    await waitFor(async () => a.stderr.find(l => l.includes(`info  peer left ${readyB.peerId as string}`)), 60_000, `A logs B leaving: ${a.stderr.join('\n')}`)
-    await waitFor(async () => (await quietControl.peers()).peers.every(p => p.peerId !== readyB.peerId) ? true : undefined, 60_000, 'B leaves the quiet node')
+    await waitFor(async () => a.stderr.find(l => l.includes(`info  peer left ${readyB.peerId as string}`)), `A logs B leaving: ${a.stderr.join('\n')}`, { timeout: 60_000, interval: 100 })
+    await waitFor(async () => (await quietControl.peers()).peers.every(p => p.peerId !== readyB.peerId) ? true : undefined, 'B leaves the quiet node', { timeout: 60_000, interval: 100 })
     assert.ok(quiet.stderr.every(l => !/ (info|warn|debug) /.test(l)), quiet.stderr.join('\n'))
     assert.ok(readyQ.peerId != null)
   })

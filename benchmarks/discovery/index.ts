@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import { parseArgs } from 'node:util'
-import { LocalCluster } from '@shardmesh/cli'
+import { LocalCluster } from '@shardmesh/cli/harness'
 
 const { values } = parseArgs({
   options: {

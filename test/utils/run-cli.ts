@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { CLI_BIN } from '@shardmesh/cli'
+import { CLI_BIN } from '@shardmesh/cli/harness'
 
 export interface CliResult {
   code: number | null
@@ -18,22 +18,4 @@ export async function runCli (args: string[], options: { timeout?: number, env?:
   const code = await new Promise<number | null>(resolve => child.once('exit', code => { resolve(code) }))
   clearTimeout(timer)
   return { code, stdout, stderr }
-}
-
-/** Poll `check` until it returns a value other than undefined, or fail after `timeout` ms. */
-export async function waitFor <T> (check: () => Promise<T | undefined>, timeout: number, what: string, interval = 100): Promise<T> {
-  const deadline = Date.now() + timeout
-  let last: Error | undefined
-  while (Date.now() < deadline) {
-    try {
-      const value = await check()
-      if (value !== undefined) {
-        return value
-      }
-    } catch (err) {
-      last = err as Error
-    }
-    await new Promise(resolve => setTimeout(resolve, interval))
-  }
-  throw new Error(`timed out after ${timeout} ms waiting for ${what}${last != null ? `: ${String(last)}` : ''}`)
 }

@@ -1,25 +1,23 @@
 /**
  * @packageDocumentation
  *
- * The `shardmesh` command line, and the pieces it is built from that scripts and tests use:
- * `LocalCluster` (node processes on loopback). A running node's control API (`ControlClient`)
- * is `@shardmesh/control`'s.
+ * The `shardmesh` command line as a function (`main(argv)` returns the exit code), and the
+ * pieces of it that scripts use: `fundAddresses` (airdrops on a local chain) and
+ * `verifyProofOverRpc` (check a receipt's anchor on any Solana RPC). A running node's control
+ * API (`ControlClient`) is `@shardmesh/control`'s. The project's own child-process harness
+ * (`LocalCluster`, for tests and benchmarks) is `@shardmesh/cli/harness`, not this front door.
  *
  * @example
  *
  * ```TypeScript
- * import { LocalCluster } from '@shardmesh/cli'
+ * import { main } from '@shardmesh/cli'
  *
- * const cluster = new LocalCluster({ nodes: 8 })
- * await cluster.start()
- * const report = await cluster.waitConverged({ timeout: 30_000 })
- * await cluster.stop()
+ * // the same as `shardmesh key show --json`
+ * process.exitCode = await main(['key', 'show', '--json'])
  * ```
  */
 
 export { main, HELP } from './main.js'
-export { LocalCluster, CLI_BIN } from './cluster/local-cluster.js'
-export type { ChainProcess, ClusterNode, ConvergenceReport, LocalClusterOptions } from './cluster/local-cluster.js'
 export { fundAddresses } from './chain/fund.js'
 export { verifyProofOverRpc } from './chain/verify.js'
 export type { VerifiedReport, VerifyOutcome } from './chain/verify.js'

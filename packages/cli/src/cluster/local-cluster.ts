@@ -1,16 +1,15 @@
-import { spawn } from 'node:child_process'
 import { mkdtemp, mkdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
-import { fundAddresses } from '../chain/fund.js'
 import { ControlClient } from '@shardmesh/control'
+import { fundAddresses } from '../chain/fund.js'
+import { killChainProcess, startChainProcess } from './chain-process.js'
+import { measureConvergence, waitConverged } from './convergence.js'
+import { CLI_BIN, Supervisor, exitOf, readyLine } from './supervisor.js'
+import type { ChainProcess } from './chain-process.js'
+import type { ConvergenceReport, WaitConvergedOptions } from './convergence.js'
 import type { JoinStatus, PeerRow } from '@shardmesh/control'
 import type { ChildProcess } from 'node:child_process'
-
-/** The `shardmesh` entry script, run with this Node binary. */
-export const CLI_BIN = resolve(fileURLToPath(import.meta.url), '../../../../bin/shardmesh.js')
 
 export interface LocalClusterOptions {
   nodes: number
@@ -39,16 +38,6 @@ export interface LocalClusterOptions {
   solana?: 'local' | { rpcUrl: string, wsUrl?: string, keypair?: string }
 }
 
-/** The `shardmesh chain` process of a cluster. */
-export interface ChainProcess {
-  url: string
-  wsUrl: string
-  pid: number
-  port: number
-  dataDir: string
-  process: ChildProcess
-}
-
 export interface ClusterNode {
   index: number
   dataDir: string
@@ -67,14 +56,16 @@ export interface ClusterNode {
   stderr: string[]
 }
 
-export interface ConvergenceReport {
-  /** For each node: verified adverts held, and when it first held all the others (ms after the cluster's start). */
-  nodes: Array<{ peerId: string, advertsSeen: number, convergedMs: number | null }>
-  /** When the last node converged, ms after the cluster's start; null if not converged. */
-  convergedMs: number | null
-  /** When the last node was ready, ms after the cluster's start. */
-  readyMs: number
-}
+/**
+ * Node.js flags of every cluster node. A node's heap is small and its garbage short-lived: a
+ * 2 MiB young-generation semi-space (V8's default is 16 MiB) cut RSS from ~102 to ~88 MiB per
+ * idle node in an 8-node cluster, with the same idle CPU (measured side by side, twice).
+ */
+const NODE_FLAGS = ['--max-semi-space-size=2']
+
+/** Joiners per running node in one start-up wave, and bootstrap peers per joiner. */
+const JOINERS_PER_NODE = 6
+const BOOTSTRAP_PEERS = 2
 
 /**
  * A cluster of `shardmesh node start` processes on loopback, each with its own data dir and
@@ -84,7 +75,7 @@ export interface ConvergenceReport {
 export class LocalCluster {
   readonly nodes: ClusterNode[] = []
   /** Every process this cluster spawned, ready or not: `stop()` ends them all. */
-  private readonly children = new Set<ChildProcess>()
+  private readonly supervisor = new Supervisor()
   startedAt = 0
   root = ''
   chain?: ChainProcess
@@ -156,21 +147,12 @@ export class LocalCluster {
       ...(this.options.nodeArgs?.(index) ?? [])
     ]
     const spawnedAt = Date.now()
-    const child = spawn(process.execPath, args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...this.options.nodeEnv?.(index) }
+    const onStderr = this.options.onStderr
+    const child = this.supervisor.spawn(args, {
+      env: this.options.nodeEnv?.(index),
+      onStderr: onStderr == null ? undefined : line => { onStderr(index, line) }
     })
-    this.children.add(child)
-    child.once('exit', () => { this.children.delete(child) })
-    const stderr: string[] = []
-    createInterface({ input: child.stderr }).on('line', line => {
-      if (this.options.onStderr != null) {
-        this.options.onStderr(index, line)
-      } else if (stderr.length < 200) {
-        stderr.push(line)
-      }
-    })
-    const ready = await readyLine(child, `node ${index}`, this.options.startTimeout ?? 60_000, stderr)
+    const ready = await readyLine(child, `node ${index}`, this.options.startTimeout ?? 60_000)
     if (this.chain != null) {
       await fundAddresses(this.chain.url, [ready.solanaAddress])
     }
@@ -180,13 +162,13 @@ export class LocalCluster {
       dataDir,
       peerId: ready.peerId,
       addrs: ready.addrs,
-      pid: child.pid as number,
+      pid: child.process.pid as number,
       control: await ControlClient.fromDataDir(dataDir),
-      process: child,
+      process: child.process,
       spawnedAt,
       readyAt: Date.now(),
       join: ready.join,
-      stderr
+      stderr: child.stderr
     }
     const at = this.nodes.findIndex(n => n.index === index)
     if (at >= 0) {
@@ -200,27 +182,15 @@ export class LocalCluster {
    * state in `<root>/chain`; resolves when it serves.
    */
   async startChain (port = 0): Promise<ChainProcess> {
-    const dataDir = join(this.root, 'chain')
-    const child = spawn(process.execPath, [CLI_BIN, 'chain', '--json', '--data-dir', dataDir, '--port', String(port), '--parent-pid', String(process.pid)], {
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
-    this.children.add(child)
-    child.once('exit', () => { this.children.delete(child) })
-    const stderr: string[] = []
-    createInterface({ input: child.stderr }).on('line', line => { if (stderr.length < 200) stderr.push(line) })
-    const ready = await readyLine(child, 'the chain', this.options.startTimeout ?? 60_000, stderr)
-    this.chain = { url: ready.url, wsUrl: ready.wsUrl, pid: child.pid as number, port: Number(new URL(ready.url).port), dataDir, process: child }
+    this.chain = await startChainProcess(this.supervisor, { root: this.root, port, startTimeout: this.options.startTimeout ?? 60_000 })
     return this.chain
   }
 
   /** Stop the chain process by pid (SIGKILL by default); resolves when it exited. */
   async killChain (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    if (this.chain == null) {
-      return
+    if (this.chain != null) {
+      await killChainProcess(this.chain, signal)
     }
-    const exited = exitOf(this.chain.process)
-    process.kill(this.chain.pid, signal)
-    await exited
   }
 
   /** Restart a stopped chain on its port and data dir: it serves its whole history again. */
@@ -266,77 +236,30 @@ export class LocalCluster {
     return (await this.nodes[index].control.peers()).peers
   }
 
-  /** Poll every node until each holds a verified advert of every other node in `expected`. */
-  async waitConverged (options: { timeout?: number, among?: number[], interval?: number } = {}): Promise<ConvergenceReport> {
-    const deadline = Date.now() + (options.timeout ?? 60_000)
-    let report = await this.convergence(options.among)
-    while (report.convergedMs == null && Date.now() < deadline) {
-      await new Promise(resolve => setTimeout(resolve, options.interval ?? 100))
-      report = await this.convergence(options.among)
-    }
-    return report
+  /** Poll every node until each holds a verified advert of every other node in `among`. */
+  async waitConverged (options: WaitConvergedOptions & { among?: number[] } = {}): Promise<ConvergenceReport> {
+    return waitConverged(async () => this.convergence(options.among), options)
   }
 
   /** The current convergence state, computed from each node's table (`firstSeenAt` of each peer). */
   async convergence (among?: number[]): Promise<ConvergenceReport> {
     const members = (among ?? this.nodes.map(n => n.index)).map(i => this.nodes[i])
-    const ids = new Set(members.map(n => n.peerId))
-    const nodes = await Promise.all(members.map(async n => {
-      const peers = (await this.peersOf(n.index)).filter(p => ids.has(p.peerId) && p.peerId !== n.peerId)
-      const complete = peers.length === ids.size - 1
-      const last = Math.max(n.readyAt, ...peers.map(p => p.firstSeenAt))
-      return { peerId: n.peerId, advertsSeen: peers.length, convergedMs: complete ? last - this.startedAt : null }
-    }))
-    const done = nodes.every(n => n.convergedMs != null)
-    return {
-      nodes,
-      convergedMs: done ? Math.max(...nodes.map(n => n.convergedMs as number)) : null,
-      readyMs: Math.max(...members.map(n => n.readyAt)) - this.startedAt
-    }
+    return measureConvergence(members.map(n => ({ peerId: n.peerId, readyAt: n.readyAt, peers: async () => this.peersOf(n.index) })), this.startedAt)
   }
 
   /** Stop the node processes only (SIGTERM, then SIGKILL after `grace` ms); the chain keeps serving. */
   async stopNodes (grace = 5_000): Promise<void> {
-    await terminate([...this.children].filter(c => c !== this.chain?.process), grace)
+    await this.supervisor.terminate(grace, this.chain?.process)
   }
 
   /** Stop every process (nodes and chain) by pid: SIGTERM, then SIGKILL after `grace` ms. Removes a temp root. */
   async stop (grace = 5_000): Promise<void> {
-    await terminate([...this.children], grace)
+    await this.supervisor.terminate(grace)
     if (this.ownsRoot) {
       await rm(this.root, { recursive: true, force: true })
     }
   }
 }
-
-/** SIGTERM each live child by pid, SIGKILL it after `grace` ms; resolves when all exited. */
-async function terminate (children: ChildProcess[], grace: number): Promise<void> {
-  await Promise.all(children.map(async child => {
-    if (child.exitCode != null || child.signalCode != null || child.pid == null) {
-      return
-    }
-    const exited = exitOf(child)
-    try {
-      process.kill(child.pid, 'SIGTERM')
-    } catch {}
-    const timer = setTimeout(() => {
-      try { process.kill(child.pid as number, 'SIGKILL') } catch {}
-    }, grace)
-    await exited
-    clearTimeout(timer)
-  }))
-}
-
-/**
- * Node.js flags of every cluster node. A node's heap is small and its garbage short-lived: a
- * 2 MiB young-generation semi-space (V8's default is 16 MiB) cut RSS from ~102 to ~88 MiB per
- * idle node in an 8-node cluster, with the same idle CPU (measured side by side, twice).
- */
-const NODE_FLAGS = ['--max-semi-space-size=2']
-
-/** Joiners per running node in one start-up wave, and bootstrap peers per joiner. */
-const JOINERS_PER_NODE = 6
-const BOOTSTRAP_PEERS = 2
 
 function bootstrapFrom (ready: ClusterNode[]): string[] {
   const shuffled = [...ready].sort(() => Math.random() - 0.5)
@@ -345,44 +268,4 @@ function bootstrapFrom (ready: ClusterNode[]): string[] {
 
 function loopbackAddr (node: ClusterNode): string | undefined {
   return node.addrs.find(a => a.includes('/127.0.0.1/') || a.includes('/::1/'))
-}
-
-/**
- * The JSON line with `event: 'ready'` a child prints; for a node still joining, once its
- * `joined` line came too (merged in: the start-up waves above pace joins, not process starts).
- * Rejects if the child exits first.
- */
-async function readyLine (child: ChildProcess, name: string, timeout: number, stderr: string[]): Promise<any> {
-  return new Promise<any>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`${name} was not ready within ${timeout} ms: ${stderr.join('\n')}`))
-    }, timeout)
-    let ready: any
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', line => {
-      try {
-        const msg = JSON.parse(line)
-        if (msg.event === 'ready') {
-          ready = msg
-        } else if (msg.event === 'joined' && ready != null) {
-          ready = { ...ready, join: msg.join }
-        }
-        if (ready != null && ready.join?.state !== 'joining') {
-          clearTimeout(timer)
-          resolve(ready)
-        }
-      } catch {}
-    })
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer)
-      reject(new Error(`${name} exited (${code ?? signal}) before it was ready: ${stderr.join('\n')}`))
-    })
-  })
-}
-
-async function exitOf (child: ChildProcess): Promise<void> {
-  if (child.exitCode != null || child.signalCode != null) {
-    return
-  }
-  await new Promise<void>(resolve => child.once('exit', () => { resolve() }))
 }

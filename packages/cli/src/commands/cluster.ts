@@ -4,7 +4,7 @@ import { SOLANA_FLAGS, SOLANA_HELP, solanaOption } from '../chain/options.js'
 import { LocalCluster } from '../cluster/local-cluster.js'
 import { advertTiming } from '../daemon/start-options.js'
 import { age, table } from '../format.js'
-import type { ConvergenceReport } from '../cluster/local-cluster.js'
+import type { ConvergenceReport } from '../cluster/convergence.js'
 
 export const CLUSTER_HELP = `Usage: shardmesh cluster --nodes N [options]
 
