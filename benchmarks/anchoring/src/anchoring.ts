@@ -17,6 +17,7 @@ import { join } from 'node:path'
 import { MerkleTree } from '@shardmesh/receipts'
 import { startChainServer } from '@shardmesh/chain'
 import { RpcLedger, signerFromPrivateKey } from '@shardmesh/solana'
+import { waitFor } from '@shardmesh/test-utils'
 import { address, createSolanaRpc, lamports } from '@solana/kit'
 import { countersignedReceipts, parties } from './fixtures.js'
 import { loadavg, perSec, progress, round, rounds, summary, timed } from './stats.js'
@@ -71,23 +72,13 @@ export interface AnchoringResult {
 
 const SOL = 1_000_000_000n
 
-async function waitFor (check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`)
-    }
-    await new Promise(resolve => setTimeout(resolve, 10))
-  }
-}
-
 /** Airdrop with the stock kit client and wait until the chain reports the transfer. */
 async function fund (rpc: Rpc<SolanaRpcApi>, to: string, sol: bigint): Promise<void> {
   const signature: Signature = await rpc.requestAirdrop(address(to), lamports(sol * SOL)).send()
   await waitFor(async () => {
     const { value: [status] } = await rpc.getSignatureStatuses([signature]).send()
     return status != null && status.err == null && status.confirmationStatus !== 'processed'
-  }, `the airdrop to ${to}`)
+  }, `the airdrop to ${to}`, { timeout: 30_000 })
 }
 
 /** The newest signature touching `of`. */

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { address, createSolanaRpc, getBase58Decoder, lamports } from '@solana/kit'
 import { buildAnchorTransaction, parseTransaction } from '@shardmesh/solana'
+import { waitFor } from '@shardmesh/test-utils'
 import { startChainServer } from '../../src/index.js'
 import type { Base64EncodedWireTransaction, KeyPairSigner, Rpc, Signature, SolanaRpcApi } from '@solana/kit'
 
@@ -33,21 +34,11 @@ export async function startTestChain (): Promise<TestChain> {
   }
 }
 
-async function waitFor (check: () => Promise<boolean>, what: string, tries = 500): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await check()) {
-      return
-    }
-    await new Promise(resolve => setTimeout(resolve, 10))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
-
 /** Airdrop `sol` SOL to `to` with the stock kit client and wait until the balance shows it. */
 export async function fund (rpc: Rpc<SolanaRpcApi>, to: string, sol = 10n): Promise<void> {
   const before = (await rpc.getBalance(address(to)).send()).value
   await rpc.requestAirdrop(address(to), lamports(sol * 1_000_000_000n)).send()
-  await waitFor(async () => (await rpc.getBalance(address(to), { commitment: 'confirmed' }).send()).value >= before + sol * 1_000_000_000n, `the airdrop to ${to}`)
+  await waitFor(async () => (await rpc.getBalance(address(to), { commitment: 'confirmed' }).send()).value >= before + sol * 1_000_000_000n, `the airdrop to ${to}`, { timeout: 5_000 })
 }
 
 export function randomRoot (): Uint8Array {
@@ -69,7 +60,7 @@ export async function advanceBlocks (rpc: Rpc<SolanaRpcApi>, payer: KeyPairSigne
     const { value } = await rpc.getLatestBlockhash({ commitment: 'confirmed' }).send()
     const tx = await buildAnchorTransaction({ memo: `tick ${i} ${Math.random()}`, signer: payer, blockhash: value })
     await rpc.sendTransaction(tx.wire as Base64EncodedWireTransaction, { encoding: 'base64' }).send()
-    await waitFor(async () => (await rpc.getSignatureStatuses([tx.signature as Signature]).send()).value[0] != null, `tick ${i}`)
+    await waitFor(async () => (await rpc.getSignatureStatuses([tx.signature as Signature]).send()).value[0] != null, `tick ${i}`, { timeout: 5_000 })
   }
 }
 
