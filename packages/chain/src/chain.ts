@@ -71,7 +71,7 @@ export class EmbeddedChain extends EventEmitter<EmbeddedChainEvents> {
     let log: ChainLog | undefined
     let records: LogRecord[] = []
     if (init.dataDir != null) {
-      ({ log, records } = ChainLog.open(init.dataDir))
+      ({ log, records } = await ChainLog.open(init.dataDir))
     }
     try {
       let genesis = records[0]
@@ -94,7 +94,7 @@ export class EmbeddedChain extends EventEmitter<EmbeddedChainEvents> {
       chain.replay(records.slice(1))
       return chain
     } catch (err) {
-      log?.close()
+      await log?.close()
       throw err
     }
   }
@@ -333,7 +333,7 @@ export class EmbeddedChain extends EventEmitter<EmbeddedChainEvents> {
     }
     this.closed = true
     this.failure = new ChainClosedError()
-    this.log?.close()
+    await this.log?.close()
     this.emit('close')
   }
 

@@ -93,3 +93,47 @@ export function fromWireError (wire: WireErrorShape): ShardmeshError {
     default: return new ShardmeshError(message, wire.code.slice(0, 64))
   }
 }
+
+/** A lock file is held by a live process (this one, when another part of it holds it). */
+export class FileLockedError extends ShardmeshError {
+  static readonly code = 'ERR_FILE_LOCKED'
+  public readonly path: string
+  /** pid of the holder, when the lock file names a live one */
+  public readonly pid?: number
+  /** another holder in this process */
+  public readonly inProcess: boolean
+
+  constructor (path: string, pid: number | undefined, inProcess: boolean, message?: string, options?: ErrorOptions) {
+    super(message ?? `${path} is locked by ${inProcess ? 'this process' : `process ${pid}`}`, FileLockedError.code, options)
+    this.name = 'FileLockedError'
+    this.path = path
+    this.pid = pid
+    this.inProcess = inProcess
+  }
+}
+
+/** An append-only log has a damaged record that its recovery policy does not drop. */
+export class AppendLogCorruptError extends ShardmeshError {
+  static readonly code = 'ERR_APPEND_LOG_CORRUPT'
+  /** byte offset of the damaged record */
+  public readonly offset: number
+
+  constructor (message: string, offset: number, options?: ErrorOptions) {
+    super(message, AppendLogCorruptError.code, options)
+    this.name = 'AppendLogCorruptError'
+    this.offset = offset
+  }
+}
+
+/** An append-only log took no more appends: it is closed, read-only, or a write to it failed. */
+export class AppendLogClosedError extends ShardmeshError {
+  static readonly code = 'ERR_APPEND_LOG_CLOSED'
+  /** closed by its owner, opened read-only, or stopped after a failed write */
+  public readonly reason: 'closed' | 'read-only' | 'failed'
+
+  constructor (reason: 'closed' | 'read-only' | 'failed', message: string, options?: ErrorOptions) {
+    super(message, AppendLogClosedError.code, options)
+    this.name = 'AppendLogClosedError'
+    this.reason = reason
+  }
+}

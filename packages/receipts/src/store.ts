@@ -1,17 +1,18 @@
 import { mkdir } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
+import { FileLock, syncDirectory } from '@shardmesh/protocol'
 import {
   MAX_ANCHOR_WIRE_LENGTH, MAX_BATCH_RECEIPTS, MERKLE_TREE_CACHE_SIZE, RECEIPT_LOCK_FILE, RECEIPT_LOG_FILE
 } from './constants.js'
 import { fromBase64, hashFromHex, isTxSignature, isU64, toHex } from './encoding.js'
 import {
-  AnchorConflictError, BatchNotFoundError, InvalidAnchorError, ReceiptLogCorruptError, ReceiptStoreClosedError, ReceiptStoreReadOnlyError
+  AnchorConflictError, BatchNotFoundError, InvalidAnchorError, ReceiptLogCorruptError, ReceiptStoreClosedError, ReceiptStoreLockedError,
+  ReceiptStoreReadOnlyError
 } from './errors.js'
 import { MerkleTree } from './merkle.js'
 import { decodeTrustedReceipt, verifyReceipt } from './receipt.js'
 import { ReceiptIndex, entryFromLog, entryFromVerified, toBatch, toStored } from './store/indexes.js'
-import { LockFile } from './store/lock.js'
-import { ReceiptLog, syncDirectory } from './store/log.js'
+import { ReceiptLog } from './store/log.js'
 import { decodeRecord, encodeRecord } from './store/records.js'
 import type { ReceiptProof } from './proof.js'
 import type { BatchEntry, ReceiptEntry } from './store/indexes.js'
@@ -22,6 +23,20 @@ import type { AbortOptions } from '@libp2p/interface'
 
 export type { LogRecovery, LogStop }
 export type { AddReceiptOptions, IdKind, PrefixMatch, ReceiptBatch, ReceiptQuery, ReceiptStoreOptions, ReceiptStoreStats, ReceiptSummary, SealBatchOptions, StoredReceipt } from './store/types.js'
+
+/** The writer's lock (one writer per directory), or `ReceiptStoreLockedError` naming the live holder. */
+async function lockStore (path: string): Promise<FileLock> {
+  try {
+    return await FileLock.acquire(path)
+  } catch (err: any) {
+    if (err?.name !== 'FileLockedError') {
+      throw err
+    }
+    throw err.pid != null
+      ? new ReceiptStoreLockedError(`the receipt store is locked by process ${err.pid} (${path})`, err.pid, { cause: err })
+      : new ReceiptStoreLockedError(err.message, undefined, { cause: err })
+  }
+}
 
 /**
  * The durable receipt store of a node: an append-only, checksummed log in `dir`, replayed into
@@ -45,7 +60,7 @@ export class ReceiptStore {
     public readonly readOnly: boolean,
     private readonly log: ReceiptLog,
     private readonly index: ReceiptIndex,
-    private readonly lock?: LockFile
+    private readonly lock?: FileLock
   ) {
     this.recovery = log.recovery
   }
@@ -65,7 +80,7 @@ export class ReceiptStore {
         await syncDirectory(dirname(created))
       }
     }
-    const lock = readOnly ? undefined : await LockFile.acquire(join(dir, RECEIPT_LOCK_FILE))
+    const lock = readOnly ? undefined : await lockStore(join(dir, RECEIPT_LOCK_FILE))
     try {
       const index = new ReceiptIndex()
       const log = await ReceiptLog.open(join(dir, RECEIPT_LOG_FILE), {
