@@ -1,13 +1,12 @@
 import '@shardmesh/protocol/polyfill'
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { defaultLogger } from '@libp2p/logger'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream, streamPair } from '@libp2p/utils'
 import { MAX_SHARD_FRAME_BYTES, decodeWorkerFrame, encodeClientFrame } from '@shardmesh/protocol'
 import { STREAM_READ_BUFFER_BYTES } from '../../src/constants.js'
 import { serveShards } from '../../src/worker/serve.js'
+import { quietLog } from '../requester/fake-channel.js'
 import type { ShardExecutor, ShardOutput } from '../../src/worker/executor.js'
 import type { ServeShardsOptions } from '../../src/worker/serve.js'
 import type { Stream } from '@libp2p/interface'
@@ -21,8 +20,8 @@ async function serving (execute: ShardExecutor['execute']): Promise<{ outbound: 
   const options: ServeShardsOptions = {
     executor: { execute } as unknown as ShardExecutor,
     models: {} as unknown as ServeShardsOptions['models'],
-    requester: peerIdFromPrivateKey(await generateKeyPair('Ed25519')),
-    log: defaultLogger().forComponent('test:serve'),
+    requester: peerIdFromString('12D3KooWP66jqd6up7yMAKX1Bpm9w9zx2SNWX63zTdRsXP9PnRsU'),
+    log: quietLog,
     signal: shutdown.signal,
     progressInterval: 100,
     modelTimeout: 1000,
