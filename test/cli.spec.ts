@@ -5,6 +5,9 @@ import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { runCli } from './utils/run-cli.js'
 
+/** Stands in a flag table for the suite's temporary dir, made only in before(). */
+const DIR = '<dir>'
+
 describe('shardmesh CLI', function () {
   this.timeout(120_000)
   let dir: string
@@ -33,42 +36,44 @@ describe('shardmesh CLI', function () {
     }
   })
 
-  it('rejects bad flags with exit code 2 and a clear message', async () => {
-    const cases: Array<[string[], RegExp]> = [
-      [['nope'], /unknown command "nope"/],
-      [['cluster', '--nodes', 'abc'], /--nodes: "abc" must be a whole number/],
-      [['cluster', '--nodes', '3', '--for', 'soon'], /--for: "soon" is not a duration/],
-      [['cluster', '--bogus'], /Unknown option '--bogus'/],
-      [['node', 'start', '--workload', 'no-such-workload', '--data-dir', dir], /is not installed/],
-      [['node', 'frobnicate'], /unknown subcommand/],
-      [['node', 'start', '--solana-rpc', 'not a url', '--data-dir', dir], /--solana-rpc must be an http\(s\):\/\/ or ws\(s\):\/\/ URL/],
-      [['node', 'start', '--solana-keypair', 'k.json', '--data-dir', dir], /need --solana-rpc/],
-      [['demo', '--no-chain', '--solana-rpc', 'http://127.0.0.1:8899'], /exclude each other/],
-      [['chain', '--port', '70000'], /--port: "70000" must be a whole number from 0 to 65535/],
-      [['receipts', 'show', 'xyz'], /give one receipt id/],
-      [['receipts', 'verify'], /give one proof file or receipt id/],
-      [['receipts', 'verify', 'not-a-file-or-id'], /neither a file nor a receipt id/],
-      [['receipts', 'list', '--anchored', '--unanchored'], /exclude each other/],
-      [['receipts', 'frobnicate'], /unknown subcommand/],
-      [['receipts', 'list', '--job', 'not-hex'], /--job must be a job id or a prefix of one \(hex\), not "not-hex"/],
-      [['receipts', 'list', '--peer', '0OIl'], /--peer must be a peer id or a prefix of one \(base58\)/],
-      [['receipts', 'verify', 'abc', '--solana-rpc', 'localhost:8899'], /--solana-rpc must be an http\(s\):\/\/ URL/],
-      [['receipts', 'verify', 'abc', '--solana-ws', 'http://127.0.0.1:8900'], /--solana-ws must be a ws\(s\):\/\/ URL/],
-      // job run checks every flag before it looks for a node (there is none in these dirs)
-      [['job', 'run', '--workload', 'echo', '--generate', '3', '--peer', 'notapeer', '--data-dir', join(dir, 'none')], /--peer "notapeer" is not a peer id/],
-      [['job', 'run', '--workload', 'echo', '--input', join(dir, 'no-such-input'), '--data-dir', join(dir, 'none')], /--input .*no-such-input does not exist/],
-      [['job', 'run', '--workload', 'echo', '--generate', '0', '--data-dir', join(dir, 'none')], /--generate: "0" must be a whole number/],
-      [['job', 'run', '--workload', 'echo', '--generate', '3', '--verify', 'replicate:x', '--data-dir', join(dir, 'none')], /--verify/],
-      [['job', 'run', '--workload', 'nope', '--generate', '3', '--data-dir', join(dir, 'none')], /unknown workload nope/],
-      [['key', 'show', '--out', 'x'], /key show: Unknown option '--out'/],
-      [['key', 'import', '--in', join(dir, 'no-such-keypair.json'), '--data-dir', join(dir, 'none')], /cannot read --in .*no-such-keypair.json: no such file/]
-    ]
-    for (const [args, message] of cases) {
-      const res = await runCli(args)
+  // each case its own test: a flag table run in one test outgrows its timeout on a loaded machine
+  // (DIR stands for the suite's temporary dir, made in before())
+  const badFlags: Array<[string[], RegExp]> = [
+    [['nope'], /unknown command "nope"/],
+    [['cluster', '--nodes', 'abc'], /--nodes: "abc" must be a whole number/],
+    [['cluster', '--nodes', '3', '--for', 'soon'], /--for: "soon" is not a duration/],
+    [['cluster', '--bogus'], /Unknown option '--bogus'/],
+    [['node', 'start', '--workload', 'no-such-workload', '--data-dir', DIR], /is not installed/],
+    [['node', 'frobnicate'], /unknown subcommand/],
+    [['node', 'start', '--solana-rpc', 'not a url', '--data-dir', DIR], /--solana-rpc must be an http\(s\):\/\/ or ws\(s\):\/\/ URL/],
+    [['node', 'start', '--solana-keypair', 'k.json', '--data-dir', DIR], /need --solana-rpc/],
+    [['demo', '--no-chain', '--solana-rpc', 'http://127.0.0.1:8899'], /exclude each other/],
+    [['chain', '--port', '70000'], /--port: "70000" must be a whole number from 0 to 65535/],
+    [['receipts', 'show', 'xyz'], /give one receipt id/],
+    [['receipts', 'verify'], /give one proof file or receipt id/],
+    [['receipts', 'verify', 'not-a-file-or-id'], /neither a file nor a receipt id/],
+    [['receipts', 'list', '--anchored', '--unanchored'], /exclude each other/],
+    [['receipts', 'frobnicate'], /unknown subcommand/],
+    [['receipts', 'list', '--job', 'not-hex'], /--job must be a job id or a prefix of one \(hex\), not "not-hex"/],
+    [['receipts', 'list', '--peer', '0OIl'], /--peer must be a peer id or a prefix of one \(base58\)/],
+    [['receipts', 'verify', 'abc', '--solana-rpc', 'localhost:8899'], /--solana-rpc must be an http\(s\):\/\/ URL/],
+    [['receipts', 'verify', 'abc', '--solana-ws', 'http://127.0.0.1:8900'], /--solana-ws must be a ws\(s\):\/\/ URL/],
+    // job run checks every flag before it looks for a node (there is none in these dirs)
+    [['job', 'run', '--workload', 'echo', '--generate', '3', '--peer', 'notapeer', '--data-dir', join(DIR, 'none')], /--peer "notapeer" is not a peer id/],
+    [['job', 'run', '--workload', 'echo', '--input', join(DIR, 'no-such-input'), '--data-dir', join(DIR, 'none')], /--input .*no-such-input does not exist/],
+    [['job', 'run', '--workload', 'echo', '--generate', '0', '--data-dir', join(DIR, 'none')], /--generate: "0" must be a whole number/],
+    [['job', 'run', '--workload', 'echo', '--generate', '3', '--verify', 'replicate:x', '--data-dir', join(DIR, 'none')], /--verify/],
+    [['job', 'run', '--workload', 'nope', '--generate', '3', '--data-dir', join(DIR, 'none')], /unknown workload nope/],
+    [['key', 'show', '--out', 'x'], /key show: Unknown option '--out'/],
+    [['key', 'import', '--in', join(DIR, 'no-such-keypair.json'), '--data-dir', join(DIR, 'none')], /cannot read --in .*no-such-keypair.json: no such file/]
+  ]
+  for (const [args, message] of badFlags) {
+    it(`rejects bad flags with exit code 2 and a clear message: ${args.join(' ')}`, async () => {
+      const res = await runCli(args.map(a => a.replace(DIR, dir)))
       assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`)
       assert.match(res.stderr, message)
-    }
-  })
+    })
+  }
 
   it('key show and key export never create a key: a mistyped --data-dir is an error, and stays absent', async () => {
     const typo = join(dir, 'typo')

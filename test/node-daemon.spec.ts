@@ -41,6 +41,10 @@ async function busyPort (): Promise<{ server: Server, port: number }> {
   return { server, port: (server.address() as { port: number }).port }
 }
 
+/** Stand in a flag table for the suite's temporary dir and a data dir no refused start may create (both made only in before()). */
+const DIR = '<dir>'
+const NEVER = '<never-created>'
+
 describe('shardmesh node start, wait, stop (a daemon as scripts run it)', function () {
   this.timeout(120_000)
   let dir: string
@@ -57,37 +61,38 @@ describe('shardmesh node start, wait, stop (a daemon as scripts run it)', functi
   })
   after(async () => { await rm(dir, { recursive: true, force: true }) })
 
-  it('checks every flag of node start, wait, stop, cluster and demo before starting anything (exit 2, the flag named)', async () => {
-    const never = join(dir, 'never-created')
-    const cases: Array<[string[], RegExp]> = [
-      [['node', 'start', '--data-dir', never, '--listen', 'notamultiaddr'], /--listen "notamultiaddr" is not a TCP multiaddr/],
-      [['node', 'start', '--data-dir', never, '--advert-ttl', '5s', '--refresh', '10s'], /--refresh 10s must be shorter than --advert-ttl 5s/],
-      [['node', 'start', '--data-dir', never, '--refresh', '45s'], /--refresh 45s must be shorter than the default --advert-ttl 30s/],
-      [['node', 'start', '--data-dir', never, '--advert-ttl', '0s'], /--advert-ttl: "0s" must be longer than 0/],
-      [['node', 'start', '--data-dir', never, '--bootstrap', 'nope'], /--bootstrap "nope" is not a multiaddr of a peer/],
-      [['node', 'start', '--data-dir', never, '--control-port', '99999'], /--control-port: "99999" must be a whole number/],
-      [['node', 'start', '--data-dir', never, '--parent-pid', 'me'], /--parent-pid: "me" must be a whole number/],
-      [['node', 'start', '--data-dir', never, '--allow', 'someone'], /--allow "someone" is not a peer id/],
-      [['node', 'start', '--data-dir', never, '--log-level', 'loud'], /--log-level must be one of error, warn, info, debug/],
-      [['node', 'start', '--data-dir', never, '--ready-file', join(dir, 'no', 'such', 'ready.json')], /--ready-file: cannot write in/],
-      [['node', 'start', '--data-dir', never, '--solana-rpc', 'http://127.0.0.1:1', '--solana-keypair', join(dir, 'no-such-keypair.json')], /--solana-keypair .*no-such-keypair\.json/],
-      [['node', 'wait', '--data-dir', never, '--timeout', 'soon'], /--timeout: "soon" is not a duration/],
-      [['node', 'stop', '--data-dir', never, '--bogus'], /Unknown option '--bogus'/],
-      [['cluster', '--advert-ttl', '5s', '--refresh', '10s'], /cluster: --refresh 10s must be shorter than --advert-ttl 5s/],
-      [['cluster', '--solana-rpc', 'http://127.0.0.1:1', '--solana-ws', 'http://127.0.0.1:2'], /--solana-ws must be a ws\(s\):\/\/ URL/],
-      [['chain', 'airdrop', '11111111111111111111111111111111', '--solana-rpc', 'localhost:8899'], /chain airdrop: --solana-rpc must be an http\(s\):\/\/ URL/],
-      [['chain', '--parent-pid', '0'], /--parent-pid: "0" must be a whole number/],
-      [['demo', '--verify', 'bad'], /demo: --verify bad verification "bad"/],
-      [['demo', '--verify', 'replicate:5', '--nodes', '4'], /--verify replicate:5 needs 5 nodes offering ocr-rec, and --nodes is 4/]
-    ]
-    for (const [args, message] of cases) {
-      const res = await runCli(args, { timeout: 60_000 })
+  // each case its own test: a flag table run in one test outgrows its timeout on a loaded machine
+  // (DIR stands for the suite's temporary dir, made in before(); NEVER for a data dir no case may create)
+  const badFlags: Array<[string[], RegExp]> = [
+    [['node', 'start', '--data-dir', NEVER, '--listen', 'notamultiaddr'], /--listen "notamultiaddr" is not a TCP multiaddr/],
+    [['node', 'start', '--data-dir', NEVER, '--advert-ttl', '5s', '--refresh', '10s'], /--refresh 10s must be shorter than --advert-ttl 5s/],
+    [['node', 'start', '--data-dir', NEVER, '--refresh', '45s'], /--refresh 45s must be shorter than the default --advert-ttl 30s/],
+    [['node', 'start', '--data-dir', NEVER, '--advert-ttl', '0s'], /--advert-ttl: "0s" must be longer than 0/],
+    [['node', 'start', '--data-dir', NEVER, '--bootstrap', 'nope'], /--bootstrap "nope" is not a multiaddr of a peer/],
+    [['node', 'start', '--data-dir', NEVER, '--control-port', '99999'], /--control-port: "99999" must be a whole number/],
+    [['node', 'start', '--data-dir', NEVER, '--parent-pid', 'me'], /--parent-pid: "me" must be a whole number/],
+    [['node', 'start', '--data-dir', NEVER, '--allow', 'someone'], /--allow "someone" is not a peer id/],
+    [['node', 'start', '--data-dir', NEVER, '--log-level', 'loud'], /--log-level must be one of error, warn, info, debug/],
+    [['node', 'start', '--data-dir', NEVER, '--ready-file', join(DIR, 'no', 'such', 'ready.json')], /--ready-file: cannot write in/],
+    [['node', 'start', '--data-dir', NEVER, '--solana-rpc', 'http://127.0.0.1:1', '--solana-keypair', join(DIR, 'no-such-keypair.json')], /--solana-keypair .*no-such-keypair\.json/],
+    [['node', 'wait', '--data-dir', NEVER, '--timeout', 'soon'], /--timeout: "soon" is not a duration/],
+    [['node', 'stop', '--data-dir', NEVER, '--bogus'], /Unknown option '--bogus'/],
+    [['cluster', '--advert-ttl', '5s', '--refresh', '10s'], /cluster: --refresh 10s must be shorter than --advert-ttl 5s/],
+    [['cluster', '--solana-rpc', 'http://127.0.0.1:1', '--solana-ws', 'http://127.0.0.1:2'], /--solana-ws must be a ws\(s\):\/\/ URL/],
+    [['chain', 'airdrop', '11111111111111111111111111111111', '--solana-rpc', 'localhost:8899'], /chain airdrop: --solana-rpc must be an http\(s\):\/\/ URL/],
+    [['chain', '--parent-pid', '0'], /--parent-pid: "0" must be a whole number/],
+    [['demo', '--verify', 'bad'], /demo: --verify bad verification "bad"/],
+    [['demo', '--verify', 'replicate:5', '--nodes', '4'], /--verify replicate:5 needs 5 nodes offering ocr-rec, and --nodes is 4/]
+  ]
+  for (const [args, message] of badFlags) {
+    it(`checks every flag before starting anything (exit 2, the flag named): ${args.join(' ')}`, async () => {
+      const res = await runCli(args.map(a => a.replace(NEVER, join(dir, 'never-created')).replace(DIR, dir)), { timeout: 60_000 })
       assert.equal(res.code, 2, `${args.join(' ')}: ${res.stderr}`)
       assert.match(res.stderr, message)
       assert.equal(res.stderr.trim().split('\n').length, 1, res.stderr)
-    }
-    assert.equal(existsSync(never), false, 'a refused node start created its data dir')
-  })
+      assert.equal(existsSync(join(dir, 'never-created')), false, 'a refused start created its data dir')
+    })
+  }
 
   it('serves its control API and says it is joining while an unreachable bootstrap peer is redialled', async () => {
     const dataDir = join(dir, 'joining')
