@@ -79,7 +79,7 @@ export async function createMeshNode (options: MeshNodeOptions = {}): Promise<Me
       pingInterval: C.CONNECTION_MONITOR_INTERVAL
     },
     metrics: options.metricsRegistry != null
-      ? meshMetrics({ registry: options.metricsRegistry, collectDefaultMetrics: false, preserveExistingMetrics: true })
+      ? meshMetrics({ registry: options.metricsRegistry, collectDefaultMetrics: false })
       : undefined,
     services: meshServices({
       ...options,

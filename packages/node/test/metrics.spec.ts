@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Registry } from 'prom-client'
+import { Counter, Registry, register as globalRegistry } from 'prom-client'
 import { memoryMeshNode } from './utils/cluster.js'
 import type { MeshNode } from '../src/index.js'
 
@@ -35,6 +35,24 @@ describe('node metrics', () => {
     // libp2p's own metric groups are labelled by their own name (its convention); ours are not
     for (const [line, name, label] of text.matchAll(/^(shardmesh_\w+)\{(\w+)=/gm)) {
       assert.notEqual(label, name, `a metric labelled by its own name: ${line}`)
+    }
+  })
+
+  it('a second node in the process has metrics of its own, the first keeps its, and an embedder\'s global metrics stay', async () => {
+    const mine = new Counter({ name: 'embedder_requests_total', help: 'an embedder\'s own metric in the global registry' })
+    const secondDir = await mkdtemp(join(tmpdir(), 'shardmesh-metrics-'))
+    const secondRegistry = new Registry()
+    const second = await memoryMeshNode({}, { dataDir: secondDir, metricsRegistry: secondRegistry })
+    try {
+      for (const text of [await secondRegistry.metrics(), await registry.metrics()]) {
+        assert.match(text, /^# HELP shardmesh_receipts_stored_total Countersigned receipts written to the durable store$/m)
+        assert.match(text, /^shardmesh_capabilities_peers \d+$/m)
+      }
+      assert.equal(globalRegistry.getSingleMetric('embedder_requests_total'), mine)
+    } finally {
+      await second.stop()
+      globalRegistry.removeSingleMetric('embedder_requests_total')
+      await rm(secondDir, { recursive: true, force: true })
     }
   })
 })
