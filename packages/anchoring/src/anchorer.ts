@@ -1,3 +1,4 @@
+import { linkSignals } from '@shardmesh/protocol'
 import { anchorMemo } from '@shardmesh/receipts'
 import { BlockhashExpiredError } from '@shardmesh/solana'
 import * as C from './constants.js'
@@ -77,26 +78,26 @@ export class Anchorer {
     this.flushing++
     // wake the loop once to seal now; later rounds wait for it (and keep its retry backoff)
     this.wake?.()
+    // the caller's signal combined with shutdown, as every service combines them
+    const { signal, clear } = linkSignals([options.signal, this.controller.signal])
     try {
       while (true) {
-        options.signal?.throwIfAborted()
-        this.controller.signal.throwIfAborted()
+        signal.throwIfAborted()
         if (this.init.store.count({ anchored: false }) === 0 && this.init.store.batches({ anchored: false }).length === 0) {
           return
         }
         await new Promise<void>(resolve => {
           const done = (): void => {
             this.waiters.delete(done)
-            options.signal?.removeEventListener('abort', done)
-            this.controller.signal.removeEventListener('abort', done)
+            signal.removeEventListener('abort', done)
             resolve()
           }
           this.waiters.add(done)
-          options.signal?.addEventListener('abort', done, { once: true })
-          this.controller.signal.addEventListener('abort', done, { once: true })
+          signal.addEventListener('abort', done, { once: true })
         })
       }
     } finally {
+      clear()
       this.flushing--
     }
   }

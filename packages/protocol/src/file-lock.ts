@@ -37,13 +37,23 @@ async function holder (path: string): Promise<number | undefined> {
   }
 }
 
+export interface FileLockOptions {
+  /**
+   * Whether a live process named in the lock file still holds it. A pid can be reused by an
+   * unrelated program after a crash; a caller that can tell (by the process's command line, for
+   * example) says so here, and a lock whose pid answers false is taken over as stale.
+   * @default () => true
+   */
+  isHolder?(pid: number): Promise<boolean>
+}
+
 export class FileLock {
   private released = false
 
   private constructor (public readonly path: string) {}
 
   /** Take the lock at `path`, or throw `FileLockedError` naming the live holder. */
-  static async acquire (path: string): Promise<FileLock> {
+  static async acquire (path: string, options: FileLockOptions = {}): Promise<FileLock> {
     const key = resolve(path)
     if (heldInProcess.has(key)) {
       throw new FileLockedError(path, process.pid, true)
@@ -62,7 +72,7 @@ export class FileLock {
           }
         }
         const pid = await holder(path)
-        if (pid != null && pid !== process.pid && alive(pid)) {
+        if (pid != null && pid !== process.pid && alive(pid) && (options.isHolder == null || await options.isHolder(pid))) {
           throw new FileLockedError(path, pid, false)
         }
         // stale (or unreadable, which a lock written whole never is): take it over

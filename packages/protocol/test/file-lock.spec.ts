@@ -36,6 +36,21 @@ describe('FileLock', () => {
     await again.release()
   })
 
+  it('a live pid that isHolder disowns (a pid reused by another program) is taken over; one it owns is refused', async () => {
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' })
+    try {
+      await writeFile(path, `${other.pid!}\n`)
+      await assert.rejects(FileLock.acquire(path, { isHolder: async () => true }), (err: any) => err.name === 'FileLockedError' && err.pid === other.pid)
+      const asked: number[] = []
+      const lock = await FileLock.acquire(path, { isHolder: async pid => { asked.push(pid); return false } })
+      assert.deepEqual(asked, [other.pid])
+      assert.equal((await readFile(path, 'utf8')).trim(), String(process.pid))
+      await lock.release()
+    } finally {
+      other.kill('SIGKILL')
+    }
+  })
+
   it('two acquires at once in this process: exactly one gets the lock', async () => {
     const results = await Promise.allSettled([FileLock.acquire(path), FileLock.acquire(path)])
     assert.equal(results.filter(r => r.status === 'fulfilled').length, 1)

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { startChainServer } from '@shardmesh/chain'
 import { EXIT_FAILURE, EXIT_OK, UsageError, parse, parseDuration, parseInteger } from '../args.js'
 import { fundAddresses } from '../chain/fund.js'
-import { claimPidFile, releasePidFile, stopDaemon } from '../daemon/files.js'
+import { claimPidFile, stopDaemon } from '../daemon/files.js'
 import { resolveDataDir } from '../data-dir.js'
 import { watchParent } from '../parent.js'
 
@@ -51,12 +51,12 @@ export async function chainCommand (argv: string[]): Promise<number> {
   const parentPid = parseInteger(values['parent-pid'], '--parent-pid', 1, 2 ** 31)
   const dataDir = chainDataDir(values['data-dir'])
   await mkdir(dataDir, { recursive: true, mode: 0o700 })
-  await claimPidFile(dataDir, 'chain')
+  const pidLock = await claimPidFile(dataDir, 'chain')
   let server
   try {
     server = await startChainServer({ dataDir, port })
   } catch (err: any) {
-    await releasePidFile(dataDir, 'chain')
+    await pidLock.release()
     if (err.code === 'EADDRINUSE') {
       throw new Error(`port ${port} is in use (pick another with --port, or 0 for any)`, { cause: err })
     }
@@ -67,7 +67,7 @@ export async function chainCommand (argv: string[]): Promise<number> {
   const done = new Promise<void>(resolve => { stopped = resolve })
   const close = (): void => {
     stopping ??= server.close().finally(async () => {
-      await releasePidFile(dataDir, 'chain')
+      await pidLock.release()
       stopped()
     })
   }

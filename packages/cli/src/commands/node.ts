@@ -3,7 +3,7 @@ import { createMeshNode, solanaAddress } from '@shardmesh/node'
 import { Registry } from 'prom-client'
 import { EXIT_FAILURE, EXIT_OK, UsageError, parse, parseDuration } from '../args.js'
 import { ControlClient, ControlServer } from '@shardmesh/control'
-import { claimPidFile, releasePidFile, stopDaemon, writeFileAtomic } from '../daemon/files.js'
+import { claimPidFile, stopDaemon, writeFileAtomic } from '../daemon/files.js'
 import { DaemonLog, logNodeEvents } from '../daemon/log.js'
 import { parseStartOptions } from '../daemon/start-options.js'
 import { resolveDataDir } from '../data-dir.js'
@@ -103,7 +103,7 @@ async function nodeStart (opts: StartOptions): Promise<number> {
   const { dataDir } = opts
   const log = new DaemonLog(opts.logLevel)
   await mkdir(dataDir, { recursive: true, mode: 0o700 })
-  await claimPidFile(dataDir)
+  const pidLock = await claimPidFile(dataDir)
   let node: MeshNode | undefined
   let join: JoinStatus = { state: 'joining' }
   let stopping: Promise<void> | undefined
@@ -118,7 +118,7 @@ async function nodeStart (opts: StartOptions): Promise<number> {
       if (opts.readyFile != null) {
         await rm(opts.readyFile, { force: true })
       }
-      await releasePidFile(dataDir)
+      await pidLock.release()
       done.resolve()
     })()
   }
@@ -154,7 +154,7 @@ async function nodeStart (opts: StartOptions): Promise<number> {
   } catch (err) {
     // a port in use, a listen address libp2p refused: nothing may keep running
     await control.stop().catch(() => {})
-    await releasePidFile(dataDir)
+    await pidLock.release()
     throw err
   }
   cleanups.push(logNodeEvents(node, log))

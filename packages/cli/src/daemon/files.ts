@@ -1,5 +1,6 @@
-import { open, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { FileLock } from '@shardmesh/protocol'
 import { isAlive } from '../parent.js'
 
 /** The long-running commands: each keeps `<dataDir>/<daemon>.pid` while it runs. */
@@ -48,40 +49,20 @@ export async function runningPid (dataDir: string, daemon: Daemon = 'node'): Pro
 }
 
 /**
- * Record this process as the data dir's node: refuses while another live node holds the pid
- * file, replaces a stale one. The file is created exclusively, so two nodes starting at once
- * cannot both win.
+ * Record this process as the data dir's node (or chain): the pid file is a `FileLock`, created
+ * atomically, so two starting at once cannot both win. A live node holding it is refused; a
+ * stale one (its process gone, or the pid now another program's) is replaced. Release the
+ * returned lock on stop: it removes the file if it still names this process.
  */
-export async function claimPidFile (dataDir: string, daemon: Daemon = 'node'): Promise<void> {
-  const path = join(dataDir, pidFile(daemon))
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const file = await open(path, 'wx', 0o600)
-      await file.writeFile(`${process.pid}\n`)
-      await file.close()
-      return
-    } catch (err: any) {
-      if (err.code !== 'EEXIST') {
-        throw err
-      }
-    }
-    const pid = await runningPid(dataDir, daemon)
-    if (pid != null) {
-      throw new AlreadyRunningError(daemon, dataDir, pid)
-    }
-    await rm(path, { force: true })
-  }
-  throw new Error(`could not create ${path}: another process keeps creating it`)
-}
-
-/** Remove the pid file if it still names this process. */
-export async function releasePidFile (dataDir: string, daemon: Daemon = 'node'): Promise<void> {
-  const path = join(dataDir, pidFile(daemon))
+export async function claimPidFile (dataDir: string, daemon: Daemon = 'node'): Promise<FileLock> {
   try {
-    if (Number((await readFile(path, 'utf8')).trim()) === process.pid) {
-      await rm(path, { force: true })
+    return await FileLock.acquire(join(dataDir, pidFile(daemon)), { isHolder: isShardmesh })
+  } catch (err: any) {
+    if (err.name === 'FileLockedError' && err.pid != null) {
+      throw new AlreadyRunningError(daemon, dataDir, err.pid)
     }
-  } catch {}
+    throw err
+  }
 }
 
 /**
