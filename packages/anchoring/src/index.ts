@@ -24,7 +24,7 @@
  * const ledger = new RpcLedger({ rpcUrl: 'http://127.0.0.1:8899', signer: await signerFromPrivateKey(privateKey) })
  * const service = anchoring({ dir: './receipts', ledger, batchSize: 100 })({ privateKey, logger: defaultLogger() })
  * service.addEventListener('receipts:anchored', ({ detail }) => {
- *   console.log(`batch ${detail.root}: ${detail.count} receipts in ${detail.signature}`)
+ *   process.stdout.write(`batch ${detail.root}: ${detail.count} receipts in ${detail.signature}\n`)
  * })
  * await service.start()
  *
@@ -49,7 +49,7 @@
  *     receipts: anchoring({ dir: './data/receipts', ledger: { rpcUrl: 'https://api.devnet.solana.com' } })
  *   }
  * })
- * console.log(node.services.receipts.stats()) // { receipts, batched, anchored, anchor: { feesLamports, ... } }
+ * const stats = node.services.receipts.stats() // { receipts, batched, anchored, anchor: { feesLamports, ... } }
  * ```
  */
 
