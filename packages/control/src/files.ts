@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TOKEN_FILE } from './constants.js'
 
@@ -19,11 +19,4 @@ export async function loadOrCreateToken (dataDir: string): Promise<string> {
   const token = randomBytes(32).toString('hex')
   await writeFile(path, token, { mode: 0o600 })
   return token
-}
-
-/** Write a file whole or not at all: clients never read a half-written control.json. */
-export async function writeFileAtomic (path: string, data: string, mode = 0o600): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`
-  await writeFile(tmp, data, { mode })
-  await rename(tmp, path)
 }

@@ -1,6 +1,7 @@
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKeyPair, generateKeyPairFromSeed, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { writeFileAtomic } from '@shardmesh/protocol'
 import { addressOfPeerId, addressOfPublicKey, parseSolanaKeypair } from '@shardmesh/solana'
 import { KEY_FILE } from './constants.js'
 import { InvalidKeyError, KeyNotFoundError } from './errors.js'
@@ -49,11 +50,7 @@ export async function writePrivateKey (dataDir: string, key: PrivateKey): Promis
     throw new InvalidKeyError(`the node key must be Ed25519, not ${key.type}`)
   }
   await mkdir(dataDir, { recursive: true, mode: 0o700 })
-  const path = join(dataDir, KEY_FILE)
-  const tmp = `${path}.${process.pid}.tmp`
-  await writeFile(tmp, privateKeyToProtobuf(key), { mode: 0o600 })
-  await chmod(tmp, 0o600)
-  await rename(tmp, path)
+  await writeFileAtomic(join(dataDir, KEY_FILE), privateKeyToProtobuf(key), 0o600)
 }
 
 function parseKeyFile (bytes: Uint8Array, path: string): PrivateKey {

@@ -1,4 +1,4 @@
-import { readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { FileLock } from '@shardmesh/protocol'
 import { isAlive } from '../parent.js'
@@ -17,13 +17,6 @@ export class AlreadyRunningError extends Error {
     super(`a ${daemon} already runs on ${dataDir} (pid ${pid}); stop it with: shardmesh ${daemon} stop --data-dir ${dataDir}`)
     this.name = 'AlreadyRunningError'
   }
-}
-
-/** Write a file whole or not at all: readers never see it half written. */
-export async function writeFileAtomic (path: string, data: string, mode = 0o600): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`
-  await writeFile(tmp, data, { mode })
-  await rename(tmp, path)
 }
 
 /**
