@@ -1,12 +1,4 @@
-/** Whether a process id is alive (EPERM: alive, owned by someone else). */
-export function isAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err: any) {
-    return err.code === 'EPERM'
-  }
-}
+import { isProcessAlive } from '@shardmesh/protocol'
 
 /** Call `onDeath` once `parentPid` is gone, so a child of a cluster never outlives it. */
 export function watchParent (parentPid: number | undefined, onDeath: () => void): () => void {
@@ -14,7 +6,7 @@ export function watchParent (parentPid: number | undefined, onDeath: () => void)
     return () => {}
   }
   const timer = setInterval(() => {
-    if (!isAlive(parentPid)) {
+    if (!isProcessAlive(parentPid)) {
       clearInterval(timer)
       onDeath()
     }

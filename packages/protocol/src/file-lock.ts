@@ -15,7 +15,8 @@ import { FileLockedError } from './errors.js'
 /** Lock files held in this process (the pid in the file cannot tell two holders in one process apart). */
 const heldInProcess = new Set<string>()
 
-function alive (pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
+export function isProcessAlive (pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
@@ -71,8 +72,8 @@ export class FileLock {
             throw err.code === 'EEXIST' ? new FileLockedError(path, undefined, false, `${path} was taken by another process while this one took it over`) : err
           }
         }
-        const pid = await holder(path)
-        if (pid != null && pid !== process.pid && alive(pid) && (options.isHolder == null || await options.isHolder(pid))) {
+        const pid = await FileLock.liveHolder(path, options)
+        if (pid != null) {
           throw new FileLockedError(path, pid, false)
         }
         // stale (or unreadable, which a lock written whole never is): take it over
@@ -88,6 +89,18 @@ export class FileLock {
     } finally {
       await unlink(mine).catch(() => {})
     }
+  }
+
+  /**
+   * The pid of another live process that holds the lock at `path` (as `isHolder` tells), or
+   * undefined when there is no lock file, it names this process, or it is stale.
+   */
+  static async liveHolder (path: string, options: FileLockOptions = {}): Promise<number | undefined> {
+    const pid = await holder(path)
+    if (pid == null || pid === process.pid || !isProcessAlive(pid)) {
+      return undefined
+    }
+    return options.isHolder == null || await options.isHolder(pid) ? pid : undefined
   }
 
   /** Release the lock if it is still ours. */

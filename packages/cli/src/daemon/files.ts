@@ -1,7 +1,6 @@
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { FileLock } from '@shardmesh/protocol'
-import { isAlive } from '../parent.js'
+import { FileLock, isProcessAlive } from '@shardmesh/protocol'
 
 /** The long-running commands: each keeps `<dataDir>/<daemon>.pid` while it runs. */
 export type Daemon = 'node' | 'chain'
@@ -25,20 +24,7 @@ export class AlreadyRunningError extends Error {
  * belongs to another program).
  */
 export async function runningPid (dataDir: string, daemon: Daemon = 'node'): Promise<number | undefined> {
-  let text: string
-  try {
-    text = await readFile(join(dataDir, pidFile(daemon)), 'utf8')
-  } catch (err: any) {
-    if (err.code === 'ENOENT') {
-      return undefined
-    }
-    throw err
-  }
-  const pid = Number(text.trim())
-  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || !isAlive(pid)) {
-    return undefined
-  }
-  return await isShardmesh(pid) ? pid : undefined
+  return await FileLock.liveHolder(join(dataDir, pidFile(daemon)), { isHolder: isShardmesh })
 }
 
 /**
@@ -72,7 +58,7 @@ export async function stopDaemon (dataDir: string, daemon: Daemon, timeoutMs: nu
   }
   process.kill(pid, 'SIGTERM')
   const deadline = Date.now() + timeoutMs
-  while (isAlive(pid)) {
+  while (isProcessAlive(pid)) {
     if (Date.now() >= deadline) {
       return { ok: false, message: `pid ${pid} did not exit within ${timeoutMs / 1000} s (kill -9 ${pid} forces it)` }
     }
