@@ -35,11 +35,16 @@ export interface AttemptHandle {
   cancel(): void
 }
 
+/** What the requester knows now of a peer's liveness: `suspect` and `dead` peers get no new work. */
+export type ChannelHealth = 'alive' | 'suspect' | 'dead'
+
 /** The way to one peer's worker: a reused stream, or a direct call for this node itself. */
 export interface PeerChannel {
   readonly peerId: PeerId
   readonly local: boolean
   send(attempt: ShardAttempt): AttemptHandle
+  /** the peer's liveness as its heartbeat shows it @default 'alive' when absent */
+  health?(): ChannelHealth
   close(): void
 }
 
