@@ -65,3 +65,15 @@ export const MAX_SIGNED_RECEIPT_BYTES = 4096
 /** Domain-separation prefixes of the worker's receipt signature and the requester's countersignature. */
 export const RECEIPT_SIGNATURE_DOMAIN = 'shardmesh:receipt:v1'
 export const COUNTERSIGN_SIGNATURE_DOMAIN = 'shardmesh:countersign:v1'
+
+/** Gossipsub topic on which nodes publish the signed attestations of the challenges they ran. */
+export const ATTESTATION_TOPIC = `${PROTOCOL_PREFIX}/attestations/1`
+
+/** Domain-separation prefix of attestation signatures: a signature never verifies as any other message. */
+export const ATTESTATION_SIGNATURE_DOMAIN = 'shardmesh:attestation:v1'
+
+/** Largest encoded `Attestation` accepted (bytes): two peer ids, two text fields and a nonce fit well within it. */
+export const MAX_ATTESTATION_BYTES = 1024
+
+/** Largest encoded `SignedAttestation` accepted: the attestation plus a key and a signature. */
+export const MAX_SIGNED_ATTESTATION_BYTES = MAX_ATTESTATION_BYTES + 256

@@ -27,6 +27,7 @@ export { CapabilityAdvert, CapsRequest, CapsResponse, Gpu, Hardware, SignedAdver
 export * from './shard-codec.js'
 export { CancelShard, ClientFrame, ItemList, ModelChunk, NeedModel, ShardError, ShardProgress, ShardRequest, ShardResult, Tensor, TensorMap, WorkerFrame } from './pb/shard.js'
 export { Receipt, SignedReceipt, Verification } from './pb/receipt.js'
+export { Attestation, SignedAttestation } from './pb/trust.js'
 export * from './digest.js'
 export * from './wording.js'
 export * from './signals.js'
