@@ -16,7 +16,7 @@ import { Admission } from './worker/admission.js'
 import { ShardExecutor } from './worker/executor.js'
 import { ModelStore } from './worker/model-store.js'
 import { serveShards } from './worker/serve.js'
-import type { ComputeComponents, ComputeEvents, ComputeInit, Compute as ComputeInterface, JobSpec, WorkerStats } from './index.js'
+import type { ComputeComponents, ComputeEvents, ComputeInit, Compute as ComputeInterface, JobSpec, PeerTrust, PlacementReport, PlanRequest, WorkerStats } from './index.js'
 import type { PeerChannel } from './requester/channel.js'
 import type { PeerPlacement, PlacementCandidate, PlacementPolicy } from './requester/placement.js'
 import type { JobResult, RunJobOptions } from './requester/types.js'
@@ -158,6 +158,14 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
   /** The workloads this node serves to others. */
   offered (): Array<Workload<any, any>> {
     return this.registry.list().filter(w => this.executor?.offers(w.id, w.version) ?? true)
+  }
+
+  peerTrust (peer: PeerId | string): PeerTrust {
+    throw new NotStartedError(`trust of ${peer.toString()}: not wired yet`)
+  }
+
+  async plan (request: PlanRequest): Promise<PlacementReport> {
+    throw new NotStartedError(`plan of ${request.workload}: not wired yet`)
   }
 
   stats (): WorkerStats {

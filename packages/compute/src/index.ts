@@ -31,9 +31,10 @@ import { Compute as ComputeClass } from './compute.js'
 import type { PlacementPolicy } from './requester/placement.js'
 import type { JobResult, ReceiptSink, RunJobOptions } from './requester/types.js'
 import type { WorkerFaults } from './worker/executor.js'
-import type { ComponentLogger, Metrics, PeerId, PrivateKey, TypedEventTarget } from '@libp2p/interface'
+import type { AbortOptions, ComponentLogger, Metrics, PeerId, PrivateKey, TypedEventTarget } from '@libp2p/interface'
 import type { Capabilities } from '@shardmesh/capabilities'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import type { GpuClaim, PeerScore, ThroughputClaim } from '@shardmesh/trust'
 import type { Workload, WorkloadRegistry } from '@shardmesh/workloads'
 
 export interface ComputeInit {
@@ -97,6 +98,31 @@ export interface ComputeInit {
   placement?: PlacementPolicy
   /** Test-only misbehaviour (e.g. wrong answers), to prove verification catches it. */
   faults?: WorkerFaults
+  /**
+   * The JSON file in which this node keeps what it learned of its peers (evidence, scores,
+   * measured speeds, attestations), so that a restart forgets no liar. @default in memory only
+   */
+  trustFile?: string
+  /**
+   * Challenges: a peer is challenged (fresh random input, a deadline, the answer recomputed
+   * here and timed) before it first gets work of a workload, and at random times while it is in
+   * use; each result is a signed attestation, gossiped. `false` turns them off (a node that then
+   * places work on unmeasured peers with the smallest window). @default {}
+   */
+  challenges?: false | ChallengeOptions
+  /** Measure this node's own items/s per offered workload at start and advertise it. @default true */
+  calibrate?: boolean
+  /** Peers whose score is below this get no work, unless a job sets its own `minScore`. @default 0.25 */
+  minScore?: number
+}
+
+export interface ChallengeOptions {
+  /** Mean time between random challenges of one peer in use (ms); 0 turns them off. @default 60000 */
+  meanInterval?: number
+  /** Deadline of one challenge (ms). @default 30000 */
+  deadline?: number
+  /** Challenge a peer before it first gets work of a workload. @default true */
+  beforeFirstWork?: boolean
 }
 
 export interface ComputeComponents {
@@ -185,6 +211,78 @@ export interface Compute extends TypedEventTarget<ComputeEvents> {
   stats(): WorkerStats
   /** The workloads this node serves to others. */
   offered(): Array<Workload<any, any>>
+  /** What this node knows of a peer: liveness and its evidence, score and why, each claim's status. */
+  peerTrust(peer: PeerId | string): PeerTrust
+  /** Which peers a job would use now, and why each other peer would not be used (sends nothing). */
+  plan(request: PlanRequest, options?: AbortOptions): Promise<PlacementReport>
+}
+
+/** A peer's liveness: a state and the evidence behind it, with its age. Never a bare "online". */
+export interface PeerLiveness {
+  /**
+   * `alive`: direct evidence (a heartbeat, a result, a challenge) within the last seconds;
+   * `suspect` / `dead`: a heartbeat with work in flight went silent (0.8 s / 1.6 s);
+   * `advert`: only its signed advert vouches for it; `unknown`: nothing at all
+   */
+  state: 'alive' | 'suspect' | 'dead' | 'advert' | 'unknown'
+  /** the newest evidence behind the state */
+  evidence: 'heartbeat' | 'result' | 'challenge' | 'advert' | 'none'
+  /** age of that evidence (ms), null when there is none */
+  ageMs: number | null
+  /** when the state began (ms since the epoch), null when unknown */
+  since: number | null
+  /** the last heartbeat's round trip (ms) */
+  rttMs?: number
+}
+
+/** What this node knows of one peer, every figure with its status. */
+export interface PeerTrust {
+  peerId: string
+  liveness: PeerLiveness
+  score: PeerScore
+  /** each advertised workload: the throughput claimed, and what was measured */
+  workloads: ThroughputClaim[]
+  gpus: GpuClaim
+  /** the slots it advertised, and the in-flight window it earned per workload in this node's jobs */
+  slots: { claimed: number, earned: Array<{ workload: string, window: number }> }
+}
+
+/** The job `plan()` places: as for `run()`, without items. */
+export interface PlanRequest {
+  /** a workload id (looked up in the registry) or `id@version` */
+  workload: string
+  version?: string
+  verification?: string
+  peers?: PeerId[]
+  includeSelf?: boolean
+  minScore?: number
+  /** run the challenges a real job would run first (peers not yet measured) @default false */
+  challenge?: boolean
+}
+
+/** One peer a plan considered: used with a window, or excluded with a reason. */
+/** Why a peer is not used by a job (see `job plan` and `JobResult.placement`). */
+export type ExclusionReason = 'no-workload' | 'stale' | 'dead' | 'suspect' | 'low-score' | 'probation' | 'failed-challenge' | 'contradicted' | 'busy' | 'banned'
+
+export interface PlannedPeer {
+  peerId: string
+  /** this node itself */
+  local: boolean
+  used: boolean
+  /** its first in-flight window, when used */
+  window?: number
+  /** why not used */
+  reason?: ExclusionReason
+  detail?: string
+  trust?: PeerTrust
+}
+
+export interface PlacementReport {
+  /** `id@version` */
+  workload: string
+  verification: string
+  minScore: number
+  peers: PlannedPeer[]
 }
 
 export function compute (init: ComputeInit = {}): (components: ComputeComponents) => Compute {

@@ -47,8 +47,14 @@ Options of 'node start':
                           the node key signs every anchor either way)
   --receipt-batch-size N  anchor as soon as N receipts wait (default 1000, at most 10000)
   --receipt-batch-interval DURATION  or once the oldest waited this long (default 10s)
+  --challenge-interval DURATION  mean time between random challenges of each peer this
+                          node gives work to (default 60s; 'off': only the challenge before a
+                          peer's first shard of a workload)
+  --min-score X           give no work to peers whose score (0..1, from this node's own evidence
+                          and trusted attestations) is below X (default 0.25)
   --test-fault KIND       TESTS ONLY: 'wrong-answers' corrupts every output;
-                          'crash-after-anchor-send' SIGKILLs the node once an anchor was sent
+                          'crash-after-anchor-send' SIGKILLs the node once an anchor was sent;
+                          'advertise-slots:N' claims N slots whatever the node runs
   --network lan|public|mixed  which peer addresses the DHT keeps (default mixed)
   --advert-ttl DURATION   how long each advert is valid (default 30s, at most 10m)
   --refresh DURATION      re-publish interval, shorter than the TTL (default 10s, or TTL/3)
@@ -143,7 +149,11 @@ async function nodeStart (opts: StartOptions): Promise<number> {
         allow: opts.allow,
         deny: opts.deny,
         warm: opts.warm,
-        faults: opts.fault === 'wrong-answers' ? { wrongAnswers: true } : undefined
+        faults: opts.fault === 'wrong-answers' || opts.advertiseSlots != null
+          ? { wrongAnswers: opts.fault === 'wrong-answers', advertiseSlots: opts.advertiseSlots }
+          : undefined,
+        challenges: opts.challengeInterval == null ? undefined : { meanInterval: opts.challengeInterval },
+        minScore: opts.minScore
       },
       receipts: {
         ledger: opts.solanaRpc == null ? undefined : { rpcUrl: opts.solanaRpc, wsUrl: opts.solanaWs, feePayerKeypair: opts.solanaKeypair },

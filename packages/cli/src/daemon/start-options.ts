@@ -30,6 +30,8 @@ export const NODE_START_FLAGS = {
   'sleep-ms': { type: 'string' },
   warm: { type: 'boolean' },
   'test-fault': { type: 'string' },
+  'challenge-interval': { type: 'string' },
+  'min-score': { type: 'string' },
   'solana-rpc': { type: 'string' },
   'solana-ws': { type: 'string' },
   'solana-keypair': { type: 'string' },
@@ -57,6 +59,11 @@ export interface StartOptions {
   deny?: string[]
   warm: boolean
   fault?: 'wrong-answers' | 'crash-after-anchor-send'
+  /** `--test-fault advertise-slots:N`: advertise N slots whatever the node runs */
+  advertiseSlots?: number
+  /** mean interval of random challenges (ms); 0 = none */
+  challengeInterval?: number
+  minScore?: number
   solanaRpc?: string
   solanaWs?: string
   solanaKeypair?: string
@@ -69,6 +76,21 @@ export interface StartOptions {
   readyFile?: string
   logLevel: LogLevel
   json: boolean
+}
+
+/** `--test-fault`: wrong-answers, crash-after-anchor-send or advertise-slots:N. */
+function parseFault (text: string | undefined): { fault?: StartOptions['fault'], advertiseSlots?: number } {
+  if (text == null) {
+    return {}
+  }
+  if (text === 'wrong-answers' || text === 'crash-after-anchor-send') {
+    return { fault: text }
+  }
+  const slots = /^advertise-slots:(\d{1,6})$/.exec(text)
+  if (slots != null && Number(slots[1]) >= 1) {
+    return { advertiseSlots: Number(slots[1]) }
+  }
+  throw new UsageError(`node start: --test-fault must be wrong-answers, crash-after-anchor-send or advertise-slots:N, got "${text}"`)
 }
 
 /** Parse and check every `node start` flag; a bad one is a UsageError naming it. */
@@ -84,9 +106,13 @@ export async function parseStartOptions (argv: string[]): Promise<StartOptions> 
     throw new UsageError('node start: --sleep-ms must be a non-negative number')
   }
   const workloads = new WorkloadRegistry(builtinWorkloads({ sleep: { msPerItem: sleepMs } }))
-  const fault = values['test-fault']
-  if (fault != null && fault !== 'wrong-answers' && fault !== 'crash-after-anchor-send') {
-    throw new UsageError('node start: --test-fault must be wrong-answers or crash-after-anchor-send')
+  const { fault, advertiseSlots } = parseFault(values['test-fault'])
+  const challengeInterval = values['challenge-interval'] == null
+    ? undefined
+    : values['challenge-interval'] === 'off' ? 0 : positiveDuration(values['challenge-interval'], '--challenge-interval')
+  const minScore = values['min-score'] == null ? undefined : Number(values['min-score'])
+  if (minScore != null && !(minScore >= 0 && minScore <= 1)) {
+    throw new UsageError(`node start: --min-score must be a number from 0 to 1, got "${values['min-score']}"`)
   }
   const solanaRpc = values['solana-rpc'] as string | undefined
   for (const flag of ['solana-rpc', 'solana-ws']) {
@@ -123,6 +149,9 @@ export async function parseStartOptions (argv: string[]): Promise<StartOptions> 
     deny: (values.deny as string[] | undefined)?.map(id => checkPeerId(id, '--deny')),
     warm: values.warm === true,
     fault,
+    advertiseSlots,
+    challengeInterval,
+    minScore,
     solanaRpc,
     solanaWs: values['solana-ws'],
     solanaKeypair,

@@ -38,6 +38,8 @@ export interface ShardOutput {
 export interface WorkerFaults {
   /** flip a byte of every output item */
   wrongAnswers?: boolean
+  /** advertise this many slots (and a throughput to match) whatever the node really runs */
+  advertiseSlots?: number
 }
 
 export interface ExecutorInit {
