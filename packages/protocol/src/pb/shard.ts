@@ -939,10 +939,100 @@ export namespace ModelChunk {
   }
 }
 
+export interface Ping {
+  seq: number
+}
+
+export namespace Ping {
+  let _codec: Codec<Ping>
+
+  export const codec = (): Codec<Ping> => {
+    if (_codec == null) {
+      _codec = message<Ping>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.seq != null && obj.seq !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.seq)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          seq: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.seq = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.seq`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface PingSeqFieldEvent {
+    field: '$.seq'
+    value: number
+  }
+
+  export function encode (obj: Partial<Ping>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Ping.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Ping>): Ping {
+    return decodeMessage(buf, Ping.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Ping>): Generator<PingSeqFieldEvent> {
+    return streamMessage(buf, Ping.codec(), opts)
+  }
+}
+
 export interface ClientFrame {
   request?: ShardRequest
   cancel?: CancelShard
   model?: ModelChunk
+  ping?: Ping
 }
 
 export namespace ClientFrame {
@@ -968,6 +1058,11 @@ export namespace ClientFrame {
         if (obj.model != null) {
           w.uint32(26)
           ModelChunk.codec().encode(obj.model, w)
+        }
+
+        if (obj.ping != null) {
+          w.uint32(34)
+          Ping.codec().encode(obj.ping, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -997,6 +1092,12 @@ export namespace ClientFrame {
             case 3: {
               obj.model = ModelChunk.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.model
+              })
+              break
+            }
+            case 4: {
+              obj.ping = Ping.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.ping
               })
               break
             }
@@ -1032,6 +1133,13 @@ export namespace ClientFrame {
             case 3: {
               yield * ModelChunk.codec().stream(reader, reader.uint32(), `${prefix}.model`, {
                 limits: opts.limits?.model
+              })
+
+              break
+            }
+            case 4: {
+              yield * Ping.codec().stream(reader, reader.uint32(), `${prefix}.ping`, {
+                limits: opts.limits?.ping
               })
 
               break
@@ -1118,6 +1226,11 @@ export namespace ClientFrame {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface ClientFramePingSeqFieldEvent {
+    field: '$.ping.seq'
+    value: number
+  }
+
   export function encode (obj: Partial<ClientFrame>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ClientFrame.codec())
   }
@@ -1126,7 +1239,7 @@ export namespace ClientFrame {
     return decodeMessage(buf, ClientFrame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ClientFrame>): Generator<ClientFrameRequestIdFieldEvent | ClientFrameRequestJobIdFieldEvent | ClientFrameRequestShardIndexFieldEvent | ClientFrameRequestWorkloadFieldEvent | ClientFrameRequestVersionFieldEvent | ClientFrameRequestInputFieldEvent | ClientFrameRequestModelFieldEvent | ClientFrameRequestTimeoutMsFieldEvent | ClientFrameCancelIdFieldEvent | ClientFrameModelIdFieldEvent | ClientFrameModelDigestFieldEvent | ClientFrameModelTotalFieldEvent | ClientFrameModelOffsetFieldEvent | ClientFrameModelDataFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ClientFrame>): Generator<ClientFrameRequestIdFieldEvent | ClientFrameRequestJobIdFieldEvent | ClientFrameRequestShardIndexFieldEvent | ClientFrameRequestWorkloadFieldEvent | ClientFrameRequestVersionFieldEvent | ClientFrameRequestInputFieldEvent | ClientFrameRequestModelFieldEvent | ClientFrameRequestTimeoutMsFieldEvent | ClientFrameCancelIdFieldEvent | ClientFrameModelIdFieldEvent | ClientFrameModelDigestFieldEvent | ClientFrameModelTotalFieldEvent | ClientFrameModelOffsetFieldEvent | ClientFrameModelDataFieldEvent | ClientFramePingSeqFieldEvent> {
     return streamMessage(buf, ClientFrame.codec(), opts)
   }
 }
@@ -1625,11 +1738,101 @@ export namespace NeedModel {
   }
 }
 
+export interface Pong {
+  seq: number
+}
+
+export namespace Pong {
+  let _codec: Codec<Pong>
+
+  export const codec = (): Codec<Pong> => {
+    if (_codec == null) {
+      _codec = message<Pong>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.seq != null && obj.seq !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.seq)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          seq: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.seq = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.seq`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface PongSeqFieldEvent {
+    field: '$.seq'
+    value: number
+  }
+
+  export function encode (obj: Partial<Pong>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Pong.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Pong>): Pong {
+    return decodeMessage(buf, Pong.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Pong>): Generator<PongSeqFieldEvent> {
+    return streamMessage(buf, Pong.codec(), opts)
+  }
+}
+
 export interface WorkerFrame {
   progress?: ShardProgress
   result?: ShardResult
   error?: ShardError
   needModel?: NeedModel
+  pong?: Pong
 }
 
 export namespace WorkerFrame {
@@ -1660,6 +1863,11 @@ export namespace WorkerFrame {
         if (obj.needModel != null) {
           w.uint32(34)
           NeedModel.codec().encode(obj.needModel, w)
+        }
+
+        if (obj.pong != null) {
+          w.uint32(42)
+          Pong.codec().encode(obj.pong, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1695,6 +1903,12 @@ export namespace WorkerFrame {
             case 4: {
               obj.needModel = NeedModel.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.needModel
+              })
+              break
+            }
+            case 5: {
+              obj.pong = Pong.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.pong
               })
               break
             }
@@ -1737,6 +1951,13 @@ export namespace WorkerFrame {
             case 4: {
               yield * NeedModel.codec().stream(reader, reader.uint32(), `${prefix}.needModel`, {
                 limits: opts.limits?.needModel
+              })
+
+              break
+            }
+            case 5: {
+              yield * Pong.codec().stream(reader, reader.uint32(), `${prefix}.pong`, {
+                limits: opts.limits?.pong
               })
 
               break
@@ -1803,6 +2024,11 @@ export namespace WorkerFrame {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface WorkerFramePongSeqFieldEvent {
+    field: '$.pong.seq'
+    value: number
+  }
+
   export function encode (obj: Partial<WorkerFrame>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, WorkerFrame.codec())
   }
@@ -1811,7 +2037,7 @@ export namespace WorkerFrame {
     return decodeMessage(buf, WorkerFrame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WorkerFrame>): Generator<WorkerFrameProgressIdFieldEvent | WorkerFrameProgressDoneFieldEvent | WorkerFrameResultIdFieldEvent | WorkerFrameResultOutputFieldEvent | WorkerFrameResultReceiptFieldEvent | WorkerFrameErrorIdFieldEvent | WorkerFrameErrorCodeFieldEvent | WorkerFrameErrorMessageFieldEvent | WorkerFrameNeedModelIdFieldEvent | WorkerFrameNeedModelDigestFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<WorkerFrame>): Generator<WorkerFrameProgressIdFieldEvent | WorkerFrameProgressDoneFieldEvent | WorkerFrameResultIdFieldEvent | WorkerFrameResultOutputFieldEvent | WorkerFrameResultReceiptFieldEvent | WorkerFrameErrorIdFieldEvent | WorkerFrameErrorCodeFieldEvent | WorkerFrameErrorMessageFieldEvent | WorkerFrameNeedModelIdFieldEvent | WorkerFrameNeedModelDigestFieldEvent | WorkerFramePongSeqFieldEvent> {
     return streamMessage(buf, WorkerFrame.codec(), opts)
   }
 }
