@@ -3,7 +3,8 @@
  * one output item per input item. It has two halves:
  *
  * - the **definition** (`Workload`), used on the requester side: item codecs, `split()`,
- *   `merge()`, `compare()` for verification and a calibration input;
+ *   `merge()`, `compare()` for verification and a calibration input (fixed, to measure this
+ *   node's own speed; or fresh and random of the same shape and cost, to challenge a peer);
  * - the **kernel** (`Kernel`), the code that runs the shard on a worker. CPU-bound kernels run
  *   in the worker_threads pool (onnxruntime's `session.run()` blocks its thread), so a kernel
  *   is named by module URL and created inside the thread by its `createKernel` export.
@@ -76,6 +77,46 @@ export interface Kernel {
 
 export type KernelFactory = (options: KernelOptions) => Promise<Kernel>
 
+/** How `Workload.calibration()` makes its input. */
+export interface CalibrationOptions {
+  /**
+   * A source of random bytes (e.g. `crypto.randomBytes`). When set, the input is fresh and
+   * random, of the same shape and cost as the fixed one, so a challenged peer can neither have
+   * seen it before nor tell it from real work; without it the input is the fixed one.
+   */
+  random?: (bytes: number) => Uint8Array
+  /**
+   * How many items: the fixed input's items are repeated in order (random ones drawn with the
+   * same shapes in the same order) up to this count
+   *
+   * @default the fixed input's own count
+   */
+  items?: number
+}
+
+/** The most items a calibration input may be asked for. */
+export const MAX_CALIBRATION_ITEMS = 1024
+
+/**
+ * The number of items a calibration input has: `options.items`, else `fixed`. Throws
+ * `RangeError` unless it is an integer in [1, MAX_CALIBRATION_ITEMS].
+ */
+export function calibrationCount (fixed: number, options: CalibrationOptions = {}): number {
+  const count = options.items ?? fixed
+  if (!Number.isInteger(count) || count < 1 || count > MAX_CALIBRATION_ITEMS) {
+    throw new RangeError(`a calibration input has 1 to ${MAX_CALIBRATION_ITEMS} items, not ${count}`)
+  }
+  return count
+}
+
+/** `items` repeated in order up to `count` items (the first `count` when there are more). */
+export function repeatItems <T> (items: readonly T[], count: number): T[] {
+  if (items.length === 0) {
+    return []
+  }
+  return Array.from({ length: count }, (_, i) => items[i % items.length])
+}
+
 /** The description of a workload: the same object on requester and worker. */
 export interface Workload<In = unknown, Out = unknown> {
   /** stable id, e.g. `ocr-rec`; also the capability key `workload:<id>` */
@@ -97,6 +138,17 @@ export interface Workload<In = unknown, Out = unknown> {
    * a daemon that serves "the built-ins" by default leaves it out
    */
   readonly optIn?: boolean
+  /**
+   * `'gpu'`: a shard needs a GPU to run at speed. A peer that claims a GPU shows it by a measured
+   * speed above what its CPUs could reach (`cpuItemsPerSecPerCore`); absent: CPU is the norm
+   */
+  readonly accelerator?: 'gpu'
+  /**
+   * The most items/s one CPU core can reach on this workload's calibration input: the GPU
+   * evidence threshold. A measured speed above this × the cores a peer claims (with headroom)
+   * is what no CPU of that peer could do. Only meaningful with `accelerator: 'gpu'`
+   */
+  readonly cpuItemsPerSecPerCore?: number
   /** item codecs */
   readonly input: ItemCodec<In>
   readonly output: ItemCodec<Out>
@@ -114,8 +166,13 @@ export interface Workload<In = unknown, Out = unknown> {
    * kernel must still check what it gets: a worker never trusts a requester.
    */
   checkInput?(item: In): Promise<void>
-  /** a small input used to measure throughput at start */
-  calibration(): Promise<In[]>
+  /**
+   * A small input used to measure throughput. Without options: the same fixed input every time
+   * (a node's own calibration at start stays reproducible). With `options.random`: fresh random
+   * input of the same shape and cost (a challenge). Workloads with `needsModel` may return their
+   * fixed input (or none): challenges skip them
+   */
+  calibration(options?: CalibrationOptions): Promise<In[]>
   /** digests (sha256 hex) of the models this workload holds locally, advertised as `model:<cid>` */
   models?(cacheDir: string): Promise<string[]>
 }

@@ -1,6 +1,10 @@
-import { mergeItems, splitItems } from '../workload.js'
+import { RandomSource } from '../random.js'
+import { calibrationCount, mergeItems, splitItems } from '../workload.js'
 import { bytesCodec, equalBytes } from './bytes-codec.js'
-import type { Workload } from '../workload.js'
+import type { CalibrationOptions, Workload } from '../workload.js'
+
+/** Bytes of one echo calibration item. */
+const CALIBRATION_ITEM_BYTES = 32
 
 /** Largest echo item. */
 export const ECHO_MAX_ITEM_BYTES = 1024 * 1024
@@ -24,6 +28,11 @@ export function echo (): Workload<Uint8Array, Uint8Array> {
     split: splitItems,
     merge: mergeItems,
     compare: equalBytes,
-    calibration: async () => [new Uint8Array(32)]
+    // fixed: one item of 32 zero bytes; random: items of 32 random bytes
+    calibration: async (options: CalibrationOptions = {}) => {
+      const count = calibrationCount(1, options)
+      const random = options.random == null ? undefined : new RandomSource(options.random)
+      return Array.from({ length: count }, () => random?.bytes(CALIBRATION_ITEM_BYTES) ?? new Uint8Array(CALIBRATION_ITEM_BYTES))
+    }
   }
 }

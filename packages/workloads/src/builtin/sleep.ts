@@ -1,6 +1,7 @@
-import { mergeItems, splitItems } from '../workload.js'
+import { RandomSource } from '../random.js'
+import { calibrationCount, mergeItems, splitItems } from '../workload.js'
 import { bytesCodec, equalBytes } from './bytes-codec.js'
-import type { Workload } from '../workload.js'
+import type { CalibrationOptions, Workload } from '../workload.js'
 
 export interface SleepInit {
   /**
@@ -35,6 +36,11 @@ export function sleep (init: SleepInit = {}): Workload<Uint8Array, Uint8Array> {
     split: splitItems,
     merge: mergeItems,
     compare: equalBytes,
-    calibration: async () => [new Uint8Array(8)]
+    // fixed: one item of 8 zero bytes; random: items of 8 random bytes (the cost is per item)
+    calibration: async (options: CalibrationOptions = {}) => {
+      const count = calibrationCount(1, options)
+      const random = options.random == null ? undefined : new RandomSource(options.random)
+      return Array.from({ length: count }, () => random?.bytes(8) ?? new Uint8Array(8))
+    }
   }
 }

@@ -1,11 +1,14 @@
 /** The `embed` workload: text in, a mean-pooled, L2-normalised 384-float vector out. */
 
 import { stat } from 'node:fs/promises'
-import { mergeItems, splitItems } from '../workload.js'
+import { RandomSource } from '../random.js'
+import { calibrationCount, mergeItems, repeatItems, splitItems } from '../workload.js'
 import { compareEmbeddings, embedTextCodec, embedVectorCodec } from './codecs.js'
 import { EMBED_ID, EMBED_SEED, EMBED_VERSION, TOLERANCE } from './constants.js'
 import { embedModelPath, embedSeed, ensureEmbedModel } from './model.js'
-import type { Workload } from '../workload.js'
+import { embedTokenizer } from './tokenizer.js'
+import { embedVocab } from './vocab.js'
+import type { CalibrationOptions, Workload } from '../workload.js'
 
 export interface EmbedInit {
   /**
@@ -36,6 +39,38 @@ const CALIBRATION: readonly string[] = [
   'Models are generated from a seed, so every peer builds exactly the same weights.'
 ]
 
+let shapes: { lengths: number[], words: string[] } | undefined
+
+/**
+ * What random calibration texts are made of: the word-piece count of each fixed sentence (its
+ * cost: the model's work grows with the sequence length), and the vocabulary's whole words,
+ * each of which is exactly one word piece.
+ */
+function calibrationShapes (): { lengths: number[], words: string[] } {
+  if (shapes == null) {
+    const tokenizer = embedTokenizer()
+    shapes = {
+      lengths: CALIBRATION.map(text => tokenizer.tokenize(text).length),
+      words: embedVocab().filter(token => /^[a-z]+$/.test(token))
+    }
+  }
+  return shapes
+}
+
+/**
+ * The calibration input: the fixed sentences (repeated to `items`), or, with `random`, texts of
+ * random vocabulary words with the same word-piece counts in the same order.
+ */
+async function calibration (options: CalibrationOptions = {}): Promise<string[]> {
+  const count = calibrationCount(CALIBRATION.length, options)
+  if (options.random == null) {
+    return repeatItems(CALIBRATION, count)
+  }
+  const random = new RandomSource(options.random)
+  const { lengths, words } = calibrationShapes()
+  return repeatItems(lengths, count).map(length => Array.from({ length }, () => random.pick(words)).join(' '))
+}
+
 /**
  * The `embed` workload definition: the compute of a MiniLM-L6 sentence embedder, with seeded
  * random weights. A benchmark workload: its vectors carry no meaning (unrelated sentences can
@@ -56,7 +91,7 @@ export function embed (init: EmbedInit = {}): Workload<string, Float32Array> {
     split: splitItems,
     merge: mergeItems,
     compare: compareEmbeddings,
-    calibration: async () => [...CALIBRATION],
+    calibration,
     // only a model already generated here is held; a node does not build 46 MB just to advertise it
     models: async (cacheDir: string) => (await stat(embedModelPath(cacheDir, { seed })).catch(() => undefined)) == null
       ? []

@@ -1,7 +1,9 @@
 /**
  * Labelled text-line images for testing and calibrating `ocr-rec`: random lines of words,
  * numbers and punctuation rendered with sharp (Pango, DejaVu Sans), dark on light, 48 pixels
- * high. The same seed gives the same images, byte for byte, on the same sharp build.
+ * high. The same seed gives the same images, byte for byte, on the same sharp build. Given a
+ * source of random bytes instead, the lines are fresh (a challenge input) and may be fitted to
+ * given sizes, so that they cost the recogniser exactly what lines of those sizes cost.
  *
  * Importing this module loads sharp on the importing thread; the workload definition imports
  * it, so sharp is loaded on the main thread before any pool thread loads it (sharp's advice for
@@ -9,13 +11,28 @@
  */
 import { Prng } from '@shardmesh/protocol/fuzz'
 import sharp from 'sharp'
+import { RandomSource } from '../random.js'
 import { LINE_HEIGHT } from './constants.js'
+import type { OutputInfo } from 'sharp'
 
 export interface GenerateOcrLinesOptions {
   /** how many lines */
   count: number
   /** the seed of the text, sizes, colours and margins */
   seed: number
+  /**
+   * a source of random bytes (e.g. `crypto.randomBytes`) to draw everything from instead of
+   * `seed`: fresh lines nobody could have predicted, half of whose words are random strings of
+   * dictionary characters (letters and digits)
+   */
+  random?: (bytes: number) => Uint8Array
+  /**
+   * the exact size of each image, cycled: a line that does not fit is shortened (words, then
+   * characters, dropped from its end) and a narrower one padded with its background. A size
+   * fixes what a line costs the recogniser, so fitted random lines cost what the lines they are
+   * fitted to cost
+   */
+  sizes?: Array<{ width: number, height: number }>
   /** the image height in pixels @default 48 */
   height?: number
   /** the smallest font size in pixels @default 22 */
@@ -44,8 +61,16 @@ const WORDS = [
 const NAMES = ['Paris', 'London', 'Berlin', 'Tokyo', 'Monday', 'Friday', 'March', 'October', 'Alice', 'Robert', 'Kingston', 'Victoria']
 const ACRONYMS = ['USA', 'EU', 'OCR', 'API', 'CPU', 'GPU', 'PDF', 'NASA', 'UTC', 'VAT']
 const LETTERS = 'ABCDEFGHJKLMNPRSTUVWXYZ'
+/** characters of the recogniser's dictionary that every font renders: random words are made of them */
+const DICTIONARY_CHARS = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789']
 
-function digits (prng: Prng, min: number, max: number): string {
+/** What lines are drawn from: a seeded `Prng` or a `RandomSource`. */
+interface Draw {
+  int(n: number): number
+  pick<T>(items: readonly T[]): T
+}
+
+function digits (prng: Draw, min: number, max: number): string {
   const length = min + prng.int(max - min + 1)
   let out = String(1 + prng.int(9))
   while (out.length < length) {
@@ -54,7 +79,17 @@ function digits (prng: Prng, min: number, max: number): string {
   return out
 }
 
-function token (prng: Prng): string {
+/** 2 to 9 random characters of the dictionary. */
+function randomWord (prng: Draw): string {
+  const length = 2 + prng.int(8)
+  let out = ''
+  while (out.length < length) {
+    out += prng.pick(DICTIONARY_CHARS)
+  }
+  return out
+}
+
+function token (prng: Draw): string {
   const kind = prng.int(20)
   if (kind < 9) {
     return prng.pick(WORDS)
@@ -84,12 +119,16 @@ function token (prng: Prng): string {
   return `${prng.pick(WORDS)}-${prng.pick(WORDS)}`
 }
 
-/** A random line of 3 to 7 tokens, some followed by a comma or a full stop. */
-function randomLine (prng: Prng): string {
+/**
+ * A random line of 3 to 7 tokens, some followed by a comma or a full stop (as separate words:
+ * joined by spaces, they are the line). With `randomWords`, half the tokens are random strings of
+ * dictionary characters.
+ */
+function randomLine (prng: Draw, randomWords: boolean): string[] {
   const count = 3 + prng.int(5)
   const tokens: string[] = []
   for (let i = 0; i < count; i++) {
-    let next = token(prng)
+    let next = randomWords && prng.int(2) === 0 ? randomWord(prng) : token(prng)
     if (i === 0 && prng.int(2) === 0) {
       next = next[0].toUpperCase() + next.slice(1)
     }
@@ -101,7 +140,7 @@ function randomLine (prng: Prng): string {
     }
     tokens.push(next)
   }
-  return tokens.join(' ')
+  return tokens
 }
 
 function escapeMarkup (text: string): string {
@@ -113,41 +152,68 @@ function hex (value: number): string {
 }
 
 /** A grey (with a slight tint) whose channels lie in [low, low + spread). */
-function colour (prng: Prng, low: number, spread: number): string {
+function colour (prng: Draw, low: number, spread: number): string {
   const base = low + prng.int(spread)
   const tint = (): string => hex(Math.min(255, Math.max(0, base + prng.int(9) - 4)))
   return `#${tint()}${tint()}${tint()}`
 }
 
-async function renderLine (text: string, prng: Prng, options: Required<Omit<GenerateOcrLinesOptions, 'count' | 'seed'>>): Promise<Uint8Array> {
-  const size = options.minFontSize + prng.int(options.maxFontSize - options.minFontSize + 1)
-  const weight = prng.int(5) === 0 ? ' Bold' : ''
-  const ink = colour(prng, 0x10, 0x40)
-  const paper = colour(prng, 0xe0, 0x20)
+type RenderOptions = Required<Omit<GenerateOcrLinesOptions, 'count' | 'seed' | 'random' | 'sizes'>>
+
+/** The glyphs of `text` in a style, on a transparent background, as PNG. */
+async function renderGlyphs (text: string, style: { size: number, weight: string, ink: string }): Promise<{ data: Buffer, info: OutputInfo }> {
   const glyphs = sharp({
     text: {
-      text: `<span foreground="${ink}">${escapeMarkup(text)}</span>`,
-      font: `DejaVu Sans${weight} ${size}px`,
+      text: `<span foreground="${style.ink}">${escapeMarkup(text)}</span>`,
+      font: `DejaVu Sans${style.weight} ${style.size}px`,
       dpi: 72,
       rgba: true
     }
   })
-  const { data, info } = await glyphs.png().toBuffer({ resolveWithObject: true })
-  const slack = Math.max(0, options.height - info.height)
+  return glyphs.png().toBuffer({ resolveWithObject: true })
+}
+
+/**
+ * Render a line of `tokens` (joined by spaces) with a random style and margins. With `fit`, the
+ * image is exactly that size: tokens, then characters, are dropped from the end until the
+ * glyphs fit with a 4-pixel margin on each side. Returns the image and the text it shows.
+ */
+async function renderLine (tokens: string[], prng: Draw, options: RenderOptions, fit?: { width: number, height: number }): Promise<{ image: Uint8Array, text: string }> {
+  const style = {
+    size: options.minFontSize + prng.int(options.maxFontSize - options.minFontSize + 1),
+    weight: prng.int(5) === 0 ? ' Bold' : '',
+    ink: colour(prng, 0x10, 0x40)
+  }
+  const paper = colour(prng, 0xe0, 0x20)
+  const height = fit?.height ?? options.height
+  let text = tokens.join(' ')
+  let { data, info } = await renderGlyphs(text, style)
+  while (fit != null && (info.width + 8 > fit.width || info.height > fit.height) && text.length > 1) {
+    if (tokens.length > 1) {
+      tokens.pop()
+      text = tokens.join(' ')
+    } else {
+      text = text.slice(0, -1)
+    }
+    ({ data, info } = await renderGlyphs(text, style))
+  }
+  const slack = Math.max(0, height - info.height)
   const top = Math.min(slack, Math.floor(slack / 2) + prng.int(5) - 2)
+  const left = fit == null ? 4 + prng.int(13) : 4 + prng.int(Math.max(1, Math.min(13, fit.width - info.width - 7)))
+  const right = fit == null ? 4 + prng.int(13) : Math.max(0, fit.width - info.width - left)
   const image = sharp(data)
     .extend({
       top: Math.max(0, top),
       bottom: slack - Math.max(0, top),
-      left: 4 + prng.int(13),
-      right: 4 + prng.int(13),
+      left,
+      right,
       background: paper
     })
     .flatten({ background: paper })
   const encoded = options.format === 'jpeg'
     ? image.jpeg({ quality: 92 })
     : options.format === 'webp' ? image.webp({ lossless: true }) : image.png()
-  return new Uint8Array(await encoded.toBuffer())
+  return { image: new Uint8Array(await encoded.toBuffer()), text }
 }
 
 /** Renders `count` random text lines; the truth is each line's exact text. */
@@ -165,13 +231,18 @@ export async function generateOcrLines (options: GenerateOcrLinesOptions): Promi
   if (settings.maxFontSize < settings.minFontSize) {
     throw new RangeError('maxFontSize must be at least minFontSize')
   }
-  const prng = new Prng(seed)
+  const sizes = options.sizes
+  if (sizes != null && (sizes.length === 0 || sizes.some(({ width, height }) => !Number.isInteger(width) || !Number.isInteger(height) || width < 16 || height < 8))) {
+    throw new RangeError('sizes must be a non-empty list of integer sizes of at least 16×8')
+  }
+  const prng: Draw = options.random != null ? new RandomSource(options.random) : new Prng(seed)
   const images: Uint8Array[] = []
   const truth: string[] = []
   for (let i = 0; i < count; i++) {
-    const text = randomLine(prng)
+    const tokens = randomLine(prng, options.random != null)
+    const { image, text } = await renderLine(tokens, prng, settings, sizes?.[i % sizes.length])
     truth.push(text)
-    images.push(await renderLine(text, prng, settings))
+    images.push(image)
   }
   return { images, truth }
 }

@@ -7,9 +7,42 @@ import { ocrImageCodec, ocrLineCodec } from './codecs.js'
 import { generateOcrLines } from './generate.js'
 import { fileDigest, resolveModelPaths } from './model-files.js'
 import { checkLineSize, lineImageSize } from './preprocess.js'
-import { mergeItems, splitItems } from '../workload.js'
+import { calibrationCount, mergeItems, repeatItems, splitItems } from '../workload.js'
 import type { OcrLine } from './codecs.js'
-import type { Workload } from '../workload.js'
+import type { CalibrationOptions, Workload } from '../workload.js'
+
+let calibrationSizes: Promise<Array<{ width: number, height: number }>> | undefined
+
+/** The sizes of the fixed calibration lines (computed once per process). */
+async function fixedSizes (): Promise<Array<{ width: number, height: number }>> {
+  calibrationSizes ??= (async () => {
+    const { images } = await generateOcrLines({ count: CALIBRATION_LINES, seed: CALIBRATION_SEED })
+    return Promise.all(images.map(async image => lineImageSize(image)))
+  })()
+  try {
+    return await calibrationSizes
+  } catch (err) {
+    calibrationSizes = undefined
+    throw err
+  }
+}
+
+/**
+ * The calibration input: the fixed generated lines (repeated in order up to `items`),
+ * or, with `random`, fresh lines of random words and random strings of dictionary characters,
+ * each fitted to the exact size of the fixed line in its place (the recogniser's work is set by
+ * the line's width at its input height, so they cost what the fixed lines cost).
+ */
+async function calibration (options: CalibrationOptions = {}): Promise<Uint8Array[]> {
+  const count = calibrationCount(CALIBRATION_LINES, options)
+  if (options.random == null) {
+    const { images } = await generateOcrLines({ count: CALIBRATION_LINES, seed: CALIBRATION_SEED })
+    return repeatItems(images, count)
+  }
+  const sizes = repeatItems(await fixedSizes(), count)
+  const { images } = await generateOcrLines({ count, seed: 0, random: options.random, sizes })
+  return images
+}
 
 export interface OcrRecInit {
   /**
@@ -71,10 +104,7 @@ export function ocrRec (init: OcrRecInit = {}): Workload<Uint8Array, OcrLine> {
       const { width, height } = await lineImageSize(image)
       checkLineSize(width, height, init.maxWidth ?? MAX_LINE_WIDTH)
     },
-    async calibration (): Promise<Uint8Array[]> {
-      const { images } = await generateOcrLines({ count: CALIBRATION_LINES, seed: CALIBRATION_SEED })
-      return images
-    },
+    calibration,
     async models (_cacheDir: string): Promise<string[]> {
       const { modelPath } = await resolveModelPaths({ modelPath: init.modelPath, dictionaryPath: init.dictionaryPath })
       return [await fileDigest(modelPath)]

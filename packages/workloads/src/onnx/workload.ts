@@ -27,6 +27,7 @@ export function onnx (): Workload<NamedTensor[], NamedTensor[]> {
     split: splitItems,
     merge: mergeItems,
     compare: compareTensorMaps,
+    // a challenge cannot run it without a model: its calibration input is none, fixed or not
     calibration: async () => []
   }
 }
