@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { CONTROL_FILE, FLUSH_TIMEOUT, REQUEST_TIMEOUT, TOKEN_FILE } from './constants.js'
+import { CONTROL_FILE, FLUSH_TIMEOUT, PLAN_TIMEOUT, REQUEST_TIMEOUT, TOKEN_FILE } from './constants.js'
 import { ControlRequestError, NodeNotRunningError } from './errors.js'
 import type { ReceiptBatchRow, ReceiptResponse, ReceiptsResponse, ReceiptsStatsJson } from './types.js'
-import type { ComputeResponse, ControlInfo, FindResponse, JobEvent, JobRequest, JobResultJson, PeersResponse, PublishResponse, StatusResponse } from './types.js'
+import type { ComputeResponse, ControlInfo, FindResponse, JobEvent, JobRequest, JobResultJson, PeersResponse, PlanRequestJson, PlanResponse, PublishResponse, StatusResponse } from './types.js'
 
 /** A client for a running node's control API, found through its data dir. */
 export class ControlClient {
@@ -29,9 +29,22 @@ export class ControlClient {
     return this.request('GET', '/v1/peers')
   }
 
-  async find (query: { workload?: string, model?: string, gpu?: string, source?: 'table' | 'dht' | 'all', max?: number }): Promise<FindResponse> {
+  /**
+   * Peers that match `query`, from the node's table and/or the DHT. A `gpu` lookup lists only
+   * peers whose GPU claim was measured (`omittedClaims` counts the rest) unless `claimed` is true.
+   */
+  async find (query: { workload?: string, model?: string, gpu?: string, source?: 'table' | 'dht' | 'all', max?: number, claimed?: boolean }): Promise<FindResponse> {
     const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v != null).map(([k, v]): [string, string] => [k, String(v)]))
     return this.request('GET', `/v1/find?${params.toString()}`)
+  }
+
+  /**
+   * Which peers a job would use now, each with its window, and why each other peer would not be
+   * used. With `challenge: true` the node first runs the challenges a real job would, which
+   * may take up to a challenge's deadline.
+   */
+  async plan (request: PlanRequestJson): Promise<PlanResponse> {
+    return this.request('POST', '/v1/jobs/plan', request, request.challenge === true ? PLAN_TIMEOUT : REQUEST_TIMEOUT)
   }
 
   async updateCapabilities (change: Record<string, unknown>): Promise<PublishResponse> {

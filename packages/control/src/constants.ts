@@ -18,3 +18,6 @@ export const FLUSH_TIMEOUT = 120_000
 
 /** How long the client waits for an answer, but a flush's (ms). */
 export const REQUEST_TIMEOUT = 30_000
+
+/** How long the client waits for a plan that runs challenges first (ms): a challenge's deadline and then some. */
+export const PLAN_TIMEOUT = 120_000

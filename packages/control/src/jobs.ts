@@ -2,9 +2,9 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { parseVerification } from '@shardmesh/compute'
 import { MAX_JOB_BODY } from './constants.js'
 import { HttpError } from './errors.js'
-import { readJson } from './http.js'
+import { readJson, send } from './http.js'
 import type { ControlNode } from './node.js'
-import type { JobEvent, JobRequest, JobResultJson } from './types.js'
+import type { JobEvent, JobRequest, JobResultJson, PlanRequestJson, PlanResponse } from './types.js'
 import type { PeerId } from '@libp2p/interface'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
@@ -19,27 +19,74 @@ function optionalNumber (body: Record<string, unknown>, key: string): number | u
   return value
 }
 
-function parseRequest (body: any): JobRequest {
+function optionalBoolean (body: Record<string, unknown>, key: string): boolean | undefined {
+  const value = body[key]
+  if (value == null) {
+    return undefined
+  }
+  if (typeof value !== 'boolean') {
+    throw new HttpError(400, `${key} must be true or false`)
+  }
+  return value
+}
+
+/** `minScore`, when given: a score from 0 to 1. */
+function optionalScore (body: Record<string, unknown>): number | undefined {
+  const value = body.minScore
+  if (value == null) {
+    return undefined
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
+    throw new HttpError(400, 'minScore must be a number from 0 to 1')
+  }
+  return value
+}
+
+/** The fields POST /v1/jobs and POST /v1/jobs/plan share: which workload, how verified, on which peers. */
+function parsePlacement (body: any): PlanRequestJson {
   if (typeof body.workload !== 'string' || body.workload === '') {
     throw new HttpError(400, 'workload is required')
-  }
-  if (!Array.isArray(body.items) || !body.items.every((i: unknown) => typeof i === 'string')) {
-    throw new HttpError(400, 'items must be an array of base64 strings')
   }
   if (body.peers != null && (!Array.isArray(body.peers) || !body.peers.every((p: unknown) => typeof p === 'string'))) {
     throw new HttpError(400, 'peers must be an array of peer ids')
   }
+  if (body.verification != null) {
+    if (typeof body.verification !== 'string') {
+      throw new HttpError(400, 'verification must be none, spot-check:<p> or replicate:<k>')
+    }
+    try {
+      parseVerification(body.verification)
+    } catch (err: any) {
+      throw new HttpError(400, err.message)
+    }
+  }
   return {
     workload: body.workload,
     version: typeof body.version === 'string' ? body.version : undefined,
+    verification: body.verification,
+    peers: body.peers,
+    includeSelf: typeof body.includeSelf === 'boolean' ? body.includeSelf : undefined,
+    minScore: optionalScore(body)
+  }
+}
+
+function parseRequest (body: any): JobRequest {
+  const placement = parsePlacement(body)
+  if (!Array.isArray(body.items) || !body.items.every((i: unknown) => typeof i === 'string')) {
+    throw new HttpError(400, 'items must be an array of base64 strings')
+  }
+  return {
+    workload: placement.workload,
+    version: placement.version,
     items: body.items,
     shardSize: optionalNumber(body, 'shardSize'),
-    verification: typeof body.verification === 'string' ? body.verification : undefined,
+    verification: placement.verification,
     maxRetries: optionalNumber(body, 'maxRetries'),
     idleTimeout: optionalNumber(body, 'idleTimeout'),
     hedge: typeof body.hedge === 'boolean' ? body.hedge : undefined,
-    peers: body.peers,
-    includeSelf: typeof body.includeSelf === 'boolean' ? body.includeSelf : undefined,
+    peers: placement.peers,
+    includeSelf: placement.includeSelf,
+    minScore: placement.minScore,
     model: typeof body.model === 'string' ? body.model : undefined
   }
 }
@@ -69,13 +116,6 @@ function knownPeer (node: ControlNode, text: string): PeerId {
 export async function runJob (node: ControlNode, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const request = parseRequest(await readJson(req, MAX_JOB_BODY))
   const peers = request.peers?.map(p => knownPeer(node, p))
-  if (request.verification != null) {
-    try {
-      parseVerification(request.verification)
-    } catch (err: any) {
-      throw new HttpError(400, err.message)
-    }
-  }
   const controller = new AbortController()
   res.on('close', () => { if (!res.writableFinished) controller.abort() })
   res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', connection: 'close' })
@@ -96,6 +136,7 @@ export async function runJob (node: ControlNode, req: IncomingMessage, res: Serv
       hedge: request.hedge,
       peers,
       includeSelf: request.includeSelf,
+      minScore: request.minScore,
       onProgress: (p) => { emit({ event: 'progress', ...p }) }
     })
     const json: JobResultJson = {
@@ -108,4 +149,49 @@ export async function runJob (node: ControlNode, req: IncomingMessage, res: Serv
     emit({ event: 'error', code: String(err.code ?? 'ERR_INTERNAL'), message: String(err.message ?? err) })
   }
   res.end()
+}
+
+/** Errors of `plan()` that come from the request itself (answered 400). */
+const PLAN_INPUT_ERRORS: ReadonlySet<unknown> = new Set(['ERR_UNKNOWN_WORKLOAD'])
+
+/**
+ * POST /v1/jobs/plan: which peers a job would use now, each with its window, and why each
+ * other peer would not be used. Validated as POST /v1/jobs is (peers must be known, the
+ * workload installed); `challenge: true` runs the challenges a real job would run first, so it
+ * may take as long as a challenge's deadline. Closing the connection abandons the plan.
+ */
+export async function planJob (node: ControlNode, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = await readJson(req)
+  const request = parsePlacement(body)
+  const challenge = optionalBoolean(body, 'challenge')
+  const peers = request.peers?.map(p => knownPeer(node, p))
+  // `id@version` in `workload` is the same as `version` apart
+  const at = request.version == null ? request.workload.lastIndexOf('@') : -1
+  const id = at > 0 ? request.workload.slice(0, at) : request.workload
+  const version = at > 0 ? request.workload.slice(at + 1) : request.version
+  let workload
+  try {
+    workload = node.services.compute.registry.require(id, version)
+  } catch (err: any) {
+    throw new HttpError(400, err.message)
+  }
+  const controller = new AbortController()
+  res.on('close', () => { if (!res.writableFinished) controller.abort() })
+  let report
+  try {
+    report = await node.services.compute.plan({
+      workload: workload.id,
+      version: workload.version,
+      verification: request.verification,
+      peers,
+      includeSelf: request.includeSelf,
+      minScore: request.minScore,
+      challenge
+    }, { signal: controller.signal })
+  } catch (err: any) {
+    // what the caller asked cannot be planned as asked: their input, not a failure of the node
+    throw PLAN_INPUT_ERRORS.has(err.code) ? new HttpError(400, err.message) : err
+  }
+  const json: PlanResponse = report
+  send(res, 200, json)
 }

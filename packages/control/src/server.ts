@@ -8,9 +8,9 @@ import { ControlPortInUseError, HttpError, NoNodeToServeError } from './errors.j
 import { writeFileAtomic } from '@shardmesh/protocol'
 import { loadOrCreateToken } from './files.js'
 import { optionalCount, readJson, send } from './http.js'
-import { runJob } from './jobs.js'
+import { planJob, runJob } from './jobs.js'
 import { routeReceipts } from './receipts.js'
-import { peerRow } from './serialize.js'
+import { peerRow, peerTrust } from './serialize.js'
 import type { ControlNode, MetricsRegistry } from './node.js'
 import type { ComputeResponse, ControlInfo, FindResponse, JoinStatus, PeersResponse, PublishResponse, StatusResponse } from './types.js'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
@@ -141,7 +141,7 @@ export class ControlServer {
       }
       case 'GET /v1/peers': {
         const now = Date.now()
-        const body: PeersResponse = { now, peers: caps.getPeers().map(p => peerRow(p, now)) }
+        const body: PeersResponse = { now, peers: caps.getPeers().map(p => peerRow(p, now, peerTrust(node, p.peerId.toString()))) }
         send(res, 200, body)
         return
       }
@@ -153,14 +153,23 @@ export class ControlServer {
         }
         const min = optionalCount(url.searchParams.get('minFreeSlots'), 'minFreeSlots')
         const max = optionalCount(url.searchParams.get('max'), 'max')
+        const claimed = url.searchParams.get('claimed') ?? 'false'
+        if (claimed !== 'true' && claimed !== 'false') {
+          throw new HttpError(400, 'claimed must be true or false')
+        }
+        const gpu = url.searchParams.get('gpu') ?? undefined
         const start = performance.now()
-        const peers = await caps.findPeers({
+        const found = await caps.findPeers({
           workload: url.searchParams.get('workload') ?? undefined,
           model: url.searchParams.get('model') ?? undefined,
-          gpu: url.searchParams.get('gpu') ?? undefined,
+          gpu,
           minFreeSlots: min == null ? undefined : Number(min)
         }, { sources: sources, maxProviders: max == null ? undefined : Math.max(1, Number(max)) })
-        const body: FindResponse = { elapsedMs: performance.now() - start, peers: peers.map(p => peerRow(p)) }
+        const self = node.peerId.toString()
+        const rows = found.map(p => peerRow(p, undefined, peerTrust(node, p.peerId.toString())))
+        // a GPU is believed when measured (a speed beyond the peer's CPUs); this node's own is its own probe
+        const believed = gpu == null || claimed === 'true' ? rows : rows.filter(r => r.peerId === self || r.trust?.gpus.status === 'measured')
+        const body: FindResponse = { elapsedMs: performance.now() - start, peers: believed, omittedClaims: rows.length - believed.length }
         send(res, 200, body)
         return
       }
@@ -193,6 +202,9 @@ export class ControlServer {
       }
       case 'POST /v1/jobs':
         await runJob(node, req, res)
+        return
+      case 'POST /v1/jobs/plan':
+        await planJob(node, req, res)
         return
       case 'POST /v1/stop':
         send(res, 202, { stopping: true })

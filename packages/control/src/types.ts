@@ -6,7 +6,7 @@
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { AdvertSource, PeerCapabilities, ProviderRecordStatus } from '@shardmesh/capabilities'
-import type { JobProgress, JobResult, RunJobOptions, WorkerStats, JobSpec } from '@shardmesh/compute'
+import type { JobProgress, JobResult, PeerTrust, PlacementReport, PlanRequest, RunJobOptions, WorkerStats, JobSpec } from '@shardmesh/compute'
 import type { JoinResult, MeshServices } from '@shardmesh/node'
 import type { ReceiptBatch, ReceiptSummary, StoredReceipt, VerificationFields, VerifiedReceipt } from '@shardmesh/receipts'
 import type { CID } from 'multiformats/cid'
@@ -29,8 +29,22 @@ export type Json<T> =
 /** The receipts service of a node (see `meshServices()`), whose stats the API reports. */
 type ReceiptsService = MeshServices['receipts']
 
-/** A peer's verified advert as the API lists it (without the signed bytes); `source` is `self` for this node's own. */
-export type PeerRow = Json<Omit<PeerCapabilities, 'bytes' | 'source'>> & { source: AdvertSource | 'self' }
+/**
+ * What this node knows of a peer beyond its advert: liveness with the age of its evidence,
+ * score and its reasons, and the status of each claim (`claimed`, `measured`, `contradicted`,
+ * `implausible`). See `Compute.peerTrust()`.
+ */
+export type PeerTrustJson = Json<PeerTrust>
+
+/**
+ * A peer's verified advert as the API lists it (without the signed bytes); `source` is `self`
+ * for this node's own. `trust` is what this node knows of the peer (null for this node's own
+ * row, and when the compute service cannot say).
+ */
+export type PeerRow = Json<Omit<PeerCapabilities, 'bytes' | 'source'>> & {
+  source: AdvertSource | 'self'
+  trust: PeerTrustJson | null
+}
 
 export interface StatusResponse {
   peerId: string
@@ -63,6 +77,11 @@ export interface PeersResponse {
 export interface FindResponse {
   elapsedMs: number
   peers: PeerRow[]
+  /**
+   * Peers that matched a `gpu` lookup but were left out because their GPU claim is not
+   * `measured` (ask with `claimed=true` to list them, each with its status); 0 otherwise.
+   */
+  omittedClaims: number
 }
 
 export interface PublishResponse {
@@ -89,11 +108,20 @@ export type ComputeResponse = Json<WorkerStats> & {
  * Items and model travel base64-encoded; `peers` are peer id strings (this node's own id means
  * locally too).
  */
-export type JobRequest = Json<Pick<JobSpec, 'version' | 'items' | 'shardSize' | 'model'> & Pick<RunJobOptions, 'maxRetries' | 'idleTimeout' | 'hedge' | 'peers' | 'includeSelf'>> & {
+export type JobRequest = Json<Pick<JobSpec, 'version' | 'items' | 'shardSize' | 'model'> & Pick<RunJobOptions, 'maxRetries' | 'idleTimeout' | 'hedge' | 'peers' | 'includeSelf' | 'minScore'>> & {
   workload: string
   /** `none`, `spot-check:<p>` or `replicate:<k>` */
   verification?: string
 }
+
+/**
+ * Body of POST /v1/jobs/plan: the job `plan()` places, as for POST /v1/jobs without items
+ * (`peers` are peer id strings this node knows; `minScore` 0..1).
+ */
+export type PlanRequestJson = Json<PlanRequest>
+
+/** Answer of POST /v1/jobs/plan: every peer considered, used with its window or excluded with a reason. */
+export type PlanResponse = Json<PlacementReport>
 
 /** One NDJSON line of the POST /v1/jobs response. */
 export type JobEvent =
