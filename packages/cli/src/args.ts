@@ -46,3 +46,15 @@ export function parseInteger (text: string | undefined, flag: string, min: numbe
   }
   return n
 }
+
+/** A number from `min` to `max` (fractions allowed), when given. */
+export function parseNumber (text: string | undefined, flag: string, min: number, max: number): number | undefined {
+  if (text == null) {
+    return undefined
+  }
+  const n = Number(text)
+  if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+    throw new UsageError(`${flag}: "${text}" must be a number from ${min} to ${max}`)
+  }
+  return n
+}

@@ -19,6 +19,20 @@ export function age (ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`
 }
 
+/** An age in the units a glance needs: `0.4s`, `12s`, `5m`, `3h`. */
+export function seconds (ms: number): string {
+  if (ms < 10_000) {
+    return `${(ms / 1000).toFixed(1)}s`
+  }
+  if (ms < 120_000) {
+    return `${Math.round(ms / 1000)}s`
+  }
+  if (ms < 7_200_000) {
+    return `${Math.round(ms / 60_000)}m`
+  }
+  return `${Math.round(ms / 3_600_000)}h`
+}
+
 export function shortId (id: string): string {
   return id.length > 16 ? `${id.slice(0, 8)}…${id.slice(-6)}` : id
 }
