@@ -64,6 +64,22 @@ describe('shardmesh CLI', function () {
     [['job', 'run', '--workload', 'echo', '--generate', '0', '--data-dir', join(DIR, 'none')], /--generate: "0" must be a whole number/],
     [['job', 'run', '--workload', 'echo', '--generate', '3', '--verify', 'replicate:x', '--data-dir', join(DIR, 'none')], /--verify/],
     [['job', 'run', '--workload', 'nope', '--generate', '3', '--data-dir', join(DIR, 'none')], /unknown workload nope/],
+    // job plan and job run's trust flags, also checked before the node is looked for
+    [['job', 'plan', '--data-dir', join(DIR, 'none')], /job plan: --workload is required/],
+    [['job', 'plan', '--workload', 'nope', '--data-dir', join(DIR, 'none')], /job plan: unknown workload nope/],
+    [['job', 'plan', '--workload', 'echo', '--verify', 'replicate:x', '--data-dir', join(DIR, 'none')], /job plan: --verify/],
+    [['job', 'plan', '--workload', 'echo', '--peer', 'notapeer', '--data-dir', join(DIR, 'none')], /job plan: --peer "notapeer" is not a peer id/],
+    [['job', 'plan', '--workload', 'echo', '--min-score', '1.5', '--data-dir', join(DIR, 'none')], /--min-score: "1\.5" must be a number from 0 to 1/],
+    [['job', 'plan', '--workload', 'echo', '--min-score', 'high', '--data-dir', join(DIR, 'none')], /--min-score: "high" must be a number from 0 to 1/],
+    [['job', 'plan', '--workload', 'echo', '--generate', '3', '--data-dir', join(DIR, 'none')], /job plan: Unknown option '--generate'/],
+    [['job', 'run', '--workload', 'echo', '--generate', '3', '--min-score=-0.1', '--data-dir', join(DIR, 'none')], /--min-score: "-0\.1" must be a number from 0 to 1/],
+    [['job', 'run', '--workload', 'echo', '--dry-run', '--peer', 'notapeer', '--data-dir', join(DIR, 'none')], /job run: --peer "notapeer" is not a peer id/],
+    [['job', 'run', '--workload', 'echo', '--dry-run', '--min-score', '2', '--data-dir', join(DIR, 'none')], /--min-score: "2" must be a number from 0 to 1/],
+    [['peers', '--find', 'cpu:amd', '--data-dir', join(DIR, 'none')], /peers: --find must be workload:ID, model:CID or gpu:VENDOR, not "cpu:amd"/],
+    [['peers', '--claimed', '--data-dir', join(DIR, 'none')], /peers: --claimed .*needs --find gpu:VENDOR/],
+    [['peers', '--find', 'workload:echo', '--claimed', '--data-dir', join(DIR, 'none')], /peers: --claimed .*needs --find gpu:VENDOR/],
+    [['peers', '--why', 'not/a/peer', '--data-dir', join(DIR, 'none')], /peers: --why must be a peer id, a prefix of one, or the short form peers prints, not "not\/a\/peer"/],
+    [['peers', '--why', '12D3KooW', '--find', 'gpu:nvidia', '--data-dir', join(DIR, 'none')], /peers: --why and --find exclude each other/],
     [['key', 'show', '--out', 'x'], /key show: Unknown option '--out'/],
     [['key', 'import', '--in', join(DIR, 'no-such-keypair.json'), '--data-dir', join(DIR, 'none')], /cannot read --in .*no-such-keypair.json: no such file/]
   ]

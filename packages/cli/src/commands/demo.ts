@@ -10,8 +10,9 @@ import { verifyProofOverRpc } from '../chain/verify.js'
 import { LocalCluster } from '../cluster/local-cluster.js'
 import { age, shortId } from '../format.js'
 import { progressBar } from '../job/progress.js'
-import { decodeOutputs, ocrAccuracy, peersThatWorked, renderPeerSummary } from '../job/summary.js'
-import type { ReceiptRow } from '@shardmesh/control'
+import { decodeOutputs, ocrAccuracy, peersThatWorked, renderPeerSummary, renderPlacement } from '../job/summary.js'
+import { formatLiveness, rate } from '../trust.js'
+import type { PeerTrustJson, ReceiptRow } from '@shardmesh/control'
 import type { OcrAccuracy } from '../job/summary.js'
 import type { OcrLine, Workload } from '@shardmesh/workloads'
 
@@ -33,7 +34,9 @@ Options:
   --timeout DURATION   give up if the cluster is not ready within this (default 90s)
 ${SOLANA_HELP.trimEnd()}
   --json               print one JSON object: { nodes, items, accuracy, peers, throughput, job,
-                       receipts, cluster }
+                       receipts, cluster }; each of peers has its shards, items, attempts,
+                       failures, window, itemsPerSec, and what node 0 knows of it:
+                       measuredItemsPerSec (null: not measured) and liveness
   -h, --help           this help
 `
 
@@ -113,10 +116,31 @@ export async function demoCommand (argv: string[]): Promise<number> {
     say(`accuracy: ${(accuracy.charAccuracyNoSpaces * 100).toFixed(2)} % of characters (spaces ignored), ${accuracy.exactLines}/${accuracy.lines} lines exact`)
     const wrong = truth.findIndex((t, i) => t.replace(/\s+/g, '') !== outputs[i].text.replace(/\s+/g, ''))
     say(`  e.g. "${truth[0]}" → "${outputs[0].text.trim()}"${wrong === -1 ? '' : `; a miss: "${truth[wrong]}" → "${outputs[wrong].text.trim()}"`}`)
+    // what node 0, the requester, now knows of each peer: measured speed and liveness
+    const known = await trustOfPeers(cluster)
+    const measured = (peerId: string): number | null => known.get(peerId)?.workloads.find(w => w.workload === workload.id)?.measured?.itemsPerSec ?? null
     say('\nwho did the work:')
-    say(renderPeerSummary(result, id => names.get(id) ?? shortId(id)))
+    say(renderPeerSummary(result, id => names.get(id) ?? shortId(id), id => {
+      const trust = known.get(id)
+      const speed = measured(id)
+      return { measured: speed == null ? '-' : `${rate(speed)}/s`, liveness: trust == null ? (id === cluster.nodes[0].peerId ? 'this node' : '-') : formatLiveness(trust.liveness) }
+    }))
+    say('  measured    ocr-rec lines/s a slot node 0 measured (challenges, timed shards) or believes from attestations')
+    say('  liveness    as node 0 sees it: state and age of the newest evidence')
+    say('\n' + renderPlacement(result.placement, id => names.get(id) ?? shortId(id)))
     const anchoring = solana == null ? undefined : await anchorReceipts(cluster, result.jobId, timeout, say)
-    const peers = result.peers.map(p => ({ peerId: p.peerId, node: cluster.nodes.find(c => c.peerId === p.peerId)?.index, shards: p.shards, items: p.items, attempts: p.attempts, failures: p.failures }))
+    const peers = result.peers.map(p => ({
+      peerId: p.peerId,
+      node: cluster.nodes.find(c => c.peerId === p.peerId)?.index,
+      shards: p.shards,
+      items: p.items,
+      attempts: p.attempts,
+      failures: p.failures,
+      window: p.window,
+      itemsPerSec: p.itemsPerSec,
+      measuredItemsPerSec: measured(p.peerId),
+      liveness: known.get(p.peerId)?.liveness ?? null
+    }))
     const convergence = { convergedMs: report.convergedMs, readyMs: report.readyMs }
     // the nodes stop (their cores go to the local run); the chain stays up for the check at the end
     await cluster.stopNodes()
@@ -178,7 +202,11 @@ interface DemoJson {
   shardSize: number
   verification: string
   accuracy: OcrAccuracy
-  peers: Array<{ peerId: string, node?: number, shards: number, items: number, attempts: number, failures: number }>
+  /**
+   * per peer: its part of the job (window and itemsPerSec as the job's report says), and what
+   * node 0 knows of it: the ocr-rec speed it measured (null: none) and its liveness (null for node 0)
+   */
+  peers: Array<{ peerId: string, node?: number, shards: number, items: number, attempts: number, failures: number, window: number, itemsPerSec: number, measuredItemsPerSec: number | null, liveness: PeerTrustJson['liveness'] | null }>
   throughput: { meshItemsPerSec: number, localItemsPerSec: number, ratio: number, localThreads: number, nodeThreads: number }
   job: { jobId: string, elapsedMs: number, shards: number, disputes: number, receipts: number, retries: number }
   localMatchesMesh: boolean
@@ -253,6 +281,21 @@ async function verifyOne (anchoring: Anchoring, cluster: LocalCluster, say: (lin
     }
   }
   return { count, anchored, batches, lamportsPerReceipt, verified }
+}
+
+/**
+ * What node 0 (the requester) knows of each peer, from its peer table; empty if the table does
+ * not answer (the demo's figures are then shown as '-', the job stands).
+ */
+async function trustOfPeers (cluster: LocalCluster): Promise<Map<string, PeerTrustJson>> {
+  const known = new Map<string, PeerTrustJson>()
+  const rows = await cluster.nodes[0].control.peers().then(res => res.peers, () => [])
+  for (const row of rows) {
+    if (row.trust != null) {
+      known.set(row.peerId, row.trust)
+    }
+  }
+  return known
 }
 
 /** Node 0's table lists `count` peers offering ocr-rec (their adverts carry the compute offer). */

@@ -3,19 +3,28 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { parseVerification } from '@shardmesh/compute'
 import { plural } from '@shardmesh/protocol'
 import { WorkloadRegistry, builtinWorkloads, parseWorkloadSpec } from '@shardmesh/workloads'
-import { EXIT_FAILURE, EXIT_OK, UsageError, parse, parseInteger } from '../args.js'
+import { EXIT_FAILURE, EXIT_OK, UsageError, parse, parseInteger, parseNumber } from '../args.js'
 import { ControlClient, ControlRequestError } from '@shardmesh/control'
 import { resolveDataDir } from '../data-dir.js'
 import { age } from '../format.js'
 import { loadInputs } from '../job/inputs.js'
 import { progressBar } from '../job/progress.js'
-import { decodeOutputs, ocrAccuracy, renderPeerSummary } from '../job/summary.js'
-import type { OcrLine } from '@shardmesh/workloads'
+import { decodeOutputs, ocrAccuracy, renderPeerSummary, renderPlacement } from '../job/summary.js'
+import { renderPlan } from '../job/plan.js'
+import type { PlanRequestJson } from '@shardmesh/control'
+import type { OcrLine, Workload } from '@shardmesh/workloads'
 
 export const JOB_HELP = `Usage: shardmesh job run --workload ID[@VERSION] (--input PATH | --generate N) [options]
+       shardmesh job plan --workload ID[@VERSION] [--verify P] [--peer ID]... [--no-local]
+                          [--min-score X] [--challenge] [--json]
 
-Run a job from the running node: split it into shards, place them on the peers that offer
-the workload (and this node), verify, and print the outputs' summary and who did what.
+run: run a job from the running node: split it into shards, place them on the peers that
+offer the workload (and this node), verify, and print the outputs' summary, who did what,
+and which peers were considered and why each unused one was not used.
+
+plan: which peers such a job would use now, each with its first in-flight window, and why
+each other peer would not be used (dead, suspect, low score, probation, a failed challenge,
+a contradicted claim...); sends no work. 'job run --dry-run' plans with the run's flags.
 
 Options:
   --workload ID[@VER]   ocr-rec, embed, echo or sleep (embed: a MiniLM-shaped model with
@@ -31,13 +40,24 @@ Options:
   --max-retries N       retries of a shard on other peers (default 3)
   --peer PEER_ID        run only on these peers, repeatable (this node's id = locally too)
   --no-local            do not run shards on this node
+  --min-score X         give no work to peers whose score (0..1) is below X (default: the
+                        node's, 0.25 unless started with --min-score)
+  --dry-run             run: print the plan of this job (as 'job plan') instead of running it;
+                        --input and --generate are not needed then
+  --challenge           plan: first run the challenges a real job would (peers not measured
+                        yet for the workload), so the plan shows their outcome
   --data-dir DIR        the node's data dir (default $SHARDMESH_DATA_DIR or ~/.shardmesh)
-  --json                print one JSON object: { jobId, workload, items, elapsedMs, itemsPerSec,
-                        peers, shards, disputes, accuracy?, outputs? }; each of peers has
-                        shards (completed with an accepted result, agreeing replicas
-                        included), items, attempts (shards sent: replicas, retries, hedges),
-                        failures, results (returned), meanRunMs (on the worker),
-                        meanQueueMs (queued at the worker + transfer), meanShardMs (both)
+  --json                run: print one JSON object: { jobId, workload, items, elapsedMs,
+                        itemsPerSec, peers, shards, disputes, placement, accuracy?, outputs? };
+                        each of peers has shards (completed with an accepted result, agreeing
+                        replicas included), items, attempts (shards sent: replicas, retries,
+                        hedges), failures, results (returned), window (its in-flight window at
+                        the end), itemsPerSec (its speed a slot, timed here), meanRunMs (on
+                        the worker), meanQueueMs (queued at the worker + transfer),
+                        meanShardMs (both); placement is { considered, used: [peer ids],
+                        excluded: [{ peerId, reason, detail }] }
+                        plan: the node's answer { workload, verification, minScore, peers:
+                        [{ peerId, local, used, window?, reason?, detail?, trust? }] }
   --outputs             include the decoded outputs (in --json, or printed)
   -h, --help            this help
 `
@@ -46,12 +66,41 @@ Options:
 const EXIT_CANCELLED = 130
 
 /** A --peer value: a peer id (whether the node knows it, the node says). */
-function peerFlag (text: string): string {
+function peerFlag (command: string, text: string): string {
   try {
     return peerIdFromString(text).toString()
   } catch {
-    throw new UsageError(`job run: --peer "${text}" is not a peer id (the peers a node knows: shardmesh peers)`)
+    throw new UsageError(`${command}: --peer "${text}" is not a peer id (the peers a node knows: shardmesh peers)`)
   }
+}
+
+/** --workload as a workload this CLI knows (it encodes the items and decodes the outputs). */
+function workloadFlag (command: string, text: string | undefined): Workload<any, any> {
+  if (text == null) {
+    throw new UsageError(`${command}: --workload is required`)
+  }
+  let spec
+  try {
+    spec = parseWorkloadSpec(text)
+  } catch (err: any) {
+    throw new UsageError(`${command}: ${err.message}`)
+  }
+  const workload = new WorkloadRegistry(builtinWorkloads()).get(spec.id, spec.version)
+  if (workload == null) {
+    throw new UsageError(`${command}: unknown workload ${text}`)
+  }
+  return workload
+}
+
+/** --verify, checked here so that a typo fails before anything is asked of the node. */
+function verifyFlag (command: string, text: string | undefined): string {
+  const verify = text ?? 'none'
+  try {
+    parseVerification(verify)
+  } catch (err: any) {
+    throw new UsageError(`${command}: --verify: ${err.message}`)
+  }
+  return verify
 }
 
 async function exists (path: string): Promise<boolean> {
@@ -63,6 +112,9 @@ export async function jobCommand (argv: string[]): Promise<number> {
   if (sub === '--help' || sub === '-h' || sub == null) {
     process.stdout.write(JOB_HELP)
     return sub == null ? 2 : EXIT_OK
+  }
+  if (sub === 'plan') {
+    return planCommand(rest)
   }
   if (sub !== 'run') {
     throw new UsageError(`job: unknown subcommand "${sub}" (try: shardmesh job run --help)`)
@@ -77,6 +129,8 @@ export async function jobCommand (argv: string[]): Promise<number> {
     'max-retries': { type: 'string' },
     peer: { type: 'string', multiple: true },
     'no-local': { type: 'boolean' },
+    'min-score': { type: 'string' },
+    'dry-run': { type: 'boolean' },
     'data-dir': { type: 'string' },
     outputs: { type: 'boolean' },
     json: { type: 'boolean' }
@@ -85,33 +139,22 @@ export async function jobCommand (argv: string[]): Promise<number> {
     process.stdout.write(JOB_HELP)
     return EXIT_OK
   }
-  if (values.workload == null) {
-    throw new UsageError('job run: --workload is required')
-  }
-  let spec
-  try {
-    spec = parseWorkloadSpec(values.workload)
-  } catch (err: any) {
-    throw new UsageError(`job run: ${err.message}`)
-  }
-  const workload = new WorkloadRegistry(builtinWorkloads()).get(spec.id, spec.version)
-  if (workload == null) {
-    throw new UsageError(`job run: unknown workload ${values.workload}`)
-  }
-  if ((values.input == null) === (values.generate == null)) {
+  const workload = workloadFlag('job run', values.workload)
+  const dryRun = values['dry-run'] === true
+  if (!dryRun && (values.input == null) === (values.generate == null)) {
     throw new UsageError('job run: give exactly one of --input PATH or --generate N')
   }
-  const verify = values.verify ?? 'none'
-  try {
-    parseVerification(verify)
-  } catch (err: any) {
-    throw new UsageError(`job run: --verify: ${err.message}`)
+  const verify = verifyFlag('job run', values.verify)
+  const shardSize = parseInteger(values['shard-size'] ?? '8', '--shard-size', 1, 100_000) as number
+  const maxRetries = parseInteger(values['max-retries'], '--max-retries', 0, 100)
+  const minScore = parseNumber(values['min-score'], '--min-score', 0, 1)
+  const peers = (values.peer as string[] | undefined)?.map(p => peerFlag('job run', p))
+  if (dryRun) {
+    // the plan of this job: the input flags do not matter to it
+    return plan(values['data-dir'], { workload: workload.id, version: workload.version, verification: verify, peers, includeSelf: values['no-local'] !== true, minScore }, values.json === true)
   }
   const generate = parseInteger(values.generate, '--generate', 1, 1_000_000)
   const seed = parseInteger(values.seed ?? '1', '--seed', 0, 2 ** 32 - 1) as number
-  const shardSize = parseInteger(values['shard-size'] ?? '8', '--shard-size', 1, 100_000) as number
-  const maxRetries = parseInteger(values['max-retries'], '--max-retries', 0, 100)
-  const peers = (values.peer as string[] | undefined)?.map(peerFlag)
   if (values.input != null && !await exists(values.input)) {
     throw new UsageError(`job run: --input ${values.input} does not exist`)
   }
@@ -137,7 +180,8 @@ export async function jobCommand (argv: string[]): Promise<number> {
       verification: verify,
       maxRetries,
       peers,
-      includeSelf: values['no-local'] !== true
+      includeSelf: values['no-local'] !== true,
+      minScore
     }, { signal: controller.signal, onEvent: (e) => bar?.onEvent(e) })
   } catch (err: any) {
     bar?.done()
@@ -181,12 +225,51 @@ export async function jobCommand (argv: string[]): Promise<number> {
   if (result.disputes.length > 0) {
     process.stdout.write(`disputes: ${result.disputes.map(d => `shard ${d.shard} lost by ${d.losers.join(', ')}`).join('; ')}\n`)
   }
-  process.stdout.write('\n' + renderPeerSummary(result) + '\n')
+  process.stdout.write('\n' + renderPeerSummary(result) + '\n\n' + renderPlacement(result.placement) + '\n')
   if (values.outputs === true) {
     outputs.forEach((o, i) => {
       const text = workload.id === 'ocr-rec' ? `${(o as OcrLine).text}  (${(o as OcrLine).confidence.toFixed(3)})` : o instanceof Float32Array ? `[${Array.from(o.slice(0, 4), v => v.toFixed(4)).join(', ')}, ...] (${o.length})` : `${(o as Uint8Array).byteLength} bytes`
       process.stdout.write(`${i}\t${text}\n`)
     })
   }
+  return EXIT_OK
+}
+
+/** `job plan`: which peers a job of these flags would use now, and why each other would not be used. */
+async function planCommand (argv: string[]): Promise<number> {
+  const { values } = parse('job plan', argv, {
+    workload: { type: 'string' },
+    verify: { type: 'string' },
+    peer: { type: 'string', multiple: true },
+    'no-local': { type: 'boolean' },
+    'min-score': { type: 'string' },
+    challenge: { type: 'boolean' },
+    'data-dir': { type: 'string' },
+    json: { type: 'boolean' }
+  })
+  if (values.help === true) {
+    process.stdout.write(JOB_HELP)
+    return EXIT_OK
+  }
+  const workload = workloadFlag('job plan', values.workload)
+  const verify = verifyFlag('job plan', values.verify)
+  const minScore = parseNumber(values['min-score'], '--min-score', 0, 1)
+  const peers = (values.peer as string[] | undefined)?.map(p => peerFlag('job plan', p))
+  return plan(values['data-dir'], {
+    workload: workload.id,
+    version: workload.version,
+    verification: verify,
+    peers,
+    includeSelf: values['no-local'] !== true,
+    minScore,
+    challenge: values.challenge === true ? true : undefined
+  }, values.json === true)
+}
+
+/** Ask the node for the plan and print it (a request it refuses as made is a usage error, as main reports it). */
+async function plan (dataDir: string | undefined, request: PlanRequestJson, json: boolean): Promise<number> {
+  const client = await ControlClient.fromDataDir(resolveDataDir(dataDir))
+  const report = await client.plan(request)
+  process.stdout.write((json ? JSON.stringify(report) : renderPlan(report)) + '\n')
   return EXIT_OK
 }
