@@ -10,8 +10,9 @@ Commands:
               its receipts, compare with one process
   node        start a mesh node (daemon) with a local control API; wait for it; stop it
   cluster     run N node processes on loopback until they converge (and --for a while)
-  peers       the running node's peer table
+  peers       the running node's peer table: liveness, score and each claim's status
   job run     run a sharded job (ocr-rec, embed, echo, sleep) from the running node
+  job plan    which peers such a job would use now, and why each other would not be used
   receipts    list, show and verify the work receipts the node countersigned and anchored
   chain       run the embedded Solana chain (LiteSVM) as a local JSON-RPC endpoint
   key         show, export or import the node key (Solana keypair JSON form)
