@@ -58,7 +58,7 @@ export interface ChallengeOutcome {
   detail?: string
 }
 
-export interface ChallengeOptions extends AbortOptions {
+export interface ChallengeRunOptions extends AbortOptions {
   /** @default the challenger's `deadlineMs` */
   deadlineMs?: number
 }
@@ -177,7 +177,7 @@ export class Challenger {
    * Challenge `peer` on `workload` now (a challenge of the same peer and workload already in
    * flight is joined, not repeated). Resolves with the outcome; never rejects.
    */
-  async challenge (peer: PeerId, workload: Workload<any, any>, options: ChallengeOptions = {}): Promise<ChallengeOutcome> {
+  async challenge (peer: PeerId, workload: Workload<any, any>, options: ChallengeRunOptions = {}): Promise<ChallengeOutcome> {
     const peerKey = peer.toString()
     const key = `${peerKey}\n${workloadKey(workload)}`
     const running = this.inflight.get(key)
@@ -220,7 +220,7 @@ export class Challenger {
    * remembered from the freshness window. Peers measured recently by other means (a timed real
    * shard) are absent, as are this node and every peer for a workload that needs a model.
    */
-  async ensureMeasured (peers: PeerId[], workload: Workload<any, any>, options: ChallengeOptions = {}): Promise<Map<string, ChallengeOutcome>> {
+  async ensureMeasured (peers: PeerId[], workload: Workload<any, any>, options: ChallengeRunOptions = {}): Promise<Map<string, ChallengeOutcome>> {
     const outcomes = new Map<string, ChallengeOutcome>()
     if (workload.needsModel === true) {
       return outcomes
@@ -351,7 +351,7 @@ export class Challenger {
     }
   }
 
-  private async run (peer: PeerId, workload: Workload<any, any>, options: ChallengeOptions): Promise<ChallengeOutcome> {
+  private async run (peer: PeerId, workload: Workload<any, any>, options: ChallengeRunOptions): Promise<ChallengeOutcome> {
     const key = workloadKey(workload)
     const skipped = (detail: string, items = 0): ChallengeOutcome => ({ peerId: peer.toString(), workload: key, ok: false, verdict: 'skipped', items, at: this.now(), detail })
     if (peer.equals(this.init.self)) {
