@@ -11,6 +11,8 @@ export interface HedgeInit {
   minSamples?: number
   /** nor before an attempt ran this long (ms) @default HEDGE_MIN_DELAY */
   minDelay?: number
+  /** hedge a shard at once when an idle peer is expected to finish it before the peers running it @default true */
+  endgame?: boolean
 }
 
 /**
@@ -26,23 +28,87 @@ export function hedgeThreshold (durations: readonly number[], init: HedgeInit = 
   return Math.max(init.minDelay ?? C.HEDGE_MIN_DELAY, (init.factor ?? C.HEDGE_FACTOR) * at)
 }
 
+/** A peer's mean round trip per shard over its completed results (ms); undefined before its first. */
+export function meanRoundTrip (peer: PeerState): number | undefined {
+  return peer.results > 0 ? peer.roundTripMs / peer.results : undefined
+}
+
+/** A hedge launched, and which rule launched it. */
+export interface Hedge {
+  shard: ShardState
+  peer: PeerState
+  /** `endgame`: an idle peer would finish it sooner; `straggler`: it ran past the percentile threshold */
+  reason: 'endgame' | 'straggler'
+}
+
 /**
- * Give each straggler (an undecided, unhedged shard whose every running attempt is past the
- * threshold) a second attempt on the first peer with room that has not tried it. Stops at the
- * first straggler no peer can take. `launch` must count the attempt in `peer.inflight` and
- * `shard.tried` before it returns. A hedge answers for the straggler: whichever result comes
- * first counts and the other attempt is cancelled, so the shard needs no more results.
+ * Call only once the queue is drained (no fresh shard, none waiting). Each undecided, unhedged
+ * shard gets a second attempt when one of two rules says so:
  *
- * @returns the shards hedged now, with the peer each went to
+ * - endgame: every running attempt of the shard is expected to finish later than a peer with
+ *   room could finish it. An attempt is expected to end at its start plus its peer's mean round
+ *   trip per shard (`meanRoundTrip`); a peer with room, at `now` plus its own. The shard goes at
+ *   once to the peer with room expected to finish first. Shards expected to end last go first.
+ *   A peer without completed results has no expectation: its attempts fall to the next rule, and
+ *   it is no endgame target.
+ * - straggler: every running attempt is past the threshold (`hedgeThreshold`); the shard goes
+ *   to the first peer with room that has not tried it. Stops at the first straggler no peer can take.
+ *
+ * `launch` must count the attempt in `peer.inflight` and `shard.tried` before it returns. A
+ * hedge answers for its shard: whichever result comes first counts and the other attempt is
+ * cancelled, so the shard needs no more results. A peer with room is healthy, out of backoff and
+ * not dropped (`hasRoom`), and never one that tried the shard.
+ *
+ * @returns the shards hedged now, with the peer each went to and the rule that sent it
  */
-export function hedgeStragglers (shards: readonly ShardState[], peers: readonly PeerState[], durations: readonly number[], now: number, launch: (shard: ShardState, peer: PeerState) => void, init: HedgeInit = {}): Array<{ shard: ShardState, peer: PeerState }> {
-  const hedged: Array<{ shard: ShardState, peer: PeerState }> = []
+export function hedgeStragglers (shards: readonly ShardState[], peers: readonly PeerState[], durations: readonly number[], now: number, launch: (shard: ShardState, peer: PeerState) => void, init: HedgeInit = {}): Hedge[] {
+  const hedged: Hedge[] = []
+  const open = shards.filter(s => s.done == null && !s.hedged && s.running.size > 0)
+  if (init.endgame !== false) {
+    // the expected end of each shard's attempts, when every one of its peers has a mean round trip
+    const ends: Array<{ shard: ShardState, end: number }> = []
+    for (const shard of open) {
+      let end = -Infinity
+      for (const attempt of shard.running) {
+        const mean = meanRoundTrip(attempt.peer)
+        if (mean == null) {
+          end = NaN
+          break
+        }
+        // an attempt already past its expected end is still expected no sooner than now
+        end = Math.max(end, attempt.startedAt + mean, now)
+      }
+      if (!Number.isNaN(end)) {
+        ends.push({ shard, end })
+      }
+    }
+    ends.sort((a, b) => b.end - a.end || a.shard.index - b.shard.index)
+    for (const { shard, end } of ends) {
+      let best: PeerState | undefined
+      let bestEnd = end
+      for (const peer of peers) {
+        const mean = meanRoundTrip(peer)
+        if (mean == null || !hasRoom(peer, now) || shard.tried.has(peer.id)) {
+          continue
+        }
+        if (now + mean < bestEnd) {
+          best = peer
+          bestEnd = now + mean
+        }
+      }
+      if (best != null) {
+        shard.hedged = true
+        hedged.push({ shard, peer: best, reason: 'endgame' })
+        launch(shard, best)
+      }
+    }
+  }
   const threshold = hedgeThreshold(durations, init)
   if (threshold == null) {
     return hedged
   }
-  for (const shard of shards) {
-    if (shard.done != null || shard.hedged || shard.running.size === 0) {
+  for (const shard of open) {
+    if (shard.hedged) {
       continue
     }
     const straggling = [...shard.running].every(a => now - a.startedAt > threshold)
@@ -54,7 +120,7 @@ export function hedgeStragglers (shards: readonly ShardState[], peers: readonly 
       break
     }
     shard.hedged = true
-    hedged.push({ shard, peer })
+    hedged.push({ shard, peer, reason: 'straggler' })
     launch(shard, peer)
   }
   return hedged

@@ -1,4 +1,4 @@
-import { wants } from './state.js'
+import { healthy, wants } from './state.js'
 import type { PeerState, ShardState } from './state.js'
 
 /**
@@ -52,17 +52,28 @@ export class ShardQueue {
   }
 }
 
+/** How soon a pass of the scheduler looks again at a peer it skipped as `suspect` or `dead` (ms). */
+export const HEALTH_RECHECK_INTERVAL = 100
+
 /**
- * One pass of the pull scheduler: every peer that is not dropped and not backing off takes
- * shards from the queue while it has room in its window, so faster peers take more. `launch`
- * must count the attempt in `peer.inflight` before it returns.
+ * One pass of the pull scheduler: every peer that is not dropped, not backing off and not
+ * `suspect` or `dead` (`channel.health()`) takes shards from the queue while it has room in its
+ * window, so faster peers take more. `launch` must count the attempt in `peer.inflight` before
+ * it returns.
  *
- * @returns when the first peer still backing off leaves its backoff (`Infinity` when none is)
+ * @returns when the scheduler should run again by itself: when the first peer still backing off
+ * leaves its backoff, or, while work is left and a peer was skipped as unhealthy, after
+ * `recheckMs` (a peer that recovers gets work again); `Infinity` when neither
  */
-export function pullShards (peers: readonly PeerState[], queue: ShardQueue, now: number, launch: (shard: ShardState, peer: PeerState) => void): number {
+export function pullShards (peers: readonly PeerState[], queue: ShardQueue, now: number, launch: (shard: ShardState, peer: PeerState) => void, recheckMs = HEALTH_RECHECK_INTERVAL): number {
   let waitUntil = Infinity
+  let unhealthy = false
   for (const peer of peers) {
     if (peer.banned) {
+      continue
+    }
+    if (!healthy(peer)) {
+      unhealthy = true
       continue
     }
     if (peer.backoffUntil > now) {
@@ -76,6 +87,9 @@ export function pullShards (peers: readonly PeerState[], queue: ShardQueue, now:
       }
       launch(shard, peer)
     }
+  }
+  if (unhealthy && !queue.drained()) {
+    waitUntil = Math.min(waitUntil, now + recheckMs)
   }
   return waitUntil
 }

@@ -26,6 +26,10 @@ export interface PeerState {
   results: number
   roundTripMs: number
   runMs: number
+  /** summed round trip of its results that were accepted (ms) */
+  acceptedRoundTripMs: number
+  /** on probation, or lost a dispute in this job: a result of its own is never accepted alone */
+  mustVerify: boolean
 }
 
 /** A result that passed its checks. */
@@ -35,6 +39,10 @@ export interface ShardResult {
   receipt: Uint8Array
   /** the decoded output items */
   outputs: unknown[]
+  /** ms from sending the shard to this result */
+  roundTripMs: number
+  /** its peer had to be verified when it answered: this result alone cannot decide the shard */
+  mustVerify?: boolean
 }
 
 /** One attempt of a shard on a peer, in flight. */
@@ -72,6 +80,8 @@ export interface ShardState {
   hedged: boolean
   checked: boolean
   disputed: boolean
+  /** asked for another result because those it had came only from peers that must be verified */
+  probation: boolean
   firstStartedAt: number
   done?: ShardDone
 }
@@ -91,6 +101,7 @@ export function newShard (index: number, items: Uint8Array[], needed: number): S
     hedged: false,
     checked: false,
     disputed: false,
+    probation: false,
     firstStartedAt: 0
   }
 }
@@ -107,7 +118,7 @@ export function splitJob (workload: Workload<any, any>, items: Uint8Array[], sha
   return inputs.map((shardItems, index) => newShard(index, shardItems, needed))
 }
 
-export function newPeer (channel: PeerChannel, window: number): PeerState {
+export function newPeer (channel: PeerChannel, window: number, mustVerify = false): PeerState {
   return {
     id: channel.peerId.toString(),
     channel,
@@ -122,7 +133,9 @@ export function newPeer (channel: PeerChannel, window: number): PeerState {
     items: 0,
     results: 0,
     roundTripMs: 0,
-    runMs: 0
+    runMs: 0,
+    acceptedRoundTripMs: 0,
+    mustVerify
   }
 }
 
@@ -131,7 +144,13 @@ export function wants (shard: ShardState): number {
   return shard.done != null ? 0 : shard.needed - shard.results.length - shard.running.size
 }
 
-/** Whether a peer may be given work now: not dropped, out of backoff, with room in its window. */
+/** Whether a peer's channel says it is alive: a `suspect` or `dead` peer gets no new work. */
+export function healthy (peer: PeerState): boolean {
+  const health = peer.channel.health?.() ?? 'alive'
+  return health !== 'suspect' && health !== 'dead'
+}
+
+/** Whether a peer may be given work now: not dropped, healthy, out of backoff, with room in its window. */
 export function hasRoom (peer: PeerState, now: number): boolean {
-  return !peer.banned && peer.backoffUntil <= now && peer.inflight < peer.window
+  return !peer.banned && peer.backoffUntil <= now && peer.inflight < peer.window && healthy(peer)
 }

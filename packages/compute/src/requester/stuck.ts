@@ -1,7 +1,7 @@
 import { plural } from '@shardmesh/protocol'
 import { UnknownWorkloadError, workloadKey } from '@shardmesh/workloads'
 import { AllBusyError, AllExcludedError, DisputeUnresolvedError, NoPeersError, NotEnoughPeersError } from '../errors.js'
-import { wants } from './state.js'
+import { healthy, wants } from './state.js'
 import { formatVerification } from './verification.js'
 import type { PeerState, ShardState } from './state.js'
 import type { VerificationPolicy } from './verification.js'
@@ -44,7 +44,9 @@ export function whyStuck (input: StuckInput): Error | undefined {
     return cannotFinish(waiting, peers, input.policy)
   }
   if (input.now - input.lastAccepted > input.queueTimeout) {
-    return new AllBusyError(`no peer accepted work for ${input.queueTimeout} ms`)
+    const unhealthy = live.filter(p => !healthy(p)).map(p => `${p.id} (${p.channel.health?.() ?? 'alive'})`)
+    const note = unhealthy.length > 0 ? `; not given work while unresponsive: ${unhealthy.join(', ')}` : ''
+    return new AllBusyError(`no peer accepted work for ${input.queueTimeout} ms${note}`)
   }
   return undefined
 }
@@ -65,7 +67,11 @@ export function cannotFinish (shard: ShardState, peers: readonly PeerState[], po
     : ''
   const remain = `${plural(live.length, 'peer')} left: ${left}`
   if (shard.needed > 1) {
-    const why = shard.disputed ? 'to settle a dispute' : shard.checked ? 'for its spot check' : `for ${formatVerification(policy)}`
+    const why = shard.disputed
+      ? 'to settle a dispute'
+      : shard.probation
+        ? 'to confirm the result of a peer that must be verified (on probation, or it lost a dispute)'
+        : shard.checked ? 'for its spot check' : `for ${formatVerification(policy)}`
     const message = `shard ${shard.index} needs results from ${shard.needed} distinct peers ${why} and has ${shard.results.length}; no peer is left to ask (${remain})${failures}${droppedText}`
     return shard.disputed || shard.checked ? new DisputeUnresolvedError(message) : new NotEnoughPeersError(message)
   }

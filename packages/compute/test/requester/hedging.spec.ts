@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import * as C from '../../src/constants.js'
-import { hedgeStragglers, hedgeThreshold } from '../../src/requester/hedging.js'
+import { hedgeStragglers, hedgeThreshold, meanRoundTrip } from '../../src/requester/hedging.js'
 import { newPeer, newShard } from '../../src/requester/state.js'
 import { FakeChannel } from './fake-channel.js'
 import type { PeerState, ShardState } from '../../src/requester/state.js'
@@ -64,5 +64,95 @@ describe('requester: hedging', () => {
     assert.deepEqual(hedgeStragglers([shard], peers, [1, 1, 1, 1], now, launch), [])
     peers[1].banned = false
     assert.deepEqual(hedgeStragglers([shard], peers, [1, 1, 1], now, launch), [])
+  })
+
+  describe('endgame', () => {
+    /** The peer completed `n` results averaging `meanMs`. */
+    function completed (peer: PeerState, n: number, meanMs: number): void {
+      peer.results = n
+      peer.roundTripMs = n * meanMs
+    }
+
+    it('hedges at once a shard whose peer is expected to finish later than an idle peer could, on the fastest such peer', () => {
+      const [slow, idleSlow, idleFast] = peers
+      completed(slow, 2, 1000)
+      completed(idleSlow, 4, 300)
+      completed(idleFast, 4, 100)
+      const now = 10_000
+      // expected to end at now + 900; the idle peers at now + 300 and now + 100
+      const shard = running(0, slow, now - 100)
+      const launched: string[] = []
+      const hedged = hedgeStragglers([shard], peers, [], now, (s, p) => { s.tried.add(p.id); p.inflight++; launched.push(p.id) })
+      assert.deepEqual(hedged.map(h => [h.shard.index, h.peer.id, h.reason]), [[0, idleFast.id, 'endgame']])
+      assert.deepEqual(launched, [idleFast.id])
+      assert.equal(shard.hedged, true)
+      assert.equal(meanRoundTrip(slow), 1000)
+    })
+
+    it('leaves a shard expected to end sooner than any idle peer could finish it', () => {
+      const [slow, idle] = peers
+      completed(slow, 2, 1000)
+      completed(idle, 4, 100)
+      const now = 10_000
+      // expected at now + 50
+      const shard = running(0, slow, now - 950)
+      assert.deepEqual(hedgeStragglers([shard], peers, [], now, () => { assert.fail('nothing to hedge') }), [])
+    })
+
+    it('with no mean round trip for the running peer, falls back to the straggler threshold', () => {
+      const [fresh, idle] = peers
+      completed(idle, 4, 100)
+      const now = 10_000
+      const shard = running(0, fresh, now - 5000)
+      const launch = (): void => {}
+      // no threshold yet (too few samples): nothing
+      assert.deepEqual(hedgeStragglers([shard], peers, [], now, launch), [])
+      const durations = [100, 100, 100, 100]
+      const hedged = hedgeStragglers([shard], peers, durations, now, launch)
+      assert.deepEqual(hedged.map(h => [h.peer.id, h.reason]), [[idle.id, 'straggler']])
+    })
+
+    it('an idle peer with no completed result is no endgame target, nor one that is suspect, dead, backing off or full', () => {
+      const [slow, unknown, sick] = peers
+      completed(slow, 2, 1000)
+      completed(sick, 4, 100)
+      const now = 10_000
+      const shard = running(0, slow, now - 100)
+      sick.channel.health = () => 'suspect'
+      const launch = (): void => { assert.fail('nothing to hedge') }
+      assert.deepEqual(hedgeStragglers([shard], [slow, unknown, sick], [], now, launch), [])
+      sick.channel.health = () => 'dead'
+      assert.deepEqual(hedgeStragglers([shard], [slow, unknown, sick], [], now, launch), [])
+      sick.channel.health = () => 'alive'
+      sick.backoffUntil = now + 1
+      assert.deepEqual(hedgeStragglers([shard], [slow, unknown, sick], [], now, launch), [])
+      sick.backoffUntil = 0
+      sick.inflight = sick.window
+      assert.deepEqual(hedgeStragglers([shard], [slow, unknown, sick], [], now, launch), [])
+      sick.inflight = 0
+      assert.equal(hedgeStragglers([shard], [slow, unknown, sick], [], now, () => {}).length, 1)
+    })
+
+    it('with room for fewer hedges than candidates, the shards expected to end last go first', () => {
+      const [slow, idle] = peers
+      completed(slow, 2, 1000)
+      completed(idle, 4, 100)
+      idle.window = 1
+      const now = 10_000
+      const soon = running(0, slow, now - 500)
+      const late = running(1, slow, now - 10)
+      const hedged = hedgeStragglers([soon, late], peers.slice(0, 2), [], now, (s, p) => { s.tried.add(p.id); p.inflight++ })
+      assert.deepEqual(hedged.map(h => h.shard.index), [1])
+      assert.equal(soon.hedged, false)
+    })
+
+    it('endgame: false keeps only the straggler rule', () => {
+      const [slow, idle] = peers
+      completed(slow, 2, 1000)
+      completed(idle, 4, 100)
+      const now = 10_000
+      const shard = running(0, slow, now - 100)
+      assert.deepEqual(hedgeStragglers([shard], peers, [], now, () => {}, { endgame: false }), [])
+    })
   })
 })

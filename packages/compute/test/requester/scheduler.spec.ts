@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { ShardQueue, pullShards } from '../../src/requester/scheduler.js'
+import { HEALTH_RECHECK_INTERVAL, ShardQueue, pullShards } from '../../src/requester/scheduler.js'
 import { newPeer, newShard } from '../../src/requester/state.js'
 import { FakeChannel } from './fake-channel.js'
 import type { PeerState, ShardState } from '../../src/requester/state.js'
@@ -93,5 +93,30 @@ describe('requester: scheduler', () => {
     assert.deepEqual(log, [])
     assert.equal(pullShards(peers, queue, 500, launcher(log)), Infinity)
     assert.deepEqual(log, [[0, peers[0].id], [1, peers[0].id]])
+  })
+
+  it('skips suspect and dead peers, and asks to run again soon while one is skipped with work left', () => {
+    const queue = new ShardQueue(shards(4))
+    let health: 'alive' | 'suspect' | 'dead' = 'suspect'
+    peers[0].channel.health = () => health
+    const log: Array<[number, string]> = []
+    assert.equal(pullShards(peers, queue, 1000, launcher(log)), 1000 + HEALTH_RECHECK_INTERVAL)
+    assert.deepEqual(log, [[0, peers[1].id]])
+    health = 'dead'
+    assert.equal(pullShards(peers, queue, 1100, launcher(log), 50), 1150)
+    assert.equal(log.length, 1)
+    // it recovered: the next pass gives it work
+    health = 'alive'
+    log.length = 0
+    assert.equal(pullShards(peers, queue, 1200, launcher(log)), Infinity)
+    assert.deepEqual(log, [[1, peers[0].id], [2, peers[0].id]])
+  })
+
+  it('no re-check for an unhealthy peer once nothing is left to hand out', () => {
+    const queue = new ShardQueue(shards(1))
+    peers[0].channel.health = () => 'suspect'
+    const log: Array<[number, string]> = []
+    assert.equal(pullShards(peers, queue, 0, launcher(log)), Infinity)
+    assert.deepEqual(log, [[0, peers[1].id]])
   })
 })

@@ -44,7 +44,7 @@ describe('requester: stuck jobs', () => {
     peers[1].banned = true
     peers[1].lastError = { code: 'ERR_NOT_ALLOWED', message: 'no' }
     shard.tried.add(peers[0].id)
-    shard.results.push({ peer: peers[0], output: new Uint8Array(0), receipt: new Uint8Array(0), outputs: [] })
+    shard.results.push({ peer: peers[0], output: new Uint8Array(0), receipt: new Uint8Array(0), outputs: [], roundTripMs: 1 })
     const err = whyStuck(input({ policy: { kind: 'replicate', k: 2 } }))
     assert.equal(err?.name, 'NotEnoughPeersError')
     assert.match(err?.message ?? '', /^shard 3 needs results from 2 distinct peers for replicate:2 and has 1; no peer is left to ask \(1 peer left: .* \(returned a result\)\); dropped from the job: .* \(ERR_NOT_ALLOWED\)$/)
