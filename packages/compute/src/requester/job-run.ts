@@ -1,4 +1,5 @@
-import { JobAbortedError } from '../errors.js'
+import { UnknownWorkloadError } from '@shardmesh/workloads'
+import { BadResultError, BusyError, JobAbortedError, NotAllowedError, ShardTimeoutError, USER_ERROR_CODES } from '../errors.js'
 import { FailurePolicy } from './failure-policy.js'
 import { hedgeStragglers } from './hedging.js'
 import { defaultPlacement } from './placement.js'
@@ -9,13 +10,26 @@ import { newPeer, splitJob } from './state.js'
 import { whyStuck } from './stuck.js'
 import { initialReplicas } from './verification.js'
 import { countersign, decide, disputeOf, sameOutputs } from './voting.js'
-import type { PeerChannel } from './channel.js'
-import type { PlacementPolicy, WindowObservation } from './placement.js'
+import type { Exclusion, PeerPlacement, PlacementPolicy, WindowObservation } from './placement.js'
 import type { Attempt, PeerState, ShardResult, ShardState } from './state.js'
-import type { Dispute, JobProgress, JobResult, ReceiptSink, ShardReport } from './types.js'
+import type { Dispute, JobEvidenceSink, JobProgress, JobResult, ReceiptSink, ShardReport } from './types.js'
 import type { VerificationPolicy } from './verification.js'
 import type { Logger, PeerId, PrivateKey } from '@libp2p/interface'
+import type { EvidenceKind } from '@shardmesh/trust'
 import type { Workload } from '@shardmesh/workloads'
+
+/** The time and timers a job runs on: the system's, or a simulated clock in tests. */
+export interface JobClock {
+  now(): number
+  setTimeout(fn: () => void, ms: number): unknown
+  clearTimeout(handle: unknown): void
+}
+
+const systemClock: JobClock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => { clearTimeout(handle as ReturnType<typeof setTimeout> | undefined) }
+}
 
 export interface JobRunInit {
   jobId: Uint8Array
@@ -25,7 +39,13 @@ export interface JobRunInit {
   shardSize: number
   model?: { digest: string, bytes: Uint8Array }
   /** the peers of the job, in pull order, with their first windows (see `PlacementPolicy.place`) */
-  peers: Array<{ channel: PeerChannel, window: number }>
+  peers: Array<Pick<PeerPlacement, 'channel' | 'window' | 'mustVerify'>>
+  /** candidates the placement did not use, and why (reported in `JobResult.placement`) */
+  excluded?: Exclusion[]
+  /** candidates the placement considered @default peers + excluded */
+  considered?: number
+  /** where what the job learns of its peers goes (the trust book) */
+  evidence?: JobEvidenceSink
   /** adjusts the peers' windows as attempts end @default defaultPlacement() */
   placement?: PlacementPolicy
   self: PeerId
@@ -40,19 +60,27 @@ export interface JobRunInit {
   /** where countersigned receipts go before their shard counts as done */
   receiptSink?: ReceiptSink
   log: Logger
+  /** @default the system clock */
+  clock?: JobClock
 }
 
 /** How often stragglers are looked for (ms). */
 const HEDGE_INTERVAL = 100
 
+/** The code of `PeerUnresponsiveError`: the peer's heartbeat went silent with work in flight. */
+const PEER_UNRESPONSIVE = 'ERR_PEER_UNRESPONSIVE'
+
 /**
  * One job on the requester: the only place that knows its shards, and the state of its peers
- * and shards. Peers pull work: whenever a peer has room in its window it gets the next shard
- * (`pullShards`), so faster peers take more. A failed attempt goes to the `FailurePolicy`
- * (retry elsewhere, backoff, bans), a result is checked (`checkResult`) and decided by the
- * verification policy (`decide`), stragglers are hedged (`hedgeStragglers`), a job that can no
- * longer finish says why (`whyStuck`), and the outputs and reports are assembled in shard order
- * (`jobResult`) once every accepted shard's receipts are countersigned and stored.
+ * and shards. Peers pull work: whenever a healthy peer has room in its window it gets the next
+ * shard (`pullShards`), so faster peers take more; a `suspect` or `dead` one gets none until it
+ * recovers. A failed attempt goes to the `FailurePolicy` (retry elsewhere, backoff, bans), a
+ * result is checked (`checkResult`) and decided by the verification policy (`decide`; a peer on
+ * probation, or one that lost a dispute in this job, never decides a shard alone), stragglers
+ * and, once the queue is drained, shards an idle peer would finish sooner are hedged
+ * (`hedgeStragglers`), a job that can no longer finish says why (`whyStuck`), and the outputs
+ * and reports are assembled in shard order (`jobResult`) once every accepted shard's receipts
+ * are countersigned and stored. What it learns of remote peers goes to `evidence`.
  */
 export class JobRun {
   private readonly shards: ShardState[]
@@ -67,11 +95,12 @@ export class JobRun {
   private receiptError?: Error
   private readonly durations: number[] = []
   private readonly disputes: Dispute[] = []
-  private readonly started = Date.now()
-  private lastAccepted = Date.now()
+  private readonly clock: JobClock
+  private readonly started: number
+  private lastAccepted: number
   private finished = false
-  private timer?: ReturnType<typeof setTimeout>
-  private hedgeTimer?: ReturnType<typeof setInterval>
+  private timer?: unknown
+  private hedgeTimer?: unknown
   private resolve!: (result: JobResult) => void
   private reject!: (err: Error) => void
   private readonly countersigning: Array<Promise<void>> = []
@@ -79,10 +108,17 @@ export class JobRun {
 
   constructor (private readonly init: JobRunInit) {
     this.shards = splitJob(init.workload, init.items, init.shardSize, initialReplicas(init.policy))
-    this.peers = init.peers.map(({ channel, window }) => newPeer(channel, window))
+    this.peers = init.peers.map(({ channel, window, mustVerify }) => newPeer(channel, window, mustVerify === true && !channel.local))
     this.queue = new ShardQueue(this.shards)
     this.failures = new FailurePolicy({ maxRetries: init.maxRetries })
     this.placement = init.placement ?? defaultPlacement()
+    this.clock = init.clock ?? systemClock
+    this.started = this.clock.now()
+    this.lastAccepted = this.started
+  }
+
+  private now (): number {
+    return this.clock.now()
   }
 
   async run (): Promise<JobResult> {
@@ -98,7 +134,7 @@ export class JobRun {
       this.complete()
     } else {
       if (this.init.hedge) {
-        this.hedgeTimer = setInterval(() => { this.hedge() }, HEDGE_INTERVAL)
+        this.hedgeTick()
       }
       this.pump()
     }
@@ -109,16 +145,34 @@ export class JobRun {
     }
   }
 
-  /** Hand shards to every peer with room, then check the job can still finish. */
+  /** Look for stragglers every `HEDGE_INTERVAL` while the job runs. */
+  private hedgeTick (): void {
+    this.hedgeTimer = this.clock.setTimeout(() => {
+      if (!this.finished) {
+        this.hedge()
+        this.hedgeTick()
+      }
+    }, HEDGE_INTERVAL)
+  }
+
+  /**
+   * Hand shards to every healthy peer with room, hedge once the queue is drained, then check
+   * the job can still finish. Runs again by itself when a backoff ends, and while a peer is
+   * suspect or dead (so that one that recovers gets work again).
+   */
   private pump (): void {
     if (this.finished) {
       return
     }
-    const now = Date.now()
+    const now = this.now()
     const waitUntil = pullShards(this.peers, this.queue, now, (shard, peer) => { this.launch(shard, peer, false) })
-    clearTimeout(this.timer)
+    this.clock.clearTimeout(this.timer)
+    this.timer = undefined
     if (waitUntil !== Infinity) {
-      this.timer = setTimeout(() => { this.pump() }, Math.max(1, waitUntil - now))
+      this.timer = this.clock.setTimeout(() => { this.pump() }, Math.max(1, waitUntil - now))
+    }
+    if (this.init.hedge) {
+      this.hedge()
     }
     const stuck = whyStuck({
       shards: this.shards,
@@ -135,7 +189,7 @@ export class JobRun {
   }
 
   private launch (shard: ShardState, peer: PeerState, hedge: boolean): void {
-    const startedAt = Date.now()
+    const startedAt = this.now()
     if (shard.attempts === 0) {
       shard.firstStartedAt = startedAt
     }
@@ -169,9 +223,61 @@ export class JobRun {
   }
 
   /** Let the placement policy set a peer's window after an attempt ended. */
-  private observe (attempt: Attempt, outcome: WindowObservation['outcome'], roundTripMs: number): void {
+  private observe (shard: ShardState, attempt: Attempt, outcome: WindowObservation['outcome'], roundTripMs: number, queuedMs?: number): void {
     const { peer } = attempt
-    peer.window = Math.max(1, this.placement.window({ peerId: peer.id, window: peer.window, outcome, roundTripMs }))
+    const observation: WindowObservation = { peerId: peer.id, window: peer.window, outcome, roundTripMs, items: shard.items }
+    if (queuedMs != null) {
+      observation.queuedMs = queuedMs
+    }
+    peer.window = Math.max(1, this.placement.window(observation))
+  }
+
+  /** Tell the evidence sink about a remote peer; a sink that throws does not stop the job. */
+  private record (peer: PeerState, kind: EvidenceKind): void {
+    if (peer.channel.local || this.init.evidence == null) {
+      return
+    }
+    try {
+      this.init.evidence.record(peer.id, kind)
+    } catch (err: any) {
+      this.init.log.error('could not record %s about %s: %s', kind, peer.id, err.message)
+    }
+  }
+
+  /** Whether a result of this peer must be confirmed by another: it is on probation, or lost a dispute in this job. */
+  private mustVerify (peer: PeerState): boolean {
+    if (peer.channel.local) {
+      return false
+    }
+    if (peer.mustVerify) {
+      return true
+    }
+    try {
+      return this.init.evidence?.mustVerify?.(peer.id) === true
+    } catch (err: any) {
+      this.init.log.error('could not ask whether %s must be verified: %s', peer.id, err.message)
+      // not knowing, check it
+      return true
+    }
+  }
+
+  /** The evidence a failed attempt is, by its error; none for a busy peer, a refusal, or the input's fault. */
+  private evidenceOf (err: Error): EvidenceKind | undefined {
+    const code = (err as Error & { code?: string }).code ?? 'ERR_INTERNAL'
+    if (code === BusyError.code || code === NotAllowedError.code || code === UnknownWorkloadError.code || USER_ERROR_CODES.has(code)) {
+      return undefined
+    }
+    if (code === ShardTimeoutError.code) {
+      return 'shard-timeout'
+    }
+    if (code === PEER_UNRESPONSIVE) {
+      return 'unresponsive'
+    }
+    if (code === BadResultError.code) {
+      return 'shard-failed'
+    }
+    // any other provider error: a crash, a broken stream, an internal error of the worker
+    return 'shard-failed'
   }
 
   private onResult (shard: ShardState, attempt: Attempt, output: Uint8Array, receipt: Uint8Array): void {
@@ -194,16 +300,21 @@ export class JobRun {
       if (!this.endAttempt(shard, attempt)) {
         return
       }
-      const roundTripMs = Date.now() - attempt.startedAt
+      const roundTripMs = this.now() - attempt.startedAt
       this.failures.onSuccess(peer)
       peer.results++
       peer.roundTripMs += roundTripMs
       // the worker's own clock, from admission to the end of the run: queueing is not in it
-      peer.runMs += Math.max(0, Math.min(runMs, roundTripMs))
+      const ranMs = Math.max(0, Math.min(runMs, roundTripMs))
+      peer.runMs += ranMs
       this.durations.push(roundTripMs)
-      this.observe(attempt, 'result', roundTripMs)
+      this.observe(shard, attempt, 'result', roundTripMs, roundTripMs - ranMs)
       if (shard.done == null) {
-        shard.results.push({ peer, output, receipt, outputs })
+        const result: ShardResult = { peer, output, receipt, outputs, roundTripMs }
+        if (this.mustVerify(peer)) {
+          result.mustVerify = true
+        }
+        shard.results.push(result)
         this.decide(shard)
       }
       this.pump()
@@ -224,6 +335,8 @@ export class JobRun {
       case 'more':
         if (decision.reason === 'dispute') {
           this.init.log('shard %d disputed by %d results; asking one more peer', shard.index, shard.results.length)
+        } else if (decision.reason === 'probation') {
+          this.init.log('shard %d: its results come only from peers that must be verified; asking one more peer', shard.index)
         }
         this.queue.push(shard)
         return
@@ -236,7 +349,10 @@ export class JobRun {
   }
 
   private accept (shard: ShardState, agreeing: ShardResult[], outcome: ShardReport['outcome']): void {
-    shard.done = { winner: agreeing[0], agreeing, outcome, at: Date.now() }
+    const now = this.now()
+    // a result of a peer in good standing is the one used, when there is one
+    const winner = agreeing.find(r => r.mustVerify !== true) ?? agreeing[0]
+    shard.done = { winner, agreeing, outcome, at: now }
     for (const attempt of shard.running) {
       this.endAttempt(shard, attempt)
       attempt.handle.cancel()
@@ -244,14 +360,53 @@ export class JobRun {
     const dispute = disputeOf(shard, agreeing)
     if (dispute != null) {
       this.disputes.push(dispute)
+      for (const result of shard.results) {
+        if (dispute.losers.includes(result.peer.id)) {
+          // it lost a dispute: for the rest of the job no result of its own is accepted alone
+          result.peer.mustVerify = !result.peer.channel.local
+        }
+      }
+      for (const id of new Set(dispute.losers)) {
+        const peer = this.peers.find(p => p.id === id)
+        if (peer != null) {
+          this.record(peer, 'dispute-lost')
+        }
+      }
+      for (const id of new Set(dispute.winners)) {
+        const peer = this.peers.find(p => p.id === id)
+        if (peer != null) {
+          this.record(peer, 'dispute-won')
+        }
+      }
     }
     // every peer whose result agrees did the shard's work, the one whose output is used or not
-    for (const peer of new Set(agreeing.map(r => r.peer))) {
-      peer.accepted++
-      peer.items += shard.items
+    const counted = new Set<PeerState>()
+    for (const result of agreeing) {
+      if (counted.has(result.peer)) {
+        continue
+      }
+      counted.add(result.peer)
+      result.peer.accepted++
+      result.peer.items += shard.items
+      result.peer.acceptedRoundTripMs += result.roundTripMs
+      this.record(result.peer, 'shard-accepted')
+    }
+    if (!winner.peer.channel.local && this.init.evidence != null) {
+      try {
+        this.init.evidence.measure(winner.peer.id, {
+          workload: this.init.workload.id,
+          version: this.init.workload.version,
+          itemsPerSec: shard.items / Math.max(1, winner.roundTripMs) * 1000,
+          items: shard.items,
+          at: now,
+          beyondCpu: false
+        })
+      } catch (err: any) {
+        this.init.log.error('could not record the speed of %s: %s', winner.peer.id, err.message)
+      }
     }
     this.doneCount++
-    this.lastAccepted = Date.now()
+    this.lastAccepted = now
     this.countersigning.push(this.acknowledge(shard, agreeing, outcome).catch((err: Error) => {
       this.receiptError ??= err
       this.fail(err)
@@ -272,7 +427,7 @@ export class JobRun {
       { shards: this.ackedShards, items: this.ackedItems },
       { shards: this.shards.length, items: this.init.items.length },
       this.peers,
-      Date.now() - this.started
+      this.now() - this.started
     ))
   }
 
@@ -284,7 +439,7 @@ export class JobRun {
       return
     }
     const { peer } = attempt
-    const now = Date.now()
+    const now = this.now()
     const wasBanned = peer.banned
     const verdict = this.failures.onFailure(shard, peer, err, now)
     if (!wasBanned && peer.banned) {
@@ -294,27 +449,54 @@ export class JobRun {
       this.fail(verdict.error)
       return
     }
-    this.observe(attempt, verdict.busy ? 'busy' : 'failure', now - attempt.startedAt)
+    const kind = this.evidenceOf(err)
+    if (kind != null) {
+      this.record(peer, kind)
+    }
+    this.observe(shard, attempt, verdict.busy ? 'busy' : 'failure', now - attempt.startedAt)
     this.queue.retry(shard)
     this.pump()
   }
 
-  /** Launch a second attempt of each shard that runs far longer than most, on an idle peer. */
+  /**
+   * Once the queue is drained, launch a second attempt of each shard that an idle peer would
+   * finish sooner than the peers running it, or that runs far longer than most.
+   */
   private hedge (): void {
     if (this.finished || !this.queue.drained()) {
       return
     }
-    const now = Date.now()
+    const now = this.now()
     hedgeStragglers(this.shards, this.peers, this.durations, now, (shard, peer) => {
-      this.init.log('hedging shard %d on %s after %d ms', shard.index, peer.id, now - shard.firstStartedAt)
       this.launch(shard, peer, true)
+    }).forEach(({ shard, peer, reason }) => {
+      this.init.log('hedging shard %d on %s after %d ms (%s)', shard.index, peer.id, now - shard.firstStartedAt, reason)
     })
   }
 
   private cleanup (): void {
     this.finished = true
-    clearTimeout(this.timer)
-    clearInterval(this.hedgeTimer)
+    this.clock.clearTimeout(this.timer)
+    this.clock.clearTimeout(this.hedgeTimer)
+    this.saveWindows()
+  }
+
+  /** Tell the evidence sink the window each remote peer that answered ended the job with. */
+  private saveWindows (): void {
+    const sink = this.init.evidence
+    if (sink == null) {
+      return
+    }
+    for (const peer of this.peers) {
+      if (peer.channel.local || (peer.results === 0 && peer.failures === 0)) {
+        continue
+      }
+      try {
+        sink.setEarnedWindow(peer.id, this.init.workload.id, peer.window)
+      } catch (err: any) {
+        this.init.log.error('could not save the window of %s: %s', peer.id, err.message)
+      }
+    }
   }
 
   private fail (err: Error): void {
@@ -348,7 +530,11 @@ export class JobRun {
         disputes: this.disputes,
         receipts: this.receipts,
         items: this.init.items.length,
-        elapsedMs: Date.now() - this.started
+        elapsedMs: this.now() - this.started,
+        placement: {
+          considered: this.init.considered ?? this.peers.length + (this.init.excluded?.length ?? 0),
+          excluded: this.init.excluded ?? []
+        }
       }))
     }).catch((err: Error) => { this.reject(err) })
   }

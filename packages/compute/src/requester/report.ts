@@ -2,7 +2,7 @@ import { decodeItemList } from '@shardmesh/protocol'
 import { callWorkload } from '@shardmesh/workloads'
 import { formatVerification } from './verification.js'
 import type { PeerState, ShardState } from './state.js'
-import type { Dispute, JobProgress, JobResult, PeerReport, ShardReport } from './types.js'
+import type { Dispute, JobPlacement, JobProgress, JobResult, PeerReport, ShardReport } from './types.js'
 import type { VerificationPolicy } from './verification.js'
 import type { Workload } from '@shardmesh/workloads'
 
@@ -19,7 +19,9 @@ export function peerReport (p: PeerState): PeerReport {
     meanShardMs: p.results > 0 ? Math.round(p.roundTripMs / p.results) : 0,
     meanRunMs: p.results > 0 ? Math.round(p.runMs / p.results) : 0,
     meanQueueMs: p.results > 0 ? Math.round((p.roundTripMs - p.runMs) / p.results) : 0,
-    banned: p.banned
+    banned: p.banned,
+    window: p.window,
+    itemsPerSec: p.acceptedRoundTripMs > 0 ? p.items / p.acceptedRoundTripMs * 1000 : 0
   }
 }
 
@@ -51,6 +53,8 @@ export interface ReportInput {
   /** input items of the job */
   items: number
   elapsedMs: number
+  /** the candidates the job considered and those it excluded; the peers used are `peers` */
+  placement?: Omit<JobPlacement, 'used'>
 }
 
 /** The result of a finished job: its outputs merged by the workload in shard order, and the reports. */
@@ -69,7 +73,12 @@ export function jobResult (input: ReportInput): JobResult {
     receipts: input.receipts.flat(),
     items: input.items,
     elapsedMs,
-    itemsPerSec: input.items / Math.max(elapsedMs, 1) * 1000
+    itemsPerSec: input.items / Math.max(elapsedMs, 1) * 1000,
+    placement: {
+      considered: input.placement?.considered ?? input.peers.length + (input.placement?.excluded.length ?? 0),
+      used: input.peers.map(p => p.id),
+      excluded: input.placement?.excluded ?? []
+    }
   }
 }
 

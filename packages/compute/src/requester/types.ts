@@ -1,6 +1,7 @@
-import type { PlacementPolicy } from './placement.js'
+import type { Exclusion, PlacementPolicy } from './placement.js'
 import type { VerificationPolicy } from './verification.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
+import type { EvidenceKind, Measurement } from '@shardmesh/trust'
 
 /** Progress of a job, reported after every shard accepted. */
 export interface JobProgress {
@@ -47,6 +48,24 @@ export interface RunJobOptions extends AbortOptions {
   receiptSink?: ReceiptSink
   /** overrides the service's `placement` for this job: which peers it uses and their windows */
   placement?: PlacementPolicy
+  /** peers whose score is below this get no work in this job @default the service's `minScore` (0.25) */
+  minScore?: number
+}
+
+/**
+ * Where a job puts what it learned of its peers (the trust book): every accepted result, failure
+ * and dispute, the speed of every accepted result, and the window each peer earned. Never told
+ * anything about this node itself.
+ */
+export interface JobEvidenceSink {
+  /** one piece of evidence about a peer */
+  record(peerId: string, kind: EvidenceKind): void
+  /** the speed of an accepted result, as this node timed it (round trip included) */
+  measure(peerId: string, measurement: Omit<Measurement, 'by' | 'source'>): void
+  /** the in-flight window a peer ended the job with, for the workload's id */
+  setEarnedWindow(peerId: string, workload: string, window: number): void
+  /** the peer is on probation: none of its results may be accepted unless another peer agrees */
+  mustVerify?(peerId: string): boolean
 }
 
 /** What happened to one shard. */
@@ -93,6 +112,10 @@ export interface PeerReport {
   meanQueueMs: number
   /** dropped from the job after repeated failures or a refusal */
   banned: boolean
+  /** its in-flight window at the end of the job (what it earned) */
+  window: number
+  /** items of its accepted results per second of their summed round trips (0 with none): its speed per slot, as measured here */
+  itemsPerSec: number
 }
 
 /** A shard on which peers disagreed, and who lost. */
@@ -118,4 +141,15 @@ export interface JobResult {
   items: number
   elapsedMs: number
   itemsPerSec: number
+  /** the peers the job considered, those it used (in pull order) and why each other was not used */
+  placement: JobPlacement
+}
+
+/** Which peers a job considered, used and excluded, and why. */
+export interface JobPlacement {
+  /** candidates considered: those used and those excluded */
+  considered: number
+  /** the peers the job used, in pull order */
+  used: string[]
+  excluded: Exclusion[]
 }

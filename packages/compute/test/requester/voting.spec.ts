@@ -15,7 +15,7 @@ describe('requester: voting', () => {
   let peers: PeerState[]
 
   function result (peer: number, value: number): ShardResult {
-    return { peer: peers[peer], output: new Uint8Array(0), receipt: new Uint8Array(0), outputs: [new Uint8Array([value])] }
+    return { peer: peers[peer], output: new Uint8Array(0), receipt: new Uint8Array(0), outputs: [new Uint8Array([value])], roundTripMs: 1 }
   }
 
   function shard (needed: number, ...results: ShardResult[]): ShardState {
@@ -79,5 +79,50 @@ describe('requester: voting', () => {
     s.results.push(result(1, 1))
     const decision = decide(s, { kind: 'spot-check', p: 1 }, JOB, same)
     assert.equal(decision.kind === 'accept' && decision.outcome, 'checked')
+  })
+
+  describe('peers that must be verified (probation, a lost dispute)', () => {
+    function unverified (peer: number, value: number): ShardResult {
+      return { ...result(peer, value), mustVerify: true }
+    }
+
+    it('a lone result of such a peer asks a second peer, under any policy, and is then checked', () => {
+      for (const policy of [{ kind: 'none' }, { kind: 'spot-check', p: 0 }, { kind: 'replicate', k: 1 }] as const) {
+        const s = shard(1, unverified(0, 1))
+        assert.deepEqual(decide(s, policy, JOB, same), { kind: 'more', reason: 'probation' })
+        assert.equal(s.needed, 2)
+        assert.equal(s.probation, true)
+        assert.deepEqual(decide(s, policy, JOB, same), { kind: 'wait' })
+        s.results.push(result(1, 1))
+        const decision = decide(s, policy, JOB, same)
+        assert.equal(decision.kind, 'accept')
+        assert.equal(decision.kind === 'accept' && decision.outcome, 'checked')
+        assert.deepEqual(decision.kind === 'accept' && decision.agreeing.map(r => r.peer.id), [peers[0].id, peers[1].id])
+      }
+    })
+
+    it('if the second peer disagrees, the dispute rule applies and the loser is recorded', () => {
+      const s = shard(1, unverified(0, 9))
+      decide(s, { kind: 'none' }, JOB, same)
+      s.results.push(result(1, 1))
+      assert.deepEqual(decide(s, { kind: 'none' }, JOB, same), { kind: 'more', reason: 'dispute' })
+      assert.equal(s.needed, 3)
+      s.results.push(result(2, 1))
+      const decision = decide(s, { kind: 'none' }, JOB, same)
+      assert.equal(decision.kind === 'accept' && decision.outcome, 'disputed')
+      assert.deepEqual(disputeOf(s, decision.kind === 'accept' ? decision.agreeing : []), { shard: 0, winners: [peers[1].id, peers[2].id], losers: [peers[0].id] })
+    })
+
+    it('a majority made only of such peers is not enough: one in good standing must agree', () => {
+      const s = shard(2, unverified(0, 1), unverified(1, 1))
+      assert.deepEqual(decide(s, { kind: 'replicate', k: 2 }, JOB, same), { kind: 'more', reason: 'probation' })
+      assert.equal(s.needed, 3)
+      s.results.push(result(2, 1))
+      assert.equal(decide(s, { kind: 'replicate', k: 2 }, JOB, same).kind, 'accept')
+      // and never past MAX_REPLICAS
+      const full = shard(MAX_REPLICAS, ...peers.map((_, i) => unverified(i, 1)))
+      const decision = decide(full, { kind: 'replicate', k: MAX_REPLICAS }, JOB, same)
+      assert.equal(decision.kind === 'fail' && decision.error.name, 'DisputeUnresolvedError')
+    })
   })
 })
