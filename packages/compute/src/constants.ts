@@ -69,3 +69,24 @@ export const MODEL_CACHE_SHARE = 0.5
 
 /** Default shard size (items). */
 export const SHARD_SIZE = 8
+
+/** How often a requester pings a peer while it has shards in flight on the peer's stream (ms). */
+export const HEARTBEAT_INTERVAL = 200
+
+/** A peer with shards in flight that sends nothing for longer than this is suspect (ms). */
+export const SUSPECT_AFTER = 800
+
+/** ... and dead after this long: its shards in flight fail and are placed elsewhere (ms). */
+export const DEAD_AFTER = 1_600
+
+/** A peer not heartbeated now counts as alive this long after its last direct evidence (ms). */
+export const LIVENESS_ALIVE_FOR = 10_000
+
+/** A peer with no evidence and no heartbeat for this long is forgotten by the liveness book (ms). */
+export const LIVENESS_FORGET_AFTER = 600_000
+
+/** Most peers the liveness book remembers; the longest silent go first. */
+export const MAX_LIVENESS_PEERS = 10_000
+
+/** A worker answers at most one ping per this long on one stream; faster pings are ignored (ms). */
+export const PING_MIN_INTERVAL = 50

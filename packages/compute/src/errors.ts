@@ -188,3 +188,17 @@ export class NotStartedError extends ShardmeshError {
     this.name = 'NotStartedError'
   }
 }
+
+/**
+ * A peer with shards in flight stopped answering its heartbeat (its connection may still be
+ * open: a frozen process sends no FIN). Every shard in flight on it fails with this error, a
+ * provider error: the scheduler places them on other peers at once.
+ */
+export class PeerUnresponsiveError extends ShardmeshError {
+  static readonly code = 'ERR_PEER_UNRESPONSIVE'
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, PeerUnresponsiveError.code, options)
+    this.name = 'PeerUnresponsiveError'
+  }
+}
