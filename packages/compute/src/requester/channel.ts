@@ -7,8 +7,9 @@ import {
   encodeClientFrame,
   fromWireError
 } from '@shardmesh/protocol'
-import { STREAM_READ_BUFFER_BYTES } from '../constants.js'
-import { ShardTimeoutError, StreamClosedError } from '../errors.js'
+import { HEARTBEAT_INTERVAL, STREAM_READ_BUFFER_BYTES } from '../constants.js'
+import { PeerUnresponsiveError, ShardTimeoutError, StreamClosedError } from '../errors.js'
+import type { LivenessBook } from './liveness.js'
 import type { ShardExecutor, ShardOutput } from '../worker/executor.js'
 import type { ModelStore } from '../worker/model-store.js'
 import type { Logger, PeerId, Stream } from '@libp2p/interface'
@@ -48,6 +49,33 @@ export interface PeerChannel {
   close(): void
 }
 
+/** What a `RemoteChannel` needs beyond its peer. */
+export interface RemoteChannelOptions {
+  /**
+   * Where the peer's liveness is recorded and judged. With it, the channel heartbeats the peer
+   * while shards are in flight and fails them all with `PeerUnresponsiveError` when the book
+   * finds it dead; without it, no heartbeat runs and `health()` is always `alive`.
+   */
+  liveness?: LivenessBook
+  /** ms between two pings while shards are in flight @default HEARTBEAT_INTERVAL */
+  heartbeatInterval?: number
+}
+
+/** The heartbeat of a channel with shards in flight. */
+interface Heartbeat {
+  timer: ReturnType<typeof setInterval>
+  unwatch(): void
+  /** when the watch began (the book's clock) */
+  watchedAt: number
+  /** when the last tick ran (this process's monotonic clock) */
+  lastTick: number
+  /** the last tick came late and skipped its verdict */
+  skipped: boolean
+}
+
+/** Ping round trips remembered, by seq: more pings than this unanswered are no longer timed. */
+const MAX_PINGS_TIMED = 16
+
 interface Pending {
   attempt: ShardAttempt
   resolve(output: ShardOutput): void
@@ -60,13 +88,34 @@ interface Pending {
  * carries every shard sent to that peer, matched by id, so the hot path pays no stream
  * set-up. When the stream dies, every shard in flight on it fails with `StreamClosedError`
  * (the scheduler places them elsewhere) and the next shard opens a new stream.
+ *
+ * With a liveness book, a heartbeat runs while shards are in flight: a ping every
+ * `heartbeatInterval`, written ahead of any frame still queued, and every frame the worker
+ * sends counts as evidence. A peer the book finds dead (silent past its `deadAfter`, though its
+ * connection may stay open: a frozen process sends no FIN) fails every shard in flight with
+ * `PeerUnresponsiveError` and its stream is aborted; the next shard opens a new one. An idle
+ * channel pings nobody.
  */
 export class RemoteChannel implements PeerChannel {
   public readonly local = false
   private stream?: Promise<{ stream: Stream, lp: ReturnType<typeof lpStream> }>
   private readonly pending = new Map<number, Pending>()
   private nextId = 1
-  private writing: Promise<void> = Promise.resolve()
+  /** frames waiting to be written, in order */
+  private readonly queue: Uint8Array[] = []
+  /** a ping waiting to be written: it goes ahead of the queue */
+  private ping?: { seq: number, bytes: Uint8Array }
+  /** a ping is being written now */
+  private pingWriting = false
+  private draining = false
+  private nextSeq = 1
+  /** when each recent ping went out (monotonic ms), by seq */
+  private readonly pings = new Map<number, number>()
+  private heartbeat?: Heartbeat
+  private readonly book?: LivenessBook
+  private readonly heartbeatInterval: number
+  /** the peer's id as the liveness book knows it */
+  private readonly key: string
   private closed = false
   /** aborted by `close()`: a stream still being opened is given up */
   private readonly closing = new AbortController()
@@ -74,8 +123,16 @@ export class RemoteChannel implements PeerChannel {
   constructor (
     public readonly peerId: PeerId,
     private readonly connectionManager: ConnectionManager,
-    private readonly log: Logger
-  ) {}
+    private readonly log: Logger,
+    options: RemoteChannelOptions = {}
+  ) {
+    this.book = options.liveness
+    this.heartbeatInterval = options.heartbeatInterval ?? HEARTBEAT_INTERVAL
+    if (!Number.isFinite(this.heartbeatInterval) || this.heartbeatInterval <= 0) {
+      throw new RangeError(`heartbeatInterval must be a positive number of ms, got ${this.heartbeatInterval}`)
+    }
+    this.key = peerId.toString()
+  }
 
   send (attempt: ShardAttempt): AttemptHandle {
     const id = this.nextId
@@ -85,6 +142,7 @@ export class RemoteChannel implements PeerChannel {
       this.pending.set(id, entry)
       this.armTimer(id, entry)
     })
+    this.startHeartbeat()
     this.write({
       request: {
         id,
@@ -107,12 +165,102 @@ export class RemoteChannel implements PeerChannel {
     }
   }
 
+  /** The peer's liveness as the book has it (its heartbeat while shards are in flight here). */
+  health (): 'alive' | 'suspect' | 'dead' {
+    return this.book?.health(this.key) ?? 'alive'
+  }
+
   close (): void {
     this.closed = true
     this.closing.abort(new StreamClosedError('channel closed'))
     this.failAll(new StreamClosedError('channel closed'))
+    this.stopHeartbeat()
     void this.stream?.then(({ stream }) => stream.close()).catch(() => {})
     this.stream = undefined
+  }
+
+  /** Heartbeat the peer while shards are in flight (with a liveness book only). */
+  private startHeartbeat (): void {
+    if (this.book == null || this.heartbeat != null || this.closed || this.pending.size === 0) {
+      return
+    }
+    this.heartbeat = {
+      timer: setInterval(() => { this.tick() }, this.heartbeatInterval),
+      unwatch: this.book.watch(this.key),
+      watchedAt: this.book.now(),
+      lastTick: performance.now(),
+      skipped: false
+    }
+  }
+
+  private stopHeartbeat (): void {
+    const heartbeat = this.heartbeat
+    if (heartbeat == null) {
+      return
+    }
+    this.heartbeat = undefined
+    clearInterval(heartbeat.timer)
+    heartbeat.unwatch()
+    // a ping not yet written is no longer wanted
+    this.ping = undefined
+  }
+
+  /** One heartbeat: ping the peer, and let the book judge it. */
+  private tick (): void {
+    const heartbeat = this.heartbeat
+    const book = this.book
+    if (heartbeat == null || book == null) {
+      return
+    }
+    const tickAt = performance.now()
+    // this process stalled (a long task, a GC pause): the peer's answers may wait unread behind
+    // this timer, so the verdict waits one tick (only one, or a stalled requester judges nobody)
+    const late = tickAt - heartbeat.lastTick > 2 * this.heartbeatInterval
+    heartbeat.lastTick = tickAt
+    if (this.ping != null || this.pingWriting) {
+      // the last ping has not left yet: it waits behind our own writes (a large shard, a model),
+      // the stream's opening (a dial) or the transport's back-pressure. The peer cannot answer
+      // what it has not received; a peer that stops reading altogether is left to the stream's
+      // own timeouts and the attempt's idle timeout
+      book.excuse(this.key)
+    } else {
+      this.sendPing()
+    }
+    if (late && !heartbeat.skipped) {
+      heartbeat.skipped = true
+      return
+    }
+    heartbeat.skipped = false
+    book.check()
+    const view = book.view(this.key)
+    if (view.state !== 'dead') {
+      return
+    }
+    const silence = book.silenceMs(this.key) ?? 0
+    if ((view.since ?? -Infinity) < heartbeat.watchedAt && silence <= book.deadAfter) {
+      // found dead before this watch began: it gets its full heartbeat before it is given up again
+      return
+    }
+    this.giveUp(new PeerUnresponsiveError(`${this.key} sent nothing for ${Math.round(silence)} ms with ${this.pending.size} shard${this.pending.size === 1 ? '' : 's'} in flight`))
+  }
+
+  private sendPing (): void {
+    const seq = this.nextSeq
+    this.nextSeq = this.nextSeq >= 0xffff_fff0 ? 1 : this.nextSeq + 1
+    this.ping = { seq, bytes: encodeClientFrame({ ping: { seq } }) }
+    this.drain()
+  }
+
+  /** The peer is unresponsive: fail everything in flight, and abort its stream (never reused). */
+  private giveUp (err: PeerUnresponsiveError): void {
+    this.log('%p is unresponsive: %s', this.peerId, err.message)
+    const current = this.stream
+    this.stream = undefined
+    // what waits to be written belongs to the shards failed here
+    this.queue.length = 0
+    this.ping = undefined
+    void current?.then(({ stream }) => { stream.abort(err) }).catch(() => {})
+    this.failAll(err)
   }
 
   private armTimer (id: number, entry: Pending): void {
@@ -132,6 +280,9 @@ export class RemoteChannel implements PeerChannel {
     }
     this.pending.delete(id)
     clearTimeout(entry.timer)
+    if (this.pending.size === 0) {
+      this.stopHeartbeat()
+    }
     if (outcome instanceof Error) {
       entry.reject(outcome)
     } else {
@@ -147,30 +298,84 @@ export class RemoteChannel implements PeerChannel {
   }
 
   private write (frame: Loose<ClientFrame>): void {
-    const bytes = encodeClientFrame(frame)
-    this.writing = this.writing.then(async () => {
-      const { lp } = await this.open()
-      await lp.write(bytes)
-    }).catch((err: Error) => {
-      this.log('shard stream to %p failed: %s', this.peerId, err.message)
-      this.reset(err)
-    })
+    this.queue.push(encodeClientFrame(frame))
+    this.drain()
+  }
+
+  /** Write what waits, one frame after the other, a waiting ping first. */
+  private drain (): void {
+    if (this.draining) {
+      return
+    }
+    this.draining = true
+    void (async () => {
+      try {
+        while (true) {
+          const ping = this.ping
+          this.ping = undefined
+          const bytes = ping?.bytes ?? this.queue.shift()
+          if (bytes == null) {
+            return
+          }
+          this.pingWriting = ping != null
+          let current: { stream: Stream, lp: ReturnType<typeof lpStream> } | undefined
+          try {
+            current = await this.open()
+            if (ping != null) {
+              this.timePing(ping.seq)
+            }
+            await current.lp.write(bytes)
+          } catch (err: any) {
+            this.log('shard stream to %p failed: %s', this.peerId, err.message)
+            await this.resetIfCurrent(current?.stream, err)
+          } finally {
+            this.pingWriting = false
+          }
+        }
+      } finally {
+        this.draining = false
+      }
+    })()
+  }
+
+  private timePing (seq: number): void {
+    this.pings.set(seq, performance.now())
+    for (const old of this.pings.keys()) {
+      if (this.pings.size <= MAX_PINGS_TIMED) {
+        break
+      }
+      this.pings.delete(old)
+    }
+  }
+
+  /** A write on `stream` failed: reset the channel, unless that stream was replaced already. */
+  private async resetIfCurrent (stream: Stream | undefined, err: Error): Promise<void> {
+    if (stream != null) {
+      const current = await this.stream?.catch(() => undefined)
+      if (current?.stream !== stream) {
+        return
+      }
+    }
+    this.reset(err)
   }
 
   private async open (): Promise<{ stream: Stream, lp: ReturnType<typeof lpStream> }> {
     if (this.closed) {
       throw new StreamClosedError('channel closed')
     }
-    this.stream ??= (async () => {
+    const opening = this.stream ??= (async () => {
       const stream = await this.connectionManager.openStream(this.peerId, SHARD_PROTOCOL, { signal: this.closing.signal })
       const lp = lpStream(stream, { maxDataLength: MAX_SHARD_FRAME_BYTES, maxBufferSize: STREAM_READ_BUFFER_BYTES })
       void this.readLoop(stream, lp)
       return { stream, lp }
     })()
     try {
-      return await this.stream
+      return await opening
     } catch (err) {
-      this.stream = undefined
+      // a stream given up while it opened may have been replaced by then: leave the new one be
+      if (this.stream === opening) {
+        this.stream = undefined
+      }
       throw err
     }
   }
@@ -198,7 +403,22 @@ export class RemoteChannel implements PeerChannel {
     }
   }
 
+  /** Any frame is evidence the worker lives; a pong also times the round trip. */
+  private evidence (frame: WorkerFrame): void {
+    if (this.book == null) {
+      return
+    }
+    if (frame.pong != null) {
+      const sentAt = this.pings.get(frame.pong.seq)
+      this.pings.delete(frame.pong.seq)
+      this.book.heard(this.key, 'heartbeat', sentAt != null ? performance.now() - sentAt : undefined)
+    } else {
+      this.book.heard(this.key, frame.result != null ? 'result' : 'heartbeat')
+    }
+  }
+
   private onFrame (frame: WorkerFrame): void {
+    this.evidence(frame)
     if (frame.progress != null) {
       const entry = this.pending.get(frame.progress.id)
       if (entry != null) {

@@ -10,7 +10,7 @@ import {
   toWireError
 } from '@shardmesh/protocol'
 import { AbortError } from '@shardmesh/workloads'
-import { STREAM_READ_BUFFER_BYTES } from '../constants.js'
+import { PING_MIN_INTERVAL, STREAM_READ_BUFFER_BYTES } from '../constants.js'
 import { ModelMismatchError, ShardTimeoutError, StreamClosedError } from '../errors.js'
 import type { ShardExecutor } from './executor.js'
 import type { ModelStore, ModelWriter } from './model-store.js'
@@ -32,6 +32,11 @@ export interface ServeShardsOptions {
    * is closed (ms)
    */
   idleTimeout: number
+  /**
+   * A ping arriving sooner than this after the last one answered on the stream is ignored (ms)
+   * @default PING_MIN_INTERVAL
+   */
+  pingInterval?: number
   /** models being received now, by digest, shared by every stream of the node */
   inflightModels: Map<string, Promise<ModelFile>>
   /** a shard was answered: with its result, or a coded error */
@@ -70,25 +75,66 @@ interface ModelTransfer {
  * The worker side of one `/shardmesh/shard/1.0.0` stream. The requester may keep the stream
  * open and send many shards on it, concurrently; each is answered by id. A frame that does
  * not decode ends the stream (its framing can no longer be trusted) after a coded error;
- * a shard whose *content* is bad gets its own error and the stream goes on.
+ * a shard whose *content* is bad gets its own error and the stream goes on. A ping is answered
+ * with a pong at once, ahead of any frame waiting to be written (at most one per `pingInterval`),
+ * and counts as activity for the inbound deadline.
  */
 export async function serveShards (stream: Stream, options: ServeShardsOptions): Promise<void> {
   const { executor, log, requester } = options
   const lp = lpStream(stream, { maxDataLength: MAX_SHARD_FRAME_BYTES, maxBufferSize: STREAM_READ_BUFFER_BYTES })
   const tasks = new Map<number, Task>()
-  let writing: Promise<void> = Promise.resolve()
+  const pingInterval = options.pingInterval ?? PING_MIN_INTERVAL
+  /** frames waiting to be written, in order */
+  const queue: Uint8Array[] = []
+  /** the seq of a pong waiting to be written: it goes ahead of the queue */
+  let pong: number | undefined
+  let lastPong = -Infinity
+  let draining = false
+  let drained: Promise<void> = Promise.resolve()
   let open = true
 
-  const send = (frame: Loose<WorkerFrame>): void => {
-    const bytes = encodeWorkerFrame(frame)
-    writing = writing.then(async () => {
-      if (open) {
-        await lp.write(bytes, { signal: options.signal })
+  const drain = (): void => {
+    if (draining) {
+      return
+    }
+    draining = true
+    drained = (async () => {
+      try {
+        while (open) {
+          let bytes: Uint8Array | undefined
+          if (pong != null) {
+            bytes = encodeWorkerFrame({ pong: { seq: pong } })
+            pong = undefined
+          } else {
+            bytes = queue.shift()
+          }
+          if (bytes == null) {
+            break
+          }
+          await lp.write(bytes, { signal: options.signal })
+        }
+      } catch (err: any) {
+        open = false
+        log.trace('shard stream write failed: %s', err.message)
+      } finally {
+        draining = false
       }
-    }).catch((err: Error) => {
-      open = false
-      log.trace('shard stream write failed: %s', err.message)
-    })
+    })()
+  }
+
+  const send = (frame: Loose<WorkerFrame>): void => {
+    queue.push(encodeWorkerFrame(frame))
+    drain()
+  }
+
+  const answerPing = (seq: number): void => {
+    const now = performance.now()
+    if (now - lastPong < pingInterval) {
+      return
+    }
+    lastPong = now
+    pong = seq
+    drain()
   }
 
   const onShutdown = (): void => { stream.abort(new AbortError('worker stopping')) }
@@ -129,6 +175,8 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
         // not awaited: a disk slower than the network must not stop this loop from reading,
         // or the frames behind it would overflow the stream's read buffer
         onModelChunk(frame.model)
+      } else if (frame.ping != null) {
+        answerPing(frame.ping.seq)
       }
       armDeadline()
     }
@@ -141,7 +189,9 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
     for (const task of tasks.values()) {
       task.controller.abort(new AbortError('shard stream closed'))
     }
-    await writing
+    do {
+      await drained
+    } while (draining)
     open = false
     if (deadline.signal.aborted) {
       // a peer that sends nothing may not close its end either: do not wait for it
