@@ -6,25 +6,42 @@ import { SHARD_PROTOCOL, linkSignals, plural, sha256Hex } from '@shardmesh/proto
 import { AbortError, WorkloadRegistry, WorkloadRunner, checkInputItems, workloadKey } from '@shardmesh/workloads'
 import { TypedEventEmitter, serviceDependencies } from '@libp2p/interface'
 import { modelCidOfDigest } from '@shardmesh/capabilities'
+import { TrustBook, gpuClaim, throughputClaim } from '@shardmesh/trust'
+import type { PeerScore } from '@shardmesh/trust'
 import * as C from './constants.js'
 import { NoPeersError, NotEnoughPeersError, NotStartedError } from './errors.js'
 import { LocalChannel, RemoteChannel } from './requester/channel.js'
 import { JobRun } from './requester/job-run.js'
-import { defaultPlacement } from './requester/placement.js'
+import { LivenessBook } from './requester/liveness.js'
+import { MIN_SCORE, earnedPlacement, planOf } from './requester/placement.js'
+import { AttestationGossip } from './trust/attestation-gossip.js'
+import { calibrate } from './trust/calibrate.js'
+import { Challenger } from './trust/challenger.js'
 import { formatVerification, parseVerification, peersNeeded } from './requester/verification.js'
 import { Admission } from './worker/admission.js'
 import { ShardExecutor } from './worker/executor.js'
 import { ModelStore } from './worker/model-store.js'
 import { serveShards } from './worker/serve.js'
-import type { ComputeComponents, ComputeEvents, ComputeInit, Compute as ComputeInterface, JobSpec, PeerTrust, PlacementReport, PlanRequest, WorkerStats } from './index.js'
+import type { ComputeComponents, ComputeEvents, ComputeInit, Compute as ComputeInterface, JobSpec, PeerTrust, PlacementReport, PlanRequest, PlannedPeer, WorkerStats } from './index.js'
 import type { PeerChannel } from './requester/channel.js'
-import type { PeerPlacement, PlacementCandidate, PlacementPolicy } from './requester/placement.js'
+import type { CandidateEvidence, Exclusion, PlacementCandidate, PlacementPlan, PlacementPolicy } from './requester/placement.js'
+import type { AttestationPubSub } from './trust/attestation-gossip.js'
+import type { ChallengeOutcome } from './trust/challenger.js'
 import type { JobResult, RunJobOptions } from './requester/types.js'
 import type { VerificationPolicy } from './requester/verification.js'
-import type { Capabilities } from '@shardmesh/capabilities'
-import type { Connection, CounterGroup, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
+import type { Capabilities, PeerCapabilities } from '@shardmesh/capabilities'
+import type { AbortOptions, Connection, CounterGroup, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import type { ModelFile, Workload } from '@shardmesh/workloads'
+
+/** The score of a peer when no trust book is open (never used for a placed job: start() opens one). */
+const UNKNOWN_SCORE: PeerScore = {
+  value: 0.5,
+  probation: false,
+  evidence: { 'shard-accepted': 0, 'shard-failed': 0, 'shard-timeout': 0, unresponsive: 0, 'dispute-won': 0, 'dispute-lost': 0, 'challenge-passed': 0, 'challenge-failed': 0, 'challenge-timeout': 0 },
+  attestations: { count: 0, weight: 0 },
+  reasons: []
+}
 
 export class Compute extends TypedEventEmitter<ComputeEvents> implements ComputeInterface, Startable {
   public readonly registry: WorkloadRegistry
@@ -47,6 +64,15 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
   private served = 0
   private failed = 0
   private readonly shardsCounter?: CounterGroup
+  /** liveness of the peers this node gives work to, from their heartbeats and results */
+  public readonly liveness = new LivenessBook()
+  private trustBook?: TrustBook
+  private challenger?: Challenger
+  private gossip?: AttestationGossip
+  /** (peer, workload) pairs this node gave work to lately: the targets of random challenges */
+  private readonly active = new Map<string, { peer: PeerId, workload: Workload<any, any>, at: number }>()
+  /** this node's own items/s per slot, per offered workload (`id@version`), once calibrated */
+  private readonly calibration = new Map<string, number>()
   private readonly jobsCounter?: CounterGroup
 
   constructor (components: ComputeComponents, init: ComputeInit = {}) {
@@ -90,6 +116,25 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
       faults: this.init.faults,
       offer: this.init.offer
     })
+    const trust = this.trustBook = await TrustBook.open({ self: this.components.peerId.toString(), file: this.init.trustFile, logger: this.components.logger })
+    const challenges = this.init.challenges
+    if (challenges !== false) {
+      const runner = this.runner
+      this.challenger = new Challenger({
+        self: this.components.peerId,
+        privateKey: this.components.privateKey,
+        trust,
+        channel: peer => this.channel(peer),
+        recompute: async (workload, items, signal) => (await runner.run(workload, items, { signal })).outputs,
+        hardware: peer => this.capabilities()?.getPeer(peer)?.hardware,
+        liveness: this.liveness,
+        publish: attestation => { this.gossip?.publish(attestation) },
+        log: this.log,
+        metrics: this.components.metrics,
+        deadlineMs: challenges?.deadline,
+        meanIntervalMs: challenges?.meanInterval === 0 ? undefined : challenges?.meanInterval
+      })
+    }
     await this.components.registrar.handle(SHARD_PROTOCOL, this.handleShards, {
       maxInboundStreams: C.MAX_INBOUND_STREAMS,
       maxOutboundStreams: C.MAX_OUTBOUND_STREAMS,
@@ -100,8 +145,21 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
     }
   }
 
-  /** Tell the capabilities service what this node offers (its workloads, slots and models). */
+  /**
+   * Join the attestation gossip, start the random challenges of the peers in use, and tell the
+   * capabilities service what this node offers (its workloads, slots and models); then measure
+   * this node's own speed per offered workload, in the background, and advertise it.
+   */
   async afterStart (): Promise<void> {
+    const pubsub = this.pubsub()
+    if (pubsub != null && this.trustBook != null) {
+      this.gossip = new AttestationGossip({ pubsub, trust: this.trustBook, self: this.components.peerId, log: this.log, metrics: this.components.metrics })
+      this.gossip.start()
+    }
+    const challenges = this.init.challenges
+    if (challenges !== false && challenges?.meanInterval !== 0) {
+      this.challenger?.start(() => this.activeTargets())
+    }
     if (this.init.warm === true) {
       for (const w of this.offered()) {
         this.runner?.warm(w).catch((err: Error) => { this.log.error('could not warm %s: %s', workloadKey(w), err.message) })
@@ -129,19 +187,91 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
       return
     }
     const current = caps.getAdvert()?.models ?? []
-    // keep what the operator advertised through the capabilities service, add what we serve
-    const advertised = caps.getAdvert()?.workloads ?? []
-    const offered = this.offered().map(w => ({ id: w.id, version: w.version }))
+    const slots = this.advertisedSlots()
     caps.update({
-      workloads: [...advertised.filter(a => !offered.some(o => o.id === a.id && o.version === a.version)), ...offered],
-      totalSlots: this.slots,
-      freeSlots: this.slots,
+      workloads: this.advertisedWorkloads(caps),
+      totalSlots: slots,
+      freeSlots: slots,
       models: [...current, ...models.filter(m => !current.some(c => c.equals(m)))]
     })
+    if (this.init.calibrate !== false && this.runner != null) {
+      void this.calibrateSelf(caps)
+    }
+  }
+
+  /** The slots this node advertises: its own, unless a test fault makes it claim more. */
+  private advertisedSlots (): number {
+    return this.init.faults?.advertiseSlots ?? this.slots
+  }
+
+  /**
+   * The workloads to advertise: those the operator advertised through the capabilities service,
+   * and those served here, each with the items/s of the whole node measured at start (0 until
+   * then: a claim of nothing rather than a guess).
+   */
+  private advertisedWorkloads (caps: Capabilities): Array<{ id: string, version: string, throughput: number }> {
+    const advertised = caps.getAdvert()?.workloads ?? []
+    const offered = this.offered().map(w => ({ id: w.id, version: w.version, throughput: (this.calibration.get(workloadKey(w)) ?? 0) * this.advertisedSlots() }))
+    return [...advertised.filter(a => !offered.some(o => o.id === a.id && o.version === a.version)), ...offered]
+  }
+
+  /** Measure this node's own items/s per slot of each offered workload, then advertise it. */
+  private async calibrateSelf (caps: Capabilities): Promise<void> {
+    const runner = this.runner
+    if (runner == null) {
+      return
+    }
+    try {
+      const { speeds } = await calibrate(this.offered(), runner, { signal: this.shutdown.signal, log: this.log })
+      for (const [key, speed] of speeds) {
+        this.calibration.set(key, speed.itemsPerSec)
+      }
+      if (speeds.size > 0 && !this.shutdown.signal.aborted) {
+        caps.update({ workloads: this.advertisedWorkloads(caps) })
+        this.log('calibrated %s', [...speeds].map(([k, v]) => `${k} ${v.itemsPerSec.toFixed(1)} items/s per slot`).join(', '))
+      }
+    } catch (err: any) {
+      if (!this.shutdown.signal.aborted) {
+        this.log.error('could not calibrate: %s', err.message)
+      }
+    }
+  }
+
+  /** This node's own items/s per slot per offered workload (`id@version`), once measured. */
+  ownSpeeds (): Map<string, number> {
+    return new Map(this.calibration)
+  }
+
+  /** The targets of random challenges: the (peer, workload) pairs given work in the last 10 minutes. */
+  private activeTargets (): Array<{ peer: PeerId, workload: Workload<any, any> }> {
+    const since = Date.now() - C.ACTIVE_PEER_WINDOW
+    for (const [key, entry] of this.active) {
+      if (entry.at < since) {
+        this.active.delete(key)
+      }
+    }
+    return [...this.active.values()]
+  }
+
+  private pubsub (): AttestationPubSub | undefined {
+    try {
+      // libp2p's components proxy throws for a service that is not there
+      return (this.components as ComputeComponents & { pubsub?: AttestationPubSub }).pubsub
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Leave the attestation gossip and stop challenging while gossipsub still runs (libp2p stops every service at once). */
+  beforeStop (): void {
+    this.challenger?.stop()
+    this.gossip?.stop()
   }
 
   async stop (): Promise<void> {
     clearInterval(this.loadTimer)
+    this.challenger?.stop()
+    this.gossip?.stop()
     this.shutdown.abort(new AbortError('compute service stopping'))
     await this.components.registrar.unhandle(SHARD_PROTOCOL)
     for (const channel of this.channels.values()) {
@@ -153,19 +283,12 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
     }
     await this.runner?.close()
     this.runner = undefined
+    await this.trustBook?.close()
   }
 
   /** The workloads this node serves to others. */
   offered (): Array<Workload<any, any>> {
     return this.registry.list().filter(w => this.executor?.offers(w.id, w.version) ?? true)
-  }
-
-  peerTrust (peer: PeerId | string): PeerTrust {
-    throw new NotStartedError(`trust of ${peer.toString()}: not wired yet`)
-  }
-
-  async plan (request: PlanRequest): Promise<PlacementReport> {
-    throw new NotStartedError(`plan of ${request.workload}: not wired yet`)
   }
 
   stats (): WorkerStats {
@@ -231,7 +354,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
     }
     this.lastFree = admission.free
     caps.update({
-      freeSlots: admission.free,
+      freeSlots: Math.max(0, admission.free + this.advertisedSlots() - this.slots),
       loadPermille: Math.round(1000 * Math.min(1, (admission.active + admission.queued) / this.slots))
     })
   }
@@ -270,16 +393,30 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
       throw new RangeError(`shardSize must be a positive integer, got ${shardSize}`)
     }
     const model = job.model != null ? { digest: sha256Hex(job.model), bytes: job.model } : undefined
-    const placement = options.placement ?? this.init.placement ?? defaultPlacement()
-    const peers = await this.placement(workload, placement, options)
-    this.checkEnoughPeers(workload, policy, peers, options)
+    const placement = options.placement ?? this.init.placement ?? earnedPlacement({ minScore: this.init.minScore })
+    const { plan, considered, noWorkload } = await this.placement(workload, placement, policy, options, this.challenger != null && this.init.challenges !== false && this.init.challenges?.beforeFirstWork !== false)
+    if (plan.peers.length === 0) {
+      throw new NoPeersError(this.noPeersMessage(workload, plan.excluded, options))
+    }
+    this.checkEnoughPeers(workload, policy, plan.peers, options)
+    const trust = this.trustBook
     const run = new JobRun({
       jobId,
       workload,
       items: job.items,
       shardSize,
       model,
-      peers,
+      peers: plan.peers,
+      excluded: [...plan.excluded, ...noWorkload],
+      considered: considered + noWorkload.length,
+      evidence: trust == null
+        ? undefined
+        : {
+            record: (peer, kind) => { trust.record(peer, kind) },
+            measure: (peer, measurement) => { trust.measure(peer, measurement) },
+            setEarnedWindow: (peer, id, window) => { trust.setEarnedWindow(peer, id, window) },
+            mustVerify: peer => trust.score(peer).probation
+          },
       placement,
       self: this.components.peerId,
       privateKey: this.components.privateKey,
@@ -300,11 +437,34 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
     } catch (err: any) {
       this.jobsCounter?.increment({ [String(err.code ?? 'error')]: true })
       throw err
+    } finally {
+      const now = Date.now()
+      for (const { channel } of plan.peers) {
+        if (!channel.local) {
+          this.active.set(`${channel.peerId.toString()} ${workloadKey(workload)}`, { peer: channel.peerId, workload, at: now })
+        }
+      }
     }
   }
 
-  /** The peers a job may use, each with its in-flight window: the candidates found, as the placement policy places them. */
-  private async placement (workload: Workload, policy: PlacementPolicy, options: RunJobOptions): Promise<PeerPlacement[]> {
+  /** Why a job found no peer to use: none offers the workload, or every one was excluded (and why). */
+  private noPeersMessage (workload: Workload, excluded: Exclusion[], options: RunJobOptions): string {
+    if (excluded.length > 0) {
+      const why = excluded.slice(0, 8).map(e => `${e.peerId} ${e.reason}: ${e.detail}`).join('; ')
+      return `no peer may run ${workloadKey(workload)}: ${plural(excluded.length, 'peer')} offering it ${excluded.length === 1 ? 'was' : 'were'} excluded (${why}${excluded.length > 8 ? '; ...' : ''})`
+    }
+    const known = this.capabilities()?.getPeers().length ?? 0
+    return `no peer offers workload ${workloadKey(workload)} (this node knows ${plural(known, 'peer')}${options.peers != null ? '; the job named its peers' : ''})`
+  }
+
+  /**
+   * The peers a job may use and why the others may not: the candidates found (this node first
+   * when it offers the workload), each with what this node knows of it (liveness, score, measured
+   * speed, earned window, last challenge), placed by the policy. When `challenge` is set, peers
+   * not yet measured on the workload are challenged first. `noWorkload` lists the peers of the
+   * table that do not offer the workload (for reports; never candidates).
+   */
+  private async placement (workload: Workload, policy: PlacementPolicy, verification: VerificationPolicy, options: RunJobOptions & { minScore?: number }, challenge: boolean): Promise<{ plan: PlacementPlan, considered: number, noWorkload: Exclusion[] }> {
     const self = this.components.peerId
     const caps = this.capabilities()
     const includeSelf = options.includeSelf ?? true
@@ -325,27 +485,92 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
       }
     }
     const seen = new Set<string>()
-    const candidates: PlacementCandidate[] = []
-    for (const id of ids) {
+    const unique = ids.filter(id => {
       const key = id.toString()
       if (seen.has(key)) {
-        continue
+        return false
       }
       seen.add(key)
+      return true
+    })
+    const outcomes = challenge && this.challenger != null
+      ? await this.challenger.ensureMeasured(unique.filter(id => !id.equals(self)), workload, { signal: options.signal })
+      : new Map<string, ChallengeOutcome>()
+    const candidates: PlacementCandidate[] = []
+    for (const id of unique) {
       if (id.equals(self)) {
         if (this.executor?.offers(workload.id, workload.version) === true && this.models != null) {
           candidates.push({ channel: new LocalChannel(self, this.executor, this.models), slots: this.slots })
         }
         continue
       }
-      candidates.push({ channel: this.channel(id), slots: caps?.getPeer(id)?.totalSlots ?? 0 })
+      const entry = caps?.getPeer(id)
+      const outcome = outcomes.get(id.toString()) ?? this.challenger?.recent(id.toString(), workload)
+      candidates.push({
+        channel: this.channel(id),
+        slots: entry?.totalSlots ?? 0,
+        evidence: this.evidence(id.toString(), workload, entry, outcome)
+      })
     }
-    const peers = policy.place(candidates, { workload })
-    if (peers.length === 0) {
-      const known = caps?.getPeers().length ?? 0
-      throw new NoPeersError(`no peer offers workload ${workloadKey(workload)} (this node knows ${plural(known, 'peer')}${options.peers != null ? '; the job named its peers' : ''})`)
+    const plan = planOf(policy.place(candidates, { workload, verification: verification.kind, minScore: options.minScore ?? this.init.minScore }))
+    const noWorkload: Exclusion[] = options.peers != null || caps == null
+      ? []
+      : caps.getPeers()
+        .filter(p => !seen.has(p.peerId.toString()) && !p.workloads.some(w => w.id === workload.id && w.version === workload.version))
+        .map(p => ({ peerId: p.peerId.toString(), reason: 'no-workload' as const, detail: `offers ${p.workloads.length === 0 ? 'no workload' : p.workloads.map(w => `${w.id}@${w.version}`).join(', ')}` }))
+    return { plan, considered: candidates.length, noWorkload }
+  }
+
+  /** What this node knows of a remote candidate, for the placement policy. */
+  private evidence (peer: string, workload: Workload, entry: PeerCapabilities | undefined, outcome: ChallengeOutcome | undefined): CandidateEvidence {
+    const trust = this.trustBook
+    const now = Date.now()
+    return {
+      liveness: this.liveness.view(peer, entry),
+      advertAgeMs: entry == null ? undefined : Math.max(0, now - entry.issuedAt),
+      advertTtlMs: entry == null ? undefined : entry.expiresAt - entry.issuedAt,
+      score: trust?.score(peer) ?? UNKNOWN_SCORE,
+      measured: trust?.measured(peer, workload.id, workload.version),
+      earnedWindow: trust?.earnedWindow(peer, workload.id),
+      challenge: outcome == null ? undefined : { verdict: outcome.verdict, detail: outcome.detail }
     }
-    return peers
+  }
+
+  peerTrust (peer: PeerId | string): PeerTrust {
+    const trust = this.trustBook
+    if (trust == null) {
+      throw new NotStartedError('the compute service is not started')
+    }
+    const key = peer.toString()
+    const entry = this.capabilities()?.getPeer(key)
+    const earned = (entry?.workloads ?? [])
+      .map(w => ({ workload: w.id, window: trust.earnedWindow(key, w.id) }))
+      .filter((e): e is { workload: string, window: number } => e.window != null)
+    return {
+      peerId: key,
+      liveness: this.liveness.view(key, entry),
+      score: trust.score(key),
+      workloads: (entry?.workloads ?? []).map(w => throughputClaim(w, entry?.totalSlots ?? 0, trust.measured(key, w.id, w.version))),
+      gpus: gpuClaim(entry?.hardware ?? { cpuCores: 0, gpus: [] }, trust.measurements(key)),
+      slots: { claimed: entry?.totalSlots ?? 0, earned: [...new Map(earned.map(e => [e.workload, e])).values()] }
+    }
+  }
+
+  async plan (request: PlanRequest, options: AbortOptions = {}): Promise<PlacementReport> {
+    if (this.executor == null || this.models == null) {
+      throw new NotStartedError('the compute service is not started')
+    }
+    const workload = this.registry.require(request.workload, request.version)
+    const policy = parseVerification(request.verification ?? 'none')
+    const placement = this.init.placement ?? earnedPlacement({ minScore: this.init.minScore })
+    const minScore = request.minScore ?? this.init.minScore ?? MIN_SCORE
+    const { plan, noWorkload } = await this.placement(workload, placement, policy, { peers: request.peers, includeSelf: request.includeSelf, minScore, signal: options.signal }, request.challenge === true && this.challenger != null)
+    const trustOf = (peerId: string): PeerTrust | undefined => peerId === this.components.peerId.toString() ? undefined : this.peerTrust(peerId)
+    const peers: PlannedPeer[] = [
+      ...plan.peers.map(p => ({ peerId: p.channel.peerId.toString(), local: p.channel.local, used: true, window: p.window, trust: trustOf(p.channel.peerId.toString()) })),
+      ...[...plan.excluded, ...noWorkload].map(e => ({ peerId: e.peerId, local: false, used: false, reason: e.reason, detail: e.detail, trust: trustOf(e.peerId) }))
+    ]
+    return { workload: workloadKey(workload), verification: formatVerification(policy), minScore, peers }
   }
 
   /**
@@ -370,7 +595,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
     const key = peer.toString()
     let channel = this.channels.get(key)
     if (channel == null) {
-      channel = new RemoteChannel(peer, this.components.connectionManager, this.log)
+      channel = new RemoteChannel(peer, this.components.connectionManager, this.log, { liveness: this.liveness })
       this.channels.set(key, channel)
     }
     return channel

@@ -90,3 +90,6 @@ export const MAX_LIVENESS_PEERS = 10_000
 
 /** A worker answers at most one ping per this long on one stream; faster pings are ignored (ms). */
 export const PING_MIN_INTERVAL = 50
+
+/** A peer given work of a workload within this long is a target of random challenges (ms). */
+export const ACTIVE_PEER_WINDOW = 10 * 60_000

@@ -28,7 +28,7 @@
  */
 
 import { Compute as ComputeClass } from './compute.js'
-import type { PlacementPolicy } from './requester/placement.js'
+import type { ExclusionReason, PlacementPolicy } from './requester/placement.js'
 import type { JobResult, ReceiptSink, RunJobOptions } from './requester/types.js'
 import type { WorkerFaults } from './worker/executor.js'
 import type { AbortOptions, ComponentLogger, Metrics, PeerId, PrivateKey, TypedEventTarget } from '@libp2p/interface'
@@ -211,6 +211,8 @@ export interface Compute extends TypedEventTarget<ComputeEvents> {
   stats(): WorkerStats
   /** The workloads this node serves to others. */
   offered(): Array<Workload<any, any>>
+  /** This node's own items/s per slot per offered workload (`id@version`), once measured at start. */
+  ownSpeeds(): Map<string, number>
   /** What this node knows of a peer: liveness and its evidence, score and why, each claim's status. */
   peerTrust(peer: PeerId | string): PeerTrust
   /** Which peers a job would use now, and why each other peer would not be used (sends nothing). */
@@ -261,9 +263,6 @@ export interface PlanRequest {
 }
 
 /** One peer a plan considered: used with a window, or excluded with a reason. */
-/** Why a peer is not used by a job (see `job plan` and `JobResult.placement`). */
-export type ExclusionReason = 'no-workload' | 'stale' | 'dead' | 'suspect' | 'low-score' | 'probation' | 'failed-challenge' | 'contradicted' | 'busy' | 'banned'
-
 export interface PlannedPeer {
   peerId: string
   /** this node itself */
@@ -293,8 +292,16 @@ export * from './errors.js'
 export * from './requester/types.js'
 export { parseVerification, formatVerification, isSpotChecked, majority, peersNeeded, MAX_REPLICAS } from './requester/verification.js'
 export type { VerificationPolicy } from './requester/verification.js'
-export { defaultPlacement } from './requester/placement.js'
-export type { PlacementPolicy, PlacementCandidate, PeerPlacement, WindowObservation } from './requester/placement.js'
+export { defaultPlacement, earnedPlacement, planOf, windowCap, MIN_SCORE, HOARD_FACTOR } from './requester/placement.js'
+export type { PlacementPolicy, PlacementCandidate, PeerPlacement, WindowObservation, CandidateEvidence, Exclusion, ExclusionReason, PlacementPlan, PlacementJob, EarnedPlacementOptions } from './requester/placement.js'
+export { LivenessBook } from './requester/liveness.js'
+export type { LivenessView, LivenessState, LivenessEvidence, LivenessInit, LivenessChange, LivenessEvents } from './requester/liveness.js'
+export { Challenger } from './trust/challenger.js'
+export type { ChallengerInit, ChallengeOutcome, ChallengeVerdict, ChallengeRunOptions, ActiveChallengeTarget } from './trust/challenger.js'
+export { AttestationGossip, validateAttestationMessage } from './trust/attestation-gossip.js'
+export type { AttestationGossipInit, AttestationPubSub, AttestationValidation } from './trust/attestation-gossip.js'
+export { calibrate } from './trust/calibrate.js'
+export type { SelfCalibration, SelfCalibrations, CalibrateOptions } from './trust/calibrate.js'
 export type { PeerChannel, ShardAttempt, AttemptHandle } from './requester/channel.js'
 export type { WorkerFaults, ShardWork, ShardOutput } from './worker/executor.js'
 export { Admission } from './worker/admission.js'

@@ -34,3 +34,6 @@ export const SELF_QUERY_WAIT = 6_000
 
 /** How often a node with no connections at all re-dials its bootstrap peers (ms). */
 export const REJOIN_INTERVAL = 5_000
+
+/** The file in the data dir where the node keeps what it learned of its peers (evidence, scores, attestations). */
+export const TRUST_FILE = 'trust.json'

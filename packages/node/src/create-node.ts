@@ -85,6 +85,7 @@ export async function createMeshNode (options: MeshNodeOptions = {}): Promise<Me
       ...options,
       compute: {
         cacheDir: options.dataDir != null ? join(options.dataDir, 'cache') : undefined,
+        trustFile: options.dataDir != null ? join(options.dataDir, C.TRUST_FILE) : undefined,
         ...options.compute
       },
       receipts: {

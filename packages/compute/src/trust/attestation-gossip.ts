@@ -122,7 +122,12 @@ export class AttestationGossip {
     if (this.init.pubsub.topicValidators.get(this.topic) === this.validate) {
       this.init.pubsub.topicValidators.delete(this.topic)
     }
-    this.init.pubsub.unsubscribe(this.topic)
+    try {
+      this.init.pubsub.unsubscribe(this.topic)
+    } catch (err: any) {
+      // gossipsub stopped first (libp2p stops services together): its subscriptions are gone
+      this.init.log('attestation topic left with gossipsub: %s', err.message)
+    }
   }
 
   /** Publish one of this node's attestations; failures are logged, never thrown. */
