@@ -156,6 +156,8 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
       this.gossip = new AttestationGossip({ pubsub, trust: this.trustBook, self: this.components.peerId, log: this.log, metrics: this.components.metrics })
       this.gossip.start()
     }
+    // a fresh advert is evidence too: a peer found dead recovers on it (as 'advert only')
+    this.capabilities()?.addEventListener('peer:advert', this.onAdvert)
     const challenges = this.init.challenges
     if (challenges !== false && challenges?.meanInterval !== 0) {
       this.challenger?.start(() => this.activeTargets())
@@ -253,6 +255,10 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
     return [...this.active.values()]
   }
 
+  private readonly onAdvert = (event: CustomEvent<PeerCapabilities>): void => {
+    this.liveness.advertised(event.detail.peerId.toString(), event.detail)
+  }
+
   private pubsub (): AttestationPubSub | undefined {
     try {
       // libp2p's components proxy throws for a service that is not there
@@ -264,6 +270,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
 
   /** Leave the attestation gossip and stop challenging while gossipsub still runs (libp2p stops every service at once). */
   beforeStop (): void {
+    this.capabilities()?.removeEventListener('peer:advert', this.onAdvert)
     this.challenger?.stop()
     this.gossip?.stop()
   }

@@ -46,7 +46,7 @@ export interface Hedge {
  * shard gets a second attempt when one of two rules says so:
  *
  * - endgame: every running attempt of the shard is expected to finish later than a peer with
- *   room could finish it. An attempt is expected to end at its start plus its peer's mean round
+ *   room could finish it, by at least that peer's own mean round trip. An attempt is expected to end at its start plus its peer's mean round
  *   trip per shard (`meanRoundTrip`); a peer with room, at `now` plus its own. The shard goes at
  *   once to the peer with room expected to finish first. Shards expected to end last go first.
  *   A peer without completed results has no expectation: its attempts fall to the next rule, and
@@ -91,7 +91,9 @@ export function hedgeStragglers (shards: readonly ShardState[], peers: readonly 
         if (mean == null || !hasRoom(peer, now) || shard.tried.has(peer.id)) {
           continue
         }
-        if (now + mean < bestEnd) {
+        // worth a duplicate only when the idle peer saves at least one of its own round trips:
+        // near-equal expectations are noise, and a hedge is work done twice
+        if (now + mean < bestEnd && now + 2 * mean <= end) {
           best = peer
           bestEnd = now + mean
         }
