@@ -23,13 +23,14 @@ describe('sharded jobs across node processes over real TCP, with faults', functi
   let cluster: LocalCluster
 
   before(async () => {
-    // nodes 0-2 are honest; node 3 corrupts every output (a test-only switch)
+    // nodes 0-2 are honest; node 3 answers its first shard right (the challenge before its first
+    // work) and corrupts every output after that (a test-only switch): verification must catch it
     cluster = new LocalCluster({
       nodes: 4,
       advertTtl: '6s',
       refresh: '1s',
       nodeArgs: i => ['--workload', 'echo', '--workload', 'sleep', '--sleep-ms', String(SLEEP_MS), '--pool-size', '1', '--slots', '2',
-        ...(i === 3 ? ['--test-fault', 'wrong-answers'] : [])]
+        ...(i === 3 ? ['--test-fault', 'wrong-answers-after:1'] : [])]
     })
     await cluster.start()
     await cluster.waitConverged({ timeout: 60_000 })

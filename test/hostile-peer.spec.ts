@@ -5,7 +5,9 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { signAdvert } from '@shardmesh/capabilities'
 import { LocalCluster } from '@shardmesh/cli/harness'
 import { createMeshNode } from '@shardmesh/node'
-import { CAPS_PROTOCOL, CAPS_TOPIC, decodeCapsResponse, encodeSignedAdvert } from '@shardmesh/protocol'
+import { ATTESTATION_SIGNATURE_DOMAIN, ATTESTATION_TOPIC, Attestation, CAPS_PROTOCOL, CAPS_TOPIC, SignedAttestation, decodeCapsResponse, encodeSignedAdvert } from '@shardmesh/protocol'
+import { signAttestation } from '@shardmesh/trust'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { waitFor } from '@shardmesh/test-utils'
 import type { AdvertContent } from '@shardmesh/capabilities'
 import type { PrivateKey } from '@libp2p/interface'
@@ -20,6 +22,30 @@ const CONTENT: AdvertContent = {
   totalSlots: 1024,
   priceHint: '',
   addrs: []
+}
+
+/** An attestation encoded and signed by hand: what `signAttestation` refuses to make (a self-attestation). */
+async function handSigned (key: PrivateKey, subject: PrivateKey): Promise<Uint8Array> {
+  const payload = Attestation.encode({
+    challenger: peerIdFromPrivateKey(key).toMultihash().bytes,
+    subject: peerIdFromPrivateKey(subject).toMultihash().bytes,
+    workload: 'echo',
+    version: '1.0.0',
+    items: 8,
+    itemsPerSec: 1e9,
+    ok: true,
+    beyondCpu: true,
+    at: BigInt(Date.now()),
+    nonce: new Uint8Array(16).fill(7)
+  })
+  const domain = new TextEncoder().encode(ATTESTATION_SIGNATURE_DOMAIN)
+  const signature = await key.sign(new Uint8Array([...domain, ...payload]))
+  return SignedAttestation.encode({ payload, publicKey: new Uint8Array(publicKeyToProtobuf(key.publicKey)), signature: new Uint8Array(signature) })
+}
+
+function attestationsRejected (metrics: string, reason: string): number {
+  const line = metrics.split('\n').find(l => l.startsWith(`shardmesh_trust_attestations_rejected_total{reason="${reason}"}`))
+  return line == null ? 0 : Number(line.split(' ').pop())
 }
 
 function rejected (metrics: string, reason: string): number {
@@ -83,6 +109,37 @@ describe('a hostile peer over real TCP', function () {
     assert.ok(!table.some(p => p.peerId === stolen.peerId.toString() && p.hardware.cpuModel === 'forged'))
     assert.ok(!table.some(p => p.hardware.cpuModel === 'forged'))
     assert.ok(table.some(p => p.peerId === cluster.nodes[1].peerId))
+    assert.equal((await victim.control.status()).peerId, victim.peerId)
+  })
+
+  it('forged, self-made and replayed attestations are each refused by name and counted; the node keeps serving', async () => {
+    const victim = cluster.nodes[0]
+    const before = await victim.control.metrics()
+    const other = await generateKeyPair('Ed25519')
+    const pubsub = attacker.services.pubsub
+    const victimId = peerIdFromString(victim.peerId)
+    // 1. bytes that are no attestation
+    await pubsub.publish(ATTESTATION_TOPIC, new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f]))
+    // 2. another node's honest attestation, published by the attacker: not its challenger's message
+    const stolen = await signAttestation(other, { subject: victimId, workload: 'echo', version: '1.0.0', items: 8, itemsPerSec: 100, ok: true, beyondCpu: false })
+    await pubsub.publish(ATTESTATION_TOPIC, stolen.bytes)
+    // 3. the attacker vouching for itself: eight GPUs' worth of speed
+    await pubsub.publish(ATTESTATION_TOPIC, await handSigned(attackerKey, attackerKey))
+    // 4. a valid attestation of the attacker about another node, then the same bytes again
+    const valid = await signAttestation(attackerKey, { subject: victimId, workload: 'echo', version: '1.0.0', items: 8, itemsPerSec: 100, ok: true, beyondCpu: false })
+    await pubsub.publish(ATTESTATION_TOPIC, valid.bytes)
+    await waitFor(async () => (await victim.control.peers()).peers.length > 0 ? true : undefined, 'the victim to answer', { timeout: 10_000, interval: 100 })
+    // the same attestation in a new gossip message (a new seqno: gossipsub itself does not drop it)
+    await pubsub.publish(ATTESTATION_TOPIC, valid.bytes)
+    const after = await waitFor(async () => {
+      const m = await victim.control.metrics()
+      const reasons = ['malformed', 'not-sender', 'self-attestation', 'replayed']
+      return reasons.every(r => attestationsRejected(m, r) > attestationsRejected(before, r)) ? m : undefined
+    }, 'the victim to refuse all four', { timeout: 20_000, interval: 100 })
+    assert.ok(attestationsRejected(after, 'self-attestation') > attestationsRejected(before, 'self-attestation'))
+    // nothing vouched the attacker into a GPU: its claim stays a claim
+    const row = (await cluster.peersOf(0)).find(p => p.peerId === attacker.peerId.toString())
+    assert.notEqual(row?.trust?.gpus.status, 'measured')
     assert.equal((await victim.control.status()).peerId, victim.peerId)
   })
 

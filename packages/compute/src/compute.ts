@@ -405,7 +405,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
     if (plan.peers.length === 0) {
       throw new NoPeersError(this.noPeersMessage(workload, plan.excluded, options))
     }
-    this.checkEnoughPeers(workload, policy, plan.peers, options)
+    this.checkEnoughPeers(workload, policy, plan.peers, options, plan.excluded)
     const trust = this.trustBook
     const run = new JobRun({
       jobId,
@@ -471,7 +471,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
    * not yet measured on the workload are challenged first. `noWorkload` lists the peers of the
    * table that do not offer the workload (for reports; never candidates).
    */
-  private async placement (workload: Workload, policy: PlacementPolicy, verification: VerificationPolicy, options: RunJobOptions & { minScore?: number }, challenge: boolean): Promise<{ plan: PlacementPlan, considered: number, noWorkload: Exclusion[] }> {
+  private async placement (workload: Workload, policy: PlacementPolicy, verification: VerificationPolicy, options: RunJobOptions & { minScore?: number }, challenge: boolean, precheck = true): Promise<{ plan: PlacementPlan, considered: number, noWorkload: Exclusion[] }> {
     const self = this.components.peerId
     const caps = this.capabilities()
     const includeSelf = options.includeSelf ?? true
@@ -500,9 +500,6 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
       seen.add(key)
       return true
     })
-    const outcomes = challenge && this.challenger != null
-      ? await this.challenger.ensureMeasured(unique.filter(id => !id.equals(self)), workload, { signal: options.signal })
-      : new Map<string, ChallengeOutcome>()
     const candidates: PlacementCandidate[] = []
     for (const id of unique) {
       if (id.equals(self)) {
@@ -511,13 +508,22 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
         }
         continue
       }
-      const entry = caps?.getPeer(id)
-      const outcome = outcomes.get(id.toString()) ?? this.challenger?.recent(id.toString(), workload)
-      candidates.push({
-        channel: this.channel(id),
-        slots: entry?.totalSlots ?? 0,
-        evidence: this.evidence(id.toString(), workload, entry, outcome)
-      })
+      candidates.push({ channel: this.channel(id), slots: caps?.getPeer(id)?.totalSlots ?? 0 })
+    }
+    // too few peers for the verification policy, whatever a challenge would say: refuse before any shard
+    if (precheck && candidates.length > 0) {
+      this.checkEnoughPeers(workload, verification, candidates, options)
+    }
+    const outcomes = challenge && this.challenger != null
+      ? await this.challenger.ensureMeasured(candidates.filter(c => !c.channel.local).map(c => c.channel.peerId), workload, { signal: options.signal })
+      : new Map<string, ChallengeOutcome>()
+    for (const candidate of candidates) {
+      if (candidate.channel.local) {
+        continue
+      }
+      const key = candidate.channel.peerId.toString()
+      const entry = caps?.getPeer(key)
+      candidate.evidence = this.evidence(key, workload, entry, outcomes.get(key) ?? this.challenger?.recent(key, workload))
     }
     const plan = planOf(policy.place(candidates, { workload, verification: verification.kind, minScore: options.minScore ?? this.init.minScore }))
     const noWorkload: Exclusion[] = options.peers != null || caps == null
@@ -571,7 +577,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
     const policy = parseVerification(request.verification ?? 'none')
     const placement = this.init.placement ?? earnedPlacement({ minScore: this.init.minScore })
     const minScore = request.minScore ?? this.init.minScore ?? MIN_SCORE
-    const { plan, noWorkload } = await this.placement(workload, placement, policy, { peers: request.peers, includeSelf: request.includeSelf, minScore, signal: options.signal }, request.challenge === true && this.challenger != null)
+    const { plan, noWorkload } = await this.placement(workload, placement, policy, { peers: request.peers, includeSelf: request.includeSelf, minScore, signal: options.signal }, request.challenge === true && this.challenger != null, false)
     const trustOf = (peerId: string): PeerTrust | undefined => peerId === this.components.peerId.toString() ? undefined : this.peerTrust(peerId)
     const peers: PlannedPeer[] = [
       ...plan.peers.map(p => ({ peerId: p.channel.peerId.toString(), local: p.channel.local, used: true, window: p.window, trust: trustOf(p.channel.peerId.toString()) })),
@@ -585,7 +591,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
    * peers than the placement found. This node counts as one when it runs shards of its own job
    * (it offers the workload and `includeSelf` is not false, or the job named it).
    */
-  private checkEnoughPeers (workload: Workload, policy: VerificationPolicy, peers: Array<{ channel: PeerChannel }>, options: RunJobOptions): void {
+  private checkEnoughPeers (workload: Workload, policy: VerificationPolicy, peers: Array<{ channel: PeerChannel }>, options: RunJobOptions, excluded: Exclusion[] = []): void {
     const needed = peersNeeded(policy)
     if (peers.length >= needed) {
       return
@@ -595,7 +601,8 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
     const local = !peers.some(p => p.channel.local) && this.executor?.offers(workload.id, workload.version) === true
       ? '; this node offers it too and would count if the job included it'
       : ''
-    throw new NotEnoughPeersError(`${formatVerification(policy)} needs ${needed} distinct peers offering ${workloadKey(workload)} and ${which}only ${peers.length} ${peers.length === 1 ? 'does' : 'do'}: ${ids}${local}`)
+    const out = excluded.length === 0 ? '' : `; excluded: ${excluded.map(e => `${e.peerId} (${e.reason}: ${e.detail})`).join(', ')}`
+    throw new NotEnoughPeersError(`${formatVerification(policy)} needs ${needed} distinct peers offering ${workloadKey(workload)} and ${which}only ${peers.length} ${peers.length === 1 ? 'does' : 'do'}${excluded.length > 0 ? ' that may be used' : ''}: ${ids}${local}${out}`)
   }
 
   private channel (peer: PeerId): PeerChannel {

@@ -53,6 +53,7 @@ Options of 'node start':
   --min-score X           give no work to peers whose score (0..1, from this node's own evidence
                           and trusted attestations) is below X (default 0.25)
   --test-fault KIND       TESTS ONLY: 'wrong-answers' corrupts every output;
+                          'wrong-answers-after:N' answers N shards right, then lies;
                           'crash-after-anchor-send' SIGKILLs the node once an anchor was sent;
                           'advertise-slots:N' claims N slots whatever the node runs
   --network lan|public|mixed  which peer addresses the DHT keeps (default mixed)
@@ -149,8 +150,8 @@ async function nodeStart (opts: StartOptions): Promise<number> {
         allow: opts.allow,
         deny: opts.deny,
         warm: opts.warm,
-        faults: opts.fault === 'wrong-answers' || opts.advertiseSlots != null
-          ? { wrongAnswers: opts.fault === 'wrong-answers', advertiseSlots: opts.advertiseSlots }
+        faults: opts.fault === 'wrong-answers' || opts.advertiseSlots != null || opts.wrongAnswersAfter != null
+          ? { wrongAnswers: opts.fault === 'wrong-answers', wrongAnswersAfter: opts.wrongAnswersAfter, advertiseSlots: opts.advertiseSlots }
           : undefined,
         challenges: opts.challengeInterval == null ? undefined : { meanInterval: opts.challengeInterval },
         minScore: opts.minScore

@@ -61,6 +61,8 @@ export interface StartOptions {
   fault?: 'wrong-answers' | 'crash-after-anchor-send'
   /** `--test-fault advertise-slots:N`: advertise N slots whatever the node runs */
   advertiseSlots?: number
+  /** `--test-fault wrong-answers-after:N`: honest for N shards, then every output wrong */
+  wrongAnswersAfter?: number
   /** mean interval of random challenges (ms); 0 = none */
   challengeInterval?: number
   minScore?: number
@@ -78,8 +80,8 @@ export interface StartOptions {
   json: boolean
 }
 
-/** `--test-fault`: wrong-answers, crash-after-anchor-send or advertise-slots:N. */
-function parseFault (text: string | undefined): { fault?: StartOptions['fault'], advertiseSlots?: number } {
+/** `--test-fault`: wrong-answers, wrong-answers-after:N, crash-after-anchor-send or advertise-slots:N. */
+function parseFault (text: string | undefined): { fault?: StartOptions['fault'], advertiseSlots?: number, wrongAnswersAfter?: number } {
   if (text == null) {
     return {}
   }
@@ -90,7 +92,11 @@ function parseFault (text: string | undefined): { fault?: StartOptions['fault'],
   if (slots != null && Number(slots[1]) >= 1) {
     return { advertiseSlots: Number(slots[1]) }
   }
-  throw new UsageError(`node start: --test-fault must be wrong-answers, crash-after-anchor-send or advertise-slots:N, got "${text}"`)
+  const after = /^wrong-answers-after:(\d{1,6})$/.exec(text)
+  if (after != null) {
+    return { wrongAnswersAfter: Number(after[1]) }
+  }
+  throw new UsageError(`node start: --test-fault must be wrong-answers, wrong-answers-after:N, crash-after-anchor-send or advertise-slots:N, got "${text}"`)
 }
 
 /** Parse and check every `node start` flag; a bad one is a UsageError naming it. */
@@ -106,7 +112,7 @@ export async function parseStartOptions (argv: string[]): Promise<StartOptions> 
     throw new UsageError('node start: --sleep-ms must be a non-negative number')
   }
   const workloads = new WorkloadRegistry(builtinWorkloads({ sleep: { msPerItem: sleepMs } }))
-  const { fault, advertiseSlots } = parseFault(values['test-fault'])
+  const { fault, advertiseSlots, wrongAnswersAfter } = parseFault(values['test-fault'])
   const challengeInterval = values['challenge-interval'] == null
     ? undefined
     : values['challenge-interval'] === 'off' ? 0 : positiveDuration(values['challenge-interval'], '--challenge-interval')
@@ -150,6 +156,7 @@ export async function parseStartOptions (argv: string[]): Promise<StartOptions> 
     warm: values.warm === true,
     fault,
     advertiseSlots,
+    wrongAnswersAfter,
     challengeInterval,
     minScore,
     solanaRpc,

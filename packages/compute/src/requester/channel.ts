@@ -71,6 +71,11 @@ interface Heartbeat {
   lastTick: number
   /** the last tick came late and skipped its verdict */
   skipped: boolean
+  /**
+   * when the last shard in flight ended without an answer (this process's monotonic clock): the
+   * heartbeat lingers until the peer answers once, or is found dead
+   */
+  lingerSince?: number
 }
 
 /** Ping round trips remembered, by seq: more pings than this unanswered are no longer timed. */
@@ -142,6 +147,9 @@ export class RemoteChannel implements PeerChannel {
       this.pending.set(id, entry)
       this.armTimer(id, entry)
     })
+    if (this.heartbeat != null) {
+      this.heartbeat.lingerSince = undefined
+    }
     this.startHeartbeat()
     this.write({
       request: {
@@ -213,6 +221,12 @@ export class RemoteChannel implements PeerChannel {
       return
     }
     const tickAt = performance.now()
+    if (this.pending.size === 0 && (heartbeat.lingerSince == null || tickAt - heartbeat.lingerSince > book.deadAfter + 2 * this.heartbeatInterval)) {
+      // nothing in flight, and the linger after an unanswered shard is over (dead or heard from)
+      book.check()
+      this.stopHeartbeat()
+      return
+    }
     // this process stalled (a long task, a GC pause): the peer's answers may wait unread behind
     // this timer, so the verdict waits one tick (only one, or a stalled requester judges nobody)
     const late = tickAt - heartbeat.lastTick > 2 * this.heartbeatInterval
@@ -281,7 +295,13 @@ export class RemoteChannel implements PeerChannel {
     this.pending.delete(id)
     clearTimeout(entry.timer)
     if (this.pending.size === 0) {
-      this.stopHeartbeat()
+      if (outcome instanceof Error && this.heartbeat != null && !(outcome instanceof PeerUnresponsiveError)) {
+        // the last shard ended without an answer (cancelled by a hedge, timed out): keep
+        // watching until the peer answers once, so that a frozen peer is still found dead
+        this.heartbeat.lingerSince ??= performance.now()
+      } else {
+        this.stopHeartbeat()
+      }
     }
     if (outcome instanceof Error) {
       entry.reject(outcome)
@@ -407,6 +427,10 @@ export class RemoteChannel implements PeerChannel {
   private evidence (frame: WorkerFrame): void {
     if (this.book == null) {
       return
+    }
+    if (this.pending.size === 0 && this.heartbeat?.lingerSince != null) {
+      // heard from after its last shard ended unanswered: alive, and no longer watched
+      this.stopHeartbeat()
     }
     if (frame.pong != null) {
       const sentAt = this.pings.get(frame.pong.seq)

@@ -38,6 +38,8 @@ export interface ShardOutput {
 export interface WorkerFaults {
   /** flip a byte of every output item */
   wrongAnswers?: boolean
+  /** answer the first N shards right, then flip a byte of every output (a liar that passes its first challenge) */
+  wrongAnswersAfter?: number
   /** advertise this many slots (and a throughput to match) whatever the node really runs */
   advertiseSlots?: number
 }
@@ -59,6 +61,16 @@ export interface ExecutorInit {
  * checks, the model, a slot, the kernel, and the signed receipt.
  */
 export class ShardExecutor {
+  /** shards answered so far (for the `wrongAnswersAfter` fault) */
+  private answered = 0
+
+  /** Whether a test fault makes this shard's outputs wrong. */
+  private lies (): boolean {
+    const faults = this.init.faults
+    this.answered++
+    return faults?.wrongAnswers === true || (faults?.wrongAnswersAfter != null && this.answered > faults.wrongAnswersAfter)
+  }
+
   constructor (private readonly init: ExecutorInit) {}
 
   get admission (): Admission {
@@ -123,7 +135,7 @@ export class ShardExecutor {
       // the kernel broke its contract on this worker: not the input's fault, so another peer may do better
       throw new WorkloadFailedError(`kernel returned ${plural(result.outputs.length, 'output')} for ${plural(items.length, 'item')}`)
     }
-    const outputs = this.init.faults?.wrongAnswers === true ? result.outputs.map(corrupt) : result.outputs
+    const outputs = this.lies() ? result.outputs.map(corrupt) : result.outputs
     const output = encodeItemList(outputs)
     const receipt = await signReceipt(this.init.privateKey, {
       jobId: work.jobId,
