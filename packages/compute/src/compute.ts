@@ -25,6 +25,7 @@ import { serveShards } from './worker/serve.js'
 import type { ComputeComponents, ComputeEvents, ComputeInit, Compute as ComputeInterface, JobSpec, PeerTrust, PlacementReport, PlanRequest, PlannedPeer, WorkerStats } from './index.js'
 import type { PeerChannel } from './requester/channel.js'
 import type { CandidateEvidence, Exclusion, PlacementCandidate, PlacementPlan, PlacementPolicy } from './requester/placement.js'
+import type { LivenessChange } from './requester/liveness.js'
 import type { AttestationPubSub } from './trust/attestation-gossip.js'
 import type { ChallengeOutcome } from './trust/challenger.js'
 import type { JobResult, RunJobOptions } from './requester/types.js'
@@ -132,7 +133,8 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
         log: this.log,
         metrics: this.components.metrics,
         deadlineMs: challenges?.deadline,
-        meanIntervalMs: challenges?.meanInterval === 0 ? undefined : challenges?.meanInterval
+        meanIntervalMs: challenges?.meanInterval === 0 ? undefined : challenges?.meanInterval,
+        onOutcome: outcome => { this.safeDispatchEvent('trust:challenge', { detail: outcome }) }
       })
     }
     await this.components.registrar.handle(SHARD_PROTOCOL, this.handleShards, {
@@ -153,9 +155,17 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
   async afterStart (): Promise<void> {
     const pubsub = this.pubsub()
     if (pubsub != null && this.trustBook != null) {
-      this.gossip = new AttestationGossip({ pubsub, trust: this.trustBook, self: this.components.peerId, log: this.log, metrics: this.components.metrics })
+      this.gossip = new AttestationGossip({
+        pubsub,
+        trust: this.trustBook,
+        self: this.components.peerId,
+        log: this.log,
+        metrics: this.components.metrics,
+        onRejected: refusal => { this.safeDispatchEvent('trust:attestation-rejected', { detail: refusal }) }
+      })
       this.gossip.start()
     }
+    this.liveness.addEventListener('liveness', this.onLiveness)
     // a fresh advert is evidence too: a peer found dead recovers on it (as 'advert only')
     this.capabilities()?.addEventListener('peer:advert', this.onAdvert)
     const challenges = this.init.challenges
@@ -255,6 +265,10 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
     return [...this.active.values()]
   }
 
+  private readonly onLiveness = (event: CustomEvent<LivenessChange>): void => {
+    this.safeDispatchEvent('peer:liveness', { detail: event.detail })
+  }
+
   private readonly onAdvert = (event: CustomEvent<PeerCapabilities>): void => {
     this.liveness.advertised(event.detail.peerId.toString(), event.detail)
   }
@@ -271,6 +285,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
   /** Leave the attestation gossip and stop challenging while gossipsub still runs (libp2p stops every service at once). */
   beforeStop (): void {
     this.capabilities()?.removeEventListener('peer:advert', this.onAdvert)
+    this.liveness.removeEventListener('liveness', this.onLiveness)
     this.challenger?.stop()
     this.gossip?.stop()
   }

@@ -28,7 +28,10 @@
  */
 
 import { Compute as ComputeClass } from './compute.js'
+import type { LivenessChange } from './requester/liveness.js'
 import type { ExclusionReason, PlacementPolicy } from './requester/placement.js'
+import type { AttestationRefusal } from './trust/attestation-gossip.js'
+import type { ChallengeOutcome } from './trust/challenger.js'
 import type { JobResult, ReceiptSink, RunJobOptions } from './requester/types.js'
 import type { WorkerFaults } from './worker/executor.js'
 import type { AbortOptions, ComponentLogger, Metrics, PeerId, PrivateKey, TypedEventTarget } from '@libp2p/interface'
@@ -200,6 +203,12 @@ export interface ComputeEvents {
   'shard:served': CustomEvent<ShardServedEvent>
   /** A job this node requested ended: its result, or the error it failed with. */
   'job:finished': CustomEvent<JobFinishedEvent>
+  /** A peer this node gives work to changed liveness (alive, suspect, dead), from its heartbeat. */
+  'peer:liveness': CustomEvent<LivenessChange>
+  /** A challenge this node ran ended: passed, wrong answer, bad receipt, timeout, unreachable. */
+  'trust:challenge': CustomEvent<ChallengeOutcome>
+  /** A gossiped attestation was refused (forged, replayed, self-made...): who sent it and why. */
+  'trust:attestation-rejected': CustomEvent<AttestationRefusal>
 }
 
 export interface Compute extends TypedEventTarget<ComputeEvents> {
@@ -299,7 +308,7 @@ export type { LivenessView, LivenessState, LivenessEvidence, LivenessInit, Liven
 export { Challenger } from './trust/challenger.js'
 export type { ChallengerInit, ChallengeOutcome, ChallengeVerdict, ChallengeRunOptions, ActiveChallengeTarget } from './trust/challenger.js'
 export { AttestationGossip, validateAttestationMessage } from './trust/attestation-gossip.js'
-export type { AttestationGossipInit, AttestationPubSub, AttestationValidation } from './trust/attestation-gossip.js'
+export type { AttestationGossipInit, AttestationPubSub, AttestationValidation, AttestationRefusal } from './trust/attestation-gossip.js'
 export { calibrate } from './trust/calibrate.js'
 export type { SelfCalibration, SelfCalibrations, CalibrateOptions } from './trust/calibrate.js'
 export type { PeerChannel, ShardAttempt, AttemptHandle } from './requester/channel.js'

@@ -65,8 +65,9 @@ Options of 'node start':
                           (atomically: a script may wait for FILE to exist); removed on stop
   --log-level LEVEL       error, warn, info (default) or debug: what the node logs on stderr,
                           one line per event (peers joining and leaving the table, jobs
-                          requested, shards served, receipt anchors, join outcome, errors; debug adds
-                          connections and every advert). libp2p's and shardmesh's internal
+                          requested, shards served, receipt anchors, join outcome, peers turning
+                          suspect, dead or alive, wrong answers to challenges, refused attestations,
+                          errors; debug adds connections, every advert and every challenge). libp2p's and shardmesh's internal
                           loggers are separate: DEBUG='shardmesh:*' (or 'libp2p:*') turns them on
   --json                  print one JSON line when ready: { event: 'ready', peerId,
                           solanaAddress, addrs, control, pid, dataDir, solana, join: { state } },

@@ -45,7 +45,8 @@ export class DaemonLog {
 /**
  * Log what a running node does: peers whose adverts join and leave its table (info),
  * connections (debug), shards it serves and jobs it requested (info; failures warn), receipt anchors (info;
- * failed attempts warn). Returns a function that unsubscribes.
+ * failed attempts warn), peers' liveness changes (dead and suspect warn), challenges (wrong answers
+ * warn, the rest debug) and refused attestations (warn, with the reason). Returns a function that unsubscribes.
  */
 export function logNodeEvents (node: MeshNode, log: DaemonLog): () => void {
   const caps = node.services.capabilities
@@ -86,6 +87,25 @@ export function logNodeEvents (node: MeshNode, log: DaemonLog): () => void {
     } else {
       log.warn(`failed ${what} after ${age(j.elapsedMs)}: ${j.code ?? 'error'} ${j.message ?? ''}`.trimEnd())
     }
+  })
+  on(node.services.compute, 'peer:liveness', ({ detail: c }) => {
+    const line = `peer ${c.peerId} ${c.state} (was ${c.previous}) by its heartbeat`
+    if (c.state === 'alive') {
+      log.info(line)
+    } else {
+      log.warn(line)
+    }
+  })
+  on(node.services.compute, 'trust:challenge', ({ detail: o }) => {
+    const line = `challenge of ${o.peerId} on ${o.workload}: ${o.verdict}${o.itemsPerSec != null ? `, ${o.itemsPerSec.toFixed(1)} items/s` : ''}${o.detail != null ? ` (${o.detail})` : ''}`
+    if (o.verdict === 'wrong-answer' || o.verdict === 'bad-receipt') {
+      log.warn(line)
+    } else {
+      log.debug(line)
+    }
+  })
+  on(node.services.compute, 'trust:attestation-rejected', ({ detail: r }) => {
+    log.warn(`attestation refused (${r.reason})${r.from != null ? ` from ${r.from}` : ''}: ${r.detail}`)
   })
   on(node.services.receipts, 'receipts:anchored', ({ detail: b }) => {
     log.info(`anchored ${plural(b.count, 'receipt')} (root ${b.root.slice(0, 16)}) in transaction ${b.signature}, slot ${b.slot}${b.fee != null ? `, fee ${b.fee} lamports` : ''}`)

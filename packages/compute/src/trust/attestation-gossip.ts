@@ -24,6 +24,8 @@ export interface AttestationGossipInit {
   topic?: string
   /** the clock attestations are checked against @default Date.now */
   now?(): number
+  /** told every refusal, with its reason */
+  onRejected?(refusal: AttestationRefusal): void
 }
 
 /** What the validator needs; `rejected` counts refusals by reason. */
@@ -33,6 +35,16 @@ export interface AttestationValidation {
   log: Logger
   rejected?: CounterGroup
   now?(): number
+  /** told every refusal, with its reason */
+  onRejected?(refusal: AttestationRefusal): void
+}
+
+/** An attestation the gossip refused. */
+export interface AttestationRefusal {
+  /** the publisher, when the message was signed */
+  from?: string
+  reason: string
+  detail: string
 }
 
 /**
@@ -72,6 +84,7 @@ export async function validateAttestationMessage (message: Message, context: Att
     detail = String(err?.message ?? err)
   }
   context.rejected?.increment({ [reason]: true })
+  context.onRejected?.({ from: message.type === 'signed' ? message.from.toString() : undefined, reason, detail })
   context.log('attestation from %s refused (%s): %s', message.type === 'signed' ? message.from.toString() : 'an unknown publisher', reason, detail)
   return BENIGN.has(reason) ? TopicValidatorResult.Ignore : TopicValidatorResult.Reject
 }
@@ -101,7 +114,8 @@ export class AttestationGossip {
       self: this.init.self,
       log: this.init.log,
       rejected: this.rejected,
-      now: this.init.now
+      now: this.init.now,
+      onRejected: this.init.onRejected
     })
   }
 

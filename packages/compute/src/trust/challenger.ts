@@ -102,6 +102,8 @@ export interface ChallengerInit {
   now?(): number
   /** the monotonic clock round trips are timed with @default performance.now */
   clock?(): number
+  /** told every challenge's outcome (after it was recorded and attested) */
+  onOutcome?(outcome: ChallengeOutcome): void
 }
 
 /** Codes of a peer that did not answer in time: its shard timed out, or its heartbeat stopped (liveness). */
@@ -197,6 +199,11 @@ export class Challenger {
         const final = attestation == null ? result : { ...result, attestation }
         if (final.verdict !== 'skipped') {
           this.remember(final)
+        }
+        try {
+          this.init.onOutcome?.(final)
+        } catch (err: any) {
+          this.log.error('a challenge listener threw: %s', err.message)
         }
         return final
       })
