@@ -125,8 +125,8 @@ export async function demoCommand (argv: string[]): Promise<number> {
       const speed = measured(id)
       return { measured: speed == null ? '-' : `${rate(speed)}/s`, liveness: trust == null ? (id === cluster.nodes[0].peerId ? 'this node' : '-') : formatLiveness(trust.liveness) }
     }))
-    say('  measured    ocr-rec lines/s a slot node 0 measured (challenges, timed shards) or believes from attestations')
-    say('  liveness    as node 0 sees it: state and age of the newest evidence')
+    say('measured    ocr-rec lines/s a slot node 0 measured (challenges, timed shards) or believes from attestations')
+    say('liveness    as node 0 sees it: state and age of the newest evidence')
     say('\n' + renderPlacement(result.placement, id => names.get(id) ?? shortId(id)))
     const anchoring = solana == null ? undefined : await anchorReceipts(cluster, result.jobId, timeout, say)
     const peers = result.peers.map(p => ({
