@@ -7,6 +7,7 @@ const run = promisify(execFile)
 const DISCOVERY = fileURLToPath(new URL('../../benchmarks/discovery/dist/index.js', import.meta.url))
 const COMPUTE = fileURLToPath(new URL('../../benchmarks/compute/dist/src/index.js', import.meta.url))
 const ANCHORING = fileURLToPath(new URL('../../benchmarks/anchoring/dist/src/index.js', import.meta.url))
+const TRUST = fileURLToPath(new URL('../../benchmarks/trust/dist/src/index.js', import.meta.url))
 
 describe('benchmark smoke runs', function () {
   this.timeout(120_000)
@@ -125,6 +126,72 @@ describe('benchmark smoke runs', function () {
     assert.deepEqual(out.targets.map((t: any) => t.name), ['receipts signed and batched per second on one core', 'lamports per receipt'])
     for (const t of out.targets) {
       positive(t.measured, t.name)
+      assert.equal(typeof t.met, 'boolean')
+    }
+  })
+
+  it('trust --smoke measures the cost of challenges and heartbeats, a frozen peer, inflated slots and a liar, and prints one JSON object', async function () {
+    // five small clusters one after the other: ~60 s on a loaded 2-core machine
+    this.timeout(240_000)
+    const { stdout } = await run(process.execPath, [TRUST, '--smoke'], { timeout: 230_000 })
+    const out = JSON.parse(stdout)
+    // every figure is a finite number (JSON turns NaN and Infinity into null), never a speed checked
+    const finite = (v: unknown, path: string): void => {
+      assert.notEqual(v, null, `${path} is null`)
+      if (typeof v === 'number') {
+        assert.ok(Number.isFinite(v), `${path}: ${v}`)
+      } else if (typeof v === 'object') {
+        for (const [k, x] of Object.entries(v as object)) {
+          finite(x, `${path}.${k}`)
+        }
+      }
+    }
+    const numbers = (o: any, keys: string[], what: string): void => {
+      for (const k of keys) {
+        assert.equal(typeof o[k], 'number', `${what}.${k}`)
+      }
+    }
+    finite(out, 'out')
+    assert.equal(out.benchmark, 'trust')
+    assert.equal(out.smoke, true)
+    assert.ok(!Number.isNaN(Date.parse(out.date)))
+    numbers(out.machine, ['cpus', 'memoryGiB'], 'machine')
+    assert.equal(out.machine.loadavg.length, 3)
+    numbers(out.machine.limits, ['ed25519SignPerSec', 'ed25519VerifyPerSec', 'sha256PerSec', 'sha256MiBPerSec'], 'machine.limits')
+
+    const { cost, detection, inflated, liar } = out
+    assert.deepEqual(cost.segments.map((s: any) => s.config), ['A', 'B', 'B', 'A', 'A', 'B', 'B', 'A'])
+    assert.equal(cost.pairRatios.length, 4)
+    numbers(cost.itemsPerSec, ['A', 'B'], 'cost.itemsPerSec')
+    numbers(cost, ['ratio', 'cpuRatio', 'challengeShareAtDefault'], 'cost')
+    numbers(cost.challenges, ['run', 'items', 'share', 'perSec', 'inB', 'itemsPerSecAtDefault'], 'cost.challenges')
+    numbers(cost.heartbeat, ['intervalMs', 'bytesPerSecPerBusyPeer', 'shardBytesPerSecPerBusyPeer', 'shareOfShardBytes'], 'cost.heartbeat')
+    numbers(cost.heartbeat.framesPerSecPerBusyPeer, ['ping', 'pong'], 'cost.heartbeat.framesPerSecPerBusyPeer')
+    numbers(cost.heartbeat.wire, ['bytesPerSecPerBusyPeer', 'shareOfShardBytes'], 'cost.heartbeat.wire')
+
+    numbers(detection, ['suspectMs', 'deadMs', 'suspectRatio', 'deadRatio'], 'detection')
+    assert.equal(typeof detection.job.outputsComplete, 'boolean')
+    numbers(detection.job.frozenPeer, ['shards', 'attempts', 'failures'], 'detection.job.frozenPeer')
+
+    numbers(inflated, ['honestItemsPerSec', 'fairShare', 'shareOfShards', 'shareOfAttempts', 'shareRatio', 'timeRatio'], 'inflated')
+    numbers(inflated.elapsedMs, ['with', 'without'], 'inflated.elapsedMs')
+
+    numbers(liar, ['shardsInNoneJob'], 'liar')
+    assert.deepEqual(liar.liars.map((l: any) => l.fault), ['wrong-answers', 'wrong-answers-after:1'])
+    for (const l of liar.liars) {
+      numbers(l, ['shardsInNoneJob', 'attemptsInNoneJob'], `liar ${l.fault}`)
+      assert.equal(typeof l.excludedBecause, 'string')
+      for (const job of [l.replicate3, l.none]) {
+        numbers(job.liar, ['shards', 'attempts'], `liar ${l.fault} job`)
+        numbers(job, ['disputes', 'disputesLost'], `liar ${l.fault} job`)
+        assert.equal(typeof job.liarExcluded.reason, 'string')
+      }
+    }
+
+    assert.equal(out.targets.length, 6)
+    for (const t of out.targets) {
+      assert.equal(typeof t.name, 'string')
+      assert.equal(typeof t.measured, 'number')
       assert.equal(typeof t.met, 'boolean')
     }
   })
