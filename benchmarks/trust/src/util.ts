@@ -5,18 +5,8 @@ import { LocalCluster } from '@shardmesh/cli/harness'
 import type { ClusterNode, LocalClusterOptions } from '@shardmesh/cli/harness'
 import type { JobEvent, JobRequest, JobResultJson, PeerRow } from '@shardmesh/control'
 
-/**
- * The trust layer's defaults this benchmark measures against. They are constants of
- * `@shardmesh/compute` (src/constants.ts and src/trust/constants.ts) that the package does not
- * export; if one changes there, change it here.
- */
-export const HEARTBEAT_INTERVAL_MS = 200
-export const SUSPECT_AFTER_MS = 800
-export const DEAD_AFTER_MS = 1_600
-/** items of one challenge's input */
-export const CHALLENGE_ITEMS = 8
-/** the default mean interval between random challenges of one active peer */
-export const DEFAULT_CHALLENGE_INTERVAL_MS = 60_000
+/** The trust layer's defaults this benchmark measures against, from `@shardmesh/compute`. */
+export { HEARTBEAT_INTERVAL as HEARTBEAT_INTERVAL_MS, SUSPECT_AFTER as SUSPECT_AFTER_MS, DEAD_AFTER as DEAD_AFTER_MS, CHALLENGE_ITEMS, CHALLENGE_INTERVAL as DEFAULT_CHALLENGE_INTERVAL_MS } from '@shardmesh/compute'
 
 /** Progress goes to stderr: stdout carries the one JSON object. */
 export function progress (message: string): void {

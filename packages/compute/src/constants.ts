@@ -73,10 +73,13 @@ export const SHARD_SIZE = 8
 /** How often a requester pings a peer while it has shards in flight on the peer's stream (ms). */
 export const HEARTBEAT_INTERVAL = 200
 
-/** A peer with shards in flight that sends nothing for longer than this is suspect (ms). */
-export const SUSPECT_AFTER = 800
+/**
+ * A peer with shards in flight that sends nothing for longer than this is suspect (ms): with a
+ * check every HEARTBEAT_INTERVAL, a peer frozen right after its last frame is suspect within 1 s.
+ */
+export const SUSPECT_AFTER = 700
 
-/** ... and dead after this long: its shards in flight fail and are placed elsewhere (ms). */
+/** ... and dead after this long (within 2 s with the check interval): its shards in flight fail and are placed elsewhere (ms). */
 export const DEAD_AFTER = 1_600
 
 /** A peer not heartbeated now counts as alive this long after its last direct evidence (ms). */

@@ -232,7 +232,7 @@ export interface Compute extends TypedEventTarget<ComputeEvents> {
 export interface PeerLiveness {
   /**
    * `alive`: direct evidence (a heartbeat, a result, a challenge) within the last seconds;
-   * `suspect` / `dead`: a heartbeat with work in flight went silent (0.8 s / 1.6 s);
+   * `suspect` / `dead`: a heartbeat with work in flight went silent (0.7 s / 1.6 s);
    * `advert`: only its signed advert vouches for it; `unknown`: nothing at all
    */
   state: 'alive' | 'suspect' | 'dead' | 'advert' | 'unknown'
@@ -304,6 +304,8 @@ export type { VerificationPolicy } from './requester/verification.js'
 export { defaultPlacement, earnedPlacement, planOf, windowCap, MIN_SCORE, HOARD_FACTOR } from './requester/placement.js'
 export type { PlacementPolicy, PlacementCandidate, PeerPlacement, WindowObservation, CandidateEvidence, Exclusion, ExclusionReason, PlacementPlan, PlacementJob, EarnedPlacementOptions } from './requester/placement.js'
 export { LivenessBook } from './requester/liveness.js'
+export { HEARTBEAT_INTERVAL, SUSPECT_AFTER, DEAD_AFTER } from './constants.js'
+export { CHALLENGE_ITEMS, CHALLENGE_INTERVAL, CHALLENGE_DEADLINE } from './trust/constants.js'
 export type { LivenessView, LivenessState, LivenessEvidence, LivenessInit, LivenessChange, LivenessEvents } from './requester/liveness.js'
 export { Challenger } from './trust/challenger.js'
 export type { ChallengerInit, ChallengeOutcome, ChallengeVerdict, ChallengeRunOptions, ActiveChallengeTarget } from './trust/challenger.js'

@@ -19,8 +19,8 @@ function book (init: LivenessInit = {}): { book: LivenessBook, clock: { t: numbe
 }
 
 describe('LivenessBook', () => {
-  it('has the defaults of the issue: suspect after 800 ms, dead after 1600 ms, alive 10 s after evidence', () => {
-    assert.equal(SUSPECT_AFTER, 800)
+  it('has the defaults of the issue: suspect after 700 ms, dead after 1600 ms, alive 10 s after evidence', () => {
+    assert.equal(SUSPECT_AFTER, 700)
     assert.equal(DEAD_AFTER, 1_600)
     assert.equal(LIVENESS_ALIVE_FOR, 10_000)
     const b = new LivenessBook()
@@ -29,14 +29,14 @@ describe('LivenessBook', () => {
     assert.equal(b.aliveFor, LIVENESS_ALIVE_FOR)
   })
 
-  it('finds a watched peer suspect past 800 ms of silence and dead past 1600 ms, in that order', () => {
+  it('finds a watched peer suspect past 700 ms of silence and dead past 1600 ms, in that order', () => {
     const { book: b, clock, changes, details } = book()
     const unwatch = b.watch('p')
     b.heard('p', 'heartbeat', 3)
-    clock.t = T0 + 800
+    clock.t = T0 + 700
     b.check()
-    assert.equal(b.view('p').state, 'alive', 'exactly 800 ms of silence is not yet suspect')
-    clock.t = T0 + 801
+    assert.equal(b.view('p').state, 'alive', 'exactly 700 ms of silence is not yet suspect')
+    clock.t = T0 + 701
     b.check()
     assert.equal(b.view('p').state, 'suspect')
     assert.equal(b.health('p'), 'suspect')
@@ -53,7 +53,7 @@ describe('LivenessBook', () => {
     assert.equal(view.ageMs, 1601)
     assert.equal(view.rttMs, 3)
     assert.equal(b.health('p'), 'dead')
-    assert.deepEqual(changes, ['p:alive>suspect@801', 'p:suspect>dead@1601'])
+    assert.deepEqual(changes, ['p:alive>suspect@701', 'p:suspect>dead@1601'])
     assert.deepEqual(details[1], { peerId: 'p', previous: 'suspect', state: 'dead', at: T0 + 1601 })
     unwatch()
   })
