@@ -1,4 +1,5 @@
 import { MAX_SIGNED_RECEIPT_BYTES, MessageTooLargeError } from '@shardmesh/protocol'
+import { base58btc } from 'multiformats/bases/base58'
 import {
   ANCHOR_MEMO_PREFIX, MAX_MERKLE_PATH_LENGTH, MAX_RECEIPT_PROOF_BYTES, MERKLE_HASH_BYTES, RECEIPT_PROOF_FORMAT
 } from './constants.js'
@@ -32,6 +33,11 @@ export interface ReceiptProof {
   /** audit path from `MerkleTree.proof(index)`, leaf level first */
   path: Uint8Array[]
   anchor?: ReceiptAnchor
+  /**
+   * The cluster the anchor is on: the base58 genesis hash its RPC's `getGenesisHash` returns.
+   * Optional (older proofs have none); `verifyReceiptProof` checks it when present.
+   */
+  cluster?: string
 }
 
 /** The JSON of a proof file. */
@@ -40,6 +46,7 @@ interface ReceiptProofJson {
   receipt: string
   batch: { root: string, count: number, index: number, path: string[] }
   anchor?: { signature: string, slot: string }
+  cluster?: string
 }
 
 /** The proof as a JSON file (pretty-printed, one field a line). */
@@ -52,7 +59,25 @@ export function encodeReceiptProof (proof: ReceiptProof): string {
   if (proof.anchor != null) {
     json.anchor = { signature: proof.anchor.signature, slot: proof.anchor.slot.toString() }
   }
+  if (proof.cluster != null) {
+    json.cluster = proof.cluster
+  }
   return JSON.stringify(json, null, 2) + '\n'
+}
+
+/** Base58 of 32 bytes is 32 to 44 characters (fewer only with leading zero bytes). */
+const HASH_BASE58 = /^[1-9A-HJ-NP-Za-km-z]{32,44}$/
+
+/** True when `text` is the base58 of 32 bytes, as Solana writes a genesis hash. */
+export function isGenesisHash (text: unknown): text is string {
+  if (typeof text !== 'string' || !HASH_BASE58.test(text)) {
+    return false
+  }
+  try {
+    return base58btc.baseDecode(text).byteLength === MERKLE_HASH_BYTES
+  } catch {
+    return false
+  }
 }
 
 function malformed (field: string, what: string): InvalidReceiptProofError {
@@ -131,6 +156,12 @@ export function decodeReceiptProof (text: string | Uint8Array): ReceiptProof {
       throw malformed('anchor.slot', 'is not a decimal string of a u64')
     }
     proof.anchor = { signature: anchor.signature, slot }
+  }
+  if (json.cluster !== undefined) {
+    if (!isGenesisHash(json.cluster)) {
+      throw malformed('cluster', 'is not a base58 genesis hash (32 bytes)')
+    }
+    proof.cluster = json.cluster
   }
   return proof
 }

@@ -112,6 +112,8 @@ export type AnchorCheck =
   | 'transaction-failed'     // it landed, but its execution failed
   | 'memo-mismatch'          // no memo in it states this root and count
   | 'memo-signer'            // the expected key's signature is not among those that verify
+  | 'slot'                   // the proof states another slot than the one the transaction landed in
+  | 'cluster'                // the proof names another cluster (genesis hash) than the ledger's
 
 /** An anchor did not hold up; `check` names the check that failed. */
 export class AnchorVerificationError extends ShardmeshError {

@@ -1,4 +1,5 @@
 import { InvalidReceiptProofError, checkReceiptProof } from '@shardmesh/receipts'
+import { AnchorVerificationError } from './errors.js'
 import { addressOfPeerId } from './keys.js'
 import type { AnchorRecord, Ledger, LedgerCallOptions } from './ledger.js'
 import type { ReceiptProof, VerifiedReceipt } from '@shardmesh/receipts'
@@ -9,7 +10,13 @@ import type { ReceiptProof, VerifiedReceipt } from '@shardmesh/receipts'
  * requester anchors the receipts it countersigned).
  */
 
-export type VerifyReceiptProofOptions = LedgerCallOptions
+export interface VerifyReceiptProofOptions extends LedgerCallOptions {
+  /**
+   * The genesis hash (base58) of the cluster `ledger` reads, as its RPC's `getGenesisHash`
+   * returns it. A proof that names a cluster is only accepted when this is given and equal.
+   */
+  genesisHash?: string
+}
 
 export interface VerifiedReceiptProof {
   receipt: VerifiedReceipt
@@ -18,17 +25,28 @@ export interface VerifiedReceiptProof {
 
 /**
  * Check a receipt proof: `checkReceiptProof` (both signatures, the Merkle path to the root),
- * then that the proof names an anchor (`InvalidReceiptProofError` 'not-anchored' otherwise)
- * and that `ledger.verifyAnchor` accepts it for this root and count, signed by the receipt's
- * requester. Throws `InvalidReceiptError`, `InvalidReceiptProofError` or
- * `AnchorVerificationError`; `describeVerificationFailure` names the failed check of any.
+ * then that the proof names an anchor (`InvalidReceiptProofError` 'not-anchored' otherwise),
+ * that the cluster it names (if any) is `options.genesisHash`, that `ledger.verifyAnchor`
+ * accepts it for this root and count, signed by the receipt's requester, and that the
+ * transaction landed in the slot the proof states. Throws `InvalidReceiptError`,
+ * `InvalidReceiptProofError` or `AnchorVerificationError` (check 'cluster', 'slot' or one of
+ * `verifyAnchor`'s); `describeVerificationFailure` names the failed check of any.
  */
 export async function verifyReceiptProof (proof: ReceiptProof, ledger: Pick<Ledger, 'verifyAnchor'>, options: VerifyReceiptProofOptions = {}): Promise<VerifiedReceiptProof> {
   const receipt = await checkReceiptProof(proof, { signal: options.signal })
   if (proof.anchor == null) {
     throw new InvalidReceiptProofError('not-anchored', 'the proof names no anchor transaction', 'anchor')
   }
-  const anchor = await ledger.verifyAnchor(proof.anchor.signature, proof.root, proof.count, addressOfPeerId(receipt.requester), options)
+  const { signature, slot } = proof.anchor
+  if (proof.cluster != null && proof.cluster !== options.genesisHash) {
+    throw new AnchorVerificationError('cluster', signature, options.genesisHash == null
+      ? `the proof names cluster ${proof.cluster}, and the ledger's genesis hash is unknown`
+      : `the proof names cluster ${proof.cluster}, the ledger is ${options.genesisHash}`)
+  }
+  const anchor = await ledger.verifyAnchor(signature, proof.root, proof.count, addressOfPeerId(receipt.requester), options)
+  if (anchor.slot !== slot) {
+    throw new AnchorVerificationError('slot', signature, `the proof states slot ${slot}, the transaction landed in slot ${anchor.slot}`)
+  }
   return { receipt, anchor }
 }
 

@@ -1,6 +1,6 @@
 import { anchorMemo, leafHash } from '@shardmesh/receipts'
 import { RpcLedger, describeVerificationFailure, verifyReceiptProof } from '@shardmesh/solana'
-import { generateKeyPairSigner } from '@solana/kit'
+import { createSolanaRpc, generateKeyPairSigner } from '@solana/kit'
 import type { ReceiptProof } from '@shardmesh/receipts'
 
 /** What a verified receipt proof shows, as `receipts verify` and the demo print it. */
@@ -18,6 +18,8 @@ export interface VerifiedReport {
   root: string
   leafHash: string
   anchor: { signature: string, slot: string, fee: string, memo: string, signers: string[] }
+  /** the cluster's genesis hash, when the proof names one (checked against the RPC's) */
+  cluster?: string
 }
 
 export type VerifyOutcome =
@@ -26,13 +28,17 @@ export type VerifyOutcome =
 
 /**
  * Verify a receipt proof against a Solana RPC endpoint with nothing else: both signatures,
- * the Merkle path, and the anchor transaction (memo and requester signature) on the ledger.
+ * the Merkle path, and the anchor transaction (memo, requester signature, slot) on the ledger,
+ * and, when the proof names its cluster, that the RPC's `getGenesisHash` is that cluster.
  */
 export async function verifyProofOverRpc (proof: ReceiptProof, options: { rpcUrl: string, wsUrl?: string, signal?: AbortSignal }): Promise<VerifyOutcome> {
   // reading needs no key of ours: the ledger's signer is never used to sign here
   const ledger = new RpcLedger({ rpcUrl: options.rpcUrl, wsUrl: options.wsUrl, signer: await generateKeyPairSigner() })
   try {
-    const { receipt, anchor } = await verifyReceiptProof(proof, ledger, { signal: options.signal })
+    const genesisHash = proof.cluster == null
+      ? undefined
+      : await createSolanaRpc(options.rpcUrl).getGenesisHash().send({ abortSignal: options.signal })
+    const { receipt, anchor } = await verifyReceiptProof(proof, ledger, { signal: options.signal, genesisHash })
     return {
       ok: true,
       report: {
@@ -54,7 +60,8 @@ export async function verifyProofOverRpc (proof: ReceiptProof, options: { rpcUrl
           fee: anchor.fee.toString(),
           memo: anchorMemo(proof.root, proof.count),
           signers: anchor.signers
-        }
+        },
+        ...(proof.cluster == null ? {} : { cluster: proof.cluster })
       }
     }
   } catch (err) {
