@@ -17,7 +17,7 @@ import { feeForMessage, parseMessage, parseWire } from './wire.js'
 import type { ResolvedKeys } from './account-keys.js'
 import type { GenesisRecord, LogRecord } from './log-record.js'
 import type {
-  AccountState, AddressSignature, EmbeddedChainEvents, EmbeddedChainInit, EpochInfo, RecentBlockhash, SendTransactionOptions, SignatureStatus,
+  AccountState, AddressSignature, ChainBlock, EmbeddedChainEvents, EmbeddedChainInit, EpochInfo, RecentBlockhash, SendTransactionOptions, SignatureStatus,
   SimulateTransactionOptions, SimulationResult, TransactionRecord
 } from './types.js'
 import type { ParsedWire } from './wire.js'
@@ -122,7 +122,7 @@ export class EmbeddedChain extends EventEmitter<EmbeddedChainEvents> {
     this.currentHeight = record.blockHeight
     this.lastBlockTime = record.blockTime
     this.window.push(blockhash, record.blockHeight)
-    this.history.add(record)
+    this.history.add(record, blockhash)
   }
 
   get slot (): bigint {
@@ -307,6 +307,52 @@ export class EmbeddedChain extends EventEmitter<EmbeddedChainEvents> {
   /** Transactions naming `address`, newest first (`getSignaturesForAddress`). */
   signaturesForAddress (address: string, options: { limit?: number, before?: string, until?: string } = {}): AddressSignature[] {
     return this.history.signaturesForAddress(address, options)
+  }
+
+  /**
+   * The block in `slot` (`getBlock`): every slot from 0 to the current one has one; slot 0 is
+   * the genesis block (no transactions), each later one holds the one transaction that landed
+   * in it. Null for a slot the chain has not reached.
+   */
+  block (slot: bigint): ChainBlock | null {
+    if (slot < 0n || slot > this.currentSlot) {
+      return null
+    }
+    if (slot === 0n) {
+      return { slot, parentSlot: 0n, blockhash: BlockhashWindow.genesisBlockhash(this.genesisHash), previousBlockhash: this.genesisHash, blockHeight: 0n, blockTime: this.genesisTime, transactions: [] }
+    }
+    const entry = this.history.atSlot(slot)
+    if (entry == null) {
+      return null
+    }
+    const previous = slot === 1n ? BlockhashWindow.genesisBlockhash(this.genesisHash) : this.history.atSlot(slot - 1n)?.blockhash ?? ''
+    const { record } = entry
+    return { slot, parentSlot: slot - 1n, blockhash: entry.blockhash, previousBlockhash: previous, blockHeight: record.blockHeight, blockTime: record.blockTime, transactions: [record] }
+  }
+
+  /**
+   * The current state of every account the chain knows by address: the faucet and every
+   * account a landed transaction named. LiteSVM cannot list its accounts, so accounts it
+   * preloads (builtin programs, sysvars) and never named by a transaction are not included.
+   */
+  knownAccounts (): AccountState[] {
+    const out: AccountState[] = []
+    const seen = new Set<string>([this.faucetAddress])
+    const faucet = this.svm.readAccount(this.faucetAddress)
+    if (faucet != null) {
+      out.push(faucet)
+    }
+    for (const address of this.history.addresses()) {
+      if (seen.has(address)) {
+        continue
+      }
+      seen.add(address)
+      const account = this.svm.readAccount(address)
+      if (account != null) {
+        out.push(account)
+      }
+    }
+    return out
   }
 
   getBalance (address: string): bigint {

@@ -64,6 +64,13 @@ export const LANDED_NOTIFY_DELAY = 100
 export const MAX_SIGNATURE_STATUSES = 256
 export const MAX_SIGNATURES_FOR_ADDRESS = 1000
 
+/** Widest slot range `getBlocks` takes, and largest `getBlocksWithLimit` limit, as on Solana. */
+export const MAX_GET_BLOCKS_RANGE = 500_000n
+
+/** Recent slots `getRecentPrioritizationFees` reports (Solana's prioritization fee cache), and addresses it takes at most. */
+export const PRIORITIZATION_FEE_SLOTS = 150n
+export const MAX_PRIORITIZATION_FEE_ADDRESSES = 128
+
 /** Accounts `getMultipleAccounts` takes at most. */
 export const MAX_MULTIPLE_ACCOUNTS = 100
 

@@ -2,10 +2,14 @@ import { MAX_SIGNATURES_FOR_ADDRESS } from './constants.js'
 import { extractMemos, parseWire } from './wire.js'
 import type { AddressSignature, TransactionRecord } from './types.js'
 
-/** Every landed transaction, by signature and by each account it names (in landing order). */
+/**
+ * Every landed transaction, by signature, by slot (with the block's blockhash) and by each
+ * account it names (in landing order).
+ */
 export class ChainHistory {
   private readonly bySignature = new Map<string, TransactionRecord>()
   private readonly byAddress = new Map<string, TransactionRecord[]>()
+  private readonly bySlot = new Map<bigint, { record: TransactionRecord, blockhash: string }>()
 
   get size (): number {
     return this.bySignature.size
@@ -19,8 +23,19 @@ export class ChainHistory {
     return this.bySignature.get(signature)
   }
 
-  add (record: TransactionRecord): void {
+  /** The transaction that landed in `slot` and the blockhash that block issued, if any. */
+  atSlot (slot: bigint): { record: TransactionRecord, blockhash: string } | undefined {
+    return this.bySlot.get(slot)
+  }
+
+  /** Every address a landed transaction named (each once). */
+  addresses (): IterableIterator<string> {
+    return this.byAddress.keys()
+  }
+
+  add (record: TransactionRecord, blockhash: string): void {
     this.bySignature.set(record.signature, record)
+    this.bySlot.set(record.slot, { record, blockhash })
     for (const address of new Set(record.accountKeys)) {
       let list = this.byAddress.get(address)
       if (list == null) {

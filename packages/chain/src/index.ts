@@ -49,7 +49,7 @@ export {
   SignatureVerificationError
 } from './errors.js'
 export type {
-  EmbeddedChainInit, EpochInfo, SendTransactionOptions, SimulateTransactionOptions, SimulationResult, AccountState, AddressSignature, EmbeddedChainEvents, InnerInstructionJson, InnerInstructionsJson, RecentBlockhash, SignatureStatus,
+  EmbeddedChainInit, EpochInfo, SendTransactionOptions, SimulateTransactionOptions, SimulationResult, AccountState, AddressSignature, ChainBlock, EmbeddedChainEvents, InnerInstructionJson, InnerInstructionsJson, RecentBlockhash, SignatureStatus,
   SlotEvent, TransactionErrorJson, TransactionEvent, TransactionRecord
 } from './types.js'
 export { EmbeddedLedger } from './embedded-ledger.js'

@@ -1,14 +1,16 @@
 import { SHARDMESH_CHAIN_VERSION_KEY } from '@shardmesh/solana'
+import { isTokenAccount, isTokenProgram, matchesFilters, parseAccountFilters, tokenAccountMintAndOwner } from './account-filters.js'
 import { decodeBase58 } from './base58.js'
 import {
-  FEATURE_SET, MAX_MULTIPLE_ACCOUNTS, MAX_SIGNATURES_FOR_ADDRESS, MAX_SIGNATURE_STATUSES, SHARDMESH_CHAIN_VERSION, SLOTS_PER_EPOCH,
+  FEATURE_SET, MAX_GET_BLOCKS_RANGE, MAX_MULTIPLE_ACCOUNTS, MAX_PRIORITIZATION_FEE_ADDRESSES, PRIORITIZATION_FEE_SLOTS, MAX_SIGNATURES_FOR_ADDRESS, MAX_SIGNATURE_STATUSES, SHARDMESH_CHAIN_VERSION, SLOTS_PER_EPOCH,
   SOLANA_CORE_VERSION, STATUS_CACHE_BLOCKS
 } from './constants.js'
 import {
-  JsonRpcError, METHOD_NOT_FOUND, addressParam, checkMinContextSlot, configParam, integerParam, invalidParams, signatureParam, stringParam
+  BLOCK_NOT_AVAILABLE, INVALID_PARAMS, JsonRpcError, METHOD_NOT_FOUND, addressParam, checkMinContextSlot, configParam, integerParam, invalidParams, signatureParam, stringParam
 } from './json-rpc.js'
-import { encodeAccount, encodeTransaction } from './rpc-encode.js'
+import { assertAccountEncoding, encodeAccount, encodeTransaction } from './rpc-encode.js'
 import type { EmbeddedChain } from './chain.js'
+import type { AccountState, ChainBlock } from './types.js'
 
 /**
  * The HTTP JSON-RPC methods, each `(params) => result` over one chain. Every landed
@@ -43,6 +45,42 @@ function decodeWire (text: string, encoding: unknown): Uint8Array {
     return new Uint8Array(Buffer.from(text, 'base64'))
   }
   throw invalidParams(`unsupported encoding: ${JSON.stringify(encoding)}`)
+}
+
+function blockNotAvailable (slot: bigint): JsonRpcError {
+  return new JsonRpcError(BLOCK_NOT_AVAILABLE, `Block not available for slot ${slot}`)
+}
+
+const TRANSACTION_DETAILS = ['full', 'signatures', 'none']
+
+/** `getBlock`'s result for `block`, honouring `encoding`, `transactionDetails`, `rewards` and `maxSupportedTransactionVersion`. */
+function encodeBlock (block: ChainBlock, config: Record<string, unknown>): unknown {
+  const details = config.transactionDetails ?? 'full'
+  if (!TRANSACTION_DETAILS.includes(details as string)) {
+    throw invalidParams(`unsupported transactionDetails: ${JSON.stringify(details)}`)
+  }
+  let transactions: unknown
+  if (details === 'full') {
+    transactions = block.transactions.map(record => {
+      const { slot: _slot, blockTime: _blockTime, ...rest } = encodeTransaction(record, config) as Record<string, unknown>
+      return rest
+    })
+  }
+  return {
+    blockHeight: block.blockHeight,
+    blockTime: block.blockTime,
+    blockhash: block.blockhash,
+    parentSlot: block.parentSlot,
+    previousBlockhash: block.previousBlockhash,
+    ...(details === 'full' ? { transactions } : {}),
+    ...(details === 'signatures' ? { signatures: block.transactions.map(record => record.signature) } : {}),
+    ...(config.rewards === false ? {} : { rewards: [] })
+  }
+}
+
+/** `{ pubkey, account }` for each of `accounts`, in the request's encoding. */
+function keyedAccounts (accounts: AccountState[], config: Record<string, unknown>): unknown[] {
+  return accounts.map(account => ({ pubkey: account.address, account: encodeAccount(account, config) }))
 }
 
 export function createRpcMethods (chain: EmbeddedChain): Record<string, RpcMethod> {
@@ -174,8 +212,110 @@ export function createRpcMethods (chain: EmbeddedChain): Record<string, RpcMetho
       const until = config.until == null ? undefined : signatureParam(config.until)
       return plain(config, () => chain.signaturesForAddress(address, { limit, before, until })
         .map(entry => ({ ...entry, confirmationStatus: 'finalized' })))
+    },
+    getBlock: params => {
+      const slot = integerParam(params[0], 'slot')
+      const config = typeof params[1] === 'string' ? { encoding: params[1] } : configParam(params, 1)
+      checkMinContextSlot(config, chain.slot)
+      const block = chain.block(slot)
+      if (block == null) {
+        throw blockNotAvailable(slot)
+      }
+      return encodeBlock(block, config)
+    },
+    getBlockTime: params => {
+      const slot = integerParam(params[0], 'slot')
+      const block = chain.block(slot)
+      if (block == null) {
+        throw blockNotAvailable(slot)
+      }
+      return block.blockTime
+    },
+    getBlocks: params => {
+      const start = integerParam(params[0], 'start slot')
+      // the second parameter is the end slot, or the config when there is no end slot
+      const hasEnd = params[1] != null && typeof params[1] !== 'object'
+      const config = configParam(params, hasEnd ? 2 : 1)
+      const end = hasEnd ? integerParam(params[1], 'end slot') : chain.slot
+      if (end > start && end - start > MAX_GET_BLOCKS_RANGE) {
+        throw invalidParams(`Slot range too large; max ${MAX_GET_BLOCKS_RANGE}`)
+      }
+      return plain(config, () => slotRange(start, end < chain.slot ? end : chain.slot))
+    },
+    getBlocksWithLimit: params => {
+      const start = integerParam(params[0], 'start slot')
+      const limit = integerParam(params[1], 'limit')
+      if (limit > MAX_GET_BLOCKS_RANGE) {
+        throw invalidParams(`Limit too large; max ${MAX_GET_BLOCKS_RANGE}`)
+      }
+      const config = configParam(params, 2)
+      const last = start + limit - 1n
+      return plain(config, () => slotRange(start, last < chain.slot ? last : chain.slot))
+    },
+    getRecentPrioritizationFees: params => {
+      const list = params[0] ?? []
+      if (!Array.isArray(list)) {
+        throw invalidParams('expected an array of addresses')
+      }
+      if (list.length > MAX_PRIORITIZATION_FEE_ADDRESSES) {
+        throw invalidParams(`Too many inputs provided; max ${MAX_PRIORITIZATION_FEE_ADDRESSES}`)
+      }
+      list.forEach((_, i) => addressParam(list, i))
+      // no fee market on one local node: every landed transaction paid no priority fee that mattered
+      const first = chain.slot > PRIORITIZATION_FEE_SLOTS ? chain.slot - PRIORITIZATION_FEE_SLOTS + 1n : 1n
+      return slotRange(first, chain.slot).map(slot => ({ slot, prioritizationFee: 0 }))
+    },
+    getProgramAccounts: params => {
+      const program = addressParam(params, 0)
+      const config = configParam(params, 1)
+      assertAccountEncoding(config)
+      const filters = parseAccountFilters(config.filters)
+      checkMinContextSlot(config, chain.slot)
+      const accounts = chain.knownAccounts().filter(account => account.owner === program && matchesFilters(account, filters))
+      const value = keyedAccounts(accounts, config)
+      return config.withContext === true ? { context: { slot: chain.slot }, value } : value
+    },
+    getTokenAccountsByOwner: params => {
+      const owner = addressParam(params, 0)
+      const filter = configParam(params, 1)
+      const config = configParam(params, 2)
+      assertAccountEncoding(config)
+      let programs: string[]
+      let mint: Uint8Array | undefined
+      if (typeof filter.mint === 'string') {
+        const mintAccount = chain.getAccount(addressParam([filter.mint], 0))
+        if (mintAccount == null || !isTokenProgram(mintAccount.owner)) {
+          throw new JsonRpcError(INVALID_PARAMS, 'Invalid param: could not find mint')
+        }
+        programs = [mintAccount.owner]
+        mint = decodeBase58(filter.mint)
+      } else if (typeof filter.programId === 'string') {
+        if (!isTokenProgram(filter.programId)) {
+          throw new JsonRpcError(INVALID_PARAMS, 'Invalid param: unrecognized Token program id')
+        }
+        programs = [filter.programId]
+      } else {
+        throw invalidParams('expected { mint } or { programId } at position 1')
+      }
+      const ownerBytes = decodeBase58(owner)
+      return withContext(config, () => keyedAccounts(chain.knownAccounts().filter(account => {
+        if (!programs.includes(account.owner) || !isTokenAccount(account)) {
+          return false
+        }
+        const fields = tokenAccountMintAndOwner(account)
+        return Buffer.from(fields.owner).equals(ownerBytes) && (mint == null || Buffer.from(fields.mint).equals(mint))
+      }), config))
     }
   }
+}
+
+/** The slots from `start` to `end`, both included (every slot up to the current one has a block). */
+function slotRange (start: bigint, end: bigint): bigint[] {
+  const out: bigint[] = []
+  for (let slot = start; slot <= end; slot++) {
+    out.push(slot)
+  }
+  return out
 }
 
 /** Look up and run `method`. */

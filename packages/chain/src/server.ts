@@ -15,8 +15,14 @@ export interface ChainServerInit {
   dataDir?: string
   /** Address to listen on; must be loopback unless `allowNonLoopback`. @default '127.0.0.1' */
   host?: string
-  /** Port for HTTP and WebSocket both; 0 picks a free one. @default 8899 */
+  /**
+   * Port for HTTP and WebSocket both; the WebSocket is also served on `port + 1`, as
+   * `solana-test-validator` does (8899/8900), where `@solana/web3.js` 1.x looks for it. 0 picks
+   * a free port whose successor is free too. @default 8899
+   */
   port?: number
+  /** Also serve the WebSocket on `port + 1`. @default true */
+  pubsubPort?: boolean
   /** Serve this chain instead of opening one; it stays open after `close()`. */
   chain?: EmbeddedChain
   /** Listen on a non-loopback address (anyone who can reach it can spend the faucet). @default false */
@@ -30,6 +36,14 @@ export interface ChainServer {
   url: string
   /** `ws://HOST:PORT` (the same port, by HTTP upgrade), for `createSolanaRpcSubscriptions` */
   wsUrl: string
+  /**
+   * `ws://HOST:PORT+1`, the validator's PubSub port (the default of web3.js 1.x `Connection`),
+   * or undefined when it is not served: turned off, or that port was taken (`pubsubPortError`
+   * says why; the same-port WebSocket still works).
+   */
+  pubsubUrl: string | undefined
+  /** Why `port + 1` is not served although it was asked for (e.g. EADDRINUSE), else undefined. */
+  pubsubPortError: Error | undefined
   chain: EmbeddedChain
   /** Stop serving: close every socket, and the chain too when the server opened it. */
   close(): Promise<void>
@@ -47,9 +61,12 @@ function isLoopback (host: string): boolean {
 
 /**
  * Serve an embedded chain as a Solana JSON-RPC endpoint: JSON-RPC 2.0 over HTTP POST
- * (single and batch) and Solana PubSub over WebSocket on the same port, so the stock
- * `@solana/kit` client (`createSolanaRpc`, `createSolanaRpcSubscriptions`,
- * `sendAndConfirmTransactionFactory`, `airdropFactory`) works against it unchanged.
+ * (single and batch) and Solana PubSub over WebSocket on the same port and on `port + 1`,
+ * so the stock `@solana/kit` client (`createSolanaRpc`, `createSolanaRpcSubscriptions`,
+ * `sendAndConfirmTransactionFactory`, `airdropFactory`) and the classic `@solana/web3.js` 1.x
+ * `Connection` (which looks for the WebSocket on `port + 1`) work against it unchanged. A
+ * taken `port + 1` does not stop the server: `pubsubUrl` is then undefined and
+ * `pubsubPortError` says why.
  */
 export async function startChainServer (init: ChainServerInit = {}): Promise<ChainServer> {
   const host = init.host ?? DEFAULT_HOST
@@ -65,9 +82,19 @@ export async function startChainServer (init: ChainServerInit = {}): Promise<Cha
   const server = createServer((req, res) => { handleHttp(req, res, methods, maxBodyBytes) })
   server.on('upgrade', (req, socket, head) => { hub.handleUpgrade(req, socket, head) })
   server.on('clientError', (_err, socket) => { socket.destroy() })
+  // the validator's PubSub port: WebSocket only, as there
+  const pubsub = createServer((_req, res) => { reply(res, 426, 'WebSocket only: upgrade to the Solana PubSub protocol', 'text/plain; charset=utf-8') })
+  pubsub.on('upgrade', (req, socket, head) => { hub.handleUpgrade(req, socket, head) })
+  pubsub.on('clientError', (_err, socket) => { socket.destroy() })
 
+  let pubsubPortError: Error | undefined
+  let pubsubBound = false
   try {
-    await listen(server, port, host)
+    if (init.pubsubPort === false) {
+      await listen(server, port, host)
+    } else {
+      ({ pubsubBound, pubsubPortError } = await listenPair(server, pubsub, port, host))
+    }
   } catch (err) {
     await hub.close()
     if (ownsChain) {
@@ -76,19 +103,25 @@ export async function startChainServer (init: ChainServerInit = {}): Promise<Cha
     throw err
   }
   const bound = (server.address() as { port: number }).port
-  const authority = `${isIP(host) === 6 ? `[${host}]` : host}:${bound}`
+  const hostPart = isIP(host) === 6 ? `[${host}]` : host
+  const authority = `${hostPart}:${bound}`
   let closing: Promise<void> | undefined
 
   return {
     url: `http://${authority}`,
     wsUrl: `ws://${authority}`,
+    pubsubUrl: pubsubBound ? `ws://${hostPart}:${bound + 1}` : undefined,
+    pubsubPortError,
     chain,
     close: async () => {
       closing ??= (async () => {
         const stopped = new Promise<void>(resolve => { server.close(() => { resolve() }) })
+        const pubsubStopped = pubsubBound ? new Promise<void>(resolve => { pubsub.close(() => { resolve() }) }) : undefined
         await hub.close()
         server.closeAllConnections()
+        pubsub.closeAllConnections()
         await stopped
+        await pubsubStopped
         if (ownsChain) {
           await chain.close()
         }
@@ -107,6 +140,37 @@ async function listen (server: Server, port: number, host: string): Promise<void
       resolve()
     })
   })
+}
+
+/** Free ports for the RPC server on `port: 0` tried before giving up on `port + 1`. */
+const PORT_PAIR_ATTEMPTS = 20
+
+/**
+ * Listen on `port` (a failure there is fatal) and `pubsub` on `port + 1` (a failure there is
+ * reported, not thrown: the same-port WebSocket still serves). With `port` 0, retry other free
+ * ports until one whose successor is free too is found, then settle for any free port.
+ */
+async function listenPair (server: Server, pubsub: Server, port: number, host: string): Promise<{ pubsubBound: boolean, pubsubPortError: Error | undefined }> {
+  const attempts = port === 0 ? PORT_PAIR_ATTEMPTS : 1
+  let pubsubPortError: Error | undefined
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    await listen(server, port, host)
+    const bound = (server.address() as { port: number }).port
+    if (bound >= 65535) {
+      pubsubPortError = new Error(`no port after ${bound} for the PubSub WebSocket`)
+    } else {
+      try {
+        await listen(pubsub, bound + 1, host)
+        return { pubsubBound: true, pubsubPortError: undefined }
+      } catch (err: any) {
+        pubsubPortError = err
+      }
+    }
+    if (attempt + 1 < attempts) {
+      await new Promise<void>(resolve => { server.close(() => { resolve() }) })
+    }
+  }
+  return { pubsubBound: false, pubsubPortError }
 }
 
 function reply (res: ServerResponse, status: number, body: string, contentType = 'application/json; charset=utf-8'): void {

@@ -1,4 +1,5 @@
 import { WebSocketServer } from 'ws'
+import { matchesFilters, parseAccountFilters } from './account-filters.js'
 import { LANDED_NOTIFY_DELAY, MAX_SUBSCRIPTIONS_PER_SOCKET, MAX_WS_BUFFERED_BYTES, MAX_WS_MESSAGE_BYTES } from './constants.js'
 import { stringifyJson } from './json.js'
 import {
@@ -15,19 +16,26 @@ import type { RawData, WebSocket } from 'ws'
 /**
  * Solana's PubSub over WebSocket: `signatureSubscribe` (one notification when the signature
  * lands, or shortly after subscribing if it already has, then the subscription ends, as on
- * Solana), `slotSubscribe`, `rootSubscribe` and `accountSubscribe`, each with its
- * `…Unsubscribe`.
+ * Solana), `slotSubscribe`, `slotsUpdatesSubscribe`, `rootSubscribe`, `accountSubscribe`,
+ * `programSubscribe` and `logsSubscribe` (`'all'`, `'allWithVotes'` or `{ mentions: [address] }`),
+ * each with its `…Unsubscribe`: every subscription `@solana/web3.js` 1.x makes, since that
+ * client re-sends a refused subscribe call at once, forever. Any other method is answered
+ * -32601 "Method not found", as the validator does.
  */
 
-type Kind = 'signature' | 'slot' | 'root' | 'account'
+type Kind = 'signature' | 'slot' | 'slotsUpdates' | 'root' | 'account' | 'program' | 'logs'
+
+const UNSUBSCRIBE_METHODS = new Set(['signatureUnsubscribe', 'slotUnsubscribe', 'slotsUpdatesUnsubscribe', 'rootUnsubscribe', 'accountUnsubscribe', 'programUnsubscribe', 'logsUnsubscribe'])
 
 interface Subscription {
   id: number
   kind: Kind
   connection: Connection
-  /** the signature or address watched */
+  /** the signature or address watched (the mentioned address for logs; none for all logs) */
   key?: string
   config: Record<string, unknown>
+  /** programSubscribe's decoded filters */
+  filters?: ReturnType<typeof parseAccountFilters>
 }
 
 interface Connection {
@@ -45,8 +53,26 @@ function rawText (data: RawData): string {
 const NOTIFICATION_METHOD: Record<Kind, string> = {
   signature: 'signatureNotification',
   slot: 'slotNotification',
+  slotsUpdates: 'slotsUpdatesNotification',
   root: 'rootNotification',
-  account: 'accountNotification'
+  account: 'accountNotification',
+  program: 'programNotification',
+  logs: 'logsNotification'
+}
+
+/** The address a `logsSubscribe` filter mentions, or undefined for all transactions. */
+function logsFilterKey (filter: unknown): string | undefined {
+  if (filter === 'all' || filter === 'allWithVotes') {
+    return undefined // no vote transactions on this chain: both are every transaction
+  }
+  const mentions = (filter as { mentions?: unknown } | null)?.mentions
+  if (typeof filter !== 'object' || filter == null || !Array.isArray(mentions)) {
+    throw new JsonRpcError(INVALID_PARAMS, 'Invalid params: expected "all", "allWithVotes" or { "mentions": [address] }')
+  }
+  if (mentions.length !== 1) {
+    throw new JsonRpcError(INVALID_PARAMS, 'Invalid Request: Only 1 address supported')
+  }
+  return addressParam(mentions, 0)
 }
 
 export class SubscriptionHub {
@@ -137,10 +163,26 @@ export class SubscriptionHub {
         assertAccountEncoding(config)
         return this.add(connection, 'account', address, config).id
       }
-      case 'signatureUnsubscribe':
-      case 'slotUnsubscribe':
-      case 'rootUnsubscribe':
-      case 'accountUnsubscribe': {
+      case 'slotsUpdatesSubscribe':
+        return this.add(connection, 'slotsUpdates', undefined, {}).id
+      case 'programSubscribe': {
+        const program = addressParam(params, 0)
+        const config = configParam(params, 1)
+        assertAccountEncoding(config)
+        const filters = parseAccountFilters(config.filters)
+        const subscription = this.add(connection, 'program', program, config)
+        subscription.filters = filters
+        return subscription.id
+      }
+      case 'logsSubscribe': {
+        const key = logsFilterKey(params[0])
+        configParam(params, 1)
+        return this.add(connection, 'logs', key, {}).id
+      }
+      default: {
+        if (!UNSUBSCRIBE_METHODS.has(method)) {
+          throw new JsonRpcError(METHOD_NOT_FOUND, 'Method not found')
+        }
         const id = Number(integerParam(params[0], 'subscription id'))
         const subscription = connection.subscriptions.get(id)
         if (subscription == null || `${subscription.kind}Unsubscribe` !== method) {
@@ -149,8 +191,6 @@ export class SubscriptionHub {
         this.remove(subscription)
         return true
       }
-      default:
-        throw new JsonRpcError(METHOD_NOT_FOUND, 'Method not found')
     }
   }
 
@@ -211,8 +251,32 @@ export class SubscriptionHub {
   }
 
   private notifyTransaction ({ record, accounts }: TransactionEvent): void {
+    this.notifySlotsUpdates(record)
+    const logs = { context: { slot: record.slot }, value: { signature: record.signature, err: record.err, logs: record.logMessages } }
+    for (const subscription of this.subscribers('logs')) {
+      this.notify(subscription, logs)
+    }
+    for (const address of new Set(record.accountKeys)) {
+      for (const subscription of this.subscribers('logs', address)) {
+        this.notify(subscription, logs)
+      }
+    }
     for (const subscription of this.subscribers('signature', record.signature)) {
       this.notifySignature(subscription)
+    }
+    for (const account of accounts) {
+      for (const subscription of this.subscribers('program', account.owner)) {
+        if (account.lamports === 0n || !matchesFilters(account, subscription.filters ?? [])) {
+          continue
+        }
+        let value: unknown
+        try {
+          value = encodeAccount(account, subscription.config)
+        } catch {
+          continue
+        }
+        this.notify(subscription, { context: { slot: record.slot }, value: { pubkey: account.address, account: value } })
+      }
     }
     for (const account of accounts) {
       for (const subscription of this.subscribers('account', account.address)) {
@@ -223,6 +287,29 @@ export class SubscriptionHub {
           continue // data too long for base58: Solana skips it too
         }
         this.notify(subscription, { context: { slot: record.slot }, value })
+      }
+    }
+  }
+
+  /** A bank's life in one go (it is created, filled, frozen and rooted at once), as `slotsUpdatesNotification`s. */
+  private notifySlotsUpdates (record: TransactionEvent['record']): void {
+    const subscriptions = this.subscribers('slotsUpdates')
+    if (subscriptions.length === 0) {
+      return
+    }
+    const timestamp = Date.now()
+    const { slot } = record
+    const ok = record.err == null ? 1 : 0
+    const updates = [
+      { type: 'createdBank', parent: slot - 1n, slot, timestamp },
+      { type: 'completed', slot, timestamp },
+      { type: 'frozen', slot, timestamp, stats: { numTransactionEntries: 1, numSuccessfulTransactions: ok, numFailedTransactions: 1 - ok, maxTransactionsPerEntry: 1 } },
+      { type: 'optimisticConfirmation', slot, timestamp },
+      { type: 'root', slot, timestamp }
+    ]
+    for (const subscription of subscriptions) {
+      for (const update of updates) {
+        this.notify(subscription, update)
       }
     }
   }

@@ -58,6 +58,20 @@ export interface TransactionRecord {
   index: number
 }
 
+/** A block (`getBlock`): one per slot, holding the transaction that landed in it (none in slot 0, genesis). */
+export interface ChainBlock {
+  slot: bigint
+  parentSlot: bigint
+  /** base58, the blockhash this block issued */
+  blockhash: string
+  /** base58, the parent block's blockhash (the genesis hash for slot 0) */
+  previousBlockhash: string
+  blockHeight: bigint
+  /** unix seconds */
+  blockTime: number
+  transactions: TransactionRecord[]
+}
+
 /** Where a landed transaction stands. */
 export interface SignatureStatus {
   slot: bigint

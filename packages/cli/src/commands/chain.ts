@@ -24,9 +24,12 @@ through requestAirdrop and waits until it landed (default --solana-rpc http://12
 
 Options:
   --data-dir DIR    where the chain keeps its state (default <shardmesh data dir>/chain)
-  --port PORT       RPC port; the WebSocket is on the same port (default 8899; 0 = any free)
+  --port PORT       RPC port; the WebSocket is on the same port and on PORT+1, as on
+                    solana-test-validator (default 8899; 0 = any free pair). A taken
+                    PORT+1 is reported on stderr; the same-port WebSocket still works
   --parent-pid PID  exit if this process dies (used by 'shardmesh cluster' and 'demo')
-  --json            print one JSON line when ready: { event, url, wsUrl, slot, dataDir, pid }
+  --json            print one JSON line when ready: { event, url, wsUrl, pubsubUrl, slot, dataDir, pid }
+                    (pubsubUrl: the PORT+1 WebSocket, null when that port was taken)
   -h, --help        this help
 `
 
@@ -74,11 +77,14 @@ export async function chainCommand (argv: string[]): Promise<number> {
   process.once('SIGINT', close)
   process.once('SIGTERM', close)
   const unwatch = watchParent(parentPid, close)
-  const ready = { event: 'ready', url: server.url, wsUrl: server.wsUrl, slot: Number(server.chain.slot), dataDir, pid: process.pid }
+  if (server.pubsubPortError != null) {
+    process.stderr.write(`shardmesh chain: the WebSocket is not served on the next port too (${server.pubsubPortError.message}); clients that look for it there (web3.js 1.x Connection) need wsEndpoint ${server.wsUrl}\n`)
+  }
+  const ready = { event: 'ready', url: server.url, wsUrl: server.wsUrl, pubsubUrl: server.pubsubUrl ?? null, slot: Number(server.chain.slot), dataDir, pid: process.pid }
   if (values.json === true) {
     process.stdout.write(JSON.stringify(ready) + '\n')
   } else {
-    process.stdout.write(`solana rpc   ${ready.url}\nwebsocket    ${ready.wsUrl}\nslot         ${ready.slot}\ndata dir     ${dataDir}\n`)
+    process.stdout.write(`solana rpc   ${ready.url}\nwebsocket    ${ready.wsUrl}${ready.pubsubUrl == null ? '' : ` and ${ready.pubsubUrl}`}\nslot         ${ready.slot}\ndata dir     ${dataDir}\n`)
   }
   await done
   unwatch()
