@@ -62,6 +62,12 @@ export const MAX_TENSOR_DIMS = 8
 export const MAX_RECEIPT_BYTES = 1024
 export const MAX_SIGNED_RECEIPT_BYTES = 4096
 
+/**
+ * Most receipts in one `Countersigned` frame: the replicas a shard may have (the compute
+ * service's `MAX_REPLICAS`), though a requester sends each worker only its own.
+ */
+export const MAX_COUNTERSIGNED_RECEIPTS = 7
+
 /** Domain-separation prefixes of the worker's receipt signature and the requester's countersignature. */
 export const RECEIPT_SIGNATURE_DOMAIN = 'shardmesh:receipt:v1'
 export const COUNTERSIGN_SIGNATURE_DOMAIN = 'shardmesh:countersign:v1'

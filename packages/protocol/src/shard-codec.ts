@@ -1,4 +1,5 @@
 import {
+  MAX_COUNTERSIGNED_RECEIPTS,
   MAX_RECEIPT_BYTES,
   MAX_SHARD_FRAME_BYTES,
   MAX_SHARD_ITEMS,
@@ -42,8 +43,14 @@ export function encodeTensorMap (map: Loose<TensorMap>): Uint8Array {
   return TensorMap.encode(map as TensorMap)
 }
 
+const CLIENT_FRAME_LIMITS = { limits: { countersigned: { receipts: MAX_COUNTERSIGNED_RECEIPTS } } } as unknown as DecodeOptions<ClientFrame>
+
+/**
+ * A requester's frame. A `countersigned` frame holds at most `MAX_COUNTERSIGNED_RECEIPTS`
+ * receipts (each receipt's own size is checked where it is decoded: `decodeSignedReceipt`).
+ */
 export function decodeClientFrame (bytes: Uint8Array, maxBytes = MAX_SHARD_FRAME_BYTES): ClientFrame {
-  return decodeLimited('ClientFrame', ClientFrame.codec(), bytes, maxBytes)
+  return decodeLimited('ClientFrame', ClientFrame.codec(), bytes, maxBytes, CLIENT_FRAME_LIMITS)
 }
 
 export function encodeClientFrame (frame: Loose<ClientFrame>): Uint8Array {

@@ -1028,11 +1028,166 @@ export namespace Ping {
   }
 }
 
+export interface Countersigned {
+  jobId: Uint8Array<ArrayBuffer>
+  shardIndex: number
+  receipts: Uint8Array<ArrayBuffer>[]
+}
+
+export namespace Countersigned {
+  let _codec: Codec<Countersigned>
+
+  export const codec = (): Codec<Countersigned> => {
+    if (_codec == null) {
+      _codec = message<Countersigned>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.jobId != null && obj.jobId.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.jobId)
+        }
+
+        if ((obj.shardIndex != null && obj.shardIndex !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.shardIndex)
+        }
+
+        if (obj.receipts != null && obj.receipts.length > 0) {
+          for (const value of obj.receipts) {
+            w.uint32(26)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          jobId: uint8ArrayAlloc(0),
+          shardIndex: 0,
+          receipts: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.jobId = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.shardIndex = reader.uint32()
+              break
+            }
+            case 3: {
+              if (opts.limits?.receipts != null && obj.receipts.length === opts.limits.receipts) {
+                throw new MaxLengthError('Decode error - repeated field "receipts" had too many elements')
+              }
+
+              obj.receipts.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          receipts: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.jobId`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.shardIndex`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 3: {
+              if (opts.limits?.receipts != null && obj.receipts === opts.limits.receipts) {
+                throw new MaxLengthError('Streaming decode error - repeated field "receipts" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.receipts[]`,
+                index: obj.receipts,
+                value: reader.bytes()
+              }
+
+              obj.receipts++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface CountersignedJobIdFieldEvent {
+    field: '$.jobId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface CountersignedShardIndexFieldEvent {
+    field: '$.shardIndex'
+    value: number
+  }
+
+  export interface CountersignedReceiptsFieldEvent {
+    field: '$.receipts[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<Countersigned>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Countersigned.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Countersigned>): Countersigned {
+    return decodeMessage(buf, Countersigned.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Countersigned>): Generator<CountersignedJobIdFieldEvent | CountersignedShardIndexFieldEvent | CountersignedReceiptsFieldEvent> {
+    return streamMessage(buf, Countersigned.codec(), opts)
+  }
+}
+
 export interface ClientFrame {
   request?: ShardRequest
   cancel?: CancelShard
   model?: ModelChunk
   ping?: Ping
+  countersigned?: Countersigned
 }
 
 export namespace ClientFrame {
@@ -1063,6 +1218,11 @@ export namespace ClientFrame {
         if (obj.ping != null) {
           w.uint32(34)
           Ping.codec().encode(obj.ping, w)
+        }
+
+        if (obj.countersigned != null) {
+          w.uint32(42)
+          Countersigned.codec().encode(obj.countersigned, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1098,6 +1258,12 @@ export namespace ClientFrame {
             case 4: {
               obj.ping = Ping.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.ping
+              })
+              break
+            }
+            case 5: {
+              obj.countersigned = Countersigned.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.countersigned
               })
               break
             }
@@ -1140,6 +1306,13 @@ export namespace ClientFrame {
             case 4: {
               yield * Ping.codec().stream(reader, reader.uint32(), `${prefix}.ping`, {
                 limits: opts.limits?.ping
+              })
+
+              break
+            }
+            case 5: {
+              yield * Countersigned.codec().stream(reader, reader.uint32(), `${prefix}.countersigned`, {
+                limits: opts.limits?.countersigned
               })
 
               break
@@ -1231,6 +1404,22 @@ export namespace ClientFrame {
     value: number
   }
 
+  export interface ClientFrameCountersignedJobIdFieldEvent {
+    field: '$.countersigned.jobId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ClientFrameCountersignedShardIndexFieldEvent {
+    field: '$.countersigned.shardIndex'
+    value: number
+  }
+
+  export interface ClientFrameCountersignedReceiptsFieldEvent {
+    field: '$.countersigned.receipts[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<ClientFrame>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ClientFrame.codec())
   }
@@ -1239,7 +1428,7 @@ export namespace ClientFrame {
     return decodeMessage(buf, ClientFrame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ClientFrame>): Generator<ClientFrameRequestIdFieldEvent | ClientFrameRequestJobIdFieldEvent | ClientFrameRequestShardIndexFieldEvent | ClientFrameRequestWorkloadFieldEvent | ClientFrameRequestVersionFieldEvent | ClientFrameRequestInputFieldEvent | ClientFrameRequestModelFieldEvent | ClientFrameRequestTimeoutMsFieldEvent | ClientFrameCancelIdFieldEvent | ClientFrameModelIdFieldEvent | ClientFrameModelDigestFieldEvent | ClientFrameModelTotalFieldEvent | ClientFrameModelOffsetFieldEvent | ClientFrameModelDataFieldEvent | ClientFramePingSeqFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ClientFrame>): Generator<ClientFrameRequestIdFieldEvent | ClientFrameRequestJobIdFieldEvent | ClientFrameRequestShardIndexFieldEvent | ClientFrameRequestWorkloadFieldEvent | ClientFrameRequestVersionFieldEvent | ClientFrameRequestInputFieldEvent | ClientFrameRequestModelFieldEvent | ClientFrameRequestTimeoutMsFieldEvent | ClientFrameCancelIdFieldEvent | ClientFrameModelIdFieldEvent | ClientFrameModelDigestFieldEvent | ClientFrameModelTotalFieldEvent | ClientFrameModelOffsetFieldEvent | ClientFrameModelDataFieldEvent | ClientFramePingSeqFieldEvent | ClientFrameCountersignedJobIdFieldEvent | ClientFrameCountersignedShardIndexFieldEvent | ClientFrameCountersignedReceiptsFieldEvent> {
     return streamMessage(buf, ClientFrame.codec(), opts)
   }
 }
