@@ -32,7 +32,8 @@ export interface AnchorerStats {
 }
 
 /**
- * The anchoring loop of one node. It seals unbatched receipts into Merkle batches (by count or
+ * The anchoring loop of one node. It seals unbatched receipts this node countersigned (role
+ * `requester`; receipts it holds as a worker are its requesters' to anchor) into Merkle batches (by count or
  * by age), and anchors each batch with one memo transaction. Exactly once, across crashes:
  * the signed transaction is recorded before it is sent, so after a restart the loop asks the
  * chain whether that signature landed before it signs another for the same batch.
@@ -83,7 +84,7 @@ export class Anchorer {
     try {
       while (true) {
         signal.throwIfAborted()
-        if (this.init.store.count({ anchored: false }) === 0 && this.init.store.batches({ anchored: false }).length === 0) {
+        if (this.init.store.count({ anchored: false, role: 'requester' }) === 0 && this.init.store.batches({ anchored: false }).length === 0) {
           return
         }
         await new Promise<void>(resolve => {
@@ -137,7 +138,7 @@ export class Anchorer {
 
   /** ms until the oldest unbatched receipt is due, or the interval when there is none */
   private nextSealIn (): number {
-    const [oldest] = this.init.store.list({ batched: false, limit: 1 })
+    const [oldest] = this.init.store.list({ batched: false, role: 'requester', limit: 1 })
     if (oldest == null) {
       return this.init.batchInterval
     }
@@ -158,7 +159,7 @@ export class Anchorer {
 
   /** seal one batch if enough receipts wait, the oldest is old enough, or a flush asks */
   private async sealDue (): Promise<boolean> {
-    const waiting = this.init.store.count({ batched: false })
+    const waiting = this.init.store.count({ batched: false, role: 'requester' })
     if (waiting === 0) {
       return false
     }

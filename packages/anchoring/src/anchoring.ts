@@ -3,7 +3,7 @@ import { ReceiptStore } from '@shardmesh/receipts'
 import { RpcLedger, loadKeypairFile, signerFromPrivateKey } from '@shardmesh/solana'
 import { Anchorer } from './anchorer.js'
 import * as C from './constants.js'
-import type { Anchoring, AnchoringComponents, AnchoringEvents, AnchoringInit, AnchoringStats, LedgerConfig } from './index.js'
+import type { Anchoring, AnchoringComponents, AnchoringEvents, AnchoringInit, AnchoringStats, LedgerConfig, StoreReceiptsOptions } from './index.js'
 import type { AbortOptions, Counter, Logger, Startable } from '@libp2p/interface'
 import type { IdKind, PrefixMatch, ReceiptBatch, ReceiptProof, ReceiptQuery, ReceiptSummary, StoredReceipt } from '@shardmesh/receipts'
 import type { Ledger } from '@shardmesh/solana'
@@ -45,10 +45,10 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
     this.fees = components.metrics?.registerCounter('shardmesh_receipts_anchor_fees_lamports_total', { help: 'Lamports paid for anchor transactions' })
     this.anchorFailures = components.metrics?.registerCounter('shardmesh_receipts_anchor_failures_total', { help: 'Anchoring attempts that failed (each is retried)' })
     components.metrics?.registerMetric('shardmesh_receipts_unanchored', {
-      help: 'Stored receipts not anchored on chain yet',
+      help: 'Stored receipts this node countersigned that are not anchored on chain yet',
       calculate: () => {
         const s = this.stats()
-        return s.receipts - s.anchored
+        return s.receipts - s.workerReceipts - s.anchored
       }
     })
   }
@@ -108,15 +108,19 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
     this.receiptStore = undefined
   }
 
-  async store (receipts: Uint8Array[], options: AbortOptions = {}): Promise<void> {
+  async store (receipts: Uint8Array[], options: StoreReceiptsOptions = {}): Promise<void> {
     if (this.receiptStore == null || receipts.length === 0) {
       return
     }
+    const role = options.role ?? 'requester'
     // the compute service countersigned these a moment ago, after checking the worker's
-    // signature: storing them does not verify both signatures again (4k/s on one core)
-    await this.receiptStore.addMany(receipts, { ...options, trusted: true })
+    // signature (or, as a worker, checked both signatures of what its requester sent back):
+    // storing them does not verify both signatures again (4k/s on one core)
+    await this.receiptStore.addMany(receipts, { signal: options.signal, role, trusted: true })
     this.stored?.increment(receipts.length)
-    this.anchorer?.poke()
+    if (role === 'requester') {
+      this.anchorer?.poke()
+    }
   }
 
   list (query?: ReceiptQuery): StoredReceipt[] {
@@ -155,6 +159,7 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
       rpcUrl: this.ledgerConfig != null && 'rpcUrl' in this.ledgerConfig ? this.ledgerConfig.rpcUrl : undefined,
       anchoring: this.anchorer != null,
       receipts: s?.receipts ?? 0,
+      workerReceipts: s?.workerReceipts ?? 0,
       batched: s?.batched ?? 0,
       anchored: s?.anchored ?? 0,
       batches: s?.batches ?? 0,

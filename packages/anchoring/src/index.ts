@@ -1,8 +1,9 @@
 /**
  * @packageDocumentation
  *
- * Anchoring: a node's countersigned work receipts kept in a durable store, sealed into Merkle
- * batches and anchored on Solana, one memo transaction per batch signed by the node key. Give
+ * Anchoring: a node's countersigned work receipts kept in a durable store (those it
+ * countersigned as a requester, and those of its own work its requesters sent back), the
+ * former sealed into Merkle batches and anchored on Solana, one memo transaction per batch signed by the node key. Give
  * it a directory, a ledger (a ready `Ledger`, or the RPC URL of any cluster) and the node key:
  * it gives back batches, anchors and a portable proof per receipt.
  *
@@ -56,7 +57,7 @@
 import { AnchoringService } from './anchoring.js'
 import type { AnchorerStats } from './anchorer.js'
 import type { AbortOptions, ComponentLogger, Metrics, PrivateKey, TypedEventTarget } from '@libp2p/interface'
-import type { IdKind, PrefixMatch, ReceiptBatch, ReceiptProof, ReceiptQuery, ReceiptSummary, StoredReceipt } from '@shardmesh/receipts'
+import type { IdKind, PrefixMatch, ReceiptBatch, ReceiptProof, ReceiptQuery, ReceiptRole, ReceiptSummary, StoredReceipt } from '@shardmesh/receipts'
 import type { Ledger } from '@shardmesh/solana'
 
 export type { AnchorerStats } from './anchorer.js'
@@ -109,7 +110,10 @@ export interface AnchoringStats {
   /** the RPC endpoint anchors go to, when anchoring over RPC */
   rpcUrl?: string
   anchoring: boolean
+  /** receipts stored, in both roles */
   receipts: number
+  /** of them, those this node holds as the worker (never anchored by this node) */
+  workerReceipts: number
   batched: number
   anchored: number
   batches: number
@@ -124,13 +128,23 @@ export interface AnchoringEvents {
   'receipts:anchor-failed': CustomEvent<{ error: string }>
 }
 
+export interface StoreReceiptsOptions extends AbortOptions {
+  /**
+   * `requester`: receipts this node countersigned (the compute service's `receiptSink`), batched
+   * and anchored; `worker`: this node's own work, countersigned by a requester that sent it back
+   * (the compute service's `workerReceiptSink`), kept but not anchored here. @default 'requester'
+   */
+  role?: ReceiptRole
+}
+
 export interface Anchoring extends TypedEventTarget<AnchoringEvents> {
   /**
-   * Store receipts this node countersigned durably (fsync): the compute service's receipt
-   * sink. Their signatures are not checked again (the compute service just checked and made
-   * them); receipts from elsewhere belong in a `ReceiptStore` with `add()`, which verifies.
+   * Store countersigned receipts durably (fsync), in a role: the compute service's receipt sink
+   * (`requester`) and worker receipt sink (`worker`). Their signatures are not checked again
+   * (the compute service just checked or made them); receipts from elsewhere belong in a
+   * `ReceiptStore` with `add()`, which verifies.
    */
-  store(receipts: Uint8Array[], options?: AbortOptions): Promise<void>
+  store(receipts: Uint8Array[], options?: StoreReceiptsOptions): Promise<void>
   list(query?: ReceiptQuery): StoredReceipt[]
   /** How many receipts match (offset and limit do not apply). */
   count(query?: ReceiptQuery): number

@@ -26,7 +26,7 @@ describe('node metrics', () => {
     const text = await registry.metrics()
     assert.match(text, /^# HELP shardmesh_receipts_stored_total Countersigned receipts written to the durable store$/m)
     assert.match(text, /^# HELP shardmesh_capabilities_peers Peers with a verified, unexpired advert in the table$/m)
-    assert.match(text, /^# HELP shardmesh_receipts_unanchored Stored receipts not anchored on chain yet$/m)
+    assert.match(text, /^# HELP shardmesh_receipts_unanchored Stored receipts this node countersigned that are not anchored on chain yet$/m)
     assert.match(text, /^shardmesh_receipts_unanchored 0$/m)
     assert.match(text, /^shardmesh_receipts_anchor_failures_total 0$/m)
     for (const [line, name, help] of text.matchAll(/^# HELP (shardmesh_\w+) (.*)$/gm)) {

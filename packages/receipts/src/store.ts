@@ -16,13 +16,13 @@ import { ReceiptLog } from './store/log.js'
 import { decodeRecord, encodeRecord } from './store/records.js'
 import type { ReceiptProof } from './proof.js'
 import type { BatchEntry, ReceiptEntry } from './store/indexes.js'
-import type { AddReceiptOptions, IdKind, PrefixMatch, ReceiptBatch, ReceiptQuery, ReceiptStoreOptions, ReceiptStoreStats, ReceiptSummary, SealBatchOptions, StoredReceipt } from './store/types.js'
+import type { AddReceiptOptions, IdKind, PrefixMatch, ReceiptBatch, ReceiptQuery, ReceiptRole, ReceiptStoreOptions, ReceiptStoreStats, ReceiptSummary, SealBatchOptions, StoredReceipt } from './store/types.js'
 import type { LogRecovery, LogStop } from './store/log.js'
 import type { AnchorRecord, AttemptRecord, BatchRecord } from './store/records.js'
 import type { AbortOptions } from '@libp2p/interface'
 
 export type { LogRecovery, LogStop }
-export type { AddReceiptOptions, IdKind, PrefixMatch, ReceiptBatch, ReceiptQuery, ReceiptStoreOptions, ReceiptStoreStats, ReceiptSummary, SealBatchOptions, StoredReceipt } from './store/types.js'
+export type { AddReceiptOptions, IdKind, PrefixMatch, ReceiptBatch, ReceiptQuery, ReceiptRole, ReceiptStoreOptions, ReceiptStoreStats, ReceiptSummary, SealBatchOptions, StoredReceipt } from './store/types.js'
 
 /** The writer's lock (one writer per directory), or `ReceiptStoreLockedError` naming the live holder. */
 async function lockStore (path: string): Promise<FileLock> {
@@ -44,6 +44,10 @@ async function lockStore (path: string): Promise<FileLock> {
  * fdatasync), so a receipt acknowledged after `add` survives a crash at any moment; a torn last
  * record (never acknowledged) is dropped at open. One writer per directory (a pid lock file);
  * any number of read-only opens, each a snapshot of the log as it was then.
+ *
+ * Each receipt is held in a role (`requester`: this node countersigned it; `worker`: this node
+ * did the work and keeps the requester's countersigned receipt as its proof). Only `requester`
+ * receipts are sealed into batches. A log written before roles existed reads as `requester`.
  *
  * Memory: every receipt's bytes (about 1 KiB) are held, for `get`, `list` and `proof`.
  */
@@ -89,7 +93,7 @@ export class ReceiptStore {
           try {
             const record = decodeRecord(payload)
             switch (record.kind) {
-              case 'receipt': index.addReceipt(entryFromLog(record.bytes, record.storedAt)); break
+              case 'receipt': index.addReceipt(entryFromLog(record.bytes, record.storedAt, record.role)); break
               case 'batch': index.addBatch(record); break
               case 'attempt': index.setAttempt(record); break
               case 'anchor': index.setAnchor(record); break
@@ -125,7 +129,8 @@ export class ReceiptStore {
   /**
    * Verify a countersigned receipt and store it; resolves once it is on disk. Throws
    * `InvalidReceiptError` (nothing written) if it does not verify. Adding a receipt whose id is
-   * stored already returns the stored one. The signal is checked before anything is written.
+   * stored already returns the stored one (in the role it was first stored with). The signal is
+   * checked before anything is written.
    */
   async add (signedReceipt: Uint8Array, options: AddReceiptOptions = {}): Promise<StoredReceipt> {
     const [stored] = await this.addMany([signedReceipt], options)
@@ -142,17 +147,21 @@ export class ReceiptStore {
     options.signal?.throwIfAborted()
     this.checkWritable()
     const now = Date.now()
+    const role: ReceiptRole = options.role ?? 'requester'
+    if (role !== 'requester' && role !== 'worker') {
+      throw new RangeError(`role is requester or worker, not ${String(role)}`)
+    }
     const ids = verified.map(receipt => toHex(receipt.id))
     const fresh = new Map<string, ReceiptEntry>()
     verified.forEach((receipt, i) => {
       if (this.index.get(ids[i]) == null && !this.pending.has(ids[i]) && !fresh.has(ids[i])) {
-        fresh.set(ids[i], entryFromVerified(receipt, now))
+        fresh.set(ids[i], entryFromVerified(receipt, now, role))
       }
     })
     if (fresh.size > 0) {
       const entries = [...fresh.values()]
       // the log calls back after the sync, in log order: storage order is log order
-      const written = this.log.append(entries.map(entry => encodeRecord({ kind: 'receipt', storedAt: entry.storedAt, bytes: entry.bytes })), () => {
+      const written = this.log.append(entries.map(entry => encodeRecord({ kind: 'receipt', storedAt: entry.storedAt, bytes: entry.bytes, role: entry.role })), () => {
         for (const entry of entries) {
           this.index.addReceipt(entry)
         }
@@ -184,7 +193,7 @@ export class ReceiptStore {
     const q = normalize({ ...query, offset: undefined, limit: undefined })
     if (q.jobId == null && q.peer == null) {
       // counted without a scan: every anchored receipt is batched
-      const s = this.index.stats()
+      const s = q.role == null ? this.index.stats() : this.index.roleCounts(q.role)
       if (q.anchored == null && q.batched == null) {
         return s.receipts
       }
@@ -210,7 +219,7 @@ export class ReceiptStore {
   /** How many receipts match the query's filters, how many of them are batched and anchored, in how many batches. */
   summarize (query: ReceiptQuery = {}): ReceiptSummary {
     const q = normalize({ ...query, offset: undefined, limit: undefined })
-    if (q.jobId == null && q.peer == null && q.anchored == null && q.batched == null) {
+    if (q.jobId == null && q.peer == null && q.role == null && q.anchored == null && q.batched == null) {
       const { receipts, batched, anchored, batches, anchoredBatches } = this.index.stats()
       return { receipts, batched, anchored, batches, anchoredBatches }
     }
@@ -218,7 +227,8 @@ export class ReceiptStore {
   }
 
   /**
-   * Seal the unbatched receipts (oldest first, up to `maxCount`) into a batch: its Merkle tree's
+   * Seal the unbatched `requester` receipts (oldest first, up to `maxCount`) into a batch (a
+   * `worker` receipt is anchored by its requester, never by this store's batches): its Merkle tree's
    * root is persisted with the receipt ids in leaf order. Undefined when there is nothing to seal.
    */
   async sealBatch (options: SealBatchOptions = {}): Promise<ReceiptBatch | undefined> {
@@ -367,6 +377,9 @@ function normalize (query: ReceiptQuery): ReceiptQuery {
     if (value != null && (!Number.isSafeInteger(value) || value < 0)) {
       throw new RangeError(`${name} is a whole number >= 0, not ${value}`)
     }
+  }
+  if (query.role != null && query.role !== 'requester' && query.role !== 'worker') {
+    throw new RangeError(`role is requester or worker, not ${String(query.role)}`)
   }
   return { ...query, jobId: query.jobId?.toLowerCase() }
 }

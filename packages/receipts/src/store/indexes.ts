@@ -4,11 +4,12 @@ import * as Digest from 'multiformats/hashes/digest'
 import { toHex } from '../encoding.js'
 import type { AnchorRecord, AttemptRecord, BatchRecord } from './records.js'
 import type { VerifiedReceipt } from '../receipt.js'
-import type { IdKind, PrefixMatch, ReceiptBatch, ReceiptQuery, ReceiptSummary, StoredReceipt } from './types.js'
+import type { IdKind, PrefixMatch, ReceiptBatch, ReceiptQuery, ReceiptRole, ReceiptSummary, StoredReceipt } from './types.js'
 
 /**
  * The in-memory indexes of the receipt store, rebuilt from the log at open: receipts by id, in
- * storage order, by job and by peer; the unbatched ones in order; batches by root.
+ * storage order, by job, by peer and by role; the unbatched ones of each role in order (only
+ * `requester` ones are sealed into batches); batches by root; counts per role.
  */
 
 export interface ReceiptEntry {
@@ -20,6 +21,7 @@ export interface ReceiptEntry {
   worker: string
   requester: string
   storedAt: number
+  role: ReceiptRole
   batch?: BatchEntry
   leafIndex?: number
 }
@@ -48,7 +50,7 @@ function peerText (multihash: Uint8Array): string {
 }
 
 /** The entry of a receipt read back from the log: it was verified before it was written. */
-export function entryFromLog (bytes: Uint8Array, storedAt: number): ReceiptEntry {
+export function entryFromLog (bytes: Uint8Array, storedAt: number, role: ReceiptRole = 'requester'): ReceiptEntry {
   const signed = decodeSignedReceipt(bytes)
   const receipt = decodeReceipt(signed.receipt)
   return {
@@ -59,11 +61,12 @@ export function entryFromLog (bytes: Uint8Array, storedAt: number): ReceiptEntry
     workload: receipt.workload,
     worker: peerText(receipt.worker),
     requester: peerText(receipt.requester),
-    storedAt
+    storedAt,
+    role
   }
 }
 
-export function entryFromVerified (receipt: VerifiedReceipt, storedAt: number): ReceiptEntry {
+export function entryFromVerified (receipt: VerifiedReceipt, storedAt: number, role: ReceiptRole = 'requester'): ReceiptEntry {
   return {
     id: toHex(receipt.id),
     // a copy: the caller may reuse its buffer
@@ -73,7 +76,8 @@ export function entryFromVerified (receipt: VerifiedReceipt, storedAt: number): 
     workload: receipt.workload,
     worker: receipt.worker.toString(),
     requester: receipt.requester.toString(),
-    storedAt
+    storedAt,
+    role
   }
 }
 
@@ -87,7 +91,8 @@ export function toStored (entry: ReceiptEntry): StoredReceipt {
     workload: entry.workload,
     worker: entry.worker,
     requester: entry.requester,
-    storedAt: entry.storedAt
+    storedAt: entry.storedAt,
+    role: entry.role
   }
   if (entry.batch != null) {
     stored.batch = entry.batch.root
@@ -120,12 +125,18 @@ function push<K, V> (map: Map<K, V[]>, key: K, value: V): void {
   }
 }
 
+/** Receipts of one role: how many, how many batched and anchored. */
+interface RoleCounts { receipts: number, batched: number, anchored: number }
+
 export class ReceiptIndex {
   private readonly receipts = new Map<string, ReceiptEntry>()
   private readonly order: ReceiptEntry[] = []
   private readonly byJob = new Map<string, ReceiptEntry[]>()
   private readonly byPeer = new Map<string, ReceiptEntry[]>()
-  private readonly unbatchedEntries = new Map<string, ReceiptEntry>()
+  private readonly byRole: Record<ReceiptRole, ReceiptEntry[]> = { requester: [], worker: [] }
+  /** the unbatched receipts of each role, in storage order (a Map keeps insertion order) */
+  private readonly unbatchedByRole: Record<ReceiptRole, Map<string, ReceiptEntry>> = { requester: new Map(), worker: new Map() }
+  private readonly counts: Record<ReceiptRole, RoleCounts> = { requester: { receipts: 0, batched: 0, anchored: 0 }, worker: { receipts: 0, batched: 0, anchored: 0 } }
   private readonly batchesByRoot = new Map<string, BatchEntry>()
   private readonly batchOrder: BatchEntry[] = []
   private anchoredReceipts = 0
@@ -146,7 +157,9 @@ export class ReceiptIndex {
     }
     this.receipts.set(entry.id, entry)
     this.order.push(entry)
-    this.unbatchedEntries.set(entry.id, entry)
+    this.byRole[entry.role].push(entry)
+    this.unbatchedByRole[entry.role].set(entry.id, entry)
+    this.counts[entry.role].receipts++
     push(this.byJob, entry.jobId, entry)
     push(this.byPeer, entry.worker, entry)
     if (entry.requester !== entry.worker) {
@@ -155,10 +168,10 @@ export class ReceiptIndex {
     return true
   }
 
-  /** The first `max` unbatched receipts, in storage order. */
-  unbatched (max: number): ReceiptEntry[] {
+  /** The first `max` unbatched receipts of a role, in storage order (what a batch seals: `requester` ones). */
+  unbatched (max: number, role: ReceiptRole = 'requester'): ReceiptEntry[] {
     const entries: ReceiptEntry[] = []
-    for (const entry of this.unbatchedEntries.values()) {
+    for (const entry of this.unbatchedByRole[role].values()) {
       if (entries.length >= max) {
         break
       }
@@ -183,7 +196,8 @@ export class ReceiptIndex {
     entries.forEach((entry, leafIndex) => {
       entry.batch = batch
       entry.leafIndex = leafIndex
-      this.unbatchedEntries.delete(entry.id)
+      this.unbatchedByRole[entry.role].delete(entry.id)
+      this.counts[entry.role].batched++
     })
     this.batchesByRoot.set(batch.root, batch)
     this.batchOrder.push(batch)
@@ -210,6 +224,12 @@ export class ReceiptIndex {
     if (batch.anchor == null) {
       this.anchoredBatches++
       this.anchoredReceipts += batch.receiptIds.length
+      for (const id of batch.receiptIds) {
+        const entry = this.receipts.get(id)
+        if (entry != null) {
+          this.counts[entry.role].anchored++
+        }
+      }
     }
     batch.anchor = { signature: record.signature, slot: record.slot, fee: record.fee, anchoredAt: record.anchoredAt }
   }
@@ -217,20 +237,22 @@ export class ReceiptIndex {
   private matches (entry: ReceiptEntry, query: ReceiptQuery): boolean {
     return (query.jobId == null || entry.jobId === query.jobId) &&
       (query.peer == null || entry.worker === query.peer || entry.requester === query.peer) &&
+      (query.role == null || entry.role === query.role) &&
       (query.batched == null || (entry.batch != null) === query.batched) &&
       (query.anchored == null || (entry.batch?.anchor != null) === query.anchored)
   }
 
   /** Receipts matching every field of `query`, in storage order, paged by offset and limit. */
   list (query: ReceiptQuery): ReceiptEntry[] {
-    // the narrowest source: a job's, a peer's, the unbatched ones (in storage order: a Map keeps
-    // insertion order), or all; an anchoring loop asks for the oldest unbatched one often
+    // the narrowest source: a job's, a peer's, a role's unbatched ones (in storage order: a Map
+    // keeps insertion order), a role's, or all; an anchoring loop asks for the oldest unbatched
+    // requester receipt often
     const source = query.jobId != null
       ? this.byJob.get(query.jobId) ?? []
       : query.peer != null
         ? this.byPeer.get(query.peer) ?? []
-        : query.batched === false
-          ? this.unbatchedEntries.values()
+        : query.role != null
+          ? query.batched === false ? this.unbatchedByRole[query.role].values() : this.byRole[query.role]
           : this.order
     const limit = query.limit ?? Infinity
     let skip = query.offset ?? 0
@@ -291,13 +313,19 @@ export class ReceiptIndex {
     return anchored == null ? [...this.batchOrder] : this.batchOrder.filter(b => (b.anchor != null) === anchored)
   }
 
-  stats (): { receipts: number, batched: number, anchored: number, batches: number, anchoredBatches: number } {
+  stats (): { receipts: number, workerReceipts: number, batched: number, anchored: number, batches: number, anchoredBatches: number } {
     return {
       receipts: this.order.length,
-      batched: this.order.length - this.unbatchedEntries.size,
+      workerReceipts: this.counts.worker.receipts,
+      batched: this.order.length - this.unbatchedByRole.requester.size - this.unbatchedByRole.worker.size,
       anchored: this.anchoredReceipts,
       batches: this.batchOrder.length,
       anchoredBatches: this.anchoredBatches
     }
+  }
+
+  /** How many receipts of a role are stored, batched and anchored. */
+  roleCounts (role: ReceiptRole): RoleCounts {
+    return { ...this.counts[role] }
   }
 }

@@ -1,10 +1,12 @@
 import { MERKLE_HASH_BYTES } from '../constants.js'
 import { toHex, u64FromDecimal } from '../encoding.js'
+import type { ReceiptRole } from './types.js'
 
 /**
  * The records of the receipt log. Each is one frame's payload: a kind byte, then
  *
- * - receipt: u64 storedAt (ms) ‖ the signed receipt's bytes
+ * - receipt: u64 storedAt (ms) ‖ the signed receipt's bytes (held as the requester; kind 1)
+ * - worker receipt: the same, held as the worker (kind 5; a log without it reads as before)
  * - batch:   u64 sealedAt (ms) ‖ root (32) ‖ the receipt ids in leaf order (32 each)
  * - attempt: JSON { root, signature, wire, lastValidBlockHeight: decimal }
  * - anchor:  JSON { root, signature, slot: decimal, fee?: decimal, anchoredAt }
@@ -16,10 +18,12 @@ export const RecordKind = {
   RECEIPT: 1,
   BATCH: 2,
   ATTEMPT: 3,
-  ANCHOR: 4
+  ANCHOR: 4,
+  WORKER_RECEIPT: 5
 } as const
 
-export interface ReceiptRecord { kind: 'receipt', storedAt: number, bytes: Uint8Array }
+/** A stored receipt; `role` defaults to `requester` (kind 1). */
+export interface ReceiptRecord { kind: 'receipt', storedAt: number, bytes: Uint8Array, role?: ReceiptRole }
 export interface BatchRecord { kind: 'batch', sealedAt: number, root: string, receiptIds: string[] }
 export interface AttemptRecord { kind: 'attempt', root: string, signature: string, wire: string, lastValidBlockHeight: bigint }
 export interface AnchorRecord { kind: 'anchor', root: string, signature: string, slot: bigint, fee?: bigint, anchoredAt: number }
@@ -46,7 +50,7 @@ function jsonPayload (kind: number, value: Record<string, unknown>): Uint8Array 
 export function encodeRecord (record: LogRecord): Uint8Array {
   switch (record.kind) {
     case 'receipt': {
-      const { payload } = withHeader(RecordKind.RECEIPT, record.storedAt, record.bytes.byteLength)
+      const { payload } = withHeader(record.role === 'worker' ? RecordKind.WORKER_RECEIPT : RecordKind.RECEIPT, record.storedAt, record.bytes.byteLength)
       payload.set(record.bytes, HEADER)
       return payload
     }
@@ -70,14 +74,14 @@ export function encodeRecord (record: LogRecord): Uint8Array {
 /** The record of a payload whose checksum passed; throws a plain Error if it makes no sense. */
 export function decodeRecord (payload: Uint8Array): LogRecord {
   const kind = payload[0]
-  if (kind === RecordKind.RECEIPT || kind === RecordKind.BATCH) {
+  if (kind === RecordKind.RECEIPT || kind === RecordKind.WORKER_RECEIPT || kind === RecordKind.BATCH) {
     if (payload.byteLength < HEADER) {
       throw new Error('record shorter than its header')
     }
     const time = Number(new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getBigUint64(1))
     const body = payload.subarray(HEADER)
-    if (kind === RecordKind.RECEIPT) {
-      return { kind: 'receipt', storedAt: time, bytes: new Uint8Array(body) }
+    if (kind !== RecordKind.BATCH) {
+      return { kind: 'receipt', storedAt: time, bytes: new Uint8Array(body), role: kind === RecordKind.WORKER_RECEIPT ? 'worker' : 'requester' }
     }
     if (body.byteLength < MERKLE_HASH_BYTES || body.byteLength % MERKLE_HASH_BYTES !== 0) {
       throw new Error(`batch record of ${body.byteLength} bytes`)

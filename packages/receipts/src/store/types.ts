@@ -2,6 +2,13 @@ import type { AbortOptions } from '@libp2p/interface'
 
 /** The public shapes of the receipt store (see `ReceiptStore`). */
 
+/**
+ * Why a node holds a receipt: `requester`, it countersigned it (its own job's work, which it
+ * batches and anchors); `worker`, it did the work and the requester sent the countersigned
+ * receipt back (kept as the worker's proof; not batched or anchored by this node).
+ */
+export type ReceiptRole = 'requester' | 'worker'
+
 /** A receipt as the store holds it. Ids and roots are lower-case hex. */
 export interface StoredReceipt {
   /** hex of the receipt's id (`VerifiedReceipt.id`) */
@@ -18,6 +25,8 @@ export interface StoredReceipt {
   requester: string
   /** ms since the epoch when it was stored */
   storedAt: number
+  /** why this node holds it (a store written before roles existed holds `requester` receipts only) */
+  role: ReceiptRole
   /** root of its batch, once sealed */
   batch?: string
   leafIndex?: number
@@ -41,6 +50,8 @@ export interface ReceiptQuery {
   jobId?: string
   /** a peer id: matches the worker or the requester */
   peer?: string
+  /** held in this role */
+  role?: ReceiptRole
   /** in a batch whose root is anchored */
   anchored?: boolean
   /** in a sealed batch */
@@ -80,6 +91,11 @@ export interface ReceiptStoreOptions extends AbortOptions {
 
 export interface AddReceiptOptions extends AbortOptions {
   /**
+   * Why this node holds the receipts. A receipt whose id is stored already keeps the role it
+   * was first stored with. @default 'requester'
+   */
+  role?: ReceiptRole
+  /**
    * The caller checked both signatures itself (it just countersigned the receipts): decode and
    * check structure only. Receipts from anywhere else must be verified. @default false
    */
@@ -92,7 +108,10 @@ export interface SealBatchOptions extends AbortOptions {
 }
 
 export interface ReceiptStoreStats {
+  /** every receipt stored, in both roles */
   receipts: number
+  /** of them, those held as the worker (`role: 'worker'`) */
+  workerReceipts: number
   batched: number
   anchored: number
   batches: number
