@@ -21,6 +21,7 @@ import { formatVerification, parseVerification, peersNeeded } from './requester/
 import { Admission } from './worker/admission.js'
 import { ShardExecutor } from './worker/executor.js'
 import { ModelStore } from './worker/model-store.js'
+import { WorkerReceipts } from './worker/receipts.js'
 import { serveShards } from './worker/serve.js'
 import type { ComputeComponents, ComputeEvents, ComputeInit, Compute as ComputeInterface, JobSpec, PeerTrust, PlacementReport, PlanRequest, PlannedPeer, WorkerStats } from './index.js'
 import type { PeerChannel } from './requester/channel.js'
@@ -115,7 +116,8 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
       admission,
       models: this.models,
       faults: this.init.faults,
-      offer: this.init.offer
+      offer: this.init.offer,
+      receipts: new WorkerReceipts({ self: this.components.peerId, sink: this.init.workerReceiptSink, log: this.log.newScope('receipts') })
     })
     const trust = this.trustBook = await TrustBook.open({ self: this.components.peerId.toString(), file: this.init.trustFile, logger: this.components.logger })
     const challenges = this.init.challenges
@@ -450,6 +452,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
       signal: options.signal,
       onProgress: options.onProgress,
       receiptSink: options.receiptSink ?? this.init.receiptSink,
+      returnReceipts: this.init.returnReceipts,
       log: this.log
     })
     try {

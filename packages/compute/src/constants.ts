@@ -96,3 +96,13 @@ export const PING_MIN_INTERVAL = 50
 
 /** A peer given work of a workload within this long is a target of random challenges (ms). */
 export const ACTIVE_PEER_WINDOW = 10 * 60_000
+
+/**
+ * Receipts a worker remembers having signed, awaiting the requester's countersigned copy (about
+ * 150 bytes each); the oldest are forgotten first, and a countersigned receipt sent back after
+ * its own is forgotten is refused.
+ */
+export const MAX_SIGNED_REMEMBERED = 16_384
+
+/** Countersigned frames checked and stored at once on one inbound stream; the stream is read no further until one ends. */
+export const MAX_COUNTERSIGNED_QUEUE = 64

@@ -94,6 +94,18 @@ export interface ComputeInit {
    */
   receiptSink?: ReceiptSink
   /**
+   * Where this node, as a worker, keeps the countersigned receipts of its own work that its
+   * requesters send back (durable: `store` resolves once they are on disk). Each is checked
+   * first: a receipt this node signed lately for the requester that sends it, both signatures
+   * valid. @default none (what requesters send back is ignored)
+   */
+  workerReceiptSink?: ReceiptSink
+  /**
+   * As a requester, send each worker its own countersigned receipts of every shard accepted,
+   * once they are stored. @default true
+   */
+  returnReceipts?: boolean
+  /**
    * Which of the peers offering a workload a job uses, and how many shards each may hold in
    * flight; `RunJobOptions.placement` overrides it for one job. @default defaultPlacement()
    * (every peer found; a window of the slots it advertised plus one, one less after each busy answer)
@@ -313,8 +325,11 @@ export { AttestationGossip, validateAttestationMessage } from './trust/attestati
 export type { AttestationGossipInit, AttestationPubSub, AttestationValidation, AttestationRefusal } from './trust/attestation-gossip.js'
 export { calibrate } from './trust/calibrate.js'
 export type { SelfCalibration, SelfCalibrations, CalibrateOptions } from './trust/calibrate.js'
-export type { PeerChannel, ShardAttempt, AttemptHandle } from './requester/channel.js'
+export type { PeerChannel, ShardAttempt, AttemptHandle, CountersignedDelivery } from './requester/channel.js'
 export type { WorkerFaults, ShardWork, ShardOutput } from './worker/executor.js'
 export { Admission } from './worker/admission.js'
+export { WorkerReceipts } from './worker/receipts.js'
+export type { WorkerReceiptsInit, CountersignedOutcome, CountersignedRefusal } from './worker/receipts.js'
+export { MAX_SIGNED_REMEMBERED } from './constants.js'
 export { ModelStore } from './worker/model-store.js'
 export type { ModelStoreInit, ModelLease, ModelStoreUsage } from './worker/model-store.js'

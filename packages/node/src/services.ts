@@ -34,7 +34,8 @@ export interface MeshServicesInit {
   /**
    * The anchoring service (`@shardmesh/anchoring`), under the service key `receipts`: the
    * receipts this node countersigns as a requester are stored durably before a shard counts as
-   * done, batched and anchored on Solana.
+   * done, batched and anchored on Solana; those of its own work that its requesters send back
+   * are stored in the same store with the role `worker` (not anchored by this node).
    */
   receipts?: AnchoringInit
   /** Extra kad-dht options (the protocol stays `/shardmesh/kad/1.0.0` unless set here). */
@@ -73,6 +74,11 @@ function fastMsgIdFn (msg: { from?: Uint8Array, seqno?: Uint8Array, data?: Uint8
     hash.update(bytes)
   }
   return hash.digest('base64')
+}
+
+/** The anchoring service as the compute service's worker receipt sink: it stores with the role `worker`. */
+function workerSink (receipts: Anchoring): ReceiptSink {
+  return { store: async (signed, options) => { await receipts.store(signed, { signal: options?.signal, role: 'worker' }) } }
 }
 
 const MAPPERS = {
@@ -116,11 +122,13 @@ export function meshServices (init: MeshServicesInit = {}): MeshServiceFactories
     }),
     capabilities: capabilities(init.capabilities),
     receipts: anchoring(init.receipts),
-    compute: (components: ComputeComponents & { receipts: ReceiptSink }) => compute({
+    compute: (components: ComputeComponents & { receipts: Anchoring }) => compute({
       ...init.compute,
       // receipts countersigned by this node are durable before a shard counts as done: the
       // sink is the anchoring service, which libp2p built first and lends by its service key
       receiptSink: init.compute?.receiptSink ?? components.receipts,
+      // the receipts of this node's own work, sent back countersigned: the same store, role worker
+      workerReceiptSink: init.compute?.workerReceiptSink ?? workerSink(components.receipts),
       registry: init.compute?.registry ?? (init.compute?.workloads == null ? new WorkloadRegistry(builtinWorkloads()) : undefined),
       offer: init.compute?.offer ?? (init.compute?.workloads == null && init.compute?.registry == null ? [] : undefined)
     })(components)

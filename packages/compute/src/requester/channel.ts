@@ -36,6 +36,14 @@ export interface AttemptHandle {
   cancel(): void
 }
 
+/** A worker's own countersigned receipts of one shard it did, sent back once they are stored. */
+export interface CountersignedDelivery {
+  jobId: Uint8Array
+  shardIndex: number
+  /** encoded SignedReceipts, countersigned, each naming the channel's peer as the worker */
+  receipts: Uint8Array[]
+}
+
 /** What the requester knows now of a peer's liveness: `suspect` and `dead` peers get no new work. */
 export type ChannelHealth = 'alive' | 'suspect' | 'dead'
 
@@ -46,6 +54,11 @@ export interface PeerChannel {
   send(attempt: ShardAttempt): AttemptHandle
   /** the peer's liveness as its heartbeat shows it @default 'alive' when absent */
   health?(): ChannelHealth
+  /**
+   * Give the worker its countersigned receipts of a shard it did (best effort: nothing is
+   * answered, a failure is only logged). Absent: the peer gets none.
+   */
+  deliver?(delivery: CountersignedDelivery): void
   close(): void
 }
 
@@ -171,6 +184,19 @@ export class RemoteChannel implements PeerChannel {
         }
       }
     }
+  }
+
+  /**
+   * Send the worker its countersigned receipts on the shard stream (the current one, or a new
+   * one), behind the frames already waiting. Best effort: a stream that fails loses it, logged
+   * (no retry yet), and a closed channel sends nothing.
+   */
+  deliver (delivery: CountersignedDelivery): void {
+    if (this.closed) {
+      this.log('countersigned receipts of shard %d not sent to %p: the channel is closed', delivery.shardIndex, this.peerId)
+      return
+    }
+    this.write({ countersigned: { jobId: delivery.jobId, shardIndex: delivery.shardIndex, receipts: delivery.receipts } })
   }
 
   /** The peer's liveness as the book has it (its heartbeat while shards are in flight here). */
@@ -526,6 +552,15 @@ export class LocalChannel implements PeerChannel {
     return {
       result,
       cancel: () => { controller.abort(new StreamClosedError('cancelled')) }
+    }
+  }
+
+  /** This node keeps its own countersigned receipts as their worker too, checked as a remote worker's are. */
+  deliver (delivery: CountersignedDelivery): void {
+    const receipts = this.executor.receipts
+    if (receipts?.enabled === true) {
+      // keep() logs what it refuses and never rejects
+      void receipts.keep(delivery.jobId, delivery.shardIndex, delivery.receipts, this.peerId)
     }
   }
 

@@ -59,6 +59,11 @@ export interface JobRunInit {
   onProgress?(progress: JobProgress): void
   /** where countersigned receipts go before their shard counts as done */
   receiptSink?: ReceiptSink
+  /**
+   * Once a shard's receipts are stored, send each agreeing worker its own countersigned receipt
+   * (`PeerChannel.deliver`) @default true
+   */
+  returnReceipts?: boolean
   log: Logger
   /** @default the system clock */
   clock?: JobClock
@@ -416,10 +421,16 @@ export class JobRun {
     }
   }
 
-  /** Countersign the agreeing receipts, store them, and only then count the shard as done. */
+  /**
+   * Countersign the agreeing receipts, store them, and only then count the shard as done; then
+   * send each agreeing worker its own.
+   */
   private async acknowledge (shard: ShardState, agreeing: ShardResult[], outcome: ShardReport['outcome']): Promise<void> {
     const signed = await countersign(this.init.privateKey, agreeing, this.init.policy, outcome)
     await this.init.receiptSink?.store(signed, { signal: this.init.signal })
+    if (this.init.returnReceipts !== false) {
+      this.returnReceipts(shard, agreeing, signed)
+    }
     this.receipts[shard.index] = signed
     this.ackedShards++
     this.ackedItems += shard.items
@@ -429,6 +440,30 @@ export class JobRun {
       this.peers,
       this.now() - this.started
     ))
+  }
+
+  /**
+   * Send every agreeing worker its own countersigned receipts of a shard (stored already, so a
+   * worker never holds a receipt its requester could lose). Best effort: a channel that cannot
+   * send is logged, never a failure of the job. Peers whose results lost get nothing.
+   */
+  private returnReceipts (shard: ShardState, agreeing: ShardResult[], signed: Uint8Array[]): void {
+    const byPeer = new Map<PeerState, Uint8Array[]>()
+    agreeing.forEach((result, i) => {
+      const list = byPeer.get(result.peer)
+      if (list == null) {
+        byPeer.set(result.peer, [signed[i]])
+      } else {
+        list.push(signed[i])
+      }
+    })
+    for (const [peer, receipts] of byPeer) {
+      try {
+        peer.channel.deliver?.({ jobId: this.init.jobId, shardIndex: shard.index, receipts })
+      } catch (err: any) {
+        this.init.log('could not send the receipts of shard %d to %s: %s', shard.index, peer.id, err.message)
+      }
+    }
   }
 
   private onError (shard: ShardState, attempt: Attempt, err: Error): void {

@@ -4,6 +4,7 @@ import { InvalidInputError, UnknownWorkloadError, WorkloadFailedError } from '@s
 import { ModelMismatchError, ModelQuotaError } from '../errors.js'
 import type { Admission } from './admission.js'
 import type { ModelLease, ModelStore } from './model-store.js'
+import type { WorkerReceipts } from './receipts.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { ModelFile, WorkloadRegistry, WorkloadRunner } from '@shardmesh/workloads'
 
@@ -54,6 +55,8 @@ export interface ExecutorInit {
   faults?: WorkerFaults
   /** serve only these workloads (`id` or `id@version`); undefined = all of the registry */
   offer?: string[]
+  /** remembers every receipt signed, so that its countersigned copy can be kept when it comes back */
+  receipts?: WorkerReceipts
 }
 
 /**
@@ -75,6 +78,11 @@ export class ShardExecutor {
 
   get admission (): Admission {
     return this.init.admission
+  }
+
+  /** The receipts this worker signed lately, and where their countersigned copies go. */
+  get receipts (): WorkerReceipts | undefined {
+    return this.init.receipts
   }
 
   /** Whether this worker serves a workload. */
@@ -151,6 +159,7 @@ export class ShardExecutor {
       items: items.length,
       cpuMicros: result.cpuMicros
     })
+    this.init.receipts?.remember(receipt, work.requester)
     return { output, receipt }
   }
 }

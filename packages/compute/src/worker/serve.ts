@@ -10,12 +10,13 @@ import {
   toWireError
 } from '@shardmesh/protocol'
 import { AbortError } from '@shardmesh/workloads'
-import { PING_MIN_INTERVAL, STREAM_READ_BUFFER_BYTES } from '../constants.js'
+import { MAX_COUNTERSIGNED_QUEUE, PING_MIN_INTERVAL, STREAM_READ_BUFFER_BYTES } from '../constants.js'
 import { ModelMismatchError, ShardTimeoutError, StreamClosedError } from '../errors.js'
 import type { ShardExecutor } from './executor.js'
 import type { ModelStore, ModelWriter } from './model-store.js'
+import type { CountersignedOutcome } from './receipts.js'
 import type { Logger, PeerId, Stream } from '@libp2p/interface'
-import type { Loose, ModelChunk, ShardRequest, WorkerFrame } from '@shardmesh/protocol'
+import type { Countersigned, Loose, ModelChunk, ShardRequest, WorkerFrame } from '@shardmesh/protocol'
 import type { ModelFile } from '@shardmesh/workloads'
 
 export interface ServeShardsOptions {
@@ -41,6 +42,8 @@ export interface ServeShardsOptions {
   inflightModels: Map<string, Promise<ModelFile>>
   /** a shard was answered: with its result, or a coded error */
   onShard?(outcome: 'ok' | 'error', detail: ShardOutcome): void
+  /** a countersigned receipt frame was checked (and what passed stored), or dropped unread */
+  onCountersigned?(outcome: CountersignedOutcome): void
 }
 
 export interface ShardOutcome {
@@ -77,7 +80,10 @@ interface ModelTransfer {
  * not decode ends the stream (its framing can no longer be trusted) after a coded error;
  * a shard whose *content* is bad gets its own error and the stream goes on. A ping is answered
  * with a pong at once, ahead of any frame waiting to be written (at most one per `pingInterval`),
- * and counts as activity for the inbound deadline.
+ * and counts as activity for the inbound deadline. A `countersigned` frame (the requester sends
+ * back this worker's receipts of a shard it accepted) is checked and kept by the executor's
+ * `WorkerReceipts`, off the read loop; with `MAX_COUNTERSIGNED_QUEUE` of them under way on the
+ * stream, reading waits for one to finish. Nothing is answered.
  */
 export async function serveShards (stream: Stream, options: ServeShardsOptions): Promise<void> {
   const { executor, log, requester } = options
@@ -92,6 +98,8 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
   let draining = false
   let drained: Promise<void> = Promise.resolve()
   let open = true
+  /** countersigned frames being checked and stored, off the read loop */
+  const countersigned = new Set<Promise<void>>()
 
   const drain = (): void => {
     if (draining) {
@@ -177,6 +185,8 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
         onModelChunk(frame.model)
       } else if (frame.ping != null) {
         answerPing(frame.ping.seq)
+      } else if (frame.countersigned != null) {
+        await onCountersigned(frame.countersigned)
       }
       armDeadline()
     }
@@ -199,6 +209,31 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
       stream.abort(deadline.signal.reason)
     } else {
       await stream.close().catch(() => { stream.abort(new StreamClosedError('close failed')) })
+    }
+  }
+
+  /**
+   * Check and keep a countersigned frame without holding up the read loop (concurrent frames
+   * share the sink's group commit); with `MAX_COUNTERSIGNED_QUEUE` of them under way, wait for
+   * one to finish before reading on, so a requester that sends faster than the disk stores is
+   * slowed down rather than its receipts lost, and its frames take bounded memory.
+   */
+  async function onCountersigned (frame: Countersigned): Promise<void> {
+    const receipts = executor.receipts
+    if (receipts?.enabled !== true) {
+      log.trace('ignored countersigned receipts from %p: this worker keeps none', requester)
+      return
+    }
+    const keeping: Promise<void> = receipts.keep(frame.jobId, frame.shardIndex, frame.receipts, requester).then(outcome => {
+      options.onCountersigned?.(outcome)
+    }).catch((err: Error) => {
+      log.error('could not keep countersigned receipts from %p: %s', requester, err.message)
+    }).finally(() => {
+      countersigned.delete(keeping)
+    })
+    countersigned.add(keeping)
+    if (countersigned.size >= MAX_COUNTERSIGNED_QUEUE) {
+      await Promise.race(countersigned)
     }
   }
 

@@ -3,7 +3,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { decodeItemList, encodeItemList, sha256 } from '@shardmesh/protocol'
 import { signReceipt } from '@shardmesh/receipts'
 import { StreamClosedError } from '../../src/errors.js'
-import type { AttemptHandle, PeerChannel, ShardAttempt } from '../../src/requester/channel.js'
+import type { AttemptHandle, CountersignedDelivery, PeerChannel, ShardAttempt } from '../../src/requester/channel.js'
 import type { ShardOutput } from '../../src/worker/executor.js'
 import type { Logger, PeerId, PrivateKey } from '@libp2p/interface'
 
@@ -26,6 +26,8 @@ export interface Sent {
 export class FakeChannel implements PeerChannel {
   public readonly peerId: PeerId
   public readonly sent: Sent[] = []
+  /** the countersigned receipts the requester gave back, in order */
+  public readonly delivered: CountersignedDelivery[] = []
   public closed = false
 
   constructor (
@@ -77,6 +79,10 @@ export class FakeChannel implements PeerChannel {
         }
       }
     }
+  }
+
+  deliver (delivery: CountersignedDelivery): void {
+    this.delivered.push(delivery)
   }
 
   close (): void {

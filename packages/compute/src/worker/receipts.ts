@@ -1,0 +1,163 @@
+import { MAX_SIGNED_RECEIPT_BYTES, decodeSignedReceipt, sha256Hex } from '@shardmesh/protocol'
+import { verifyReceipt } from '@shardmesh/receipts'
+import { MAX_SIGNED_REMEMBERED } from '../constants.js'
+import type { ReceiptSink } from '../requester/types.js'
+import type { Logger, PeerId } from '@libp2p/interface'
+
+/** Why a countersigned receipt sent back by a requester was not kept. */
+export type CountersignedRefusal =
+  /** over `MAX_SIGNED_RECEIPT_BYTES` */
+  | 'too-large'
+  /** not a SignedReceipt */
+  | 'undecodable'
+  /** not a receipt this worker signed lately (another worker's, a forgery, or one forgotten) */
+  | 'not-signed-here'
+  /** signed here for another requester than the one that sent it back */
+  | 'wrong-requester'
+  /** it does not verify: no or a bad countersignature, or names another worker or requester */
+  | 'invalid'
+  /** its job or shard is not the one the frame names */
+  | 'wrong-shard'
+  /** the sink failed to store it */
+  | 'store-failed'
+  /** this worker keeps no receipts (no sink) */
+  | 'no-sink'
+
+export interface CountersignedOutcome {
+  /** ids (hex) of the receipts handed to the sink */
+  stored: string[]
+  refused: Array<{ id?: string, reason: CountersignedRefusal, message: string }>
+}
+
+export interface WorkerReceiptsInit {
+  /** this node: the worker every receipt kept must name */
+  self: PeerId
+  /** where the countersigned receipts of this node's own work go (durable); none = nothing is kept */
+  sink?: ReceiptSink
+  log: Logger
+  /** receipts remembered as signed, awaiting their countersignature @default MAX_SIGNED_REMEMBERED */
+  max?: number
+}
+
+/**
+ * The worker's side of "both sides hold proof": it remembers the receipts it signed lately (by
+ * id, with the requester each names), and keeps the countersigned receipt a requester sends
+ * back once the shard was accepted, after checking that it is one of those, sent back by the
+ * requester it names, and that both signatures verify. So a requester can make a worker store
+ * only receipts of the worker's own work for that requester, each once; anything else is
+ * refused with a reason, never thrown. The memory is bounded (the oldest are forgotten first).
+ */
+export class WorkerReceipts {
+  /** receipt id (hex) → the requester it names, oldest first */
+  private readonly signed = new Map<string, string>()
+  private readonly max: number
+
+  constructor (private readonly init: WorkerReceiptsInit) {
+    this.max = init.max ?? MAX_SIGNED_REMEMBERED
+    if (!Number.isSafeInteger(this.max) || this.max < 1) {
+      throw new RangeError(`max must be a positive integer, got ${this.max}`)
+    }
+  }
+
+  /** Whether countersigned receipts are kept at all. */
+  get enabled (): boolean {
+    return this.init.sink != null
+  }
+
+  /** How many signed receipts are remembered now. */
+  get remembered (): number {
+    return this.signed.size
+  }
+
+  /** A receipt this worker just signed (an encoded SignedReceipt) for `requester`. */
+  remember (signedReceipt: Uint8Array, requester: PeerId): void {
+    if (this.init.sink == null) {
+      return
+    }
+    this.put(sha256Hex(decodeSignedReceipt(signedReceipt).receipt), requester.toString())
+  }
+
+  private put (id: string, requester: string): void {
+    this.signed.delete(id)
+    this.signed.set(id, requester)
+    while (this.signed.size > this.max) {
+      this.signed.delete(this.signed.keys().next().value as string)
+    }
+  }
+
+  /**
+   * Check the countersigned receipts `requester` sent back for shard `shardIndex` of `jobId`,
+   * and store those that pass in the sink (resolves once stored). Never rejects: what is not
+   * kept is in `refused`, and logged.
+   */
+  async keep (jobId: Uint8Array, shardIndex: number, receipts: Uint8Array[], requester: PeerId): Promise<CountersignedOutcome> {
+    const outcome: CountersignedOutcome = { stored: [], refused: [] }
+    const sink = this.init.sink
+    const from = requester.toString()
+    const job = Buffer.from(jobId).toString('hex')
+    const refuse = (reason: CountersignedRefusal, message: string, id?: string): void => {
+      outcome.refused.push({ id, reason, message })
+      this.init.log('refused a countersigned receipt of job %s shard %d from %s: %s (%s)', job, shardIndex, from, reason, message)
+    }
+    if (sink == null) {
+      for (let i = 0; i < receipts.length; i++) {
+        refuse('no-sink', 'this worker keeps no receipts')
+      }
+      return outcome
+    }
+    const taken: Array<{ id: string, bytes: Uint8Array }> = []
+    for (const bytes of receipts) {
+      if (bytes.byteLength > MAX_SIGNED_RECEIPT_BYTES) {
+        refuse('too-large', `${bytes.byteLength} bytes is over the ${MAX_SIGNED_RECEIPT_BYTES} byte limit`)
+        continue
+      }
+      let id: string
+      try {
+        id = sha256Hex(decodeSignedReceipt(bytes).receipt)
+      } catch (err: any) {
+        refuse('undecodable', err.message)
+        continue
+      }
+      // the cheap checks first: only a receipt signed here for this requester costs a verification
+      const named = this.signed.get(id)
+      if (named == null) {
+        refuse('not-signed-here', 'not a receipt this worker signed lately', id)
+        continue
+      }
+      if (named !== from) {
+        refuse('wrong-requester', `signed for ${named}`, id)
+        continue
+      }
+      // taken while it is checked and stored: the same receipt sent twice is kept once
+      this.signed.delete(id)
+      try {
+        const verified = await verifyReceipt(bytes, { requireCountersignature: true, worker: this.init.self, requester })
+        if (Buffer.from(verified.jobId).toString('hex') !== job || verified.shardIndex !== shardIndex) {
+          refuse('wrong-shard', `it is shard ${verified.shardIndex} of job ${Buffer.from(verified.jobId).toString('hex')}`, id)
+          this.put(id, named)
+          continue
+        }
+      } catch (err: any) {
+        refuse('invalid', err.message, id)
+        // the requester may still send the right one
+        this.put(id, named)
+        continue
+      }
+      taken.push({ id, bytes })
+    }
+    if (taken.length === 0) {
+      return outcome
+    }
+    try {
+      await sink.store(taken.map(t => t.bytes))
+      outcome.stored.push(...taken.map(t => t.id))
+      this.init.log.trace('kept %d countersigned receipt(s) of job %s shard %d from %s', taken.length, job, shardIndex, from)
+    } catch (err: any) {
+      for (const t of taken) {
+        this.put(t.id, from)
+        refuse('store-failed', err.message, t.id)
+      }
+    }
+    return outcome
+  }
+}
