@@ -99,7 +99,7 @@ export class ControlClient {
     throw new Error('the node closed the job stream without a result')
   }
 
-  async receipts (query: { job?: string, peer?: string, anchored?: boolean, limit?: number, offset?: number } = {}): Promise<ReceiptsResponse> {
+  async receipts (query: { job?: string, peer?: string, role?: 'requester' | 'worker', anchored?: boolean, limit?: number, offset?: number } = {}): Promise<ReceiptsResponse> {
     const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v != null).map(([k, v]): [string, string] => [k, String(v)]))
     return this.request('GET', `/v1/receipts?${params.toString()}`)
   }

@@ -4,7 +4,7 @@ import { HttpError } from './errors.js'
 import { optionalCount, readJson, send } from './http.js'
 import type { ControlNode } from './node.js'
 import type { ReceiptBatchRow, ReceiptResponse, ReceiptRow, ReceiptsResponse, ReceiptsStatsJson } from './types.js'
-import type { IdKind, StoredReceipt } from '@shardmesh/receipts'
+import type { IdKind, ReceiptQuery, StoredReceipt } from '@shardmesh/receipts'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 export function receiptRow (r: StoredReceipt): ReceiptRow {
@@ -16,6 +16,7 @@ export function receiptRow (r: StoredReceipt): ReceiptRow {
     worker: r.worker,
     requester: r.requester,
     storedAt: r.storedAt,
+    role: r.role,
     batch: r.batch ?? null,
     anchor: r.anchor == null ? null : { signature: r.anchor.signature, slot: r.anchor.slot.toString() }
   }
@@ -61,12 +62,17 @@ export async function routeReceipts (node: ControlNode, req: IncomingMessage, re
     if (anchored != null && anchored !== 'true' && anchored !== 'false') {
       throw new HttpError(400, 'anchored must be true or false')
     }
+    const role = url.searchParams.get('role')
+    if (role != null && role !== 'requester' && role !== 'worker') {
+      throw new HttpError(400, 'role must be requester or worker')
+    }
     const job = url.searchParams.get('job')
     const peer = url.searchParams.get('peer')
     const enabled = receipts.stats().enabled
-    const query = {
+    const query: ReceiptQuery = {
       jobId: job == null || !enabled ? job ?? undefined : resolveId(node, 'job', job),
       peer: peer == null || !enabled ? peer ?? undefined : resolveId(node, 'peer', peer),
+      role: role === 'requester' || role === 'worker' ? role : undefined,
       anchored: anchored == null ? undefined : anchored === 'true'
     }
     const limit = optionalCount(url.searchParams.get('limit'), 'limit') ?? 100

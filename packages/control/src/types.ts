@@ -137,7 +137,8 @@ export type JobEvent =
 export type JobResultJson = Json<JobResult>
 
 /** One stored receipt, as the control API lists it (`batch`: root, hex, of the batch it was sealed in). */
-export type ReceiptRow = Json<Pick<StoredReceipt, 'id' | 'jobId' | 'shardIndex' | 'workload' | 'worker' | 'requester' | 'storedAt'>> & {
+/** A stored receipt; `role` says why this node holds it (`requester`: it countersigned it; `worker`: it did the work). */
+export type ReceiptRow = Json<Pick<StoredReceipt, 'id' | 'jobId' | 'shardIndex' | 'workload' | 'worker' | 'requester' | 'storedAt' | 'role'>> & {
   batch: string | null
   anchor: Json<NonNullable<StoredReceipt['anchor']>> | null
 }
@@ -148,7 +149,7 @@ export type ReceiptsStatsJson = Json<ReturnType<ReceiptsService['stats']>>
 export interface ReceiptsResponse {
   /** the whole store's */
   stats: ReceiptsStatsJson
-  /** totals over the receipts the filters (job, peer, anchored) match: the whole store without filters */
+  /** totals over the receipts the filters (job, peer, role, anchored) match: the whole store without filters */
   matched: ReceiptSummary
   /** receipts matched (`matched.receipts`); `receipts` is one page of them */
   total: number

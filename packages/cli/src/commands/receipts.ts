@@ -11,11 +11,14 @@ import type { ReceiptProof } from '@shardmesh/receipts'
 
 export const RECEIPTS_HELP = `Usage: shardmesh receipts <list|show|verify> [options]
 
-The work receipts this node countersigned as a requester: each signed by the worker that
-did the shard, countersigned by this node, stored durably, batched into Merkle trees and
-anchored on Solana with a memo signed by the node key.
+The work receipts this node holds: as a requester, those it countersigned (each signed by
+the worker that did the shard, countersigned by this node, stored durably, batched into
+Merkle trees and anchored on Solana with a memo signed by the node key); as a worker, those
+of its own work that its requesters countersigned and sent back (anchored by the requester).
 
-  receipts list [--job ID] [--peer PEER_ID] [--anchored | --unanchored] [--limit N]
+  receipts list [--job ID] [--peer PEER_ID] [--role worker|requester]
+                [--anchored | --unanchored] [--limit N]
+                                    both roles unless --role, with a role column
   receipts show ID [--out FILE]     one receipt; --out writes its portable proof file
   receipts verify FILE|ID [--solana-rpc URL]
                                     check both signatures, the Merkle path, and that the
@@ -55,6 +58,7 @@ async function list (argv: string[]): Promise<number> {
     'data-dir': { type: 'string' },
     job: { type: 'string' },
     peer: { type: 'string' },
+    role: { type: 'string' },
     anchored: { type: 'boolean' },
     unanchored: { type: 'boolean' },
     limit: { type: 'string' },
@@ -74,10 +78,15 @@ async function list (argv: string[]): Promise<number> {
   if (values.peer != null && !BASE58_PREFIX.test(values.peer)) {
     throw new UsageError(`receipts list: --peer must be a peer id or a prefix of one (base58), not "${values.peer}"`)
   }
+  const role = values.role
+  if (role != null && role !== 'worker' && role !== 'requester') {
+    throw new UsageError(`receipts list: --role is worker or requester, not "${role}"`)
+  }
   const client = await ControlClient.fromDataDir(resolveDataDir(values['data-dir']))
   const res = await client.receipts({
     job: values.job,
     peer: values.peer,
+    role,
     anchored: values.anchored === true ? true : values.unanchored === true ? false : undefined,
     limit
   })
@@ -92,7 +101,7 @@ async function list (argv: string[]): Promise<number> {
   }
   // the totals are those of the filters: the whole store without any
   const m = res.matched
-  const filtered = values.job != null || values.peer != null || values.anchored === true || values.unanchored === true
+  const filtered = values.job != null || values.peer != null || role != null || values.anchored === true || values.unanchored === true
   const counted = filtered ? `${plural(m.receipts, 'receipt')} match (of ${s.receipts} stored)` : plural(m.receipts, 'receipt')
   process.stdout.write(`${counted}, ${m.batched} batched in ${plural(m.batches, 'batch', 'batches')}, ${m.anchored} anchored in ${plural(m.anchoredBatches, 'transaction')}${s.anchoring ? ` by ${s.address ?? '?'}` : ' (anchoring off: no --solana-rpc)'}\n`)
   if (s.anchor?.lastError != null) {
@@ -109,13 +118,15 @@ async function list (argv: string[]): Promise<number> {
 
 function renderReceipts (rows: ReceiptRow[]): string {
   return table(
-    ['id', 'job', 'shard', 'workload', 'worker', 'anchor'],
+    ['id', 'role', 'job', 'shard', 'workload', 'worker', 'requester', 'anchor'],
     rows.map(r => [
       r.id.slice(0, 16),
+      r.role,
       r.jobId.slice(0, 12),
       String(r.shardIndex),
       r.workload,
       shortId(r.worker),
+      shortId(r.requester),
       r.anchor != null ? `${shortId(r.anchor.signature)} @${r.anchor.slot}` : r.batch != null ? `batched ${r.batch.slice(0, 8)}` : '-'
     ])
   )
