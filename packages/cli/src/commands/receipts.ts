@@ -238,6 +238,7 @@ async function verify (argv: string[]): Promise<number> {
         `  ok  merkle path                 leaf ${r.leaf} of ${r.count}, root ${r.root}`,
         `  ok  anchor transaction          ${r.anchor.signature} at slot ${r.anchor.slot}, fee ${r.anchor.fee} lamports`,
         `  ok  memo                        ${r.anchor.memo}, signed by the requester`,
+        ...(r.cluster == null ? [] : [`  ok  cluster                     genesis hash ${r.cluster}`]),
         'verified'
       ].join('\n') + '\n')
       return EXIT_OK
