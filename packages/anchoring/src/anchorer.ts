@@ -41,6 +41,8 @@ export interface AnchorerStats {
 export class Anchorer {
   private readonly init: AnchorerInit
   private readonly controller = new AbortController()
+  /** the genesis hash of the cluster anchors land on, once asked */
+  private genesisHash?: string
   private running?: Promise<void>
   private wake?: () => void
   private flushing = 0
@@ -228,12 +230,25 @@ export class Anchorer {
     throw new Error(`batch ${batch.root}: ${C.MAX_BLOCKHASH_ATTEMPTS} anchor transactions expired without landing`)
   }
 
+  /** The cluster anchors land on (its genesis hash), asked once; unknown when the ledger cannot say. */
+  private async cluster (): Promise<string | undefined> {
+    if (this.genesisHash === undefined && this.init.ledger.genesisHash != null) {
+      try {
+        this.genesisHash = await this.init.ledger.genesisHash({ signal: this.controller.signal })
+      } catch (err: any) {
+        this.init.log('could not ask the ledger for its genesis hash (proofs will not name their cluster): %s', err.message)
+        return undefined
+      }
+    }
+    return this.genesisHash
+  }
+
   private async record (batch: ReceiptBatch, result: { signature: string, slot: bigint, fee?: bigint }): Promise<void> {
     let fee = result.fee
     if (fee == null) {
       fee = (await this.init.ledger.lookup(result.signature, { signal: this.controller.signal }))?.fee
     }
-    await this.init.store.recordAnchor(batch.root, { signature: result.signature, slot: result.slot, fee })
+    await this.init.store.recordAnchor(batch.root, { signature: result.signature, slot: result.slot, fee, cluster: await this.cluster() })
     this.feesLamports += fee ?? 0n
     this.init.log('anchored batch %s (%d receipts) in %s at slot %d', batch.root, batch.count, result.signature, result.slot)
     const anchored = this.init.store.getBatch(batch.root)

@@ -8,7 +8,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { ReceiptStore, checkReceiptProof, countersignReceipt, signReceipt } from '@shardmesh/receipts'
 import { signerFromPrivateKey, silentLogger } from '@shardmesh/solana'
 import { anchoring } from '../src/index.js'
-import { StubLedger } from './utils/stub-ledger.js'
+import { STUB_GENESIS_HASH, StubLedger } from './utils/stub-ledger.js'
 import type { Anchoring, AnchoringComponents, AnchoringEvents, AnchoringInit } from '../src/index.js'
 import type { Counter, Metrics, PrivateKey, Startable } from '@libp2p/interface'
 
@@ -107,6 +107,7 @@ describe('anchoring: the service with stub components and an in-memory ledger', 
       const proof = service.proof(r.id) ?? assert.fail('no proof')
       await checkReceiptProof(proof)
       assert.equal(proof.anchor?.signature, r.anchor?.signature)
+      assert.equal(proof.cluster, STUB_GENESIS_HASH, 'a proof names the cluster its anchor landed on')
     }
     await service.stop()
     assert.equal(ledger.closed, false, 'a ledger passed in is the caller\'s to close')

@@ -118,6 +118,10 @@ export class EmbeddedLedger implements Ledger {
     return status == null ? { state: 'unknown' } : { state: 'landed', slot: status.slot, err: status.err }
   }
 
+  async genesisHash (): Promise<string> {
+    return this.chain.genesisHash
+  }
+
   async blockHeight (options: LedgerCallOptions = {}): Promise<bigint> {
     this.check(options)
     return this.chain.blockHeight

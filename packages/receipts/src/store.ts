@@ -10,6 +10,7 @@ import {
   ReceiptStoreReadOnlyError
 } from './errors.js'
 import { MerkleTree } from './merkle.js'
+import { isGenesisHash } from './proof.js'
 import { decodeTrustedReceipt, verifyReceipt } from './receipt.js'
 import { ReceiptIndex, entryFromLog, entryFromVerified, toBatch, toStored } from './store/indexes.js'
 import { ReceiptLog } from './store/log.js'
@@ -302,13 +303,16 @@ export class ReceiptStore {
    * Persist that a batch's root is on chain. Recording the same transaction again updates its
    * slot and fee; another transaction for an anchored batch is an `AnchorConflictError`.
    */
-  async recordAnchor (root: string, anchor: { signature: string, slot: bigint, fee?: bigint }, options: AbortOptions = {}): Promise<void> {
+  async recordAnchor (root: string, anchor: { signature: string, slot: bigint, fee?: bigint, cluster?: string }, options: AbortOptions = {}): Promise<void> {
     this.checkWritable()
     if (!isTxSignature(anchor.signature)) {
       throw new InvalidAnchorError('the anchor\'s signature is not a base58 transaction signature')
     }
     if (!isU64(anchor.slot) || (anchor.fee != null && !isU64(anchor.fee))) {
       throw new InvalidAnchorError('the anchor\'s slot or fee is not a u64')
+    }
+    if (anchor.cluster != null && !isGenesisHash(anchor.cluster)) {
+      throw new InvalidAnchorError('the anchor\'s cluster is not a base58 genesis hash')
     }
     await this.exclusive(async () => {
       options.signal?.throwIfAborted()
@@ -318,11 +322,11 @@ export class ReceiptStore {
         if (batch.anchor.signature !== anchor.signature) {
           throw new AnchorConflictError(`batch ${batch.root} is anchored by ${batch.anchor.signature} already, not ${anchor.signature}`)
         }
-        if (batch.anchor.slot === anchor.slot && batch.anchor.fee === anchor.fee) {
+        if (batch.anchor.slot === anchor.slot && batch.anchor.fee === anchor.fee && batch.anchor.cluster === anchor.cluster) {
           return
         }
       }
-      const record: AnchorRecord = { kind: 'anchor', root: batch.root, signature: anchor.signature, slot: anchor.slot, fee: anchor.fee, anchoredAt: Date.now() }
+      const record: AnchorRecord = { kind: 'anchor', root: batch.root, signature: anchor.signature, slot: anchor.slot, fee: anchor.fee, anchoredAt: Date.now(), ...(anchor.cluster != null ? { cluster: anchor.cluster } : {}) }
       await this.log.append([encodeRecord(record)], () => { this.index.setAnchor(record) })
     })
   }
@@ -350,6 +354,9 @@ export class ReceiptStore {
     const proof: ReceiptProof = { receipt: entry.bytes, root: tree.root, count: tree.size, index: entry.leafIndex, path: tree.proof(entry.leafIndex) }
     if (batch.anchor != null) {
       proof.anchor = { signature: batch.anchor.signature, slot: batch.anchor.slot }
+      if (batch.anchor.cluster != null) {
+        proof.cluster = batch.anchor.cluster
+      }
     }
     return proof
   }

@@ -120,6 +120,19 @@ describe('ReceiptStore', () => {
     assert.equal(store.get(ids[5])?.anchor, undefined)
   })
 
+  it('keeps the cluster an anchor landed on across a reopen, and names it in the proof', async () => {
+    const cluster = 'US517G5965aydkZ46HS38QLi7UQiSojurfbQfKCELFx'
+    const stored = await store.add(await makeReceipt(peers, { shardIndex: 9 }))
+    const batch = await store.sealBatch()
+    assert.ok(batch != null)
+    await assert.rejects(store.recordAnchor(batch.root, { signature: txSignature(), slot: 3n, cluster: 'not a hash' }), named('InvalidAnchorError'))
+    await store.recordAnchor(batch.root, { signature: txSignature(), slot: 3n, cluster })
+    await store.close()
+    store = await ReceiptStore.open(tmp.dir)
+    assert.equal(store.getBatch(batch.root)?.anchor?.cluster, cluster)
+    assert.equal(store.proof(stored.id)?.cluster, cluster)
+  })
+
   it('matches receipt, job and peer id prefixes, and sums up a query\'s matches', async () => {
     const other = { worker: (await makePeers()).worker, requester: peers.requester }
     const ids: string[] = []

@@ -80,6 +80,9 @@ export interface Ledger {
   /** the chain's current block height */
   blockHeight(options?: LedgerCallOptions): Promise<bigint>
 
+  /** the base58 genesis hash naming the cluster anchors land on (it goes into every proof) */
+  genesisHash?(options?: LedgerCallOptions): Promise<string>
+
   /** the transaction, or undefined if the ledger has none with that signature */
   lookup(signature: string, options?: LedgerCallOptions): Promise<AnchorRecord | undefined>
 

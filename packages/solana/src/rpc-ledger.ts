@@ -78,6 +78,7 @@ export class RpcLedger implements Ledger {
   public readonly rpcUrl: string
   public readonly wsUrl: string
   private readonly rpc: Rpc<SolanaRpcApi>
+  private genesis?: Promise<string>
   private readonly subscriptions: RpcSubscriptions<SolanaRpcSubscriptionsApi>
   private readonly signer: KeyPairSigner
   private readonly feePayer: KeyPairSigner
@@ -161,6 +162,16 @@ export class RpcLedger implements Ledger {
       throw call.signal.aborted ? call.signal.reason : err
     } finally {
       call.clear()
+    }
+  }
+
+  async genesisHash (options: LedgerCallOptions = {}): Promise<string> {
+    this.genesis ??= this.rpc.getGenesisHash().send({ abortSignal: options.signal }).then(hash => String(hash))
+    try {
+      return await this.genesis
+    } catch (err) {
+      this.genesis = undefined
+      throw err
     }
   }
 

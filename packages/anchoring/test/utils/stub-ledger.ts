@@ -12,6 +12,9 @@ export interface StubLedgerInit {
  * A ledger in memory: every transaction it prepares lands when submitted, one slot each, at
  * 5,000 lamports; the block height never moves, so no transaction expires.
  */
+/** The cluster of the stub ledger: base58 of 32 bytes of 7. */
+export const STUB_GENESIS_HASH = 'US517G5965aydkZ46HS38QLi7UQiSojurfbQfKCELFx'
+
 export class StubLedger implements Ledger {
   readonly address = 'StubLedger1111111111111111111111111111111111'
   /** transactions prepared (signed) */
@@ -53,6 +56,11 @@ export class StubLedger implements Ledger {
   async status (signature: string): Promise<AnchorStatus> {
     const tx = this.landed.get(signature)
     return tx == null ? { state: 'unknown' } : { state: 'landed', slot: tx.slot, err: null }
+  }
+
+  /** a fixed genesis hash (32 bytes of 7, base58): the cluster every stub anchor lands on */
+  async genesisHash (): Promise<string> {
+    return STUB_GENESIS_HASH
   }
 
   async blockHeight (): Promise<bigint> {

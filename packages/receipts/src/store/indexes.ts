@@ -31,7 +31,7 @@ export interface BatchEntry {
   receiptIds: string[]
   sealedAt: number
   attempt?: { signature: string, wire: string, lastValidBlockHeight: bigint }
-  anchor?: { signature: string, slot: bigint, fee?: bigint, anchoredAt: number }
+  anchor?: { signature: string, slot: bigint, fee?: bigint, anchoredAt: number, cluster?: string }
 }
 
 const peerCache = new Map<string, string>()
@@ -231,7 +231,7 @@ export class ReceiptIndex {
         }
       }
     }
-    batch.anchor = { signature: record.signature, slot: record.slot, fee: record.fee, anchoredAt: record.anchoredAt }
+    batch.anchor = { signature: record.signature, slot: record.slot, fee: record.fee, anchoredAt: record.anchoredAt, ...(record.cluster != null ? { cluster: record.cluster } : {}) }
   }
 
   private matches (entry: ReceiptEntry, query: ReceiptQuery): boolean {

@@ -1,3 +1,4 @@
+import { isGenesisHash } from '../proof.js'
 import { MERKLE_HASH_BYTES } from '../constants.js'
 import { toHex, u64FromDecimal } from '../encoding.js'
 import type { ReceiptRole } from './types.js'
@@ -26,7 +27,7 @@ export const RecordKind = {
 export interface ReceiptRecord { kind: 'receipt', storedAt: number, bytes: Uint8Array, role?: ReceiptRole }
 export interface BatchRecord { kind: 'batch', sealedAt: number, root: string, receiptIds: string[] }
 export interface AttemptRecord { kind: 'attempt', root: string, signature: string, wire: string, lastValidBlockHeight: bigint }
-export interface AnchorRecord { kind: 'anchor', root: string, signature: string, slot: bigint, fee?: bigint, anchoredAt: number }
+export interface AnchorRecord { kind: 'anchor', root: string, signature: string, slot: bigint, fee?: bigint, anchoredAt: number, cluster?: string }
 export type LogRecord = ReceiptRecord | BatchRecord | AttemptRecord | AnchorRecord
 
 const HEADER = 1 + 8
@@ -66,7 +67,7 @@ export function encodeRecord (record: LogRecord): Uint8Array {
       })
     case 'anchor':
       return jsonPayload(RecordKind.ANCHOR, {
-        root: record.root, signature: record.signature, slot: record.slot.toString(), fee: record.fee?.toString(), anchoredAt: record.anchoredAt
+        root: record.root, signature: record.signature, slot: record.slot.toString(), fee: record.fee?.toString(), anchoredAt: record.anchoredAt, cluster: record.cluster
       })
   }
 }
@@ -108,7 +109,10 @@ export function decodeRecord (payload: Uint8Array): LogRecord {
     if (slot == null || (json.fee != null && fee == null) || typeof json.anchoredAt !== 'number') {
       throw new Error('malformed anchor record')
     }
-    return { kind: 'anchor', root, signature, slot, fee, anchoredAt: json.anchoredAt }
+    if (json.cluster != null && (typeof json.cluster !== 'string' || !isGenesisHash(json.cluster))) {
+      throw new Error('malformed anchor record: cluster')
+    }
+    return { kind: 'anchor', root, signature, slot, fee, anchoredAt: json.anchoredAt, ...(json.cluster != null ? { cluster: json.cluster } : {}) }
   }
   throw new Error(`unknown record kind ${kind}`)
 }

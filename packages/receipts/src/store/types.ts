@@ -41,7 +41,8 @@ export interface ReceiptBatch {
   sealedAt: number
   /** the last anchor transaction prepared for it (persisted before it is sent) */
   attempt?: { signature: string, wire: string, lastValidBlockHeight: bigint }
-  anchor?: { signature: string, slot: bigint, fee?: bigint, anchoredAt: number }
+  /** `cluster`: the base58 genesis hash of the chain it landed on, when the anchorer knew it */
+  anchor?: { signature: string, slot: bigint, fee?: bigint, anchoredAt: number, cluster?: string }
 }
 
 /** Every given field must match. */
