@@ -1,4 +1,4 @@
-import { encodeReceiptProof, verifyReceipt } from '@shardmesh/receipts'
+import { MAX_BUNDLE_RECEIPTS, batchBundle, encodeBundle, encodeReceiptProof, verifyReceipt } from '@shardmesh/receipts'
 import { FLUSH_TIMEOUT, MAX_LIST } from './constants.js'
 import { HttpError } from './errors.js'
 import { optionalCount, readJson, send } from './http.js'
@@ -95,6 +95,23 @@ export async function routeReceipts (node: ControlNode, req: IncomingMessage, re
       anchor: b.anchor == null ? null : { signature: b.anchor.signature, slot: b.anchor.slot.toString(), fee: b.anchor.fee?.toString() ?? null, anchoredAt: b.anchor.anchoredAt }
     }))
     send(res, 200, { batches: body })
+    return true
+  }
+  const b = /^\/v1\/receipts\/batches\/([^/]+)\/bundle$/.exec(url.pathname)
+  if (method === 'GET' && b != null) {
+    // the batch bundle file (shardmesh-receipt-bundle/1) of one sealed batch, by its full root
+    const root = decodeURIComponent(b[1]).toLowerCase()
+    if (!/^[0-9a-f]{64}$/.test(root)) {
+      throw new HttpError(400, `a batch root is 64 hex characters, not "${root.slice(0, 140)}"`)
+    }
+    const batch = receipts.batches().find(batch => batch.root === root)
+    if (batch == null) {
+      throw new HttpError(404, `no batch with root ${root}`)
+    }
+    if (batch.receiptIds.length > MAX_BUNDLE_RECEIPTS) {
+      throw new HttpError(413, `batch ${root} holds ${batch.receiptIds.length} receipts, over the ${MAX_BUNDLE_RECEIPTS} a bundle holds`)
+    }
+    send(res, 200, JSON.parse(encodeBundle(batchBundle(batch, receipts))))
     return true
   }
   if (method === 'POST' && url.pathname === '/v1/receipts/flush') {

@@ -1,15 +1,15 @@
 import { readFile, stat, writeFile } from 'node:fs/promises'
 import { plural } from '@shardmesh/protocol'
-import { decodeReceiptProof } from '@shardmesh/receipts'
+import { bundleProof, checkBundle, decodeBundle, decodeReceiptProof, encodeBundle, formatTallyCsv, formatTallyJson, tally } from '@shardmesh/receipts'
 import { EXIT_FAILURE, EXIT_OK, UsageError, parse, parseInteger } from '../args.js'
 import { verifyProofOverRpc } from '../chain/verify.js'
 import { ControlClient } from '@shardmesh/control'
 import { resolveDataDir } from '../data-dir.js'
 import { shortId, table } from '../format.js'
 import type { ReceiptRow } from '@shardmesh/control'
-import type { ReceiptProof } from '@shardmesh/receipts'
+import type { CheckedBundle, ReceiptBundle, ReceiptProof, TallyRow } from '@shardmesh/receipts'
 
-export const RECEIPTS_HELP = `Usage: shardmesh receipts <list|show|verify> [options]
+export const RECEIPTS_HELP = `Usage: shardmesh receipts <list|show|verify|bundle|tally> [options]
 
 The work receipts this node holds: as a requester, those it countersigned (each signed by
 the worker that did the shard, countersigned by this node, stored durably, batched into
@@ -25,6 +25,16 @@ of its own work that its requesters countersigned and sent back (anchored by the
                                     anchor transaction exists with that memo, signed by the
                                     requester; names the check that failed. A FILE needs
                                     nothing but itself and an RPC endpoint.
+  receipts bundle ROOT --out FILE   the bundle file of a sealed batch (every receipt, leaf
+                                    order): anyone recomputes its root and checks each one
+  receipts tally [--bundle FILE]... [--worker PEER_ID] [--since ISO|MS] [--json|--csv]
+                 [--solana-rpc URL] per-worker totals (shards, items, cpu time, by workload)
+                                    over checked bundles, each receipt once; identical,
+                                    byte for byte, for the same bundles in any order.
+                                    With --bundle files it needs no node (and checks each
+                                    anchor when --solana-rpc is given); without, it
+                                    tallies the node's anchored batches (checked against
+                                    --solana-rpc, or the node's own cluster)
 
 Every id (a receipt's, --job's, --peer's) may be shortened to a unique prefix, as 'list'
 prints them: 'receipts show 5a3f09c2' works while one receipt's id starts with 5a3f09c2.
@@ -49,6 +59,8 @@ export async function receiptsCommand (argv: string[]): Promise<number> {
     case 'list': return list(rest)
     case 'show': return show(rest)
     case 'verify': return verify(rest)
+    case 'bundle': return bundle(rest)
+    case 'tally': return tallyCommand(rest)
     default: throw new UsageError(`receipts: unknown subcommand "${sub}" (try: shardmesh receipts --help)`)
   }
 }
@@ -251,6 +263,154 @@ async function verify (argv: string[]): Promise<number> {
     process.stdout.write(`FAILED check ${f.check}: ${f.message}\n`)
   }
   return EXIT_FAILURE
+}
+
+/** The running node's bundle of one batch (GET /v1/receipts/batches/ROOT/bundle), as its file. */
+async function fetchBundle (client: ControlClient, root: string): Promise<string> {
+  // ControlClient has no bundle method yet (its file is not ours): its request, by name
+  const json: unknown = await client['request']('GET', `/v1/receipts/batches/${encodeURIComponent(root)}/bundle`)
+  return JSON.stringify(json, null, 2) + '\n'
+}
+
+async function bundle (argv: string[]): Promise<number> {
+  const { values, positionals } = parse('receipts bundle', argv, {
+    'data-dir': { type: 'string' },
+    out: { type: 'string' }
+  }, true)
+  if (values.help === true) {
+    process.stdout.write(RECEIPTS_HELP)
+    return EXIT_OK
+  }
+  if (positionals.length !== 1 || !/^[0-9a-fA-F]{64}$/.test(positionals[0])) {
+    throw new UsageError('receipts bundle: give one batch root (64 hex characters, from GET /v1/receipts/batches)')
+  }
+  if (values.out == null || values.out === '') {
+    throw new UsageError('receipts bundle: --out FILE is required (where to write the bundle)')
+  }
+  const client = await ControlClient.fromDataDir(resolveDataDir(values['data-dir']))
+  const text = await fetchBundle(client, positionals[0])
+  // what the node sent is checked as anyone would check the file
+  const checked = await checkBundle(decodeBundle(text))
+  await writeFile(values.out, encodeBundle(checked.bundle))
+  process.stdout.write(`batch ${checked.root}: ${plural(checked.receipts.length, 'receipt')}${checked.bundle.anchor == null ? ', not anchored yet' : `, anchored by ${checked.bundle.anchor.signature} at slot ${checked.bundle.anchor.slot}`}, written to ${values.out}\n`)
+  return EXIT_OK
+}
+
+/** `--since`: an ISO 8601 time or ms since the epoch. */
+function parseSince (text: string | undefined): number | undefined {
+  if (text == null) {
+    return undefined
+  }
+  const ms = /^\d{1,16}$/.test(text) ? Number(text) : /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN
+  if (!Number.isSafeInteger(ms)) {
+    throw new UsageError(`receipts tally: --since is an ISO 8601 time or ms since the epoch, not "${text}"`)
+  }
+  return ms
+}
+
+async function tallyCommand (argv: string[]): Promise<number> {
+  const { values, positionals } = parse('receipts tally', argv, {
+    'data-dir': { type: 'string' },
+    bundle: { type: 'string', multiple: true },
+    worker: { type: 'string' },
+    since: { type: 'string' },
+    'solana-rpc': { type: 'string' },
+    'solana-ws': { type: 'string' },
+    json: { type: 'boolean' },
+    csv: { type: 'boolean' }
+  })
+  if (values.help === true) {
+    process.stdout.write(RECEIPTS_HELP)
+    return EXIT_OK
+  }
+  if (positionals.length > 0) {
+    throw new UsageError('receipts tally: takes no arguments (give bundle files with --bundle FILE)')
+  }
+  if (values.json === true && values.csv === true) {
+    throw new UsageError('receipts tally: --json and --csv exclude each other')
+  }
+  if (values.worker != null && !/^[1-9A-HJ-NP-Za-km-z]{32,128}$/.test(values.worker)) {
+    throw new UsageError(`receipts tally: --worker must be a peer id (base58), not "${values.worker}"`)
+  }
+  const since = parseSince(values.since)
+  if (values['solana-rpc'] != null && !/^https?:\/\/\S+$/.test(values['solana-rpc'])) {
+    throw new UsageError('receipts tally: --solana-rpc must be an http(s):// URL')
+  }
+  if (values['solana-ws'] != null && !/^wss?:\/\/\S+$/.test(values['solana-ws'])) {
+    throw new UsageError('receipts tally: --solana-ws must be a ws(s):// URL')
+  }
+  const files: string[] = values.bundle ?? []
+  if (files.some(file => file === '')) {
+    throw new UsageError('receipts tally: --bundle needs a file name')
+  }
+  let rpcUrl = values['solana-rpc'] as string | undefined
+  // each source: a name to report it by, and its bundle file's text
+  const sources: Array<{ name: string, text: () => Promise<string | Uint8Array> }> = []
+  if (files.length > 0) {
+    for (const file of files) {
+      sources.push({ name: file, text: async () => readFile(file) })
+    }
+  } else {
+    const client = await ControlClient.fromDataDir(resolveDataDir(values['data-dir']))
+    rpcUrl ??= (await client.receipts({ limit: 0 })).stats.rpcUrl
+    for (const batch of (await client.receiptBatches()).batches) {
+      if (batch.anchor != null) {
+        sources.push({ name: `batch ${batch.root}`, text: async () => fetchBundle(client, batch.root) })
+      }
+    }
+  }
+  const checked: CheckedBundle[] = []
+  for (const source of sources) {
+    let decoded: ReceiptBundle
+    try {
+      // the decoder enforces the size limit before it parses
+      decoded = decodeBundle(await source.text())
+      checked.push(await checkBundle(decoded))
+    } catch (err: any) {
+      return tallyFailure(values.json === true, source.name, err.reason ?? 'undecodable', err.message)
+    }
+    if (rpcUrl != null) {
+      if (decoded.anchor == null) {
+        return tallyFailure(values.json === true, source.name, 'not-anchored', 'the bundle names no anchor transaction')
+      }
+      const outcome = await verifyProofOverRpc(bundleProof(decoded), { rpcUrl, wsUrl: values['solana-ws'] })
+      if (!outcome.ok) {
+        return tallyFailure(values.json === true, source.name, outcome.failure.check, outcome.failure.message)
+      }
+    }
+  }
+  const rows = tally(checked, { worker: values.worker, since })
+  if (values.json === true) {
+    process.stdout.write(formatTallyJson(rows))
+  } else if (values.csv === true) {
+    process.stdout.write(formatTallyCsv(rows))
+  } else {
+    const receipts = checked.reduce((n, c) => n + c.receipts.length, 0)
+    process.stdout.write(`${plural(checked.length, 'batch', 'batches')}, ${plural(receipts, 'receipt')} checked${rpcUrl != null ? ' (anchors checked on chain)' : ' (anchors not checked: no --solana-rpc)'}\n`)
+    if (rows.length > 0) {
+      process.stdout.write('\n' + renderTally(rows) + '\n')
+    }
+  }
+  return EXIT_OK
+}
+
+function tallyFailure (json: boolean, source: string, check: string, message: string): number {
+  if (json) {
+    process.stdout.write(JSON.stringify({ ok: false, source, check, message }) + '\n')
+  } else {
+    process.stdout.write(`FAILED ${source}: check ${check}: ${message}\n`)
+  }
+  return EXIT_FAILURE
+}
+
+function renderTally (rows: TallyRow[]): string {
+  return table(
+    ['worker', 'workload', 'shards', 'items', 'cpu'],
+    rows.flatMap(row => [
+      ...Object.entries(row.byWorkload).map(([workload, t]) => [row.worker, workload, String(t.shards), String(t.items), `${(t.cpuMicros / 1000).toFixed(1)} ms`]),
+      [row.worker, '*', String(row.shards), String(row.items), `${(row.cpuMicros / 1000).toFixed(1)} ms`]
+    ])
+  )
 }
 
 /** A receipt or job id, or a prefix of one (the node says which it matches). */
