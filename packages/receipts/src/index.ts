@@ -9,7 +9,9 @@
  * survives a crash at any moment. It seals them into batches, RFC 9162 Merkle trees whose root
  * is anchored on Solana in a memo (`anchorMemo`); `store.proof(id)` then gives a portable
  * `ReceiptProof` (a JSON file, `encodeReceiptProof`) that anyone can check with the file alone
- * (`checkReceiptProof`) and the anchor transaction.
+ * (`checkReceiptProof`) and the anchor transaction. A whole batch travels as a bundle
+ * (`batchBundle(store.getBatch(root)!, store)`, a JSON file by `encodeBundle`): `checkBundle`
+ * recomputes its root and checks every receipt, and `tally` sums checked bundles per worker.
  *
  * @example
  *

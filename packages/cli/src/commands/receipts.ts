@@ -30,7 +30,8 @@ of its own work that its requesters countersigned and sent back (anchored by the
   receipts tally [--bundle FILE]... [--worker PEER_ID] [--since ISO|MS] [--json|--csv]
                  [--solana-rpc URL] per-worker totals (shards, items, cpu time, by workload)
                                     over checked bundles, each receipt once; identical,
-                                    byte for byte, for the same bundles in any order.
+                                    byte for byte, for the same bundles in any order;
+                                    --since counts shards finished at or after it.
                                     With --bundle files it needs no node (and checks each
                                     anchor when --solana-rpc is given); without, it
                                     tallies the node's anchored batches (checked against
