@@ -112,6 +112,11 @@ export class ControlClient {
     return this.request('GET', '/v1/receipts/batches')
   }
 
+  /** A sealed batch as a `shardmesh-receipt-bundle/1` object (decode and check it with `@shardmesh/receipts`). */
+  async receiptBundle (root: string): Promise<unknown> {
+    return this.request('GET', `/v1/receipts/batches/${encodeURIComponent(root)}/bundle`)
+  }
+
   /** Seal every stored receipt and wait until all are anchored. */
   async flushReceipts (timeoutMs = FLUSH_TIMEOUT): Promise<{ stats: ReceiptsStatsJson }> {
     return this.request('POST', '/v1/receipts/flush', { timeoutMs }, timeoutMs + 10_000)

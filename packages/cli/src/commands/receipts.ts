@@ -269,7 +269,7 @@ async function verify (argv: string[]): Promise<number> {
 /** The running node's bundle of one batch (GET /v1/receipts/batches/ROOT/bundle), as its file. */
 async function fetchBundle (client: ControlClient, root: string): Promise<string> {
   // ControlClient has no bundle method yet (its file is not ours): its request, by name
-  const json: unknown = await client['request']('GET', `/v1/receipts/batches/${encodeURIComponent(root)}/bundle`)
+  const json = await client.receiptBundle(root)
   return JSON.stringify(json, null, 2) + '\n'
 }
 
