@@ -2,14 +2,14 @@ import { mkdir } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { FileLock, syncDirectory } from '@shardmesh/protocol'
 import {
-  MAX_ANCHOR_WIRE_LENGTH, MAX_BATCH_RECEIPTS, MERKLE_TREE_CACHE_SIZE, RECEIPT_LOCK_FILE, RECEIPT_LOG_FILE
+  MAX_ANCHOR_WIRE_LENGTH, MAX_BATCH_RECEIPTS, MAX_MERKLE_PATH_LENGTH, MERKLE_TREE_CACHE_SIZE, RECEIPT_LOCK_FILE, RECEIPT_LOG_FILE
 } from './constants.js'
 import { fromBase64, hashFromHex, isTxSignature, isU64, toHex } from './encoding.js'
 import {
   AnchorConflictError, BatchNotFoundError, InvalidAnchorError, ReceiptLogCorruptError, ReceiptStoreClosedError, ReceiptStoreLockedError,
   ReceiptStoreReadOnlyError
 } from './errors.js'
-import { MerkleTree } from './merkle.js'
+import { MerkleTree, leafHash, verifyInclusion } from './merkle.js'
 import { isGenesisHash } from './proof.js'
 import { decodeTrustedReceipt, verifyReceipt } from './receipt.js'
 import { ReceiptIndex, entryFromLog, entryFromVerified, toBatch, toStored } from './store/indexes.js'
@@ -19,7 +19,7 @@ import type { ReceiptProof } from './proof.js'
 import type { BatchEntry, ReceiptEntry } from './store/indexes.js'
 import type { AddReceiptOptions, IdKind, PrefixMatch, ReceiptBatch, ReceiptQuery, ReceiptRole, ReceiptStoreOptions, ReceiptStoreStats, ReceiptSummary, SealBatchOptions, StoredReceipt } from './store/types.js'
 import type { LogRecovery, LogStop } from './store/log.js'
-import type { AnchorRecord, AttemptRecord, BatchRecord } from './store/records.js'
+import type { AnchorRecord, AttemptRecord, BatchRecord, ProofRecord } from './store/records.js'
 import type { AbortOptions } from '@libp2p/interface'
 
 export type { LogRecovery, LogStop }
@@ -98,6 +98,7 @@ export class ReceiptStore {
               case 'batch': index.addBatch(record); break
               case 'attempt': index.setAttempt(record); break
               case 'anchor': index.setAnchor(record); break
+              case 'proof': index.setProof(record); break
             }
           } catch (err: any) {
             throw new ReceiptLogCorruptError(err.message, offset, { cause: err })
@@ -331,6 +332,59 @@ export class ReceiptStore {
     })
   }
 
+  /**
+   * Persist the proof of a `worker` receipt as its requester sent it: the batch root, leaf count,
+   * leaf index, audit path, anchor and cluster. The proof must be of the stored receipt (same
+   * bytes), its path must lead to its root, and it must name an anchor; otherwise
+   * `InvalidAnchorError` and nothing is written. The receipt's signatures are not checked again
+   * (the store checked them when it was added); whether the anchor is on chain is the caller's
+   * check. Resolves `true` once it is on disk, `false` if the receipt holds a proof already (the
+   * first stays). Afterwards `proof(id)` returns it and `list()` shows the receipt anchored.
+   */
+  async recordProof (id: string, proof: ReceiptProof, options: AbortOptions = {}): Promise<boolean> {
+    this.checkWritable()
+    id = id.toLowerCase()
+    const entry = this.index.get(id)
+    if (entry == null || entry.role !== 'worker') {
+      throw new InvalidAnchorError(`receipt ${id} is ${entry == null ? 'not stored' : 'not held as the worker'}`)
+    }
+    if (proof.anchor == null || !isTxSignature(proof.anchor.signature) || !isU64(proof.anchor.slot)) {
+      throw new InvalidAnchorError('the proof names no anchor transaction and slot')
+    }
+    if (proof.cluster != null && !isGenesisHash(proof.cluster)) {
+      throw new InvalidAnchorError('the proof\'s cluster is not a base58 genesis hash')
+    }
+    if (!equalBytes(proof.receipt, entry.bytes)) {
+      throw new InvalidAnchorError(`the proof is not of the stored receipt ${id}`)
+    }
+    if (!Number.isSafeInteger(proof.count) || proof.count < 1 || proof.count > Number.MAX_SAFE_INTEGER ||
+      proof.path.length > MAX_MERKLE_PATH_LENGTH ||
+      !verifyInclusion(leafHash(entry.bytes), proof.index, proof.count, proof.path, proof.root)) {
+      throw new InvalidAnchorError(`the proof's path does not lead receipt ${id} to its root`)
+    }
+    return this.exclusive(async () => {
+      options.signal?.throwIfAborted()
+      this.checkWritable()
+      if (entry.proof != null) {
+        return false
+      }
+      const record: ProofRecord = {
+        kind: 'proof',
+        id,
+        root: toHex(proof.root),
+        count: proof.count,
+        index: proof.index,
+        path: proof.path.map(toHex),
+        signature: proof.anchor!.signature,
+        slot: proof.anchor!.slot,
+        storedAt: Date.now(),
+        ...(proof.cluster != null ? { cluster: proof.cluster } : {})
+      }
+      await this.log.append([encodeRecord(record)], () => { this.index.setProof(record) })
+      return true
+    })
+  }
+
   private cacheTree (root: string, tree: MerkleTree): void {
     this.trees.delete(root)
     this.trees.set(root, tree)
@@ -339,9 +393,27 @@ export class ReceiptStore {
     }
   }
 
-  /** The portable proof of a receipt (anchor included once anchored); undefined until it is batched. */
+  /**
+   * The portable proof of a receipt (anchor included once anchored); undefined until it is
+   * batched. A `worker` receipt's proof is the one its requester sent (`recordProof`).
+   */
   proof (id: string): ReceiptProof | undefined {
     const entry = this.index.get(id.toLowerCase())
+    if (entry?.proof != null) {
+      const held = entry.proof
+      const proof: ReceiptProof = {
+        receipt: entry.bytes,
+        root: hashFromHex(held.root)!,
+        count: held.count,
+        index: held.index,
+        path: held.path.map(hash => hashFromHex(hash)!),
+        anchor: { signature: held.signature, slot: held.slot }
+      }
+      if (held.cluster != null) {
+        proof.cluster = held.cluster
+      }
+      return proof
+    }
     const batch = entry?.batch
     if (entry == null || batch == null || entry.leafIndex == null) {
       return undefined
@@ -376,6 +448,10 @@ export class ReceiptStore {
     await this.log.close()
     await this.lock?.release()
   }
+}
+
+function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0
 }
 
 function normalize (query: ReceiptQuery): ReceiptQuery {

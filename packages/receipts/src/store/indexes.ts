@@ -2,7 +2,7 @@ import { peerIdFromMultihash } from '@libp2p/peer-id'
 import { decodeReceipt, decodeSignedReceipt, sha256Hex } from '@shardmesh/protocol'
 import * as Digest from 'multiformats/hashes/digest'
 import { toHex } from '../encoding.js'
-import type { AnchorRecord, AttemptRecord, BatchRecord } from './records.js'
+import type { AnchorRecord, AttemptRecord, BatchRecord, ProofRecord } from './records.js'
 import type { VerifiedReceipt } from '../receipt.js'
 import type { IdKind, PrefixMatch, ReceiptBatch, ReceiptQuery, ReceiptRole, ReceiptSummary, StoredReceipt } from './types.js'
 
@@ -24,6 +24,8 @@ export interface ReceiptEntry {
   role: ReceiptRole
   batch?: BatchEntry
   leafIndex?: number
+  /** a `worker` receipt's proof, as its requester sent it */
+  proof?: ProofRecord
 }
 
 export interface BatchEntry {
@@ -100,6 +102,10 @@ export function toStored (entry: ReceiptEntry): StoredReceipt {
     if (entry.batch.anchor != null) {
       stored.anchor = { signature: entry.batch.anchor.signature, slot: entry.batch.anchor.slot }
     }
+  } else if (entry.proof != null) {
+    stored.batch = entry.proof.root
+    stored.leafIndex = entry.proof.index
+    stored.anchor = { signature: entry.proof.signature, slot: entry.proof.slot }
   }
   return stored
 }
@@ -234,12 +240,32 @@ export class ReceiptIndex {
     batch.anchor = { signature: record.signature, slot: record.slot, fee: record.fee, anchoredAt: record.anchoredAt, ...(record.cluster != null ? { cluster: record.cluster } : {}) }
   }
 
+  /**
+   * Record the proof of a `worker` receipt (its requester's batch and anchor); false if it has
+   * one already (the first stays). Throws if the receipt is not stored as a worker receipt.
+   */
+  setProof (record: ProofRecord): boolean {
+    const entry = this.receipts.get(record.id)
+    if (entry == null || entry.role !== 'worker') {
+      throw new Error(`proof for receipt ${record.id}, which is ${entry == null ? 'not stored' : 'not a worker receipt'}`)
+    }
+    if (entry.proof != null) {
+      return false
+    }
+    entry.proof = record
+    this.unbatchedByRole.worker.delete(entry.id)
+    this.counts.worker.batched++
+    this.counts.worker.anchored++
+    this.anchoredReceipts++
+    return true
+  }
+
   private matches (entry: ReceiptEntry, query: ReceiptQuery): boolean {
     return (query.jobId == null || entry.jobId === query.jobId) &&
       (query.peer == null || entry.worker === query.peer || entry.requester === query.peer) &&
       (query.role == null || entry.role === query.role) &&
-      (query.batched == null || (entry.batch != null) === query.batched) &&
-      (query.anchored == null || (entry.batch?.anchor != null) === query.anchored)
+      (query.batched == null || (entry.batch != null || entry.proof != null) === query.batched) &&
+      (query.anchored == null || (entry.batch?.anchor != null || entry.proof != null) === query.anchored)
   }
 
   /** Receipts matching every field of `query`, in storage order, paged by offset and limit. */
@@ -294,19 +320,23 @@ export class ReceiptIndex {
   /** Totals over every receipt matching `query` (offset and limit ignored). */
   summarize (query: ReceiptQuery): ReceiptSummary {
     const entries = this.list({ ...query, offset: undefined, limit: undefined })
-    const batches = new Set<BatchEntry>()
+    // by root: a worker receipt's batch is its requester's (known by its proof), not one of ours
+    const batches = new Set<string>()
+    const anchoredBatches = new Set<string>()
     let batched = 0
     let anchored = 0
     for (const entry of entries) {
-      if (entry.batch != null) {
+      const root = entry.batch?.root ?? entry.proof?.root
+      if (root != null) {
         batched++
-        batches.add(entry.batch)
-        if (entry.batch.anchor != null) {
+        batches.add(root)
+        if (entry.batch?.anchor != null || entry.proof != null) {
           anchored++
+          anchoredBatches.add(root)
         }
       }
     }
-    return { receipts: entries.length, batched, anchored, batches: batches.size, anchoredBatches: [...batches].filter(b => b.anchor != null).length }
+    return { receipts: entries.length, batched, anchored, batches: batches.size, anchoredBatches: anchoredBatches.size }
   }
 
   batches (anchored?: boolean): BatchEntry[] {

@@ -1,5 +1,5 @@
 import { isGenesisHash } from '../proof.js'
-import { MERKLE_HASH_BYTES } from '../constants.js'
+import { MAX_MERKLE_PATH_LENGTH, MERKLE_HASH_BYTES } from '../constants.js'
 import { toHex, u64FromDecimal } from '../encoding.js'
 import type { ReceiptRole } from './types.js'
 
@@ -11,6 +11,9 @@ import type { ReceiptRole } from './types.js'
  * - batch:   u64 sealedAt (ms) ‖ root (32) ‖ the receipt ids in leaf order (32 each)
  * - attempt: JSON { root, signature, wire, lastValidBlockHeight: decimal }
  * - anchor:  JSON { root, signature, slot: decimal, fee?: decimal, anchoredAt }
+ * - proof:   JSON { id, root, count, index, path: [hex], signature, slot: decimal, cluster?, storedAt }:
+ *            the Merkle path and anchor of a `worker` receipt, as its requester sent them (kind 6;
+ *            a log without it reads as before)
  *
  * Receipts and batches are binary (they are most of the log); the rare anchor records are JSON.
  */
@@ -20,7 +23,8 @@ export const RecordKind = {
   BATCH: 2,
   ATTEMPT: 3,
   ANCHOR: 4,
-  WORKER_RECEIPT: 5
+  WORKER_RECEIPT: 5,
+  PROOF: 6
 } as const
 
 /** A stored receipt; `role` defaults to `requester` (kind 1). */
@@ -28,7 +32,9 @@ export interface ReceiptRecord { kind: 'receipt', storedAt: number, bytes: Uint8
 export interface BatchRecord { kind: 'batch', sealedAt: number, root: string, receiptIds: string[] }
 export interface AttemptRecord { kind: 'attempt', root: string, signature: string, wire: string, lastValidBlockHeight: bigint }
 export interface AnchorRecord { kind: 'anchor', root: string, signature: string, slot: bigint, fee?: bigint, anchoredAt: number, cluster?: string }
-export type LogRecord = ReceiptRecord | BatchRecord | AttemptRecord | AnchorRecord
+/** The proof of a `worker` receipt: its batch (root, size, leaf index, audit path) and the anchor, all hex/base58. */
+export interface ProofRecord { kind: 'proof', id: string, root: string, count: number, index: number, path: string[], signature: string, slot: bigint, cluster?: string, storedAt: number }
+export type LogRecord = ReceiptRecord | BatchRecord | AttemptRecord | AnchorRecord | ProofRecord
 
 const HEADER = 1 + 8
 
@@ -69,6 +75,10 @@ export function encodeRecord (record: LogRecord): Uint8Array {
       return jsonPayload(RecordKind.ANCHOR, {
         root: record.root, signature: record.signature, slot: record.slot.toString(), fee: record.fee?.toString(), anchoredAt: record.anchoredAt, cluster: record.cluster
       })
+    case 'proof':
+      return jsonPayload(RecordKind.PROOF, {
+        id: record.id, root: record.root, count: record.count, index: record.index, path: record.path, signature: record.signature, slot: record.slot.toString(), cluster: record.cluster, storedAt: record.storedAt
+      })
   }
 }
 
@@ -93,6 +103,9 @@ export function decodeRecord (payload: Uint8Array): LogRecord {
     }
     return { kind: 'batch', sealedAt: time, root: toHex(body.subarray(0, MERKLE_HASH_BYTES)), receiptIds }
   }
+  if (kind === RecordKind.PROOF) {
+    return decodeProofRecord(JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload.subarray(1))))
+  }
   if (kind === RecordKind.ATTEMPT || kind === RecordKind.ANCHOR) {
     const json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload.subarray(1)))
     const root = String(json.root)
@@ -115,4 +128,20 @@ export function decodeRecord (payload: Uint8Array): LogRecord {
     return { kind: 'anchor', root, signature, slot, fee, anchoredAt: json.anchoredAt, ...(json.cluster != null ? { cluster: json.cluster } : {}) }
   }
   throw new Error(`unknown record kind ${kind}`)
+}
+
+const HEX_HASH = /^[0-9a-f]{64}$/
+
+function decodeProofRecord (json: any): ProofRecord {
+  const slot = u64FromDecimal(json?.slot)
+  if (typeof json !== 'object' || json == null || !HEX_HASH.test(json.id) || !HEX_HASH.test(json.root) ||
+    !Number.isSafeInteger(json.count) || json.count < 1 || !Number.isSafeInteger(json.index) || json.index < 0 || json.index >= json.count ||
+    !Array.isArray(json.path) || json.path.length > MAX_MERKLE_PATH_LENGTH || !json.path.every((hash: unknown) => typeof hash === 'string' && HEX_HASH.test(hash)) ||
+    typeof json.signature !== 'string' || slot == null || typeof json.storedAt !== 'number') {
+    throw new Error('malformed proof record')
+  }
+  if (json.cluster != null && !isGenesisHash(json.cluster)) {
+    throw new Error('malformed proof record: cluster')
+  }
+  return { kind: 'proof', id: json.id, root: json.root, count: json.count, index: json.index, path: json.path, signature: json.signature, slot, storedAt: json.storedAt, ...(json.cluster != null ? { cluster: json.cluster } : {}) }
 }
