@@ -13,7 +13,8 @@ import type { ReceiptProof, VerifiedReceipt } from '@shardmesh/receipts'
 export interface VerifyReceiptProofOptions extends LedgerCallOptions {
   /**
    * The genesis hash (base58) of the cluster `ledger` reads, as its RPC's `getGenesisHash`
-   * returns it. A proof that names a cluster is only accepted when this is given and equal.
+   * returns it. A proof that names a cluster is only accepted when this is equal. @default
+   * what `ledger.genesisHash()` says, when the ledger has that method
    */
   genesisHash?: string
 }
@@ -32,16 +33,19 @@ export interface VerifiedReceiptProof {
  * `InvalidReceiptProofError` or `AnchorVerificationError` (check 'cluster', 'slot' or one of
  * `verifyAnchor`'s); `describeVerificationFailure` names the failed check of any.
  */
-export async function verifyReceiptProof (proof: ReceiptProof, ledger: Pick<Ledger, 'verifyAnchor'>, options: VerifyReceiptProofOptions = {}): Promise<VerifiedReceiptProof> {
+export async function verifyReceiptProof (proof: ReceiptProof, ledger: Pick<Ledger, 'verifyAnchor'> & Partial<Pick<Ledger, 'genesisHash'>>, options: VerifyReceiptProofOptions = {}): Promise<VerifiedReceiptProof> {
   const receipt = await checkReceiptProof(proof, { signal: options.signal })
   if (proof.anchor == null) {
     throw new InvalidReceiptProofError('not-anchored', 'the proof names no anchor transaction', 'anchor')
   }
   const { signature, slot } = proof.anchor
-  if (proof.cluster != null && proof.cluster !== options.genesisHash) {
-    throw new AnchorVerificationError('cluster', signature, options.genesisHash == null
-      ? `the proof names cluster ${proof.cluster}, and the ledger's genesis hash is unknown`
-      : `the proof names cluster ${proof.cluster}, the ledger is ${options.genesisHash}`)
+  if (proof.cluster != null) {
+    const genesisHash = options.genesisHash ?? await ledger.genesisHash?.(options)
+    if (proof.cluster !== genesisHash) {
+      throw new AnchorVerificationError('cluster', signature, genesisHash == null
+        ? `the proof names cluster ${proof.cluster}, and the ledger's genesis hash is unknown`
+        : `the proof names cluster ${proof.cluster}, the ledger is ${genesisHash}`)
+    }
   }
   const anchor = await ledger.verifyAnchor(signature, proof.root, proof.count, addressOfPeerId(receipt.requester), options)
   if (anchor.slot !== slot) {
