@@ -1,8 +1,11 @@
 import { TypedEventEmitter } from '@libp2p/interface'
+import { MAX_PROOF_INBOUND_STREAMS, RECEIPT_PROOFS_PROTOCOL } from '@shardmesh/protocol'
 import { ReceiptStore } from '@shardmesh/receipts'
 import { RpcLedger, loadKeypairFile, signerFromPrivateKey } from '@shardmesh/solana'
 import { Anchorer } from './anchorer.js'
 import * as C from './constants.js'
+import { ProofExchange } from './proof-exchange.js'
+import type { PullResult } from './proof-exchange.js'
 import type { Anchoring, AnchoringComponents, AnchoringEvents, AnchoringInit, AnchoringStats, LedgerConfig, StoreReceiptsOptions } from './index.js'
 import type { AbortOptions, Counter, Logger, Startable } from '@libp2p/interface'
 import type { IdKind, PrefixMatch, ReceiptBatch, ReceiptProof, ReceiptQuery, ReceiptSummary, StoredReceipt } from '@shardmesh/receipts'
@@ -29,6 +32,14 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
   private readonly anchored?: Counter
   private readonly fees?: Counter
   private readonly anchorFailures?: Counter
+  private readonly proofPullInterval: number
+  private readonly proofRequestTimeout: number
+  private proofs?: ProofExchange
+  private handling = false
+  private pullTimer?: ReturnType<typeof setInterval>
+  private kickTimer?: ReturnType<typeof setTimeout>
+  private pulling: Promise<unknown> = Promise.resolve()
+  private pullAbort?: AbortController
 
   constructor (components: AnchoringComponents, init: AnchoringInit = {}) {
     super()
@@ -39,6 +50,8 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
     this.batchInterval = init.batchInterval ?? C.BATCH_INTERVAL
     this.retryBase = init.retryBase ?? C.RETRY_BASE
     this.crashAfterSend = init.crashAfterSend ?? false
+    this.proofPullInterval = init.proofPullInterval ?? C.PROOF_PULL_INTERVAL
+    this.proofRequestTimeout = init.proofRequestTimeout ?? C.PROOF_REQUEST_TIMEOUT
     this.log = components.logger.forComponent('shardmesh:anchoring')
     this.stored = components.metrics?.registerCounter('shardmesh_receipts_stored_total', { help: 'Countersigned receipts written to the durable store' })
     this.anchored = components.metrics?.registerCounter('shardmesh_receipts_anchored_total', { help: 'Receipts whose batch root was anchored on chain' })
@@ -62,6 +75,7 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
     this.receiptStore = await ReceiptStore.open(this.dir)
     const config = this.ledgerConfig
     if (config == null) {
+      await this.startProofs()
       return
     }
     if ('rpcUrl' in config) {
@@ -95,9 +109,73 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
     })
     // batches left unanchored by an earlier run (a crash, a stop) are anchored first
     this.anchorer.start()
+    await this.startProofs()
+  }
+
+  /** Serve the proofs of what this node anchored, and pull those of its own work. */
+  private async startProofs (): Promise<void> {
+    const store = this.receiptStore
+    if (store == null) {
+      return
+    }
+    const connectionManager = this.components.connectionManager
+    this.pullAbort = new AbortController()
+    this.proofs = new ProofExchange({
+      store,
+      ledger: this.ledger,
+      log: this.log.newScope('proofs'),
+      timeout: this.proofRequestTimeout,
+      protocol: RECEIPT_PROOFS_PROTOCOL,
+      openStream: async (peer, protocol, options) => {
+        if (connectionManager == null) {
+          throw new Error('no connection manager: receipt proofs are not pulled')
+        }
+        return connectionManager.openStream(peer, protocol, options)
+      }
+    })
+    if (this.components.registrar != null) {
+      await this.components.registrar.handle(RECEIPT_PROOFS_PROTOCOL, this.proofs.handle, { maxInboundStreams: MAX_PROOF_INBOUND_STREAMS })
+      this.handling = true
+    }
+    if (connectionManager != null && this.proofPullInterval > 0) {
+      this.pullTimer = setInterval(() => { this.backgroundPull() }, this.proofPullInterval)
+      this.pullTimer.unref?.()
+    }
+  }
+
+  private backgroundPull (): void {
+    if (this.receiptStore == null || this.receiptStore.count({ role: 'worker', batched: false }) === 0) {
+      return
+    }
+    this.pullProofs().catch((err: any) => { this.log('receipt proof pull failed: %s', err?.message) })
+  }
+
+  async pullProofs (options: AbortOptions = {}): Promise<PullResult> {
+    const run = this.pulling.then(async () => {
+      const proofs = this.proofs
+      if (proofs == null || this.pullAbort == null) {
+        return { requesters: 0, asked: 0, stored: 0, rejected: 0, failed: 0 }
+      }
+      const signal = options.signal == null ? this.pullAbort.signal : AbortSignal.any([options.signal, this.pullAbort.signal])
+      return proofs.pull({ signal })
+    })
+    this.pulling = run.catch(() => {})
+    return run
   }
 
   async stop (): Promise<void> {
+    clearInterval(this.pullTimer)
+    clearTimeout(this.kickTimer)
+    this.pullTimer = undefined
+    this.kickTimer = undefined
+    this.pullAbort?.abort(new Error('the anchoring service stopped'))
+    await this.pulling
+    if (this.handling) {
+      this.handling = false
+      await this.components.registrar?.unhandle(RECEIPT_PROOFS_PROTOCOL)
+    }
+    this.proofs = undefined
+    this.pullAbort = undefined
     await this.anchorer?.stop()
     this.anchorer = undefined
     if (this.ownLedger) {
@@ -120,6 +198,13 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
     this.stored?.increment(receipts.length)
     if (role === 'requester') {
       this.anchorer?.poke()
+    } else if (this.pullTimer != null && this.kickTimer == null) {
+      // the requester anchors in its own time: ask a little later (the timer asks again after)
+      this.kickTimer = setTimeout(() => {
+        this.kickTimer = undefined
+        this.backgroundPull()
+      }, C.PROOF_PULL_DELAY)
+      this.kickTimer.unref?.()
     }
   }
 

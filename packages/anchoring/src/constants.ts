@@ -16,3 +16,12 @@ export const RETRY_MAX = 30_000
 
 /** Anchor transactions of one batch that may expire unlanded before the loop gives up a round. */
 export const MAX_BLOCKHASH_ATTEMPTS = 5
+
+/** How often a worker asks its requesters for the proofs of the receipts it holds (ms). */
+export const PROOF_PULL_INTERVAL = 5_000
+
+/** A pull this long after a worker receipt is stored (ms): its batch may be anchored by then. */
+export const PROOF_PULL_DELAY = 2_000
+
+/** Deadline of one receipt-proof request, inbound or outbound (ms). */
+export const PROOF_REQUEST_TIMEOUT = 30_000

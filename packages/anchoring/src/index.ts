@@ -13,6 +13,11 @@
  * each signed transaction is recorded before it is sent, and after a restart the loop asks
  * the chain whether it landed before signing another for the same batch.
  *
+ * Workers get proofs too: the service serves `/shardmesh/receipt-proofs/1.0.0` (the proof files
+ * of what it anchored, each only to the worker its receipt names) and pulls, from each requester,
+ * the proofs of the `worker` receipts it holds without one (`pullProofs()`, also every
+ * `proofPullInterval`), checks them and keeps them in its store.
+ *
  * @example Anchor receipts over JSON-RPC with the node key
  *
  * ```TypeScript
@@ -56,11 +61,14 @@
 
 import { AnchoringService } from './anchoring.js'
 import type { AnchorerStats } from './anchorer.js'
-import type { AbortOptions, ComponentLogger, Metrics, PrivateKey, TypedEventTarget } from '@libp2p/interface'
+import type { PullResult } from './proof-exchange.js'
+import type { AbortOptions, ComponentLogger, Metrics, PeerId, PrivateKey, Stream, StreamHandler, StreamHandlerOptions, TypedEventTarget } from '@libp2p/interface'
 import type { IdKind, PrefixMatch, ReceiptBatch, ReceiptProof, ReceiptQuery, ReceiptRole, ReceiptSummary, StoredReceipt } from '@shardmesh/receipts'
 import type { Ledger } from '@shardmesh/solana'
 
 export type { AnchorerStats } from './anchorer.js'
+export type { PullResult } from './proof-exchange.js'
+export { ProofExchange, requestProofs } from './proof-exchange.js'
 
 /** Where anchors go: a ready Ledger, or an RPC endpoint of any Solana cluster. */
 export type LedgerConfig = Ledger | {
@@ -94,6 +102,13 @@ export interface AnchoringInit {
   retryBase?: number
   /** Test-only: SIGKILL the process right after an anchor was sent, before it is recorded. */
   crashAfterSend?: boolean
+  /**
+   * How often to ask requesters for the proofs of the `worker` receipts held without one (ms);
+   * 0 pulls only when `pullProofs()` is called. @default 5000
+   */
+  proofPullInterval?: number
+  /** Deadline of one receipt-proof request, inbound or outbound (ms). @default 30000 */
+  proofRequestTimeout?: number
 }
 
 export interface AnchoringComponents {
@@ -101,6 +116,15 @@ export interface AnchoringComponents {
   privateKey: PrivateKey
   logger: ComponentLogger
   metrics?: Metrics
+  /** with it, the node serves `/shardmesh/receipt-proofs/1.0.0` (libp2p passes its own) */
+  registrar?: {
+    handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
+    unhandle(protocol: string): Promise<void>
+  }
+  /** with it, the node pulls the proofs of its `worker` receipts (libp2p passes its own) */
+  connectionManager?: {
+    openStream(peer: PeerId, protocol: string, options?: AbortOptions): Promise<Stream>
+  }
 }
 
 export interface AnchoringStats {
@@ -159,6 +183,12 @@ export interface Anchoring extends TypedEventTarget<AnchoringEvents> {
   stats(): AnchoringStats
   /** Seal every stored receipt into batches and wait until all are anchored. */
   flush(options?: AbortOptions): Promise<void>
+  /**
+   * One round of the receipt-proof pull now (it also runs every `proofPullInterval`): ask each
+   * requester for the proofs of the `worker` receipts held without one, check and store them.
+   * Resolves after this round (a round under way is waited for first).
+   */
+  pullProofs(options?: AbortOptions): Promise<PullResult>
   /** The ledger anchors go to, when anchoring. */
   readonly ledger?: Ledger
 }

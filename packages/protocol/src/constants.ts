@@ -83,3 +83,27 @@ export const MAX_ATTESTATION_BYTES = 1024
 
 /** Largest encoded `SignedAttestation` accepted: the attestation plus a key and a signature. */
 export const MAX_SIGNED_ATTESTATION_BYTES = MAX_ATTESTATION_BYTES + 256
+
+/**
+ * Protocol id of the receipt-proof pull: a worker asks a requester for the Merkle paths and
+ * anchors of the countersigned receipts it holds (one `ProofRequest`, one `ProofResponse`).
+ */
+export const RECEIPT_PROOFS_PROTOCOL = `${PROTOCOL_PREFIX}/receipt-proofs/1.0.0`
+
+/** Most receipt ids in one `ProofRequest` (and so most proofs in one `ProofResponse`). */
+export const MAX_PROOF_REQUEST_IDS = 256
+
+/** Largest encoded `ProofRequest`: 256 ids of 32 bytes, each with a 2-byte tag and length. */
+export const MAX_PROOF_REQUEST_BYTES = MAX_PROOF_REQUEST_IDS * (32 + 2) + 64
+
+/**
+ * Largest proof file sent in a `ProofResponse` (a receipt of at most 4096 bytes in base64, a path
+ * of up to 64 hashes in hex, the anchor and the cluster fit well within it); a larger one is not sent.
+ */
+export const MAX_WIRE_PROOF_BYTES = 16 * 1024
+
+/** Largest encoded `ProofResponse`: 256 proofs of at most 16 KiB, each with its tag and length (about 4 MiB). */
+export const MAX_PROOF_RESPONSE_BYTES = MAX_PROOF_REQUEST_IDS * (MAX_WIRE_PROOF_BYTES + 4) + 64
+
+/** Most inbound receipt-proof streams a node serves at once. */
+export const MAX_PROOF_INBOUND_STREAMS = 4

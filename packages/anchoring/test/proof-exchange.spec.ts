@@ -1,0 +1,271 @@
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { MAX_PROOF_REQUEST_BYTES, RECEIPT_PROOFS_PROTOCOL } from '@shardmesh/protocol'
+import { checkReceiptProof, countersignReceipt, encodeReceiptProof, signReceipt } from '@shardmesh/receipts'
+import { silentLogger } from '@shardmesh/solana'
+import { anchoring, requestProofs } from '../src/index.js'
+import { StubLedger } from './utils/stub-ledger.js'
+import type { Anchoring, AnchoringComponents, AnchoringInit } from '../src/index.js'
+import type { Connection, PeerId, PrivateKey, Startable, Stream, StreamHandler } from '@libp2p/interface'
+
+type Service = Anchoring & Startable
+
+/**
+ * One end of an in-memory stream pair: what `send` writes, the other end reads (as its async
+ * iterator); `close` ends the other end's reading, `abort` both ends. Only what the proof
+ * protocol uses.
+ */
+class MemoryStream {
+  other?: MemoryStream
+  private readonly queue: Uint8Array[] = []
+  private ended = false
+  private error?: Error
+  private wake?: () => void
+
+  send (data: Uint8Array): boolean {
+    if (this.error != null) {
+      throw this.error
+    }
+    this.other?.push(data.slice())
+    return true
+  }
+
+  async onDrain (): Promise<void> {}
+
+  async close (): Promise<void> {
+    this.other?.end()
+  }
+
+  abort (err: Error): void {
+    this.fail(err)
+    this.other?.fail(err)
+  }
+
+  private push (data: Uint8Array): void {
+    this.queue.push(data)
+    this.wake?.()
+  }
+
+  private end (): void {
+    this.ended = true
+    this.wake?.()
+  }
+
+  private fail (err: Error): void {
+    this.error ??= err
+    this.wake?.()
+  }
+
+  async * [Symbol.asyncIterator] (): AsyncGenerator<Uint8Array> {
+    while (true) {
+      if (this.error != null) {
+        throw this.error
+      }
+      const next = this.queue.shift()
+      if (next != null) {
+        yield next
+        continue
+      }
+      if (this.ended) {
+        return
+      }
+      await new Promise<void>(resolve => { this.wake = resolve })
+      this.wake = undefined
+    }
+  }
+}
+
+/** An in-memory network: a registrar and a connection manager per node, and every handler run it started. */
+class MemoryNet {
+  readonly handlers = new Map<string, StreamHandler>()
+  readonly served: Array<Promise<void>> = []
+
+  components (peerId: PeerId): Pick<AnchoringComponents, 'registrar' | 'connectionManager'> {
+    return {
+      registrar: {
+        handle: async (protocol, handler) => { this.handlers.set(`${peerId.toString()} ${protocol}`, handler) },
+        unhandle: async (protocol) => { this.handlers.delete(`${peerId.toString()} ${protocol}`) }
+      },
+      connectionManager: {
+        openStream: async (peer, protocol) => this.open(peerId, peer, protocol)
+      }
+    }
+  }
+
+  /** A stream from `from` to `to`'s handler of `protocol`. */
+  async open (from: PeerId, to: PeerId, protocol: string): Promise<Stream> {
+    const handler = this.handlers.get(`${to.toString()} ${protocol}`)
+    if (handler == null) {
+      throw new Error(`${to.toString()} does not handle ${protocol}`)
+    }
+    const local = new MemoryStream()
+    const remote = new MemoryStream()
+    local.other = remote
+    remote.other = local
+    this.served.push(Promise.resolve(handler(remote as unknown as Stream, { remotePeer: from } as unknown as Connection)))
+    return local as unknown as Stream
+  }
+}
+
+interface Node { key: PrivateKey, peerId: PeerId, service: Service }
+
+describe('anchoring: /shardmesh/receipt-proofs/1.0.0, the worker pulls the proofs of its receipts', function () {
+  this.timeout(30_000)
+  let dirs: string[]
+  let net: MemoryNet
+  const started: Service[] = []
+
+  beforeEach(() => {
+    dirs = []
+    net = new MemoryNet()
+  })
+
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map(async s => s.stop()))
+    await Promise.all(dirs.map(async dir => rm(dir, { recursive: true, force: true })))
+  })
+
+  async function node (init: Omit<AnchoringInit, 'dir'> = {}): Promise<Node> {
+    const key = await generateKeyPair('Ed25519')
+    const peerId = peerIdFromPrivateKey(key)
+    const dir = await mkdtemp(join(tmpdir(), 'shardmesh-proofs-'))
+    dirs.push(dir)
+    const service = anchoring({ dir, proofPullInterval: 0, ...init })({
+      privateKey: key, logger: { forComponent: () => silentLogger() }, ...net.components(peerId)
+    }) as Service
+    await service.start()
+    started.push(service)
+    return { key, peerId, service }
+  }
+
+  /** `count` receipts of `worker`'s work, countersigned by `requester`. */
+  async function receipts (worker: Node, requester: Node, count: number): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = []
+    for (let i = 0; i < count; i++) {
+      const signed = await signReceipt(worker.key, {
+        jobId: crypto.getRandomValues(new Uint8Array(16)),
+        shardIndex: i,
+        workload: 'echo',
+        workloadVersion: '1.0.0',
+        inputDigest: crypto.getRandomValues(new Uint8Array(32)),
+        outputDigest: crypto.getRandomValues(new Uint8Array(32)),
+        worker: worker.peerId,
+        requester: requester.peerId,
+        startedAt: 1_000,
+        finishedAt: 2_000,
+        items: 1,
+        cpuMicros: 10
+      })
+      out.push(await countersignReceipt(requester.key, signed, { policy: 'none', outcome: 'accepted' }, { verified: true }))
+    }
+    return out
+  }
+
+  it('a worker holding countersigned receipts gets their Merkle paths and anchors, checks and keeps them', async () => {
+    const ledger = new StubLedger()
+    // nothing is sealed before the flush
+    const requester = await node({ ledger, batchSize: 10, batchInterval: 600_000 })
+    // the worker checks each anchor on its own view of the chain (here the same stub ledger)
+    const worker = await node({ ledger })
+    const earned = await receipts(worker, requester, 5)
+    await requester.service.store(earned)
+    await worker.service.store(earned, { role: 'worker' })
+    // nothing anchored yet: nothing to give
+    assert.deepEqual(await worker.service.pullProofs(), { requesters: 1, asked: 5, stored: 0, rejected: 0, failed: 0 })
+
+    await requester.service.flush({ signal: AbortSignal.timeout(20_000) })
+    const result = await worker.service.pullProofs()
+    assert.deepEqual(result, { requesters: 1, asked: 5, stored: 5, rejected: 0, failed: 0 })
+    const rows = worker.service.list({ role: 'worker' })
+    assert.equal(rows.length, 5)
+    for (const row of rows) {
+      const proof = worker.service.proof(row.id) ?? assert.fail('no proof')
+      const verified = await checkReceiptProof(proof, { worker: worker.peerId, requester: requester.peerId })
+      assert.equal(Buffer.from(verified.id).toString('hex'), row.id)
+      assert.equal(encodeReceiptProof(proof), encodeReceiptProof(requester.service.proof(row.id)!), 'the requester\'s proof, byte for byte')
+      const theirs = requester.service.get(row.id)!
+      assert.deepEqual([row.batch, row.leafIndex, row.anchor], [theirs.batch, theirs.leafIndex, theirs.anchor])
+    }
+    assert.deepEqual(worker.service.summarize({ role: 'worker' }), { receipts: 5, batched: 5, anchored: 5, batches: 1, anchoredBatches: 1 })
+    // nothing left to ask
+    assert.deepEqual(await worker.service.pullProofs(), { requesters: 0, asked: 0, stored: 0, rejected: 0, failed: 0 })
+    assert.ok(net.served.length >= 2)
+    await Promise.all(net.served)
+  })
+
+  it('a peer asking for the receipts of another worker gets nothing; an anchor the worker\'s chain lacks is not kept', async () => {
+    const ledger = new StubLedger()
+    const requester = await node({ ledger, batchSize: 4 })
+    const worker = await node()
+    const other = await node()
+    const earned = await receipts(worker, requester, 4)
+    await requester.service.store(earned)
+    await requester.service.flush({ signal: AbortSignal.timeout(20_000) })
+    // another peer holding the same receipts (as if it were their worker) is given no proof
+    await other.service.store(earned, { role: 'worker' })
+    assert.deepEqual(await other.service.pullProofs(), { requesters: 1, asked: 4, stored: 0, rejected: 0, failed: 0 })
+    assert.equal(other.service.count({ anchored: true }), 0)
+
+    // a worker whose chain does not hold the anchor transaction keeps nothing
+    const blind = await node({ ledger: new StubLedger() })
+    const mine = await receipts(blind, requester, 2)
+    await requester.service.store(mine)
+    await requester.service.flush({ signal: AbortSignal.timeout(20_000) })
+    await blind.service.store(mine, { role: 'worker' })
+    assert.deepEqual(await blind.service.pullProofs(), { requesters: 1, asked: 2, stored: 0, rejected: 2, failed: 0 })
+    assert.equal(blind.service.count({ anchored: true }), 0)
+
+    // the worker itself gets its own
+    await worker.service.store(earned, { role: 'worker' })
+    assert.equal((await worker.service.pullProofs()).stored, 4)
+  })
+
+  it('a requester that is unreachable is asked again in a later round; a garbage or oversized request is refused without harm', async () => {
+    const ledger = new StubLedger()
+    const requester = await node({ ledger, batchSize: 2 })
+    const worker = await node()
+    const earned = await receipts(worker, requester, 2)
+    await requester.service.store(earned)
+    await requester.service.flush({ signal: AbortSignal.timeout(20_000) })
+    await worker.service.store(earned, { role: 'worker' })
+
+    const handler = net.handlers.get(`${requester.peerId.toString()} ${RECEIPT_PROOFS_PROTOCOL}`)!
+    net.handlers.delete(`${requester.peerId.toString()} ${RECEIPT_PROOFS_PROTOCOL}`)
+    assert.deepEqual(await worker.service.pullProofs(), { requesters: 1, asked: 2, stored: 0, rejected: 0, failed: 1 })
+    net.handlers.set(`${requester.peerId.toString()} ${RECEIPT_PROOFS_PROTOCOL}`, handler)
+
+    // not protobuf
+    let stream = await net.open(worker.peerId, requester.peerId, RECEIPT_PROOFS_PROTOCOL)
+    stream.send(Uint8Array.of(5, 0xff, 0xff, 0xff, 0xff, 0xff))
+    await assert.rejects(readAll(stream))
+    // a length prefix over the limit
+    stream = await net.open(worker.peerId, requester.peerId, RECEIPT_PROOFS_PROTOCOL)
+    const over = MAX_PROOF_REQUEST_BYTES + 1
+    stream.send(Uint8Array.of((over & 0x7f) | 0x80, (over >> 7) & 0x7f))
+    await assert.rejects(readAll(stream))
+    // a length prefix that never ends
+    stream = await net.open(worker.peerId, requester.peerId, RECEIPT_PROOFS_PROTOCOL)
+    stream.send(new Uint8Array(8).fill(0xff))
+    await assert.rejects(readAll(stream))
+    // 257 ids: over the repeated-field limit
+    stream = await net.open(worker.peerId, requester.peerId, RECEIPT_PROOFS_PROTOCOL)
+    await assert.rejects(requestProofs(stream, new Array(257).fill(new Uint8Array(32))), /at most 256/)
+    stream.abort(new Error('not sent'))
+    // ids of the wrong length, repeated ids: answered, with nothing for them
+    stream = await net.open(worker.peerId, requester.peerId, RECEIPT_PROOFS_PROTOCOL)
+    assert.deepEqual(await requestProofs(stream, [new Uint8Array(3), new Uint8Array(32), new Uint8Array(32)]), [])
+    // every handler run returned (none threw), and the requester still serves
+    await Promise.all(net.served)
+    assert.deepEqual(await worker.service.pullProofs(), { requesters: 1, asked: 2, stored: 2, rejected: 0, failed: 0 })
+  })
+})
+
+async function readAll (stream: Stream): Promise<void> {
+  for await (const chunk of stream) {
+    void chunk
+  }
+}
