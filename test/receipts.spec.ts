@@ -10,6 +10,7 @@ import { parseAnchorMemo, verifyReceipt } from '@shardmesh/receipts'
 import { parseTransaction } from '@shardmesh/solana'
 import { address, createSolanaRpc, getBase58Decoder, signature } from '@solana/kit'
 import { runCli } from './utils/run-cli.js'
+import { waitFor } from '@shardmesh/test-utils'
 import type { ChildProcess } from 'node:child_process'
 import type { AddressInfo } from 'node:net'
 
@@ -210,6 +211,37 @@ describe('receipts anchored by node processes on the local chain', function () {
     assert.equal(await tamper('missing-tx', p => {
       p.anchor.signature = getBase58Decoder().decode(randomBytes(64))
     }), 'transaction-not-found')
+  })
+
+  it('the worker holds a complete proof of its accepted shards, pulled from its requester, that verifies on chain', async () => {
+    const worker = cluster.nodes[1]
+    const list = async (...args: string[]): Promise<any> => {
+      const res = await runCli(['receipts', 'list', '--data-dir', worker.dataDir, '--role', 'worker', '--limit', '1000', '--json', ...args])
+      assert.equal(res.code, 0, res.stderr)
+      return JSON.parse(res.stdout)
+    }
+    // receipts come back to the worker after each job (best effort: a requester SIGKILLed before
+    // sending keeps them to itself); the worker then pulls the proof of each once it is anchored
+    const held = await list()
+    assert.ok(held.total > 0, 'the worker holds none of its receipts')
+    const proven = await waitFor(async () => {
+      const anchored = await list('--anchored')
+      return anchored.total === held.total ? anchored : undefined
+    }, 'the worker to pull the proof of every receipt it holds', { timeout: 60_000, interval: 500 })
+    for (const row of proven.receipts) {
+      assert.equal(row.role, 'worker')
+      assert.ok(row.batch != null && row.anchor != null)
+    }
+    // one of them, from the worker's own store, verified against the chain with nothing else
+    const file = join(dir, 'worker-receipt.json')
+    const shown = await runCli(['receipts', 'show', proven.receipts[0].id, '--data-dir', worker.dataDir, '--out', file, '--json'])
+    assert.equal(shown.code, 0, shown.stderr)
+    const res = await runCli(['receipts', 'verify', file, '--solana-rpc', cluster.chain?.url ?? '', '--json'])
+    assert.equal(res.code, 0, res.stdout + res.stderr)
+    const out = JSON.parse(res.stdout)
+    assert.equal(out.worker, worker.peerId)
+    assert.equal(out.requester, cluster.nodes[0].peerId)
+    assert.ok(out.cluster != null, 'the proof names its cluster')
   })
 
   it('verify takes an id prefix; an unreachable RPC is named with its cause (verify, airdrop); flush needs no body', async () => {
