@@ -1,8 +1,8 @@
 import { MAX_SIGNED_RECEIPT_BYTES, MessageTooLargeError, ShardmeshError } from '@shardmesh/protocol'
 import { MERKLE_HASH_BYTES } from './constants.js'
-import { fromBase64, hashFromHex, isTxSignature, toHex, u64FromDecimal } from './encoding.js'
+import { fromBase64, hashFromHex, toHex } from './encoding.js'
 import { MerkleTree } from './merkle.js'
-import { isGenesisHash } from './proof.js'
+import { readAnchorFields } from './proof.js'
 import { verifyReceipt } from './receipt.js'
 import type { ReceiptAnchor, ReceiptProof } from './proof.js'
 import type { VerifiedReceipt } from './receipt.js'
@@ -148,28 +148,7 @@ export function decodeBundle (text: string | Uint8Array): ReceiptBundle {
     }
     return bytes
   })
-  const bundle: ReceiptBundle = { root, count, receipts }
-  if (json.anchor !== undefined) {
-    const anchor = json.anchor
-    if (!isObject(anchor)) {
-      throw malformed('anchor', 'is not an object')
-    }
-    if (!isTxSignature(anchor.signature)) {
-      throw malformed('anchor.signature', 'is not a base58 transaction signature (64 bytes)')
-    }
-    const slot = u64FromDecimal(anchor.slot)
-    if (slot == null) {
-      throw malformed('anchor.slot', 'is not a decimal string of a u64')
-    }
-    bundle.anchor = { signature: anchor.signature, slot }
-  }
-  if (json.cluster !== undefined) {
-    if (!isGenesisHash(json.cluster)) {
-      throw malformed('cluster', 'is not a base58 genesis hash (32 bytes)')
-    }
-    bundle.cluster = json.cluster
-  }
-  return bundle
+  return { root, count, receipts, ...readAnchorFields(json, malformed) }
 }
 
 /**

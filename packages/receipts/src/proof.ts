@@ -143,6 +143,16 @@ export function decodeReceiptProof (text: string | Uint8Array): ReceiptProof {
   }
   const path = batch.path.map((hash, i) => hashField(hash, `batch.path[${i}]`))
   const proof: ReceiptProof = { receipt, root, count, index, path }
+  Object.assign(proof, readAnchorFields(json, malformed))
+  return proof
+}
+
+/**
+ * The optional `anchor` (`{ signature, slot }`) and `cluster` fields a proof file and a bundle
+ * file share, checked; `malformed(field, what)` makes the error the caller throws.
+ */
+export function readAnchorFields (json: Record<string, unknown>, malformed: (field: string, what: string) => Error): { anchor?: ReceiptAnchor, cluster?: string } {
+  const fields: { anchor?: ReceiptAnchor, cluster?: string } = {}
   if (json.anchor !== undefined) {
     const anchor = json.anchor
     if (!isObject(anchor)) {
@@ -155,15 +165,15 @@ export function decodeReceiptProof (text: string | Uint8Array): ReceiptProof {
     if (slot == null) {
       throw malformed('anchor.slot', 'is not a decimal string of a u64')
     }
-    proof.anchor = { signature: anchor.signature, slot }
+    fields.anchor = { signature: anchor.signature, slot }
   }
   if (json.cluster !== undefined) {
     if (!isGenesisHash(json.cluster)) {
       throw malformed('cluster', 'is not a base58 genesis hash (32 bytes)')
     }
-    proof.cluster = json.cluster
+    fields.cluster = json.cluster
   }
-  return proof
+  return fields
 }
 
 /** The memo that anchors a batch: `shardmesh:v1:<root hex>:<count>`. */
