@@ -1,5 +1,5 @@
 import {
-  MAX_PROOF_REQUEST_BYTES, MAX_PROOF_REQUEST_IDS, MAX_PROOF_RESPONSE_BYTES, MAX_WIRE_PROOF_BYTES, MessageTooLargeError, ProofRequest, ProofResponse
+  MAX_PROOF_REQUEST_BYTES, MAX_PROOF_REQUEST_IDS, MAX_PROOF_RESPONSE_BYTES, MAX_WIRE_PROOF_BYTES, MessageTooLargeError, ProofRequest, ProofResponse, linkSignals
 } from '@shardmesh/protocol'
 import { checkReceiptProof, decodeReceiptProof, decodeTrustedReceipt, encodeReceiptProof } from '@shardmesh/receipts'
 import { addressOfPeerId } from '@shardmesh/solana'
@@ -171,7 +171,8 @@ export class ProofExchange {
 
   /** The inbound handler: one request, one answer; a hostile request is logged and its stream aborted, never thrown. */
   readonly handle = async (stream: Stream, connection: Connection): Promise<void> => {
-    const signal = AbortSignal.timeout(this.init.timeout)
+    const linked = linkSignals([], this.init.timeout)
+    const signal = linked.signal
     try {
       const request = ProofRequest.decode(await readFrame(stream, MAX_PROOF_REQUEST_BYTES, { signal }), { limits: { receiptIds: MAX_PROOF_REQUEST_IDS } })
       const proofs = this.answer(connection.remotePeer, request.receiptIds)
@@ -180,6 +181,8 @@ export class ProofExchange {
     } catch (err: any) {
       this.init.log('receipt proof request from %p refused: %s', connection.remotePeer, err?.message)
       stream.abort(err instanceof Error ? err : new Error(String(err)))
+    } finally {
+      linked.clear()
     }
   }
 
@@ -207,7 +210,9 @@ export class ProofExchange {
       result.requesters++
       result.asked += ids.size
       let files: Uint8Array[]
-      const signal = options.signal == null ? AbortSignal.timeout(this.init.timeout) : AbortSignal.any([options.signal, AbortSignal.timeout(this.init.timeout)])
+      // a cleared timer, not AbortSignal.timeout: a deadline that garbage collection cannot lose
+      const linked = linkSignals([options.signal], this.init.timeout)
+      const signal = linked.signal
       let stream: Stream | undefined
       try {
         stream = await this.init.openStream(requester, this.init.protocol, { signal })
@@ -217,6 +222,8 @@ export class ProofExchange {
         this.init.log('asking %p for %d receipt proofs failed: %s', requester, ids.size, err?.message)
         result.failed++
         continue
+      } finally {
+        linked.clear()
       }
       for (const file of files) {
         try {
