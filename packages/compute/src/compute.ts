@@ -7,7 +7,6 @@ import { AbortError, WorkloadRegistry, WorkloadRunner, checkInputItems, workload
 import { TypedEventEmitter, serviceDependencies } from '@libp2p/interface'
 import { modelCidOfDigest } from '@shardmesh/capabilities'
 import { TrustBook, gpuClaim, throughputClaim } from '@shardmesh/trust'
-import type { PeerScore } from '@shardmesh/trust'
 import * as C from './constants.js'
 import { NoPeersError, NotEnoughPeersError, NotStartedError } from './errors.js'
 import { LocalChannel, RemoteChannel } from './requester/channel.js'
@@ -35,15 +34,6 @@ import type { Capabilities, PeerCapabilities } from '@shardmesh/capabilities'
 import type { AbortOptions, Connection, CounterGroup, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import type { ModelFile, Workload } from '@shardmesh/workloads'
-
-/** The score of a peer when no trust book is open (never used for a placed job: start() opens one). */
-const UNKNOWN_SCORE: PeerScore = {
-  value: 0.5,
-  probation: false,
-  evidence: { 'shard-accepted': 0, 'shard-failed': 0, 'shard-timeout': 0, unresponsive: 0, 'dispute-won': 0, 'dispute-lost': 0, 'challenge-passed': 0, 'challenge-failed': 0, 'challenge-timeout': 0 },
-  attestations: { count: 0, weight: 0 },
-  reasons: []
-}
 
 export class Compute extends TypedEventEmitter<ComputeEvents> implements ComputeInterface, Startable {
   public readonly registry: WorkloadRegistry
@@ -100,6 +90,8 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
     this.shutdown = new AbortController()
     // every shard stream listens for shutdown: many requesters at once are not a leak
     setMaxListeners(Infinity, this.shutdown.signal)
+    // first: a started service (its executor set) always has its trust book
+    const trust = this.trustBook = await TrustBook.open({ self: this.components.peerId.toString(), file: this.init.trustFile, logger: this.components.logger })
     this.runner = new WorkloadRunner({ size: this.poolSize, cacheDir: this.cacheDir, maxQueue: this.maxQueue + this.slots })
     this.models = new ModelStore({
       dir: join(this.cacheDir, 'models'),
@@ -119,7 +111,6 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
       offer: this.init.offer,
       receipts: new WorkerReceipts({ self: this.components.peerId, sink: this.init.workerReceiptSink, log: this.log.newScope('receipts') })
     })
-    const trust = this.trustBook = await TrustBook.open({ self: this.components.peerId.toString(), file: this.init.trustFile, logger: this.components.logger })
     const challenges = this.init.challenges
     if (challenges !== false) {
       const runner = this.runner
@@ -423,7 +414,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
       throw new NoPeersError(this.noPeersMessage(workload, plan.excluded, options))
     }
     this.checkEnoughPeers(workload, policy, plan.peers, options, plan.excluded)
-    const trust = this.trustBook
+    const trust = this.startedTrust()
     const run = new JobRun({
       jobId,
       workload,
@@ -433,14 +424,12 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
       peers: plan.peers,
       excluded: [...plan.excluded, ...noWorkload],
       considered: considered + noWorkload.length,
-      evidence: trust == null
-        ? undefined
-        : {
-            record: (peer, kind) => { trust.record(peer, kind) },
-            measure: (peer, measurement) => { trust.measure(peer, measurement) },
-            setEarnedWindow: (peer, id, window) => { trust.setEarnedWindow(peer, id, window) },
-            mustVerify: peer => trust.score(peer).probation
-          },
+      evidence: {
+        record: (peer, kind) => { trust.record(peer, kind) },
+        measure: (peer, measurement) => { trust.measure(peer, measurement) },
+        setEarnedWindow: (peer, id, window) => { trust.setEarnedWindow(peer, id, window) },
+        mustVerify: peer => trust.score(peer).probation
+      },
       placement,
       self: this.components.peerId,
       privateKey: this.components.privateKey,
@@ -554,24 +543,29 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
 
   /** What this node knows of a remote candidate, for the placement policy. */
   private evidence (peer: string, workload: Workload, entry: PeerCapabilities | undefined, outcome: ChallengeOutcome | undefined): CandidateEvidence {
-    const trust = this.trustBook
+    const trust = this.startedTrust()
     const now = Date.now()
     return {
       liveness: this.liveness.view(peer, entry),
       advertAgeMs: entry == null ? undefined : Math.max(0, now - entry.issuedAt),
       advertTtlMs: entry == null ? undefined : entry.expiresAt - entry.issuedAt,
-      score: trust?.score(peer) ?? UNKNOWN_SCORE,
-      measured: trust?.measured(peer, workload.id, workload.version),
-      earnedWindow: trust?.earnedWindow(peer, workload.id),
+      score: trust.score(peer),
+      measured: trust.measured(peer, workload.id, workload.version),
+      earnedWindow: trust.earnedWindow(peer, workload.id),
       challenge: outcome == null ? undefined : { verdict: outcome.verdict, detail: outcome.detail }
     }
   }
 
-  peerTrust (peer: PeerId | string): PeerTrust {
-    const trust = this.trustBook
-    if (trust == null) {
+  /** The trust book of a started service. */
+  private startedTrust (): TrustBook {
+    if (this.trustBook == null) {
       throw new NotStartedError('the compute service is not started')
     }
+    return this.trustBook
+  }
+
+  peerTrust (peer: PeerId | string): PeerTrust {
+    const trust = this.startedTrust()
     const key = peer.toString()
     const entry = this.capabilities()?.getPeer(key)
     const earned = (entry?.workloads ?? [])
