@@ -3,6 +3,7 @@ import {
 } from '@shardmesh/protocol'
 import { checkReceiptProof, decodeReceiptProof, decodeTrustedReceipt, encodeReceiptProof } from '@shardmesh/receipts'
 import { addressOfPeerId } from '@shardmesh/solana'
+import { readFrame, writeFrame } from './frames.js'
 import type { AbortOptions, Connection, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { ReceiptStore } from '@shardmesh/receipts'
 import type { Ledger } from '@shardmesh/solana'
@@ -39,79 +40,6 @@ export interface ProofExchangeInit {
   /** opens a stream to a peer (the node's connection manager) */
   openStream(peer: PeerId, protocol: string, options?: AbortOptions): Promise<Stream>
   protocol: string
-}
-
-const MAX_VARINT_BYTES = 5
-
-function chunkBytes (chunk: Uint8Array | { subarray(): Uint8Array }): Uint8Array {
-  return chunk instanceof Uint8Array ? chunk : chunk.subarray()
-}
-
-/** Write one frame: an unsigned varint length, then the bytes. */
-async function writeFrame (stream: Stream, bytes: Uint8Array, options: AbortOptions): Promise<void> {
-  const prefix: number[] = []
-  let n = bytes.byteLength
-  while (n >= 0x80) {
-    prefix.push((n & 0x7f) | 0x80)
-    n >>>= 7
-  }
-  prefix.push(n)
-  const frame = new Uint8Array(prefix.length + bytes.byteLength)
-  frame.set(prefix, 0)
-  frame.set(bytes, prefix.length)
-  if (!stream.send(frame)) {
-    await stream.onDrain(options)
-  }
-}
-
-/**
- * Read one frame of at most `max` bytes (`MessageTooLargeError` when its prefix says more);
- * what follows it is not read. The signal aborts the stream.
- */
-async function readFrame (stream: Stream, max: number, options: AbortOptions): Promise<Uint8Array> {
-  const signal = options.signal
-  signal?.throwIfAborted()
-  const onAbort = (): void => { stream.abort(signal?.reason ?? new Error('aborted')) }
-  signal?.addEventListener('abort', onAbort, { once: true })
-  try {
-    let buffer = new Uint8Array(0)
-    let length: number | undefined
-    let start = 0
-    for await (const chunk of stream) {
-      const bytes = chunkBytes(chunk)
-      const joined = new Uint8Array(buffer.byteLength + bytes.byteLength)
-      joined.set(buffer, 0)
-      joined.set(bytes, buffer.byteLength)
-      buffer = joined
-      if (length == null) {
-        let value = 0
-        for (let i = 0; i < Math.min(buffer.byteLength, MAX_VARINT_BYTES); i++) {
-          value += (buffer[i] & 0x7f) * 2 ** (7 * i)
-          if ((buffer[i] & 0x80) === 0) {
-            length = value
-            start = i + 1
-            break
-          }
-        }
-        if (length == null && buffer.byteLength >= MAX_VARINT_BYTES) {
-          throw new MessageTooLargeError(`frame length prefix over ${MAX_VARINT_BYTES} bytes`)
-        }
-        if (length != null && length > max) {
-          throw new MessageTooLargeError(`a frame of ${length} bytes, over the ${max} byte limit`)
-        }
-      }
-      if (length != null && buffer.byteLength >= start + length) {
-        return buffer.subarray(start, start + length)
-      }
-      if (buffer.byteLength > max + MAX_VARINT_BYTES) {
-        throw new MessageTooLargeError(`over the ${max} byte limit`)
-      }
-    }
-    signal?.throwIfAborted()
-    throw new Error('the stream ended before a whole frame')
-  } finally {
-    signal?.removeEventListener('abort', onAbort)
-  }
 }
 
 function hexOf (bytes: Uint8Array): string {
