@@ -107,3 +107,16 @@ export const MAX_PROOF_RESPONSE_BYTES = MAX_PROOF_REQUEST_IDS * (MAX_WIRE_PROOF_
 
 /** Most inbound receipt-proof streams a node serves at once. */
 export const MAX_PROOF_INBOUND_STREAMS = 4
+
+/**
+ * Protocol id of the batch fetch: anyone asks a node for every receipt of one anchored batch by
+ * its root (one `BatchRequest`, answered by one frame holding the batch's bundle file, or an
+ * empty frame when the node does not hold it).
+ */
+export const RECEIPT_BATCHES_PROTOCOL = `${PROTOCOL_PREFIX}/receipt-batches/1.0.0`
+
+/** Largest encoded `BatchRequest`: a 32-byte root with its tag and length, and room to spare. */
+export const MAX_BATCH_REQUEST_BYTES = 64
+
+/** Most inbound receipt-batch streams a node serves at once (each answer may be megabytes). */
+export const MAX_BATCH_INBOUND_STREAMS = 2

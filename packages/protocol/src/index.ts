@@ -29,6 +29,7 @@ export { CancelShard, ClientFrame, Countersigned, ItemList, ModelChunk, NeedMode
 export { Receipt, SignedReceipt, Verification } from './pb/receipt.js'
 export { Attestation, SignedAttestation } from './pb/trust.js'
 export { ProofRequest, ProofResponse } from './pb/proofs.js'
+export { BatchRequest } from './pb/batches.js'
 export * from './digest.js'
 export * from './wording.js'
 export * from './signals.js'
