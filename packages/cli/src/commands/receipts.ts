@@ -346,7 +346,7 @@ async function tallyCommand (argv: string[]): Promise<number> {
   }
   let rpcUrl = values['solana-rpc'] as string | undefined
   // each source: a name to report it by, and its bundle file's text
-  const sources: Array<{ name: string, text: () => Promise<string | Uint8Array> }> = []
+  const sources: TallySource[] = []
   if (files.length > 0) {
     for (const file of files) {
       sources.push({ name: file, text: async () => readFile(file) })
@@ -360,26 +360,11 @@ async function tallyCommand (argv: string[]): Promise<number> {
       }
     }
   }
-  const checked: CheckedBundle[] = []
-  for (const source of sources) {
-    let decoded: ReceiptBundle
-    try {
-      // the decoder enforces the size limit before it parses
-      decoded = decodeBundle(await source.text())
-      checked.push(await checkBundle(decoded))
-    } catch (err: any) {
-      return tallyFailure(values.json === true, source.name, err.reason ?? 'undecodable', err.message)
-    }
-    if (rpcUrl != null) {
-      if (decoded.anchor == null) {
-        return tallyFailure(values.json === true, source.name, 'not-anchored', 'the bundle names no anchor transaction')
-      }
-      const outcome = await verifyProofOverRpc(bundleProof(decoded), { rpcUrl, wsUrl: values['solana-ws'] })
-      if (!outcome.ok) {
-        return tallyFailure(values.json === true, source.name, outcome.failure.check, outcome.failure.message)
-      }
-    }
+  const outcome = await checkTallySources(sources, { rpcUrl, wsUrl: values['solana-ws'] })
+  if (!outcome.ok) {
+    return tallyFailure(values.json === true, outcome.source, outcome.check, outcome.message)
   }
+  const checked = outcome.checked
   const rows = tally(checked, { worker: values.worker, since })
   if (values.json === true) {
     process.stdout.write(formatTallyJson(rows))
@@ -393,6 +378,46 @@ async function tallyCommand (argv: string[]): Promise<number> {
     }
   }
   return EXIT_OK
+}
+
+/** A bundle file to tally: the name it is reported by, and its text. */
+export interface TallySource {
+  name: string
+  text: () => Promise<string | Uint8Array>
+}
+
+/** Every source checked, or the first that failed and the check it failed. */
+export type TallyCheck =
+  | { ok: true, checked: CheckedBundle[] }
+  | { ok: false, source: string, check: string, message: string }
+
+/**
+ * The check `receipts tally` makes of its bundles (the demo makes the same): each decoded
+ * (size-limited), its root recomputed and every receipt checked (`checkBundle`), and with an
+ * RPC its anchor verified on chain (memo, requester signature, slot, cluster).
+ */
+export async function checkTallySources (sources: TallySource[], options: { rpcUrl?: string, wsUrl?: string } = {}): Promise<TallyCheck> {
+  const checked: CheckedBundle[] = []
+  for (const source of sources) {
+    let decoded: ReceiptBundle
+    try {
+      // the decoder enforces the size limit before it parses
+      decoded = decodeBundle(await source.text())
+      checked.push(await checkBundle(decoded))
+    } catch (err: any) {
+      return { ok: false, source: source.name, check: err.reason ?? 'undecodable', message: err.message }
+    }
+    if (options.rpcUrl != null) {
+      if (decoded.anchor == null) {
+        return { ok: false, source: source.name, check: 'not-anchored', message: 'the bundle names no anchor transaction' }
+      }
+      const outcome = await verifyProofOverRpc(bundleProof(decoded), { rpcUrl: options.rpcUrl, wsUrl: options.wsUrl })
+      if (!outcome.ok) {
+        return { ok: false, source: source.name, ...outcome.failure }
+      }
+    }
+  }
+  return { ok: true, checked }
 }
 
 function tallyFailure (json: boolean, source: string, check: string, message: string): number {
