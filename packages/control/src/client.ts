@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { CONTROL_FILE, FLUSH_TIMEOUT, PLAN_TIMEOUT, REQUEST_TIMEOUT, TOKEN_FILE } from './constants.js'
+import { CONTROL_FILE, FLUSH_TIMEOUT, PLAN_TIMEOUT, PULL_TIMEOUT, REQUEST_TIMEOUT, TOKEN_FILE } from './constants.js'
 import { ControlRequestError, NodeNotRunningError } from './errors.js'
-import type { ReceiptBatchRow, ReceiptResponse, ReceiptsResponse, ReceiptsStatsJson } from './types.js'
+import type { ReceiptBatchRow, ReceiptPullResponse, ReceiptResponse, ReceiptsResponse, ReceiptsStatsJson } from './types.js'
 import type { ComputeResponse, ControlInfo, FindResponse, JobEvent, JobRequest, JobResultJson, PeersResponse, PlanRequestJson, PlanResponse, PublishResponse, StatusResponse } from './types.js'
 
 /** A client for a running node's control API, found through its data dir. */
@@ -120,6 +120,14 @@ export class ControlClient {
   /** Seal every stored receipt and wait until all are anchored. */
   async flushReceipts (timeoutMs = FLUSH_TIMEOUT): Promise<{ stats: ReceiptsStatsJson }> {
     return this.request('POST', '/v1/receipts/flush', { timeoutMs }, timeoutMs + 10_000)
+  }
+
+  /**
+   * One round of the receipt-proof pull now: the node asks each requester of the worker receipts
+   * it holds without a proof for theirs, checks and stores them; resolves with what it got.
+   */
+  async pullReceiptProofs (timeoutMs = PULL_TIMEOUT): Promise<ReceiptPullResponse> {
+    return this.request('POST', '/v1/receipts/pull', { timeoutMs }, timeoutMs + 10_000)
   }
 
   async stop (): Promise<void> {

@@ -16,6 +16,9 @@ export const MAX_LIST = 10_000
 /** How long POST /v1/receipts/flush waits for every receipt to be anchored, unless asked (ms). */
 export const FLUSH_TIMEOUT = 120_000
 
+/** How long POST /v1/receipts/pull waits for its round of the receipt-proof pull, unless asked (ms). */
+export const PULL_TIMEOUT = 60_000
+
 /** How long the client waits for an answer, but a flush's (ms). */
 export const REQUEST_TIMEOUT = 30_000
 

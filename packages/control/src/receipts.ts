@@ -1,9 +1,10 @@
 import { MAX_BUNDLE_RECEIPTS, batchBundle, encodeBundle, encodeReceiptProof, verifyReceipt } from '@shardmesh/receipts'
-import { FLUSH_TIMEOUT, MAX_LIST } from './constants.js'
+import { linkSignals } from '@shardmesh/protocol'
+import { FLUSH_TIMEOUT, MAX_LIST, PULL_TIMEOUT } from './constants.js'
 import { HttpError } from './errors.js'
 import { optionalCount, readJson, send } from './http.js'
 import type { ControlNode } from './node.js'
-import type { ReceiptBatchRow, ReceiptResponse, ReceiptRow, ReceiptsResponse, ReceiptsStatsJson } from './types.js'
+import type { ReceiptBatchRow, ReceiptPullResponse, ReceiptResponse, ReceiptRow, ReceiptsResponse, ReceiptsStatsJson } from './types.js'
 import type { IdKind, ReceiptQuery, StoredReceipt } from '@shardmesh/receipts'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
@@ -128,6 +129,10 @@ export async function routeReceipts (node: ControlNode, req: IncomingMessage, re
     send(res, 200, { stats: receiptsStats(node) })
     return true
   }
+  if (method === 'POST' && url.pathname === '/v1/receipts/pull') {
+    await pullProofs(node, req, res)
+    return true
+  }
   const m = /^\/v1\/receipts\/([^/]+)$/.exec(url.pathname)
   if (method === 'GET' && m != null) {
     const stored = receipts.get(resolveId(node, 'receipt', decodeURIComponent(m[1])))
@@ -156,3 +161,24 @@ export async function routeReceipts (node: ControlNode, req: IncomingMessage, re
   return false
 }
 
+
+/**
+ * `POST /v1/receipts/pull`: one round of the receipt-proof pull now (a worker asks each of its
+ * requesters for the proofs of the receipts it holds without one) and its outcome; `{ timeoutMs }`
+ * optional. A round already under way is waited for first, as `pullProofs()` does.
+ */
+async function pullProofs (node: ControlNode, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = await readJson(req)
+  const timeout = typeof body.timeoutMs === 'number' && body.timeoutMs > 0 ? body.timeoutMs : PULL_TIMEOUT
+  const deadline = linkSignals([], timeout)
+  let pulled: ReceiptPullResponse['pulled']
+  try {
+    pulled = await node.services.receipts.pullProofs({ signal: deadline.signal })
+  } catch (err: any) {
+    throw new HttpError(deadline.signal.aborted ? 504 : 409, deadline.signal.aborted ? `the receipt proof pull did not end within ${timeout} ms` : err.message)
+  } finally {
+    deadline.clear()
+  }
+  const reply: ReceiptPullResponse = { pulled, stats: receiptsStats(node) }
+  send(res, 200, reply)
+}

@@ -161,6 +161,12 @@ export type ReceiptBatchRow = Json<Pick<ReceiptBatch, 'root' | 'count' | 'sealed
   anchor: (Json<Omit<NonNullable<ReceiptBatch['anchor']>, 'fee'>> & { fee: string | null }) | null
 }
 
+/** `POST /v1/receipts/pull`: what one round of the receipt-proof pull asked, stored and refused, and the stats after it. */
+export interface ReceiptPullResponse {
+  pulled: Awaited<ReturnType<ReceiptsService['pullProofs']>>
+  stats: ReceiptsStatsJson
+}
+
 export interface ReceiptResponse {
   /** the row, with the fields of the verified receipt (its digests in hex) */
   receipt: ReceiptRow & Json<Pick<VerifiedReceipt, 'workloadVersion' | 'items' | 'cpuMicros' | 'startedAt' | 'finishedAt' | 'inputDigest' | 'outputDigest'>> & {

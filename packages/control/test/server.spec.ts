@@ -81,6 +81,13 @@ describe('ControlServer on a node built from meshServices()', () => {
     assert.deepEqual(receipts.receipts, [])
   })
 
+  it('POST /v1/receipts/pull: one round of the proof pull, with what it asked and stored', async () => {
+    // a node without a data dir holds no worker receipts: the round asks nobody
+    const res = await client.pullReceiptProofs()
+    assert.deepEqual(res.pulled, { requesters: 0, asked: 0, stored: 0, rejected: 0, failed: 0 })
+    assert.equal(res.stats.enabled, false)
+  })
+
   it('/v1 routes need the token of control.token; /metrics does not', async () => {
     const info = JSON.parse(await readFile(join(dir, constants.CONTROL_FILE), 'utf8'))
     assert.deepEqual(info, { url: server.url, pid: process.pid, peerId: node.peerId.toString() })
