@@ -4,6 +4,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 
 export interface ProofRequest {
   receiptIds: Uint8Array<ArrayBuffer>[]
+  signedIds: Uint8Array<ArrayBuffer>[]
 }
 
 export namespace ProofRequest {
@@ -23,12 +24,20 @@ export namespace ProofRequest {
           }
         }
 
+        if (obj.signedIds != null && obj.signedIds.length > 0) {
+          for (const value of obj.signedIds) {
+            w.uint32(18)
+            w.bytes(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          receiptIds: []
+          receiptIds: [],
+          signedIds: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -45,6 +54,14 @@ export namespace ProofRequest {
               obj.receiptIds.push(reader.bytes())
               break
             }
+            case 2: {
+              if (opts.limits?.signedIds != null && obj.signedIds.length === opts.limits.signedIds) {
+                throw new MaxLengthError('Decode error - repeated field "signedIds" had too many elements')
+              }
+
+              obj.signedIds.push(reader.bytes())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -55,7 +72,8 @@ export namespace ProofRequest {
         return obj
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
-          receiptIds: 0
+          receiptIds: 0,
+          signedIds: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -79,6 +97,21 @@ export namespace ProofRequest {
 
               break
             }
+            case 2: {
+              if (opts.limits?.signedIds != null && obj.signedIds === opts.limits.signedIds) {
+                throw new MaxLengthError('Streaming decode error - repeated field "signedIds" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.signedIds[]`,
+                index: obj.signedIds,
+                value: reader.bytes()
+              }
+
+              obj.signedIds++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -97,6 +130,12 @@ export namespace ProofRequest {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface ProofRequestSignedIdsFieldEvent {
+    field: '$.signedIds[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<ProofRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ProofRequest.codec())
   }
@@ -105,13 +144,14 @@ export namespace ProofRequest {
     return decodeMessage(buf, ProofRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ProofRequest>): Generator<ProofRequestReceiptIdsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ProofRequest>): Generator<ProofRequestReceiptIdsFieldEvent | ProofRequestSignedIdsFieldEvent> {
     return streamMessage(buf, ProofRequest.codec(), opts)
   }
 }
 
 export interface ProofResponse {
   proofs: Uint8Array<ArrayBuffer>[]
+  receipts: Uint8Array<ArrayBuffer>[]
 }
 
 export namespace ProofResponse {
@@ -131,12 +171,20 @@ export namespace ProofResponse {
           }
         }
 
+        if (obj.receipts != null && obj.receipts.length > 0) {
+          for (const value of obj.receipts) {
+            w.uint32(18)
+            w.bytes(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          proofs: []
+          proofs: [],
+          receipts: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -153,6 +201,14 @@ export namespace ProofResponse {
               obj.proofs.push(reader.bytes())
               break
             }
+            case 2: {
+              if (opts.limits?.receipts != null && obj.receipts.length === opts.limits.receipts) {
+                throw new MaxLengthError('Decode error - repeated field "receipts" had too many elements')
+              }
+
+              obj.receipts.push(reader.bytes())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -163,7 +219,8 @@ export namespace ProofResponse {
         return obj
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
-          proofs: 0
+          proofs: 0,
+          receipts: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -187,6 +244,21 @@ export namespace ProofResponse {
 
               break
             }
+            case 2: {
+              if (opts.limits?.receipts != null && obj.receipts === opts.limits.receipts) {
+                throw new MaxLengthError('Streaming decode error - repeated field "receipts" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.receipts[]`,
+                index: obj.receipts,
+                value: reader.bytes()
+              }
+
+              obj.receipts++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -205,6 +277,12 @@ export namespace ProofResponse {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface ProofResponseReceiptsFieldEvent {
+    field: '$.receipts[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<ProofResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ProofResponse.codec())
   }
@@ -213,7 +291,7 @@ export namespace ProofResponse {
     return decodeMessage(buf, ProofResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ProofResponse>): Generator<ProofResponseProofsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ProofResponse>): Generator<ProofResponseProofsFieldEvent | ProofResponseReceiptsFieldEvent> {
     return streamMessage(buf, ProofResponse.codec(), opts)
   }
 }
