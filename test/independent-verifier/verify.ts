@@ -22,6 +22,7 @@ export type Check =
   | 'transaction-failed'    // the transaction landed but failed
   | 'memo'                  // no memo instruction reads shardmesh:v1:<root>:<count>
   | 'requester-signed'      // the requester's address did not sign the transaction
+  | 'worker-signed'         // anchor.by is "worker" and the worker's address did not sign the transaction
   | 'slot'                  // the transaction landed in another slot than the proof states
   | 'cluster'               // the cluster's genesis hash is not the one the proof names
 
@@ -356,6 +357,8 @@ export interface VerifiedProof {
   requester: Uint8Array
   /** base58 Solana address of the requester (its Ed25519 public key) */
   requesterAddress: string
+  /** who signed the anchor: the requester, or the worker when the proof says `anchor.by: "worker"` */
+  anchoredBy: 'requester' | 'worker'
   policy: string
   outcome: string
   items: number
@@ -453,10 +456,16 @@ export function verifyProof (proofText: string, transaction: any, genesisHash: s
   if (!memos.includes(memo)) {
     fail('memo', `no memo reads ${memo} (found ${JSON.stringify(memos)})`)
   }
+  // the party that anchored signed it: the requester, unless anchor.by says the worker did
+  const anchoredBy = proof.anchor.by === undefined ? 'requester' : proof.anchor.by
+  if (anchoredBy !== 'requester' && anchoredBy !== 'worker') {
+    fail('format', `anchor.by is ${JSON.stringify(proof.anchor.by)}`)
+  }
   const requesterAddress = base58Encode(requester)
+  const anchorerAddress = anchoredBy === 'worker' ? base58Encode(worker) : requesterAddress
   const signers = tx.accountKeys.slice(0, tx.numRequiredSignatures).map(base58Encode)
-  if (!signers.includes(requesterAddress)) {
-    fail('requester-signed', `${requesterAddress} did not sign the transaction (signers: ${signers.join(', ')})`)
+  if (!signers.includes(anchorerAddress)) {
+    fail(anchoredBy === 'worker' ? 'worker-signed' : 'requester-signed', `${anchorerAddress} did not sign the transaction (signers: ${signers.join(', ')})`)
   }
   if (String(transaction.slot) !== String(proof.anchor.slot)) {
     fail('slot', `the proof states slot ${String(proof.anchor.slot)}, the transaction is in slot ${String(transaction.slot)}`)
@@ -470,6 +479,7 @@ export function verifyProof (proofText: string, transaction: any, genesisHash: s
     worker,
     requester,
     requesterAddress,
+    anchoredBy,
     policy,
     outcome,
     items: Number(uintField(fields, 12)),
