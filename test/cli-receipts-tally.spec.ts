@@ -76,7 +76,8 @@ describe('shardmesh receipts bundle and tally', function () {
 
     const csv = await runCli(['receipts', 'tally', '--bundle', files[1], '--bundle', files[0], '--csv'])
     assert.equal(csv.code, 0, csv.stderr)
-    assert.match(csv.stdout, new RegExp(`^worker,workload,shards,items,cpu_micros\n${peerId},echo@1\\.0\\.0,5,15,\\d+\n${peerId},\\*,5,15,\\d+\n$`))
+    // offline: owed only, paid and missing empty
+    assert.match(csv.stdout, new RegExp(`^worker,workload,shards,items,cpu_micros,owed_lamports,paid_lamports,missing_lamports\n${peerId},echo@1\\.0\\.0,5,15,\\d+,0,,\n${peerId},\\*,5,15,\\d+,0,,\n$`))
     const other = await runCli(['receipts', 'tally', '--bundle', files[0], '--worker', '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK', '--json'])
     assert.equal(other.stdout, '{\n  "workers": []\n}\n')
   })

@@ -64,7 +64,7 @@ export class EmbeddedLedger implements Ledger {
 
   async prepareAnchor (root: Uint8Array, meta: AnchorMeta, options: LedgerCallOptions = {}): Promise<PreparedAnchor> {
     this.check(options)
-    return buildAnchorTransaction({ memo: anchorMemo(root, meta.count), signer: this.signer, feePayer: this.feePayer, blockhash: this.chain.latestBlockhash() })
+    return buildAnchorTransaction({ memo: anchorMemo(root, meta.count), signer: this.signer, feePayer: this.feePayer, payments: meta.payments, blockhash: this.chain.latestBlockhash() })
   }
 
   async submit (prepared: PreparedAnchor, options: LedgerCallOptions = {}): Promise<AnchorResult> {
@@ -151,7 +151,8 @@ export class EmbeddedLedger implements Ledger {
       fee: record.fee,
       err: record.err,
       memos: parsed.memos,
-      signers: parsed.signers
+      signers: parsed.signers,
+      transfers: parsed.transfers
     }
   }
 

@@ -383,6 +383,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
       : job.workload
     // catch bad input here, before any peer spends work on it
     await checkInputItems(workload, job.items)
+    checkPayment(options.pay)
     const policy = typeof options.verification === 'string' ? parseVerification(options.verification) : options.verification ?? { kind: 'none' }
     // the job ends with the service: its signal is the caller's combined with shutdown
     const linked = linkSignals([options.signal, this.shutdown.signal])
@@ -421,6 +422,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
       items: job.items,
       shardSize,
       model,
+      lamportsPerItem: options.pay?.lamportsPerItem,
       peers: plan.peers,
       excluded: [...plan.excluded, ...noWorkload],
       considered: considered + noWorkload.length,
@@ -625,5 +627,16 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
       this.channels.set(key, channel)
     }
     return channel
+  }
+}
+
+/** A job's price must be a whole, positive, safe number of lamports per item. */
+function checkPayment (pay: RunJobOptions['pay']): void {
+  if (pay == null) {
+    return
+  }
+  const price = pay.lamportsPerItem
+  if (typeof price !== 'bigint' || price < 1n || price > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new RangeError(`pay.lamportsPerItem must be a bigint from 1 to ${Number.MAX_SAFE_INTEGER}, got ${String(price)}`)
   }
 }

@@ -70,6 +70,20 @@ function parsePlacement (body: any): PlanRequestJson {
   }
 }
 
+/** `pay`, when given: `{ lamportsPerItem }`, a whole number of lamports from 1 to 2^53-1 (decimal string or number). */
+function optionalPay (body: Record<string, unknown>): JobRequest['pay'] {
+  const pay = body.pay
+  if (pay == null) {
+    return undefined
+  }
+  const price = typeof pay === 'object' && !Array.isArray(pay) ? (pay as Record<string, unknown>).lamportsPerItem : undefined
+  const text = typeof price === 'number' && Number.isSafeInteger(price) ? String(price) : price
+  if (typeof text !== 'string' || !/^[1-9][0-9]{0,15}$/.test(text) || BigInt(text) > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new HttpError(400, `pay must be { lamportsPerItem }, a whole number of lamports from 1 to ${Number.MAX_SAFE_INTEGER}`)
+  }
+  return { lamportsPerItem: text }
+}
+
 function parseRequest (body: any): JobRequest {
   const placement = parsePlacement(body)
   if (!Array.isArray(body.items) || !body.items.every((i: unknown) => typeof i === 'string')) {
@@ -87,7 +101,8 @@ function parseRequest (body: any): JobRequest {
     peers: placement.peers,
     includeSelf: placement.includeSelf,
     minScore: placement.minScore,
-    model: typeof body.model === 'string' ? body.model : undefined
+    model: typeof body.model === 'string' ? body.model : undefined,
+    pay: optionalPay(body)
   }
 }
 
@@ -137,6 +152,7 @@ export async function runJob (node: ControlNode, req: IncomingMessage, res: Serv
       peers,
       includeSelf: request.includeSelf,
       minScore: request.minScore,
+      pay: request.pay == null ? undefined : { lamportsPerItem: BigInt(request.pay.lamportsPerItem) },
       onProgress: (p) => { emit({ event: 'progress', ...p }) }
     })
     const json: JobResultJson = {

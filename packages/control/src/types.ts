@@ -112,6 +112,8 @@ export type JobRequest = Json<Pick<JobSpec, 'version' | 'items' | 'shardSize' | 
   workload: string
   /** `none`, `spot-check:<p>` or `replicate:<k>` */
   verification?: string
+  /** pay the workers (`RunJobOptions.pay`): lamports per item, a decimal string (or a safe integer), 1 to 2^53-1 */
+  pay?: { lamportsPerItem: string }
 }
 
 /**

@@ -36,6 +36,12 @@ export interface ReceiptFields {
   finishedAt: number
   items: number
   cpuMicros: number
+  /**
+   * The price the requester asked in the shard request, in lamports per item: signed here, so
+   * both parties sign it. 0 or absent: unpaid (the receipt's bytes are those of an unpaid
+   * receipt before prices existed).
+   */
+  lamportsPerItem?: bigint
 }
 
 export interface VerificationFields {
@@ -46,6 +52,8 @@ export interface VerificationFields {
 /** A receipt whose signatures were checked. */
 export interface VerifiedReceipt extends ReceiptFields {
   version: number
+  /** lamports per item, as signed (0n: unpaid) */
+  lamportsPerItem: bigint
   verification?: VerificationFields
   countersigned: boolean
   /** the encoded SignedReceipt, verifiable on its own */
@@ -64,11 +72,36 @@ function countersignedBytes (receipt: Uint8Array, verification: Uint8Array): Uin
   return uint8ArrayConcat([COUNTERSIGN_DOMAIN, length, receipt, verification])
 }
 
+/** The largest u64: a price must fit the receipt's field. */
+const MAX_U64 = (1n << 64n) - 1n
+
+function checkPrice (lamportsPerItem: bigint): bigint {
+  if (typeof lamportsPerItem !== 'bigint' || lamportsPerItem < 0n || lamportsPerItem > MAX_U64) {
+    throw new RangeError(`lamportsPerItem is a u64 bigint, not ${String(lamportsPerItem)}`)
+  }
+  return lamportsPerItem
+}
+
+/**
+ * What a receipt's worker is owed, in lamports: `items × lamportsPerItem` when the requester
+ * accepted or checked the work (its countersigned verdict), 0 when it disputed it, did not
+ * countersign it, the receipt is unpaid, or the worker is the requester itself (nobody pays
+ * itself). See docs/PROTOCOL.md, "Settlement".
+ */
+export function owedLamports (receipt: Pick<VerifiedReceipt, 'items' | 'lamportsPerItem' | 'verification' | 'worker' | 'requester'>): bigint {
+  const outcome = receipt.verification?.outcome
+  if (receipt.lamportsPerItem <= 0n || (outcome !== 'accepted' && outcome !== 'checked') || receipt.worker.equals(receipt.requester)) {
+    return 0n
+  }
+  return BigInt(receipt.items) * receipt.lamportsPerItem
+}
+
 /** The worker encodes its receipt and signs it with the node key. */
 export async function signReceipt (key: PrivateKey, fields: ReceiptFields): Promise<Uint8Array> {
   if (!fields.worker.equals(peerIdFromPublicKey(key.publicKey))) {
     throw new RangeError('a receipt must be signed by its worker')
   }
+  const price = checkPrice(fields.lamportsPerItem ?? 0n)
   const receipt = encodeReceipt({
     version: RECEIPT_VERSION,
     jobId: fields.jobId,
@@ -82,7 +115,9 @@ export async function signReceipt (key: PrivateKey, fields: ReceiptFields): Prom
     startedAt: BigInt(Math.floor(fields.startedAt)),
     finishedAt: BigInt(Math.floor(fields.finishedAt)),
     items: fields.items,
-    cpuMicros: BigInt(Math.max(0, Math.floor(fields.cpuMicros)))
+    cpuMicros: BigInt(Math.max(0, Math.floor(fields.cpuMicros))),
+    // absent when unpaid: an unpaid receipt has the bytes it had before prices existed
+    lamportsPerItem: price > 0n ? price : undefined
   })
   const signature = signEd25519(key, uint8ArrayConcat([RECEIPT_DOMAIN, receipt]))
   return encodeSignedReceipt({ receipt, workerKey: publicKeyToProtobuf(key.publicKey), workerSignature: signature, requesterKey: new Uint8Array(0), requesterSignature: new Uint8Array(0) })
@@ -206,6 +241,7 @@ function readReceipt (bytes: Uint8Array, options: VerifyReceiptOptions, checkSig
     finishedAt: Number(receipt.finishedAt),
     items: receipt.items,
     cpuMicros: Number(receipt.cpuMicros),
+    lamportsPerItem: receipt.lamportsPerItem ?? 0n,
     verification: countersigned && signed.verification != null
       ? { policy: signed.verification.policy, outcome: (outcome === 'checked' || outcome === 'disputed') ? outcome : 'accepted' }
       : undefined,

@@ -125,21 +125,25 @@ describe('receipt bundle', () => {
     const bobId = two.receipts[0].worker.toString()
     const [first, second] = [aliceId, bobId].sort()
     const rows: Record<string, unknown> = {
-      [aliceId]: { worker: aliceId, shards: 5, items: 20, cpuMicros: 5000, byWorkload: { 'echo@1.0.0': { shards: 5, items: 20, cpuMicros: 5000 } } },
+      // unpaid receipts owe nothing; no chain was asked, so nothing is known paid
+      [aliceId]: { worker: aliceId, shards: 5, items: 20, cpuMicros: 5000, owedLamports: '0', paidLamports: null, missingLamports: null, byWorkload: { 'echo@1.0.0': { shards: 5, items: 20, cpuMicros: 5000, owedLamports: '0' } } },
       [bobId]: {
         worker: bobId,
         shards: 5,
         items: 36,
         cpuMicros: 21500,
-        byWorkload: { 'echo@1.0.0': { shards: 2, items: 6, cpuMicros: 500 }, 'embed@2.1.0': { shards: 3, items: 30, cpuMicros: 21000 } }
+        owedLamports: '0',
+        paidLamports: null,
+        missingLamports: null,
+        byWorkload: { 'echo@1.0.0': { shards: 2, items: 6, cpuMicros: 500, owedLamports: '0' }, 'embed@2.1.0': { shards: 3, items: 30, cpuMicros: 21000, owedLamports: '0' } }
       }
     }
     assert.equal(formatTallyJson(forward), JSON.stringify({ workers: [rows[first], rows[second]] }, null, 2) + '\n')
     const csv: Record<string, string[]> = {
-      [aliceId]: [`${aliceId},echo@1.0.0,5,20,5000`, `${aliceId},*,5,20,5000`],
-      [bobId]: [`${bobId},echo@1.0.0,2,6,500`, `${bobId},embed@2.1.0,3,30,21000`, `${bobId},*,5,36,21500`]
+      [aliceId]: [`${aliceId},echo@1.0.0,5,20,5000,0,,`, `${aliceId},*,5,20,5000,0,,`],
+      [bobId]: [`${bobId},echo@1.0.0,2,6,500,0,,`, `${bobId},embed@2.1.0,3,30,21000,0,,`, `${bobId},*,5,36,21500,0,,`]
     }
-    assert.equal(formatTallyCsv(forward), ['worker,workload,shards,items,cpu_micros', ...csv[first], ...csv[second]].join('\n') + '\n')
+    assert.equal(formatTallyCsv(forward), ['worker,workload,shards,items,cpu_micros,owed_lamports,paid_lamports,missing_lamports', ...csv[first], ...csv[second]].join('\n') + '\n')
 
     assert.deepEqual(tally([one, two], { worker: bobId }).map(r => r.worker), [bobId])
     assert.deepEqual(tally([one, two], { since: 1_750_000_000_101 }), [])
@@ -155,10 +159,14 @@ describe('receipt bundle', () => {
     const y = await seeded(2)
     const receipts = [
       ...await makeReceipts(x, 2),
-      ...await makeReceipts(y, 1, { workload: 'embed', workloadVersion: '2.1.0', items: 10, cpuMicros: 7000 }),
+      // paid: 10 items at 5 lamports, so 50 owed
+      ...await makeReceipts(y, 1, { workload: 'embed', workloadVersion: '2.1.0', items: 10, cpuMicros: 7000, lamportsPerItem: 5n }),
       ...await makeReceipts(y, 1, {}, 5)
     ]
-    const rows = tally([await checkBundle({ root: MerkleTree.fromLeaves(receipts).root, count: receipts.length, receipts })])
+    const checked = await checkBundle({ root: MerkleTree.fromLeaves(receipts).root, count: receipts.length, receipts })
+    // as a chain would have it: 40 of the 50 paid
+    const paid = new Map([[checked.receipts[0].worker.toString(), 0n], [checked.receipts[2].worker.toString(), 40n]])
+    const rows = tally([checked], { paid })
     const fixture = async (name: string): Promise<string> => readFile(new URL(`../../test/fixtures/${name}`, import.meta.url), 'utf8')
     assert.equal(formatTallyJson(rows), await fixture('tally.json'))
     assert.equal(formatTallyCsv(rows), await fixture('tally.csv'))

@@ -4,6 +4,9 @@ export const MEMO_PROGRAM_ADDRESS = 'MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr
 /** The original SPL Memo program (v1); its memos are read too, never written. */
 export const MEMO_V1_PROGRAM_ADDRESS = 'Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDxFMNo'
 
+/** The System Program: anchors pay workers with its Transfer instruction. */
+export const SYSTEM_PROGRAM_ADDRESS = '11111111111111111111111111111111'
+
 /** The largest transaction a Solana cluster accepts: an IPv6 MTU less headers (bytes). */
 export const MAX_TRANSACTION_SIZE = 1232
 

@@ -28,16 +28,17 @@
  * ```
  */
 
-export type { AnchorMeta, AnchorRecord, AnchorResult, AnchorStatus, Ledger, LedgerCallOptions, PreparedAnchor } from './ledger.js'
+export type { AnchorMeta, AnchorRecord, AnchorResult, AnchorStatus, Ledger, LedgerCallOptions, Payment, PreparedAnchor, Transfer } from './ledger.js'
 export * from './errors.js'
 export {
   MAX_ANCHOR_ATTEMPTS,
   MAX_TRANSACTION_SIZE,
   MEMO_PROGRAM_ADDRESS,
   MEMO_V1_PROGRAM_ADDRESS,
-  SHARDMESH_CHAIN_VERSION_KEY
+  SHARDMESH_CHAIN_VERSION_KEY,
+  SYSTEM_PROGRAM_ADDRESS
 } from './constants.js'
-export { buildAnchorTransaction, parseTransaction, preparedWireBytes } from './transaction.js'
+export { MAX_ANCHOR_PAYMENTS, anchorTransactionSize, buildAnchorTransaction, getTransferInstruction, parseTransaction, preparedWireBytes } from './transaction.js'
 export type { AnchorTransactionInit, ParsedTransaction } from './transaction.js'
 export { checkAnchorRecord, getMemoInstruction, isMemoProgram } from './memo.js'
 export { addressOfPeerId, addressOfPublicKey, loadKeypairFile, parseSolanaKeypair, signerFromPrivateKey } from './keys.js'

@@ -12,6 +12,27 @@
 export interface AnchorMeta {
   /** number of receipts in the batch */
   count: number
+  /**
+   * Workers to pay in the same transaction (settlement): one System Program transfer each, from
+   * the node key (the address that signs the memo). Distinct payees, at most
+   * `MAX_ANCHOR_PAYMENTS`, each a positive amount. @default none
+   */
+  payments?: Payment[]
+}
+
+/** A payment an anchor transaction makes. */
+export interface Payment {
+  /** the payee's address (base58) */
+  to: string
+  lamports: bigint
+}
+
+/** A System Program transfer read from a transaction. */
+export interface Transfer {
+  /** base58 addresses */
+  from: string
+  to: string
+  lamports: bigint
 }
 
 /** A signed anchor transaction, not yet (known to be) on chain. */
@@ -52,6 +73,11 @@ export interface AnchorRecord {
   memos: string[]
   /** base58 addresses whose signatures on the transaction verify */
   signers: string[]
+  /**
+   * every System Program transfer in the transaction, in order, from an address whose signature
+   * verifies (a transfer moved lamports only if `err` is null: a failed transaction moves none)
+   */
+  transfers: Transfer[]
 }
 
 export interface LedgerCallOptions {

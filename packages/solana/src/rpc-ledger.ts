@@ -113,7 +113,7 @@ export class RpcLedger implements Ledger {
     const call = this.link(options)
     try {
       const { value } = await this.rpc.getLatestBlockhash({ commitment: this.commitment }).send({ abortSignal: call.signal })
-      return await buildAnchorTransaction({ memo: anchorMemo(root, meta.count), signer: this.signer, feePayer: this.feePayer, blockhash: value })
+      return await buildAnchorTransaction({ memo: anchorMemo(root, meta.count), signer: this.signer, feePayer: this.feePayer, payments: meta.payments, blockhash: value })
     } catch (err) {
       throw call.signal.aborted ? call.signal.reason : err
     } finally {
@@ -222,7 +222,8 @@ export class RpcLedger implements Ledger {
         // no meta: the RPC does not say it succeeded, so it does not count as succeeded
         err: result.meta == null ? 'the RPC returned no transaction status' : result.meta.err,
         memos: parsed.memos,
-        signers: parsed.signers
+        signers: parsed.signers,
+      transfers: parsed.transfers
       }
     } catch (err) {
       throw call.signal.aborted ? call.signal.reason : err

@@ -1,6 +1,8 @@
 import { createPublicKey, verify } from 'node:crypto'
 import {
-  appendTransactionMessageInstruction,
+  AccountRole,
+  address,
+  appendTransactionMessageInstructions,
   assertIsBlockhash,
   createTransactionMessage,
   getAddressEncoder,
@@ -14,11 +16,11 @@ import {
   setTransactionMessageLifetimeUsingBlockhash,
   signTransactionMessageWithSigners
 } from '@solana/kit'
-import { MAX_TRANSACTION_SIZE } from './constants.js'
+import { MAX_TRANSACTION_SIZE, SYSTEM_PROGRAM_ADDRESS } from './constants.js'
 import { InvalidTransactionError, TransactionTooLargeError } from './errors.js'
 import { decodeMemo, getMemoInstruction, isMemoProgram } from './memo.js'
-import type { PreparedAnchor } from './ledger.js'
-import type { Address, ReadonlyUint8Array, TransactionSigner } from '@solana/kit'
+import type { Payment, PreparedAnchor, Transfer } from './ledger.js'
+import type { AccountMeta, AccountSignerMeta, Address, Instruction, ReadonlyUint8Array, TransactionSigner } from '@solana/kit'
 
 /**
  * Anchor transactions: built and signed with @solana/kit, and read back from wire bytes
@@ -34,20 +36,102 @@ export interface AnchorTransactionInit {
   feePayer?: TransactionSigner
   /** a recent blockhash and the block height past which the transaction is dead */
   blockhash: { blockhash: string, lastValidBlockHeight: bigint }
+  /** workers paid by `signer` in the same transaction, one System transfer each (settlement) @default none */
+  payments?: Payment[]
 }
 
-/** Build and sign the one-instruction (SPL Memo) anchor transaction. Throws `TransactionTooLargeError` over 1232 bytes. */
+const MAX_U64 = (1n << 64n) - 1n
+/** The System Program's Transfer instruction (u32 little-endian discriminator). */
+const SYSTEM_TRANSFER = 2
+const SYSTEM_TRANSFER_DATA_BYTES = 12
+
+/** One System Program Transfer of `lamports` from `from` (signing, writable) to `to` (writable). */
+export function getTransferInstruction (from: TransactionSigner, to: Address, lamports: bigint): Instruction<string, readonly [AccountSignerMeta, AccountMeta]> & { data: Uint8Array } {
+  const data = new Uint8Array(SYSTEM_TRANSFER_DATA_BYTES)
+  const view = new DataView(data.buffer)
+  view.setUint32(0, SYSTEM_TRANSFER, true)
+  view.setBigUint64(4, lamports, true)
+  return {
+    programAddress: address(SYSTEM_PROGRAM_ADDRESS),
+    accounts: [{ address: from.address, role: AccountRole.WRITABLE_SIGNER, signer: from }, { address: to, role: AccountRole.WRITABLE }],
+    data
+  }
+}
+
+/** The longest anchor memo: a 64-hex root and a count of up to MAX_BATCH_RECEIPTS (5 digits). */
+const MAX_ANCHOR_MEMO_LENGTH = 'shardmesh:v1:'.length + 64 + ':'.length + 5
+
+function compactLength (n: number): number {
+  return n < 0x80 ? 1 : n < 0x4000 ? 2 : 3
+}
+
+/**
+ * The wire size of an anchor transaction (a v0 message without lookup tables) with `payees`
+ * transfers: signatures, header, accounts (fee payer, node key when it is not the fee payer,
+ * the memo program, the System Program and each payee when there are payments), blockhash,
+ * the memo instruction and one 17-byte transfer instruction per payee.
+ */
+export function anchorTransactionSize (payees: number, options: { separateFeePayer?: boolean, memoLength?: number } = {}): number {
+  const signers = options.separateFeePayer === true ? 2 : 1
+  const memoLength = options.memoLength ?? MAX_ANCHOR_MEMO_LENGTH
+  const accounts = signers + 1 + (payees > 0 ? 1 + payees : 0)
+  const transfer = 1 + 1 + 2 + 1 + SYSTEM_TRANSFER_DATA_BYTES
+  return compactLength(signers) + 64 * signers +
+    1 + 3 + compactLength(accounts) + 32 * accounts + 32 +
+    compactLength(1 + payees) + (1 + 1 + 1 + compactLength(memoLength) + memoLength) + payees * transfer +
+    1
+}
+
+function maxPayments (): number {
+  let n = 0
+  while (anchorTransactionSize(n + 1, { separateFeePayer: true }) <= MAX_TRANSACTION_SIZE) {
+    n++
+  }
+  return n
+}
+
+/**
+ * Most payees one anchor transaction can pay and stay under MAX_TRANSACTION_SIZE, whatever the
+ * batch's count and whether a separate key pays the fees (17): a batch that owes more workers
+ * is split (`sealBatch({ maxPayees })`).
+ */
+export const MAX_ANCHOR_PAYMENTS = maxPayments()
+
+function checkPayments (payments: Payment[], from: string): Array<{ to: Address, lamports: bigint }> {
+  if (payments.length > MAX_ANCHOR_PAYMENTS) {
+    throw new RangeError(`an anchor pays at most ${MAX_ANCHOR_PAYMENTS} workers, not ${payments.length}`)
+  }
+  const seen = new Set<string>()
+  return payments.map(payment => {
+    if (typeof payment.lamports !== 'bigint' || payment.lamports < 1n || payment.lamports > MAX_U64) {
+      throw new RangeError(`a payment is 1 to 2^64-1 lamports, not ${String(payment.lamports)}`)
+    }
+    const to = address(payment.to)
+    if (seen.has(to) || to === from) {
+      throw new RangeError(`payee ${to} is ${to === from ? 'the payer itself' : 'named twice'}`)
+    }
+    seen.add(to)
+    return { to, lamports: payment.lamports }
+  })
+}
+
+/**
+ * Build and sign an anchor transaction: the SPL Memo instruction, then one System transfer per
+ * payment from `signer`. Throws `TransactionTooLargeError` over 1232 bytes, `RangeError` on a
+ * payment that is not a positive u64 to a distinct address other than the signer's.
+ */
 export async function buildAnchorTransaction (init: AnchorTransactionInit): Promise<PreparedAnchor> {
   const { memo, signer, blockhash } = init
   // one signer object per address: kit refuses two different signers for the same address
   const feePayer = init.feePayer == null || init.feePayer.address === signer.address ? signer : init.feePayer
   assertIsBlockhash(blockhash.blockhash)
+  const payments = checkPayments(init.payments ?? [], signer.address)
   const lifetime = { blockhash: blockhash.blockhash, lastValidBlockHeight: blockhash.lastValidBlockHeight }
   const message = pipe(
     createTransactionMessage({ version: 0 }),
     m => setTransactionMessageFeePayerSigner(feePayer, m),
     m => setTransactionMessageLifetimeUsingBlockhash(lifetime, m),
-    m => appendTransactionMessageInstruction(getMemoInstruction(memo, signer), m)
+    m => appendTransactionMessageInstructions([getMemoInstruction(memo, signer), ...payments.map(p => getTransferInstruction(signer, p.to, p.lamports))], m)
   )
   const transaction = await signTransactionMessageWithSigners(message)
   const wire = getBase64EncodedWireTransaction(transaction)
@@ -71,6 +155,11 @@ export interface ParsedTransaction {
   signers: string[]
   /** the UTF-8 text of every SPL Memo instruction (v2+ and v1 programs), in order */
   memos: string[]
+  /**
+   * every System Program Transfer, in order, whose accounts are static (not from lookup tables)
+   * and whose sender's signature verifies
+   */
+  transfers: Transfer[]
   /** the fee payer's address (the first account) */
   feePayer: string
   /** the blockhash (or durable nonce) the transaction was signed against */
@@ -142,6 +231,7 @@ export function parseTransaction (wire: Uint8Array): ParsedTransaction {
     }
   }
   const memos: string[] = []
+  const transfers: Transfer[] = []
   for (const instruction of message.instructions) {
     const program = accounts[instruction.programAddressIndex]
     if (program == null) {
@@ -153,15 +243,39 @@ export function parseTransaction (wire: Uint8Array): ParsedTransaction {
       if (memo != null) {
         memos.push(memo)
       }
+    } else if (program === SYSTEM_PROGRAM_ADDRESS) {
+      const transfer = readTransfer(instruction.data as Uint8Array | undefined, instruction.accountIndices, accounts)
+      if (transfer != null && signers.includes(transfer.from)) {
+        transfers.push(transfer)
+      }
     }
   }
   return {
     signature: base58.decode(first),
     signers,
     memos,
+    transfers,
     feePayer,
     lifetimeToken: message.lifetimeToken
   }
+}
+
+/** A System Program Transfer instruction's sender, receiver and amount, or undefined if it is not one. */
+function readTransfer (data: Uint8Array | undefined, indices: readonly number[] | undefined, accounts: readonly string[]): Transfer | undefined {
+  if (data == null || data.byteLength !== SYSTEM_TRANSFER_DATA_BYTES || indices == null || indices.length < 2) {
+    return undefined
+  }
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
+  if (view.getUint32(0, true) !== SYSTEM_TRANSFER) {
+    return undefined
+  }
+  const from = accounts[indices[0]]
+  const to = accounts[indices[1]]
+  if (from == null || to == null) {
+    // an account from a lookup table: not read here
+    return undefined
+  }
+  return { from, to, lamports: view.getBigUint64(4, true) }
 }
 
 /** The wire bytes of a prepared anchor. */

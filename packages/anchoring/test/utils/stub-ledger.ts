@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto'
 import { anchorMemo } from '@shardmesh/receipts'
 import { base58btc } from 'multiformats/bases/base58'
-import type { AnchorMeta, AnchorRecord, AnchorResult, AnchorStatus, Ledger, PreparedAnchor } from '@shardmesh/solana'
+import type { AnchorMeta, AnchorRecord, AnchorResult, AnchorStatus, Ledger, Payment, PreparedAnchor } from '@shardmesh/solana'
 
 export interface StubLedgerInit {
   /** submits that fail (each with an error) before they succeed */
   failures?: number
+  /** the node key's address (the anchorer pays workers only for receipts whose requester it is) @default a fixed one */
+  address?: string
 }
 
 /**
@@ -16,7 +18,7 @@ export interface StubLedgerInit {
 export const STUB_GENESIS_HASH = 'US517G5965aydkZ46HS38QLi7UQiSojurfbQfKCELFx'
 
 export class StubLedger implements Ledger {
-  readonly address = 'StubLedger1111111111111111111111111111111111'
+  readonly address: string
   /** transactions prepared (signed) */
   prepared = 0
   /** signatures submitted, in order */
@@ -25,9 +27,12 @@ export class StubLedger implements Ledger {
   private failures: number
   private slot = 0n
   private readonly landed = new Map<string, { slot: bigint, memo: string }>()
+  /** the payments of every transaction prepared, by signature */
+  readonly payments = new Map<string, Payment[]>()
 
   constructor (init: StubLedgerInit = {}) {
     this.failures = init.failures ?? 0
+    this.address = init.address ?? 'StubLedger1111111111111111111111111111111111'
   }
 
   async prepareAnchor (root: Uint8Array, meta: AnchorMeta): Promise<PreparedAnchor> {
@@ -35,6 +40,7 @@ export class StubLedger implements Ledger {
     const memo = anchorMemo(root, meta.count)
     // 64 bytes, as a transaction signature: distinct per transaction
     const signature = base58btc.baseEncode(createHash('sha512').update(`${this.prepared}:${memo}`).digest())
+    this.payments.set(signature, meta.payments ?? [])
     return { signature, wire: Buffer.from(memo).toString('base64'), lastValidBlockHeight: 150n, memo }
   }
 
@@ -69,7 +75,7 @@ export class StubLedger implements Ledger {
 
   async lookup (signature: string): Promise<AnchorRecord | undefined> {
     const tx = this.landed.get(signature)
-    return tx == null ? undefined : { signature, slot: tx.slot, blockTime: null, fee: 5_000n, err: null, memos: [tx.memo], signers: [this.address] }
+    return tx == null ? undefined : { signature, slot: tx.slot, blockTime: null, fee: 5_000n, err: null, memos: [tx.memo], signers: [this.address], transfers: (this.payments.get(signature) ?? []).map(p => ({ from: this.address, to: p.to, lamports: p.lamports })) }
   }
 
   async verifyAnchor (signature: string): Promise<AnchorRecord> {

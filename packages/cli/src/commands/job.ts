@@ -38,6 +38,10 @@ Options:
   --shard-size S        items per shard (default 8)
   --verify POLICY       none, spot-check:P or replicate:K (default none)
   --max-retries N       retries of a shard on other peers (default 3)
+  --pay LAMPORTS        pay the workers LAMPORTS per item (lamports only, no SPL tokens):
+                        every worker signs the price in its receipt, and the node's anchor of
+                        the receipts pays each worker items x LAMPORTS of its accepted or
+                        checked work in the same transaction (see receipts tally)
   --peer PEER_ID        run only on these peers, repeatable (this node's id = locally too)
   --no-local            do not run shards on this node
   --min-score X         give no work to peers whose score (0..1) is below X (default: the
@@ -103,6 +107,17 @@ function verifyFlag (command: string, text: string | undefined): string {
   return verify
 }
 
+/** --pay: lamports per item, a whole number from 1 to 2^53-1, kept as its decimal text. */
+function payFlag (text: string | undefined): string | undefined {
+  if (text == null) {
+    return undefined
+  }
+  if (!/^[1-9][0-9]{0,15}$/.test(text) || BigInt(text) > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new UsageError(`job run: --pay is a whole number of lamports per item from 1 to ${Number.MAX_SAFE_INTEGER}, not "${text}"`)
+  }
+  return text
+}
+
 async function exists (path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false)
 }
@@ -127,6 +142,7 @@ export async function jobCommand (argv: string[]): Promise<number> {
     'shard-size': { type: 'string' },
     verify: { type: 'string' },
     'max-retries': { type: 'string' },
+    pay: { type: 'string' },
     peer: { type: 'string', multiple: true },
     'no-local': { type: 'boolean' },
     'min-score': { type: 'string' },
@@ -147,6 +163,7 @@ export async function jobCommand (argv: string[]): Promise<number> {
   const verify = verifyFlag('job run', values.verify)
   const shardSize = parseInteger(values['shard-size'] ?? '8', '--shard-size', 1, 100_000) as number
   const maxRetries = parseInteger(values['max-retries'], '--max-retries', 0, 100)
+  const pay = payFlag(values.pay)
   const minScore = parseNumber(values['min-score'], '--min-score', 0, 1)
   const peers = (values.peer as string[] | undefined)?.map(p => peerFlag('job run', p))
   if (dryRun) {
@@ -167,7 +184,7 @@ export async function jobCommand (argv: string[]): Promise<number> {
   const onSigint = (): void => { controller.abort() }
   process.once('SIGINT', onSigint)
   if (!json) {
-    process.stdout.write(`job: ${workload.id}@${workload.version} on ${inputs.source}, shards of ${shardSize}, verification ${verify}\n`)
+    process.stdout.write(`job: ${workload.id}@${workload.version} on ${inputs.source}, shards of ${shardSize}, verification ${verify}${pay == null ? '' : `, paying ${pay} lamports per item`}\n`)
   }
   const bar = json ? undefined : progressBar(process.stderr)
   let result
@@ -181,7 +198,8 @@ export async function jobCommand (argv: string[]): Promise<number> {
       maxRetries,
       peers,
       includeSelf: values['no-local'] !== true,
-      minScore
+      minScore,
+      ...(pay == null ? {} : { pay: { lamportsPerItem: pay } })
     }, { signal: controller.signal, onEvent: (e) => bar?.onEvent(e) })
   } catch (err: any) {
     bar?.done()
@@ -213,6 +231,7 @@ export async function jobCommand (argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify({
       ...rest,
       receipts: receipts.length,
+      ...(pay == null ? {} : { pay: { lamportsPerItem: pay } }),
       accuracy,
       outputs: values.outputs === true ? outputs.map(o => o instanceof Float32Array ? Array.from(o) : o instanceof Uint8Array ? Buffer.from(o).toString('base64') : o) : undefined
     }) + '\n')

@@ -25,6 +25,8 @@ export interface ShardAttempt {
   /** encoded ItemList */
   input: Uint8Array
   model?: { digest: string, bytes: Uint8Array }
+  /** the job's price, which the worker signs into its receipt (settlement) @default unpaid */
+  lamportsPerItem?: bigint
   /** abandon the attempt after this long without progress (ms) */
   idleTimeout: number
   onProgress?(done: number): void
@@ -173,7 +175,9 @@ export class RemoteChannel implements PeerChannel {
         version: attempt.version,
         input: attempt.input,
         model: attempt.model != null ? Buffer.from(attempt.model.digest, 'hex') : new Uint8Array(0),
-        timeoutMs: 0
+        timeoutMs: 0,
+        // absent when unpaid: the request's bytes stay those of an unpaid job
+        ...(attempt.lamportsPerItem != null && attempt.lamportsPerItem > 0n ? { lamportsPerItem: attempt.lamportsPerItem } : {})
       }
     })
     return {
@@ -531,7 +535,8 @@ export class LocalChannel implements PeerChannel {
       version: attempt.version,
       input: attempt.input,
       model: attempt.model?.digest,
-      requester: this.peerId
+      requester: this.peerId,
+      lamportsPerItem: attempt.lamportsPerItem
     }, {
       signal: controller.signal,
       onProgress: attempt.onProgress,

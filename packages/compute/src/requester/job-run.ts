@@ -38,6 +38,8 @@ export interface JobRunInit {
   items: Uint8Array[]
   shardSize: number
   model?: { digest: string, bytes: Uint8Array }
+  /** the price asked of every worker (lamports per item): a receipt must state it @default unpaid */
+  lamportsPerItem?: bigint
   /** the peers of the job, in pull order, with their first windows (see `PlacementPolicy.place`) */
   peers: Array<Pick<PeerPlacement, 'channel' | 'window' | 'mustVerify'>>
   /** candidates the placement did not use, and why (reported in `JobResult.placement`) */
@@ -209,6 +211,7 @@ export class JobRun {
       version: this.init.workload.version,
       input: shard.input,
       model: this.init.model,
+      lamportsPerItem: this.init.lamportsPerItem,
       idleTimeout: this.init.idleTimeout
     })
     const attempt: Attempt = { peer, handle, startedAt, hedge }
@@ -300,7 +303,8 @@ export class JobRun {
       input: shard.input,
       items: shard.items,
       output,
-      receipt
+      receipt,
+      lamportsPerItem: this.init.lamportsPerItem ?? 0n
     }).then(({ outputs, runMs }) => {
       if (!this.endAttempt(shard, attempt)) {
         return

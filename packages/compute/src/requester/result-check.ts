@@ -21,6 +21,8 @@ export interface ResultToCheck {
   output: Uint8Array
   /** the worker's signed receipt */
   receipt: Uint8Array
+  /** the price the requester asked, which the receipt must state (0n: unpaid) @default 0n */
+  lamportsPerItem?: bigint
 }
 
 /** A result that passed its checks: its decoded outputs and the run time its receipt states. */
@@ -31,7 +33,8 @@ export interface CheckedResult {
 
 /**
  * A result is usable only if it decodes to one output per input item and its receipt is the
- * worker's, for this job, this shard's input and this output. Throws `BadResultError` otherwise.
+ * worker's, for this job, this shard's input and this output, at the price asked. Throws
+ * `BadResultError` otherwise.
  */
 export async function checkResult (workload: Workload<any, any>, result: ResultToCheck): Promise<CheckedResult> {
   let items: Uint8Array[]
@@ -58,6 +61,9 @@ export async function checkResult (workload: Workload<any, any>, result: ResultT
   if (!uint8ArrayEquals(verified.jobId, result.jobId) || verified.shardIndex !== result.shardIndex ||
       !uint8ArrayEquals(verified.inputDigest, sha256(result.input)) || !uint8ArrayEquals(verified.outputDigest, sha256(result.output))) {
     throw new BadResultError('the receipt does not match this shard and its output')
+  }
+  if (verified.lamportsPerItem !== (result.lamportsPerItem ?? 0n)) {
+    throw new BadResultError(`the receipt states a price of ${verified.lamportsPerItem} lamports per item, the job asked ${result.lamportsPerItem ?? 0n}`)
   }
   return { outputs, runMs: verified.finishedAt - verified.startedAt }
 }

@@ -21,6 +21,12 @@ export interface JobProgress {
  */
 export interface ReceiptSink {
   store(receipts: Uint8Array[], options?: AbortOptions): Promise<void>
+  /**
+   * As a worker's sink: note receipts this node just signed (hex ids) for their requester, so
+   * that their countersigned form can be asked for later even if it never arrives on the shard
+   * stream (a crash of either side). Not awaited by the shard; a failure is logged.
+   */
+  signed?(receipts: Array<{ id: string, requester: PeerId }>): Promise<void>
 }
 
 export interface RunJobOptions extends AbortOptions {
@@ -50,6 +56,18 @@ export interface RunJobOptions extends AbortOptions {
   placement?: PlacementPolicy
   /** peers whose score is below this get no work in this job @default the service's `minScore` (0.25) */
   minScore?: number
+  /**
+   * Pay the workers (settlement): every shard request asks this price, each worker signs it in
+   * its receipt (a receipt at another price is a bad result), and the requester's anchor of the
+   * receipts pays each worker `items × lamportsPerItem` of its accepted or checked receipts.
+   * 1 to 2^53-1 lamports. @default unpaid
+   */
+  pay?: JobPayment
+}
+
+/** A job's price (lamports only; SPL token amounts are not supported). */
+export interface JobPayment {
+  lamportsPerItem: bigint
 }
 
 /**

@@ -19,6 +19,8 @@ export interface ShardWork {
   /** sha256 hex of the model, for workloads that need one */
   model?: string
   requester: PeerId
+  /** the price the requester asked (lamports per item): signed into the receipt @default unpaid */
+  lamportsPerItem?: bigint
 }
 
 export interface ExecuteHooks {
@@ -43,6 +45,8 @@ export interface WorkerFaults {
   wrongAnswersAfter?: number
   /** advertise this many slots (and a throughput to match) whatever the node really runs */
   advertiseSlots?: number
+  /** sign this price (lamports per item) into every receipt, whatever the requester asked */
+  wrongPrice?: bigint
 }
 
 export interface ExecutorInit {
@@ -157,7 +161,8 @@ export class ShardExecutor {
       startedAt,
       finishedAt,
       items: items.length,
-      cpuMicros: result.cpuMicros
+      cpuMicros: result.cpuMicros,
+      lamportsPerItem: this.init.faults?.wrongPrice ?? work.lamportsPerItem
     })
     this.init.receipts?.remember(receipt, work.requester)
     return { output, receipt }

@@ -263,7 +263,9 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
       version: request.version,
       input: request.input,
       model: request.model.byteLength > 0 ? Buffer.from(request.model).toString('hex') : undefined,
-      requester
+      requester,
+      // the price asked: signed into the receipt as asked (the requester refuses any other)
+      lamportsPerItem: request.lamportsPerItem
     }, {
       signal: task.controller.signal,
       onProgress: (done) => {

@@ -17,6 +17,7 @@ export interface Receipt {
   finishedAt: bigint
   items: number
   cpuMicros: bigint
+  lamportsPerItem?: bigint
 }
 
 export namespace Receipt {
@@ -92,6 +93,11 @@ export namespace Receipt {
         if ((obj.cpuMicros != null && obj.cpuMicros !== 0n)) {
           w.uint32(104)
           w.uint64(obj.cpuMicros)
+        }
+
+        if (obj.lamportsPerItem != null) {
+          w.uint32(112)
+          w.uint64(obj.lamportsPerItem)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -170,6 +176,10 @@ export namespace Receipt {
             }
             case 13: {
               obj.cpuMicros = reader.uint64()
+              break
+            }
+            case 14: {
+              obj.lamportsPerItem = reader.uint64()
               break
             }
             default: {
@@ -278,6 +288,13 @@ export namespace Receipt {
               }
               break
             }
+            case 14: {
+              yield {
+                field: `${prefix}.lamportsPerItem`,
+                value: reader.uint64()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -355,6 +372,11 @@ export namespace Receipt {
     value: bigint
   }
 
+  export interface ReceiptLamportsPerItemFieldEvent {
+    field: '$.lamportsPerItem'
+    value: bigint
+  }
+
   export function encode (obj: Partial<Receipt>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Receipt.codec())
   }
@@ -363,7 +385,7 @@ export namespace Receipt {
     return decodeMessage(buf, Receipt.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Receipt>): Generator<ReceiptVersionFieldEvent | ReceiptJobIdFieldEvent | ReceiptShardIndexFieldEvent | ReceiptWorkloadFieldEvent | ReceiptWorkloadVersionFieldEvent | ReceiptInputDigestFieldEvent | ReceiptOutputDigestFieldEvent | ReceiptWorkerFieldEvent | ReceiptRequesterFieldEvent | ReceiptStartedAtFieldEvent | ReceiptFinishedAtFieldEvent | ReceiptItemsFieldEvent | ReceiptCpuMicrosFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Receipt>): Generator<ReceiptVersionFieldEvent | ReceiptJobIdFieldEvent | ReceiptShardIndexFieldEvent | ReceiptWorkloadFieldEvent | ReceiptWorkloadVersionFieldEvent | ReceiptInputDigestFieldEvent | ReceiptOutputDigestFieldEvent | ReceiptWorkerFieldEvent | ReceiptRequesterFieldEvent | ReceiptStartedAtFieldEvent | ReceiptFinishedAtFieldEvent | ReceiptItemsFieldEvent | ReceiptCpuMicrosFieldEvent | ReceiptLamportsPerItemFieldEvent> {
     return streamMessage(buf, Receipt.codec(), opts)
   }
 }

@@ -428,6 +428,7 @@ export interface ShardRequest {
   input: Uint8Array<ArrayBuffer>
   model: Uint8Array<ArrayBuffer>
   timeoutMs: number
+  lamportsPerItem?: bigint
 }
 
 export namespace ShardRequest {
@@ -478,6 +479,11 @@ export namespace ShardRequest {
         if ((obj.timeoutMs != null && obj.timeoutMs !== 0)) {
           w.uint32(64)
           w.uint32(obj.timeoutMs)
+        }
+
+        if (obj.lamportsPerItem != null) {
+          w.uint32(72)
+          w.uint64(obj.lamportsPerItem)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -531,6 +537,10 @@ export namespace ShardRequest {
             }
             case 8: {
               obj.timeoutMs = reader.uint32()
+              break
+            }
+            case 9: {
+              obj.lamportsPerItem = reader.uint64()
               break
             }
             default: {
@@ -604,6 +614,13 @@ export namespace ShardRequest {
               }
               break
             }
+            case 9: {
+              yield {
+                field: `${prefix}.lamportsPerItem`,
+                value: reader.uint64()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -656,6 +673,11 @@ export namespace ShardRequest {
     value: number
   }
 
+  export interface ShardRequestLamportsPerItemFieldEvent {
+    field: '$.lamportsPerItem'
+    value: bigint
+  }
+
   export function encode (obj: Partial<ShardRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ShardRequest.codec())
   }
@@ -664,7 +686,7 @@ export namespace ShardRequest {
     return decodeMessage(buf, ShardRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ShardRequest>): Generator<ShardRequestIdFieldEvent | ShardRequestJobIdFieldEvent | ShardRequestShardIndexFieldEvent | ShardRequestWorkloadFieldEvent | ShardRequestVersionFieldEvent | ShardRequestInputFieldEvent | ShardRequestModelFieldEvent | ShardRequestTimeoutMsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ShardRequest>): Generator<ShardRequestIdFieldEvent | ShardRequestJobIdFieldEvent | ShardRequestShardIndexFieldEvent | ShardRequestWorkloadFieldEvent | ShardRequestVersionFieldEvent | ShardRequestInputFieldEvent | ShardRequestModelFieldEvent | ShardRequestTimeoutMsFieldEvent | ShardRequestLamportsPerItemFieldEvent> {
     return streamMessage(buf, ShardRequest.codec(), opts)
   }
 }
@@ -1369,6 +1391,11 @@ export namespace ClientFrame {
     value: number
   }
 
+  export interface ClientFrameRequestLamportsPerItemFieldEvent {
+    field: '$.request.lamportsPerItem'
+    value: bigint
+  }
+
   export interface ClientFrameCancelIdFieldEvent {
     field: '$.cancel.id'
     value: number
@@ -1428,7 +1455,7 @@ export namespace ClientFrame {
     return decodeMessage(buf, ClientFrame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ClientFrame>): Generator<ClientFrameRequestIdFieldEvent | ClientFrameRequestJobIdFieldEvent | ClientFrameRequestShardIndexFieldEvent | ClientFrameRequestWorkloadFieldEvent | ClientFrameRequestVersionFieldEvent | ClientFrameRequestInputFieldEvent | ClientFrameRequestModelFieldEvent | ClientFrameRequestTimeoutMsFieldEvent | ClientFrameCancelIdFieldEvent | ClientFrameModelIdFieldEvent | ClientFrameModelDigestFieldEvent | ClientFrameModelTotalFieldEvent | ClientFrameModelOffsetFieldEvent | ClientFrameModelDataFieldEvent | ClientFramePingSeqFieldEvent | ClientFrameCountersignedJobIdFieldEvent | ClientFrameCountersignedShardIndexFieldEvent | ClientFrameCountersignedReceiptsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ClientFrame>): Generator<ClientFrameRequestIdFieldEvent | ClientFrameRequestJobIdFieldEvent | ClientFrameRequestShardIndexFieldEvent | ClientFrameRequestWorkloadFieldEvent | ClientFrameRequestVersionFieldEvent | ClientFrameRequestInputFieldEvent | ClientFrameRequestModelFieldEvent | ClientFrameRequestTimeoutMsFieldEvent | ClientFrameRequestLamportsPerItemFieldEvent | ClientFrameCancelIdFieldEvent | ClientFrameModelIdFieldEvent | ClientFrameModelDigestFieldEvent | ClientFrameModelTotalFieldEvent | ClientFrameModelOffsetFieldEvent | ClientFrameModelDataFieldEvent | ClientFramePingSeqFieldEvent | ClientFrameCountersignedJobIdFieldEvent | ClientFrameCountersignedShardIndexFieldEvent | ClientFrameCountersignedReceiptsFieldEvent> {
     return streamMessage(buf, ClientFrame.codec(), opts)
   }
 }
