@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { CONTROL_FILE, FLUSH_TIMEOUT, PLAN_TIMEOUT, PULL_TIMEOUT, REQUEST_TIMEOUT, TOKEN_FILE } from './constants.js'
+import { BATCH_FETCH_TIMEOUT, CONTROL_FILE, FLUSH_TIMEOUT, PLAN_TIMEOUT, PULL_TIMEOUT, REQUEST_TIMEOUT, TOKEN_FILE } from './constants.js'
 import { ControlRequestError, NodeNotRunningError } from './errors.js'
 import type { ReceiptBatchRow, ReceiptPullResponse, ReceiptResponse, ReceiptsResponse, ReceiptsStatsJson } from './types.js'
 import type { ComputeResponse, ControlInfo, FindResponse, JobEvent, JobRequest, JobResultJson, PeersResponse, PlanRequestJson, PlanResponse, PublishResponse, StatusResponse } from './types.js'
@@ -112,9 +112,18 @@ export class ControlClient {
     return this.request('GET', '/v1/receipts/batches')
   }
 
-  /** A sealed batch as a `shardmesh-receipt-bundle/1` object (decode and check it with `@shardmesh/receipts`). */
-  async receiptBundle (root: string): Promise<unknown> {
-    return this.request('GET', `/v1/receipts/batches/${encodeURIComponent(root)}/bundle`)
+  /**
+   * A sealed batch as a `shardmesh-receipt-bundle/1` object (decode and check it with
+   * `@shardmesh/receipts`): this node's own, or with `from` (a peer id) the one the node fetched
+   * from that peer over `/shardmesh/receipt-batches/1.0.0` and checked (404: the peer does not
+   * hold it, 502: it could not be fetched or failed a check, 504: no answer in time).
+   */
+  async receiptBundle (root: string, options: { from?: string } = {}): Promise<unknown> {
+    const path = `/v1/receipts/batches/${encodeURIComponent(root)}/bundle`
+    if (options.from == null) {
+      return this.request('GET', path)
+    }
+    return this.request('GET', `${path}?from=${encodeURIComponent(options.from)}`, undefined, BATCH_FETCH_TIMEOUT + 10_000)
   }
 
   /** Seal every stored receipt and wait until all are anchored. */

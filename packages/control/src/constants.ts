@@ -24,3 +24,6 @@ export const REQUEST_TIMEOUT = 30_000
 
 /** How long the client waits for a plan that runs challenges first (ms): a challenge's deadline and then some. */
 export const PLAN_TIMEOUT = 120_000
+
+/** How long GET /v1/receipts/batches/ROOT/bundle?from=PEER waits for the peer's bundle, checked (ms). */
+export const BATCH_FETCH_TIMEOUT = 90_000
