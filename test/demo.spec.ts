@@ -1,11 +1,33 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { startChainServer } from '@shardmesh/chain'
+import { CLI_BIN } from '@shardmesh/cli/harness'
 import { runCli } from './utils/run-cli.js'
+import type { ChainServer } from '@shardmesh/chain'
 
 describe('shardmesh demo (the main job, as a user runs it)', function () {
   this.timeout(240_000)
+  let dir: string
+  let chain: ChainServer | undefined
 
-  it('shards a generated OCR batch across a local cluster, reads it, and anchors every receipt on the local chain', async () => {
-    const { code, stdout, stderr } = await runCli(['demo', '--json'], { timeout: 230_000 })
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'shardmesh-demo-spec-'))
+  })
+
+  after(async () => {
+    await chain?.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('shards a generated OCR batch across a local cluster, reads it, anchors every receipt, verifies a remote worker\'s proof from its own store and tallies who did what', async () => {
+    const out = join(dir, 'kept')
+    const { code, stdout, stderr } = await runCli(['demo', '--json', '--out', out], { timeout: 230_000 })
     assert.equal(code, 0, stderr + stdout)
     const demo = JSON.parse(stdout)
     assert.equal(demo.ok, true)
@@ -27,7 +49,91 @@ describe('shardmesh demo (the main job, as a user runs it)', function () {
     assert.equal(receipts.anchored, receipts.count)
     assert.ok(receipts.batches >= 1 && receipts.batches <= receipts.count)
     assert.equal(receipts.lamportsPerReceipt, 5_000 * receipts.batches / receipts.count)
-    assert.equal(receipts.verified.ok, true, JSON.stringify(receipts.verified))
-    assert.match(receipts.verified.signature, /^[1-9A-HJ-NP-Za-km-z]{64,88}$/)
+
+    // the receipt verified is a remote worker's (not node 0's), for node 0, from both stores
+    const requester = demo.peers.find((p: { node: number }) => p.node === 0).peerId
+    const { verified } = receipts
+    assert.equal(verified.ok, true, JSON.stringify(verified))
+    assert.match(verified.signature, /^[1-9A-HJ-NP-Za-km-z]{64,88}$/)
+    assert.equal(verified.requester, requester)
+    assert.notEqual(verified.worker, requester)
+    assert.ok(verified.workerNode >= 1)
+    assert.equal(demo.peers.find((p: { node: number }) => p.node === verified.workerNode).peerId, verified.worker)
+
+    // the files are kept where it says, with the local chain's history
+    assert.equal(receipts.proofDir, out)
+    assert.equal(receipts.chainDir, join(out, 'chain'))
+    const bundles = receipts.files.filter((f: string) => f.startsWith('bundle-'))
+    assert.equal(bundles.length, receipts.batches)
+    assert.deepEqual(verified.files, { worker: join(out, 'worker-proof.json'), requester: join(out, 'requester-proof.json') })
+    assert.deepEqual((await readdir(out)).sort(), [...receipts.files, 'chain'].sort())
+
+    // the tally: one row per worker, the job's shards and items, each anchor checked on chain
+    assert.deepEqual(receipts.tallyCheck, { ok: true, bundles: receipts.batches })
+    assert.equal(receipts.tallyMatchesJob, true)
+    assert.equal(demo.tally.length, 4)
+    for (const p of demo.peers) {
+      const row = demo.tally.find((r: { worker: string }) => r.worker === p.peerId)
+      assert.ok(row != null, `no tally row for node ${p.node as number}`)
+      assert.equal(row.shards, p.shards)
+      assert.equal(row.items, p.items)
+      assert.equal(row.byWorkload['ocr-rec@1.0.0'].items, p.items)
+    }
+
+    // after the demo: its chain served again from the history it kept, the files verify by
+    // themselves, and `receipts tally` over the bundles gives the demo's rows
+    chain = await startChainServer({ port: 0, dataDir: receipts.chainDir })
+    for (const file of [verified.files.worker, verified.files.requester]) {
+      const res = await runCli(['receipts', 'verify', file, '--solana-rpc', chain.url, '--json'])
+      assert.equal(res.code, 0, res.stdout + res.stderr)
+      const report = JSON.parse(res.stdout)
+      assert.equal(report.ok, true)
+      assert.equal(report.id, verified.id)
+      assert.equal(report.worker, verified.worker)
+      assert.equal(report.requester, requester)
+      assert.equal(report.anchor.signature, verified.signature)
+      assert.ok(report.cluster != null, 'the proof names its cluster')
+    }
+    const tallied = await runCli(['receipts', 'tally', ...bundles.flatMap((f: string) => ['--bundle', join(out, f)]), '--solana-rpc', chain.url, '--json'])
+    assert.equal(tallied.code, 0, tallied.stdout + tallied.stderr)
+    assert.deepEqual(JSON.parse(tallied.stdout).workers, demo.tally)
+  })
+
+  it('--out refuses a directory that is not empty, before anything starts', async () => {
+    const full = join(dir, 'full')
+    await mkdir(full)
+    await writeFile(join(full, 'mine.txt'), 'a user\'s file\n')
+    const res = await runCli(['demo', '--out', full])
+    assert.equal(res.code, 2)
+    assert.match(res.stderr, /--out .* is not empty/)
+    const noChain = await runCli(['demo', '--no-chain', '--out', join(dir, 'new')])
+    assert.equal(noChain.code, 2)
+    assert.match(noChain.stderr, /--out keeps proofs of anchored receipts: it needs a chain/)
+    assert.equal(existsSync(join(dir, 'new')), false)
+  })
+
+  it('a reader that goes away (demo | head -3) ends it quietly, its chain and nodes with it', async () => {
+    const child = spawn(process.execPath, [CLI_BIN, 'demo', '--nodes', '2', '--items', '8', '--out', join(dir, 'head')], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    const exited = once(child, 'exit')
+    const lines: string[] = []
+    for await (const line of createInterface({ input: child.stdout })) {
+      lines.push(line)
+      if (lines.length === 3) {
+        break
+      }
+    }
+    // as head does: the pipe is closed after three lines
+    child.stdout.destroy()
+    const [code] = await exited
+    assert.equal(code, 0, stderr)
+    assert.doesNotMatch(stderr, /EPIPE|Error|\n\s+at /, stderr)
+    // the chain and node 0 it started are gone when it has exited
+    const pids = lines.flatMap(line => /\bpid (\d+)\b/.exec(line)?.[1] ?? []).map(Number)
+    assert.equal(pids.length, 2, lines.join('\n'))
+    for (const pid of pids) {
+      assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `pid ${pid} outlived the demo`)
+    }
   })
 })

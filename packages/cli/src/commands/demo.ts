@@ -1,19 +1,23 @@
+import { cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { decodeItemList, encodeItemList, plural } from '@shardmesh/protocol'
 import { parseVerification, peersNeeded } from '@shardmesh/compute'
-import { decodeReceiptProof } from '@shardmesh/receipts'
+import { checkBundle, decodeBundle, decodeReceiptProof, encodeBundle, formatTallyJson, tally } from '@shardmesh/receipts'
 import { WorkloadRunner, generateOcrLines, ocrRec } from '@shardmesh/workloads'
 import { EXIT_FAILURE, EXIT_OK, UsageError, parse, parseDuration, parseInteger } from '../args.js'
 import { SOLANA_FLAGS, SOLANA_HELP, solanaOption } from '../chain/options.js'
 import { verifyProofOverRpc } from '../chain/verify.js'
 import { LocalCluster } from '../cluster/local-cluster.js'
-import { age, shortId } from '../format.js'
+import { age, shortId, table } from '../format.js'
 import { progressBar } from '../job/progress.js'
 import { decodeOutputs, ocrAccuracy, peersThatWorked, renderPeerSummary, renderPlacement } from '../job/summary.js'
 import { formatLiveness, rate } from '../trust.js'
-import type { PeerTrustJson, ReceiptRow } from '@shardmesh/control'
+import { checkTallySources } from './receipts.js'
+import type { JobResultJson, PeerTrustJson, ReceiptRow } from '@shardmesh/control'
+import type { VerifiedReport } from '../chain/verify.js'
 import type { OcrAccuracy } from '../job/summary.js'
+import type { ClusterNode } from '../cluster/local-cluster.js'
 import type { OcrLine, Workload } from '@shardmesh/workloads'
 
 export const DEMO_HELP = `Usage: shardmesh demo [options]
@@ -22,8 +26,16 @@ The main job on embedded defaults: start a local cluster of node processes on lo
 until they hold each other's signed capability adverts, generate a batch of text-line images
 with known text, shard the OCR job (PP-OCRv4 recognition) across every node from node 0,
 check the text against the truth, anchor every work receipt of the job on a local Solana
-chain (LiteSVM behind a JSON-RPC endpoint, node keys funded by airdrop) and verify one end to
-end, then run the same job in this one process with a worker pool and compare throughput.
+chain (LiteSVM behind a JSON-RPC endpoint, node keys funded by airdrop), then run the same
+job in this one process with a worker pool and compare throughput.
+
+Both sides hold proof: a node other than node 0 that did shards pulls their proofs from
+node 0 into its own store; the demo keeps that worker's proof of one receipt, node 0's proof
+of the same receipt and the bundle of every batch of the job in a directory it prints (kept
+after it exits), verifies both proofs on chain, and ends with a tally of who did what over
+the bundles, each anchor checked on chain. With the local chain, its history is kept there
+too: 'shardmesh chain --data-dir DIR/chain' serves it again, for 'receipts verify' and
+'receipts tally --bundle' afterwards.
 
 Options:
   --nodes N            node processes (default 4)
@@ -32,11 +44,16 @@ Options:
   --verify POLICY      none, spot-check:P or replicate:K (default none)
   --seed N             seed of the generated lines (default 7)
   --timeout DURATION   give up if the cluster is not ready within this (default 90s)
+  --out DIR            where the proofs and bundles are kept (default
+                       ./shardmesh-demo-<UTC time>; must be new or empty)
 ${SOLANA_HELP.trimEnd()}
   --json               print one JSON object: { nodes, items, accuracy, peers, throughput, job,
-                       receipts, cluster }; each of peers has its shards, items, attempts,
+                       receipts, tally, cluster }; each of peers has its shards, items, attempts,
                        failures, window, itemsPerSec, and what node 0 knows of it:
-                       measuredItemsPerSec (null: not measured) and liveness
+                       measuredItemsPerSec (null: not measured) and liveness; receipts has
+                       proofDir, chainDir and verified (worker and requester: peer ids,
+                       files: the two proof files); tally has the rows of 'receipts tally
+                       --json' (one per worker)
   -h, --help           this help
 `
 
@@ -51,6 +68,7 @@ export async function demoCommand (argv: string[]): Promise<number> {
     verify: { type: 'string' },
     seed: { type: 'string' },
     timeout: { type: 'string' },
+    out: { type: 'string' },
     ...SOLANA_FLAGS,
     json: { type: 'boolean' }
   })
@@ -65,6 +83,10 @@ export async function demoCommand (argv: string[]): Promise<number> {
   const timeout = parseDuration(values.timeout ?? '90s', '--timeout')
   const verify = checkVerify(values.verify ?? 'none', n)
   const solana = solanaOption('demo', values)
+  if (solana == null && values.out != null) {
+    throw new UsageError('demo: --out keeps proofs of anchored receipts: it needs a chain (drop --no-chain)')
+  }
+  const proofDir = solana == null ? undefined : await checkOutDir(values.out ?? `shardmesh-demo-${utcStamp(new Date())}`)
   const json = values.json === true
   const say = (line: string): void => { if (!json) process.stdout.write(line + '\n') }
 
@@ -76,8 +98,17 @@ export async function demoCommand (argv: string[]): Promise<number> {
     nodeArgs: () => ['--workload', 'ocr-rec', '--pool-size', String(threads), '--warm'],
     solana
   })
-  const stop = (): void => { void cluster.stop().finally(() => process.exit(130)) }
+  // SIGTERM too: a reader that goes away (demo | head) ends the command that way (exit 0, as
+  // any command whose output closed), and the cluster with it
+  let outputClosed = false
+  const onOutputError = (): void => { outputClosed = true }
+  process.stdout.once('error', onOutputError)
+  let stopping: Promise<void> | undefined
+  const stop = (signal: NodeJS.Signals): void => {
+    stopping ??= cluster.stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : outputClosed ? 0 : 143))
+  }
   process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
   try {
     say(`shardmesh demo: starting ${solana === 'local' ? 'a local Solana chain and ' : ''}a local cluster of ${n} node processes on loopback`)
     await cluster.start()
@@ -129,6 +160,8 @@ export async function demoCommand (argv: string[]): Promise<number> {
     say('liveness    as node 0 sees it: state and age of the newest evidence')
     say('\n' + renderPlacement(result.placement, id => names.get(id) ?? shortId(id)))
     const anchoring = solana == null ? undefined : await anchorReceipts(cluster, result.jobId, timeout, say)
+    // while the nodes run: a remote worker's proof from its own store, node 0's, and the bundles
+    const kept = anchoring == null || proofDir == null ? undefined : await keepProofs(cluster, result, anchoring, proofDir, timeout, names, say)
     const peers = result.peers.map(p => ({
       peerId: p.peerId,
       node: cluster.nodes.find(c => c.peerId === p.peerId)?.index,
@@ -151,9 +184,21 @@ export async function demoCommand (argv: string[]): Promise<number> {
     say(`local: ${local.itemsPerSec.toFixed(1)} lines/s; mesh: ${result.itemsPerSec.toFixed(1)} lines/s; mesh/local = ${ratio.toFixed(2)} (one machine: the mesh adds processes, not cores)`)
     const sameText = local.texts.every((t, i) => t === outputs[i].text)
     say(sameText ? 'the local run read exactly the same text as the mesh' : 'WARNING: the local run read different text from the mesh')
-    const receipts = anchoring == null ? undefined : await verifyOne(anchoring, cluster, say)
+    const checked = anchoring == null || kept == null ? undefined : await verifyKept(anchoring, kept, cluster, result, names, say)
+    const receipts = checked?.receipts
+    if (receipts != null && cluster.chain != null) {
+      receipts.chainDir = await keepChain(cluster, receipts.proofDir)
+    }
+    if (receipts != null) {
+      const bundles = receipts.files.filter(file => file.startsWith('bundle-')).length
+      say(`\nkept in ${receipts.proofDir}: worker-proof.json, requester-proof.json, ${plural(bundles, 'bundle-ROOT.json file')}${receipts.chainDir == null ? '' : ', chain/ (the local chain\'s history)'}`)
+      if (receipts.chainDir != null) {
+        say(`  check them again: shardmesh chain --data-dir ${receipts.chainDir} (it serves on port 8899), then`)
+        say(`  shardmesh receipts verify ${receipts.verified.files.worker} --solana-rpc http://127.0.0.1:8899`)
+      }
+    }
 
-    const receiptsOk = receipts == null || (receipts.verified.ok && receipts.anchored === receipts.count && receipts.count === result.receipts.length)
+    const receiptsOk = receipts == null || (receipts.verified.ok && receipts.tallyCheck.ok && receipts.anchored === receipts.count && receipts.count === result.receipts.length)
     const ok = accuracy.charAccuracyNoSpaces >= MIN_ACCURACY && sameText && receiptsOk
     if (json) {
       const body: DemoJson = {
@@ -168,15 +213,25 @@ export async function demoCommand (argv: string[]): Promise<number> {
         job: { jobId: result.jobId, elapsedMs: result.elapsedMs, shards: result.shards.length, disputes: result.disputes.length, receipts: result.receipts.length, retries: result.shards.reduce((s, x) => s + x.errors.length, 0) },
         localMatchesMesh: sameText,
         receipts: receipts ?? null,
+        tally: checked?.tally ?? null,
         cluster: convergence
       }
       process.stdout.write(JSON.stringify(body) + '\n')
     } else if (!ok) {
-      say(receiptsOk ? `FAILED: accuracy below ${MIN_ACCURACY * 100} % or local and mesh disagree` : 'FAILED: the receipts were not all anchored, or the one checked did not verify')
+      say(receiptsOk ? `FAILED: accuracy below ${MIN_ACCURACY * 100} % or local and mesh disagree` : 'FAILED: the receipts were not all anchored, a proof kept did not verify, or the tally\'s check failed')
     }
     return ok ? EXIT_OK : EXIT_FAILURE
+  } catch (err) {
+    // a signal stops the cluster under the steps still running: their errors are its doing,
+    // and the process exits once the cluster is stopped
+    if (stopping != null) {
+      await stopping
+    }
+    throw err
   } finally {
     process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
+    process.stdout.off('error', onOutputError)
     await cluster.stop()
   }
 }
@@ -211,6 +266,8 @@ interface DemoJson {
   job: { jobId: string, elapsedMs: number, shards: number, disputes: number, receipts: number, retries: number }
   localMatchesMesh: boolean
   receipts: DemoReceipts | null
+  /** the rows of `receipts tally --json` over the job's bundles, each anchor checked on chain (null: no chain, or the check failed) */
+  tally: TallyJsonRow[] | null
   cluster: { convergedMs: number | null, readyMs: number }
 }
 
@@ -221,7 +278,42 @@ interface DemoReceipts {
   batches: number
   /** lamports paid for the job's anchors divided by its receipts */
   lamportsPerReceipt: number
-  verified: { id: string, signature: string, slot: string, ok: boolean, check?: string, message?: string }
+  /** where the proof files and bundles are kept (absolute; not removed at exit) */
+  proofDir: string
+  /** `<proofDir>/chain`: the local chain's history (`shardmesh chain --data-dir` serves it again); null on another cluster */
+  chainDir: string | null
+  /** the files kept, relative to proofDir */
+  files: string[]
+  /**
+   * One receipt of a remote worker, verified on chain from both copies: the worker's own (from
+   * its store, pulled from node 0) and node 0's. `worker` and `requester` are the peer ids the
+   * verified proofs name; `workerNode` is the worker's node index.
+   */
+  verified: {
+    ok: boolean
+    id: string
+    signature: string
+    slot: string
+    worker: string | null
+    requester: string | null
+    workerNode: number | null
+    files: { worker: string, requester: string }
+    check?: string
+    message?: string
+  }
+  /** the tally's check of every bundle (decoded, root recomputed, receipts checked, anchor on chain) */
+  tallyCheck: { ok: true, bundles: number } | { ok: false, source: string, check: string, message: string }
+  /** the tally's rows give each worker exactly the shards and items the job's report does */
+  tallyMatchesJob: boolean
+}
+
+/** One row of `receipts tally --json` (with lamports owed, paid and missing as decimal strings). */
+interface TallyJsonRow {
+  worker: string
+  shards: number
+  items: number
+  cpuMicros: number
+  [field: string]: unknown
 }
 
 /**
@@ -234,8 +326,8 @@ interface Anchoring {
   batches: number
   lamportsPerReceipt: number
   rpcUrl?: string
-  one?: ReceiptRow
-  proof: unknown
+  /** roots of the batches that hold the job's receipts */
+  roots: string[]
 }
 
 async function anchorReceipts (cluster: LocalCluster, jobId: string, timeout: number, say: (line: string) => void): Promise<Anchoring> {
@@ -253,34 +345,200 @@ async function anchorReceipts (cluster: LocalCluster, jobId: string, timeout: nu
     say(`  batch ${b.root.slice(0, 16)}…  ${plural(b.count, 'receipt')}  tx ${b.anchor?.signature ?? '-'}  slot ${b.anchor?.slot ?? '-'}  fee ${b.anchor?.fee ?? '?'} lamports`)
   }
   say(`  ${anchored}/${plural(listed.total, 'receipt')} anchored in ${plural(batches.length, 'transaction')}: ${lamportsPerReceipt.toFixed(2)} lamports per receipt`)
-  const one = listed.receipts.find(r => r.anchor != null)
-  // the proof is fetched now; it is checked at the end, against nothing but the RPC endpoint
-  const proof = one == null ? undefined : (await control.receipt(one.id)).proof
-  return { count: listed.total, anchored, batches: batches.length, lamportsPerReceipt, rpcUrl: listed.stats.rpcUrl, one, proof }
+  return { count: listed.total, anchored, batches: batches.length, lamportsPerReceipt, rpcUrl: listed.stats.rpcUrl, roots: batches.map(b => b.root) }
 }
 
-/** Verify one receipt end to end in this process, with its proof file and the RPC URL only. */
-async function verifyOne (anchoring: Anchoring, cluster: LocalCluster, say: (line: string) => void): Promise<DemoReceipts> {
-  const { one, proof, rpcUrl, count, anchored, batches, lamportsPerReceipt } = anchoring
-  let verified: DemoReceipts['verified'] = { id: one?.id ?? '', signature: one?.anchor?.signature ?? '', slot: one?.anchor?.slot ?? '', ok: false, check: 'missing', message: 'no anchored receipt to verify' }
-  if (one != null && proof != null && rpcUrl != null) {
-    say(`\nverifying receipt ${one.id} (job shard ${one.shardIndex}) with only its proof file and ${rpcUrl}...`)
-    const outcome = await verifyProofOverRpc(decodeReceiptProof(JSON.stringify(proof)), { rpcUrl, wsUrl: cluster.chain?.wsUrl })
-    if (outcome.ok) {
-      const r = outcome.report
-      verified = { id: one.id, signature: r.anchor.signature, slot: r.anchor.slot, ok: true }
-      say(`  ok  worker signature            ${r.worker}`)
-      say(`  ok  requester countersignature  ${r.requester} (${r.verification})`)
-      say(`  ok  merkle path                 leaf ${r.leaf} of ${r.count} under root ${r.root.slice(0, 16)}…`)
-      say(`  ok  anchor on chain             memo ${r.anchor.memo.slice(0, 30)}…, signed by the requester, slot ${r.anchor.slot}`)
-      say(`anchored and verified: transaction ${r.anchor.signature}`)
-      say(`fee: ${r.anchor.fee} lamports for ${plural(r.count, 'receipt')} = ${lamportsPerReceipt.toFixed(2)} lamports per receipt (${anchored}/${plural(count, 'receipt')} anchored in ${plural(batches, 'transaction')})`)
-    } else {
-      verified = { id: one.id, signature: one.anchor?.signature ?? '', slot: one.anchor?.slot ?? '', ok: false, ...outcome.failure }
-      say(`  FAILED check ${outcome.failure.check}: ${outcome.failure.message}`)
+/** The files `keepProofs` wrote: two copies of one receipt's proof and the job's bundles. */
+interface Kept {
+  dir: string
+  /** the receipt, as the worker's store lists it */
+  receipt: ReceiptRow
+  /** the node that did it and holds the worker's copy (node 0 itself when it is the only node) */
+  workerNode: ClusterNode
+  workerFile: string
+  requesterFile: string
+  bundleFiles: string[]
+}
+
+/**
+ * A remote worker's proof, from its own store: the nodes that did shards of the job (node 0
+ * last) are asked, in turn, to pull their proofs from node 0 now (POST /v1/receipts/pull)
+ * until one holds an anchored receipt of the job; its proof, node 0's proof of the same
+ * receipt and the bundle of every batch of the job (checked first) are written to `dir`.
+ */
+async function keepProofs (cluster: LocalCluster, result: JobResultJson, anchoring: Anchoring, dir: string, timeout: number, names: Map<string, string>, say: (line: string) => void): Promise<Kept | undefined> {
+  const requester = cluster.nodes[0]
+  const byPeer = new Map(cluster.nodes.map(node => [node.peerId, node]))
+  const workers = result.peers
+    .filter(p => p.shards > 0 && byPeer.has(p.peerId) && p.peerId !== requester.peerId)
+    .sort((a, b) => b.items - a.items)
+    .map(p => byPeer.get(p.peerId) as ClusterNode)
+  if (workers.length === 0) {
+    workers.push(requester)
+    say('\nboth sides hold proof: only node 0 did work, so it holds both copies')
+  } else {
+    say('\nboth sides hold proof: workers pull the proofs of their receipts from node 0 into their own stores...')
+  }
+  const deadline = Date.now() + timeout
+  let found: { node: ClusterNode, receipt: ReceiptRow } | undefined
+  let lastError: string | undefined
+  while (found == null) {
+    for (const node of workers) {
+      if (node !== requester) {
+        // a round that fails is named at the deadline; the next round may get them
+        await node.control.pullReceiptProofs(timeout).catch((err: Error) => { lastError = err.message })
+      }
+      const held = await node.control.receipts({ role: node === requester ? 'requester' : 'worker', anchored: true, limit: 10_000 })
+      const receipt = held.receipts.find(r => r.jobId === result.jobId && r.worker === node.peerId)
+      if (receipt != null) {
+        found = { node, receipt }
+        break
+      }
+    }
+    if (found == null) {
+      if (Date.now() > deadline) {
+        say(`  no worker holds an anchored receipt of the job after ${age(timeout)}${lastError == null ? '' : ` (last pull: ${lastError})`}`)
+        return undefined
+      }
+      await new Promise(resolve => setTimeout(resolve, 250))
     }
   }
-  return { count, anchored, batches, lamportsPerReceipt, verified }
+  const { node, receipt } = found
+  await mkdir(dir, { recursive: true })
+  const workerFile = join(dir, 'worker-proof.json')
+  const requesterFile = join(dir, 'requester-proof.json')
+  const workerCopy = await node.control.receipt(receipt.id)
+  const requesterCopy = await requester.control.receipt(receipt.id)
+  // as `receipts show --out` writes them
+  await writeFile(workerFile, JSON.stringify(workerCopy.proof, null, 2) + '\n')
+  await writeFile(requesterFile, JSON.stringify(requesterCopy.proof, null, 2) + '\n')
+  const bundleFiles: string[] = []
+  for (const root of anchoring.roots) {
+    // checked as anyone would check the file, before it is kept (as `receipts bundle --out`)
+    const checked = await checkBundle(decodeBundle(JSON.stringify(await requester.control.receiptBundle(root))))
+    const file = join(dir, `bundle-${root}.json`)
+    await writeFile(file, encodeBundle(checked.bundle))
+    bundleFiles.push(file)
+  }
+  say(`  ${names.get(node.peerId) ?? shortId(node.peerId)} holds receipt ${receipt.id.slice(0, 16)}… (job shard ${receipt.shardIndex}) with its proof, in its own store`)
+  say(`  kept its proof, node 0's proof of the same receipt and ${plural(bundleFiles.length, 'batch bundle')} in ${dir}`)
+  return { dir, receipt, workerNode: node, workerFile, requesterFile, bundleFiles }
+}
+
+/**
+ * With nothing but the files kept and the RPC endpoint: both copies of the proof verified on
+ * chain, and the tally of who did what over the bundles, checked as `receipts tally` checks them.
+ */
+async function verifyKept (anchoring: Anchoring, kept: Kept, cluster: LocalCluster, result: JobResultJson, names: Map<string, string>, say: (line: string) => void): Promise<{ receipts: DemoReceipts, tally: TallyJsonRow[] | null }> {
+  const { count, anchored, batches, lamportsPerReceipt, rpcUrl } = anchoring
+  const { receipt, workerNode } = kept
+  const files = [kept.workerFile, kept.requesterFile, ...kept.bundleFiles].map(file => basename(file))
+  const receipts: DemoReceipts = {
+    count,
+    anchored,
+    batches,
+    lamportsPerReceipt,
+    proofDir: kept.dir,
+    chainDir: null,
+    files,
+    verified: { ok: false, id: receipt.id, signature: receipt.anchor?.signature ?? '', slot: receipt.anchor?.slot ?? '', worker: null, requester: null, workerNode: workerNode.index, files: { worker: kept.workerFile, requester: kept.requesterFile }, check: 'no-rpc', message: 'node 0 names no RPC endpoint' },
+    tallyCheck: { ok: false, source: '-', check: 'no-rpc', message: 'node 0 names no RPC endpoint' },
+    tallyMatchesJob: false
+  }
+  if (rpcUrl == null) {
+    return { receipts, tally: null }
+  }
+  const wsUrl = cluster.chain?.wsUrl
+  say(`\nverifying receipt ${receipt.id} (job shard ${receipt.shardIndex}) with only the files kept and ${rpcUrl}...`)
+  const outcomes: Array<{ who: string, file: string, outcome: Awaited<ReturnType<typeof verifyProofOverRpc>> }> = []
+  for (const [who, file] of [[`node ${workerNode.index}'s copy (its own store)`, kept.workerFile], ['node 0\'s copy', kept.requesterFile]]) {
+    let outcome: Awaited<ReturnType<typeof verifyProofOverRpc>>
+    try {
+      // the decoder enforces the size limit before it parses
+      outcome = await verifyProofOverRpc(decodeReceiptProof(await readFile(file)), { rpcUrl, wsUrl })
+    } catch (err: any) {
+      outcome = { ok: false, failure: { check: 'undecodable', message: err.message } }
+    }
+    outcomes.push({ who, file, outcome })
+  }
+  const failed = outcomes.find(o => !o.outcome.ok)
+  const reports = outcomes.flatMap(o => o.outcome.ok ? [o.outcome.report] : [])
+  if (failed != null && !failed.outcome.ok) {
+    receipts.verified = { ...receipts.verified, check: failed.outcome.failure.check, message: `${basename(failed.file)}: ${failed.outcome.failure.message}` }
+    say(`  FAILED ${failed.who}: check ${failed.outcome.failure.check}: ${failed.outcome.failure.message}`)
+  } else {
+    const [r, theirs] = reports as [VerifiedReport, VerifiedReport]
+    // both copies are of the same receipt, done by that worker for node 0, in the same anchored batch
+    const same = theirs.id === r.id && theirs.root === r.root && theirs.anchor.signature === r.anchor.signature
+    const who = r.worker === workerNode.peerId && r.requester === cluster.nodes[0].peerId
+    receipts.verified = { ok: same && who, id: r.id, signature: r.anchor.signature, slot: r.anchor.slot, worker: r.worker, requester: r.requester, workerNode: workerNode.index, files: receipts.verified.files }
+    if (!receipts.verified.ok) {
+      receipts.verified = { ...receipts.verified, check: same ? 'parties' : 'copies-differ', message: same ? `the proof names worker ${r.worker} and requester ${r.requester}` : 'the two copies are not of the same anchored receipt' }
+    }
+    say(`  ok  worker signature            ${r.worker} (${names.get(r.worker) ?? '?'})`)
+    say(`  ok  requester countersignature  ${r.requester} (${names.get(r.requester) ?? '?'}; ${r.verification})`)
+    say(`  ok  merkle path                 leaf ${r.leaf} of ${r.count} under root ${r.root.slice(0, 16)}…`)
+    say(`  ok  anchor on chain             memo ${r.anchor.memo.slice(0, 30)}…, signed by the requester, slot ${r.anchor.slot}${r.cluster == null ? '' : ', cluster named'}`)
+    say(`  ${same ? 'ok' : 'FAILED'}  both copies                 ${outcomes.map(o => o.who).join(' and ')}: the same anchored receipt`)
+    say(`anchored and verified: transaction ${r.anchor.signature}`)
+    say(`fee: ${r.anchor.fee} lamports for ${plural(r.count, 'receipt')} = ${lamportsPerReceipt.toFixed(2)} lamports per receipt (${anchored}/${plural(count, 'receipt')} anchored in ${plural(batches, 'transaction')})`)
+  }
+  // the tally, with the check `receipts tally --bundle FILE... --solana-rpc URL` makes
+  const check = await checkTallySources(kept.bundleFiles.map(file => ({ name: basename(file), text: async () => readFile(file) })), { rpcUrl, wsUrl })
+  if (!check.ok) {
+    receipts.tallyCheck = check
+    say(`\ntally: FAILED ${check.source}: check ${check.check}: ${check.message}`)
+    return { receipts, tally: null }
+  }
+  receipts.tallyCheck = { ok: true, bundles: check.checked.length }
+  const rows = (JSON.parse(formatTallyJson(tally(check.checked))) as { workers: TallyJsonRow[] }).workers
+  const worked = result.peers.filter(p => p.shards > 0)
+  receipts.tallyMatchesJob = rows.length === worked.length && worked.every(p => rows.some(row => row.worker === p.peerId && row.shards === p.shards && row.items === p.items))
+  say(`\ntally of who did what: ${plural(check.checked.length, 'batch', 'batches')}, ${plural(check.checked.reduce((n, c) => n + c.receipts.length, 0), 'receipt')}, every anchor checked on chain`)
+  say(table(['worker', 'shards', 'items', 'cpu'], rows.map(row => [names.get(row.worker) ?? shortId(row.worker), String(row.shards), String(row.items), `${(row.cpuMicros / 1000).toFixed(1)} ms`])))
+  say(receipts.tallyMatchesJob ? 'the tally gives each worker exactly the shards and items of the job\'s report' : 'the tally differs from the job\'s report (shards retried or verified elsewhere?)')
+  return { receipts, tally: rows }
+}
+
+/**
+ * The local chain stopped (SIGTERM) and its history copied to `<dir>/chain` (its lock and pid
+ * file left behind), so `shardmesh chain --data-dir <dir>/chain` serves it again after the demo.
+ */
+async function keepChain (cluster: LocalCluster, dir: string): Promise<string | null> {
+  const chain = cluster.chain
+  if (chain == null) {
+    return null
+  }
+  await cluster.killChain('SIGTERM')
+  const target = join(dir, 'chain')
+  await cp(chain.dataDir, target, { recursive: true, filter: source => !['LOCK', 'chain.pid'].includes(basename(source)) })
+  return target
+}
+
+/** `--out`: an absolute path, new or an empty directory (nothing of a user's is overwritten). */
+async function checkOutDir (text: string): Promise<string> {
+  if (text === '') {
+    throw new UsageError('demo: --out needs a directory')
+  }
+  const dir = resolve(text)
+  let entries: string[]
+  try {
+    entries = await readdir(dir)
+  } catch (err: any) {
+    if (err.code === 'ENOENT') {
+      return dir
+    }
+    throw new UsageError(`demo: --out ${text}: ${err.code === 'ENOTDIR' ? 'not a directory' : err.message}`)
+  }
+  if (entries.length > 0) {
+    throw new UsageError(`demo: --out ${text} is not empty (give a new or empty directory)`)
+  }
+  return dir
+}
+
+/** `20261205-001502`: a UTC time for a directory name. */
+function utcStamp (date: Date): string {
+  return date.toISOString().replace(/\.\d+Z$/, '').replace(/[-:]/g, '').replace('T', '-')
 }
 
 /**
