@@ -26,6 +26,8 @@ export type ReceiptBundleRejection =
   | 'root-mismatch'
   | 'duplicate-receipt'
   | 'bad-receipt'
+  /** the receipts do not all name the party that anchors the batch (one requester, or with `anchor.by: 'worker'` one worker) */
+  | 'mixed-party'
 
 /** A batch bundle failed a check; `reason` names which, `index` the receipt when one is at fault. */
 export class InvalidReceiptBundleError extends ShardmeshError {
@@ -73,7 +75,7 @@ interface ReceiptBundleJson {
   root: string
   count: number
   cluster?: string
-  anchor?: { signature: string, slot: string }
+  anchor?: { signature: string, slot: string, by?: 'worker' }
   receipts: string[]
 }
 
@@ -91,6 +93,9 @@ export function encodeBundle (bundle: ReceiptBundle): string {
   }
   if (bundle.anchor != null) {
     json.anchor = { signature: bundle.anchor.signature, slot: bundle.anchor.slot.toString() }
+    if (bundle.anchor.by === 'worker') {
+      json.anchor.by = 'worker'
+    }
   }
   json.receipts = bundle.receipts.map(r => Buffer.from(r).toString('base64'))
   return JSON.stringify(json, null, 2) + '\n'
@@ -182,6 +187,11 @@ export async function checkBundle (bundle: ReceiptBundle, options: AbortOptions 
       throw new InvalidReceiptBundleError('duplicate-receipt', `receipts[${i}] is receipt ${id} again`, { field: `receipts[${i}]`, index: i })
     }
     seen.add(id)
+    // one key anchors a batch: every receipt names it (as its requester, or as its worker when the worker anchored)
+    const party = bundle.anchor?.by === 'worker' ? 'worker' : 'requester'
+    if (receipts.length > 0 && !receipt[party].equals(receipts[0][party])) {
+      throw new InvalidReceiptBundleError('mixed-party', `receipts[${i}] names ${party} ${receipt[party].toString()}, receipts[0] names ${receipts[0][party].toString()}`, { field: `receipts[${i}]`, index: i })
+    }
     receipts.push(receipt)
   }
   return { bundle, root: toHex(root), receipts }
@@ -205,7 +215,8 @@ export function bundleProof (bundle: ReceiptBundle): ReceiptProof {
 
 /** What `batchBundle` reads of a store: `ReceiptStore` has both. */
 export interface BundleSource {
-  get(id: string): { bytes: Uint8Array } | undefined
+  /** `role` `worker`: the batch is of receipts this node holds as their worker, so it anchored them as the worker */
+  get(id: string): { bytes: Uint8Array, role?: 'requester' | 'worker' } | undefined
 }
 
 /**
@@ -221,16 +232,20 @@ export function batchBundle (batch: ReceiptBatch, store: BundleSource): ReceiptB
   if (root == null) {
     throw new RangeError(`batch root ${batch.root} is not ${MERKLE_HASH_BYTES} bytes of hex`)
   }
+  let role: 'requester' | 'worker' | undefined
   const receipts = batch.receiptIds.map(id => {
     const stored = store.get(id)
     if (stored == null) {
       throw new RangeError(`receipt ${id} of batch ${batch.root} is not in the store`)
     }
+    role ??= stored.role
     return stored.bytes
   })
   const bundle: ReceiptBundle = { root, count: receipts.length, receipts }
   if (batch.anchor != null) {
-    bundle.anchor = { signature: batch.anchor.signature, slot: batch.anchor.slot }
+    bundle.anchor = role === 'worker'
+      ? { signature: batch.anchor.signature, slot: batch.anchor.slot, by: 'worker' }
+      : { signature: batch.anchor.signature, slot: batch.anchor.slot }
     if (batch.anchor.cluster != null) {
       bundle.cluster = batch.anchor.cluster
     }

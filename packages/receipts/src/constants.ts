@@ -41,3 +41,9 @@ export const LOG_READ_CHUNK_BYTES = 1024 * 1024
 
 /** Merkle trees of this many batches are kept for `proof()`; others are rebuilt when asked. */
 export const MERKLE_TREE_CACHE_SIZE = 4
+
+/**
+ * Most receipts a worker's store remembers as signed and awaiting their countersigned form
+ * (`ReceiptStore.recordSigned`); the oldest are forgotten first.
+ */
+export const MAX_PENDING_SIGNED = 65_536

@@ -10,11 +10,25 @@ import { verifyReceipt } from './receipt.js'
 import type { VerifiedReceipt } from './receipt.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 
+/**
+ * Who put a batch root on chain: the receipt's `requester` (the rule: it anchors what it
+ * countersigned), or its `worker`, when the requester delivered no anchor in time and the
+ * worker anchored the countersigned receipts it holds itself.
+ */
+export type AnchorParty = 'requester' | 'worker'
+
 /** Where a batch root was anchored: the Solana transaction that carries its memo. */
 export interface ReceiptAnchor {
   /** base58 transaction signature */
   signature: string
   slot: bigint
+  /** whose key signed it (the proof file omits `requester`) @default 'requester' */
+  by?: AnchorParty
+}
+
+/** The address whose signature an anchor must carry: the requester's unless the proof says the worker anchored it. */
+export function anchorParty (anchor: ReceiptAnchor): AnchorParty {
+  return anchor.by ?? 'requester'
 }
 
 /**
@@ -45,7 +59,7 @@ interface ReceiptProofJson {
   format: string
   receipt: string
   batch: { root: string, count: number, index: number, path: string[] }
-  anchor?: { signature: string, slot: string }
+  anchor?: { signature: string, slot: string, by?: 'worker' }
   cluster?: string
 }
 
@@ -58,6 +72,9 @@ export function encodeReceiptProof (proof: ReceiptProof): string {
   }
   if (proof.anchor != null) {
     json.anchor = { signature: proof.anchor.signature, slot: proof.anchor.slot.toString() }
+    if (proof.anchor.by === 'worker') {
+      json.anchor.by = 'worker'
+    }
   }
   if (proof.cluster != null) {
     json.cluster = proof.cluster
@@ -148,7 +165,7 @@ export function decodeReceiptProof (text: string | Uint8Array): ReceiptProof {
 }
 
 /**
- * The optional `anchor` (`{ signature, slot }`) and `cluster` fields a proof file and a bundle
+ * The optional `anchor` (`{ signature, slot, by? }`) and `cluster` fields a proof file and a bundle
  * file share, checked; `malformed(field, what)` makes the error the caller throws.
  */
 export function readAnchorFields (json: Record<string, unknown>, malformed: (field: string, what: string) => Error): { anchor?: ReceiptAnchor, cluster?: string } {
@@ -166,6 +183,14 @@ export function readAnchorFields (json: Record<string, unknown>, malformed: (fie
       throw malformed('anchor.slot', 'is not a decimal string of a u64')
     }
     fields.anchor = { signature: anchor.signature, slot }
+    if (anchor.by !== undefined) {
+      if (anchor.by !== 'worker' && anchor.by !== 'requester') {
+        throw malformed('anchor.by', 'is neither "worker" nor "requester"')
+      }
+      if (anchor.by === 'worker') {
+        fields.anchor.by = 'worker'
+      }
+    }
   }
   if (json.cluster !== undefined) {
     if (!isGenesisHash(json.cluster)) {

@@ -1,8 +1,11 @@
 import { mkdir } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
+import { peerIdFromMultihash } from '@libp2p/peer-id'
 import { FileLock, syncDirectory } from '@shardmesh/protocol'
+import * as Digest from 'multiformats/hashes/digest'
 import {
-  MAX_ANCHOR_WIRE_LENGTH, MAX_BATCH_RECEIPTS, MAX_MERKLE_PATH_LENGTH, MERKLE_TREE_CACHE_SIZE, RECEIPT_LOCK_FILE, RECEIPT_LOG_FILE
+  MAX_ANCHOR_WIRE_LENGTH, MAX_BATCH_RECEIPTS, MAX_MERKLE_PATH_LENGTH, MAX_PENDING_SIGNED, MERKLE_HASH_BYTES, MERKLE_TREE_CACHE_SIZE, RECEIPT_LOCK_FILE,
+  RECEIPT_LOG_FILE
 } from './constants.js'
 import { fromBase64, hashFromHex, isTxSignature, isU64, toHex } from './encoding.js'
 import {
@@ -11,7 +14,7 @@ import {
 } from './errors.js'
 import { MerkleTree, leafHash, verifyInclusion } from './merkle.js'
 import { isGenesisHash } from './proof.js'
-import { decodeTrustedReceipt, verifyReceipt } from './receipt.js'
+import { decodeTrustedReceipt, owedLamports, verifyReceipt } from './receipt.js'
 import { ReceiptIndex, entryFromLog, entryFromVerified, toBatch, toStored } from './store/indexes.js'
 import { ReceiptLog } from './store/log.js'
 import { decodeRecord, encodeRecord } from './store/records.js'
@@ -19,11 +22,29 @@ import type { ReceiptProof } from './proof.js'
 import type { BatchEntry, ReceiptEntry } from './store/indexes.js'
 import type { AddReceiptOptions, IdKind, PrefixMatch, ReceiptBatch, ReceiptQuery, ReceiptRole, ReceiptStoreOptions, ReceiptStoreStats, ReceiptSummary, SealBatchOptions, StoredReceipt } from './store/types.js'
 import type { LogRecovery, LogStop } from './store/log.js'
-import type { AnchorRecord, AttemptRecord, BatchRecord, ProofRecord } from './store/records.js'
-import type { AbortOptions } from '@libp2p/interface'
+import type { AnchorRecord, AttemptRecord, BatchRecord, ProofRecord, SignedRecord } from './store/records.js'
+import type { AbortOptions, PeerId } from '@libp2p/interface'
 
 export type { LogRecovery, LogStop }
 export type { AddReceiptOptions, IdKind, PrefixMatch, ReceiptBatch, ReceiptQuery, ReceiptRole, ReceiptStoreOptions, ReceiptStoreStats, ReceiptSummary, SealBatchOptions, StoredReceipt } from './store/types.js'
+
+/** The longest prefix of `entries` whose receipts owe payments to at most `maxPayees` distinct workers. */
+function limitPayees (entries: ReceiptEntry[], maxPayees: number | undefined): ReceiptEntry[] {
+  if (maxPayees == null) {
+    return entries
+  }
+  const payees = new Set<string>()
+  for (let i = 0; i < entries.length; i++) {
+    // stored receipts were verified before they were written
+    if (owedLamports(decodeTrustedReceipt(entries[i].bytes, { requireCountersignature: false })) > 0n && !payees.has(entries[i].worker)) {
+      if (payees.size === maxPayees) {
+        return entries.slice(0, i)
+      }
+      payees.add(entries[i].worker)
+    }
+  }
+  return entries
+}
 
 /** The writer's lock (one writer per directory), or `ReceiptStoreLockedError` naming the live holder. */
 async function lockStore (path: string): Promise<FileLock> {
@@ -99,6 +120,7 @@ export class ReceiptStore {
               case 'attempt': index.setAttempt(record); break
               case 'anchor': index.setAnchor(record); break
               case 'proof': index.setProof(record); break
+              case 'signed': index.addSigned(record, MAX_PENDING_SIGNED); break
             }
           } catch (err: any) {
             throw new ReceiptLogCorruptError(err.message, offset, { cause: err })
@@ -229,9 +251,11 @@ export class ReceiptStore {
   }
 
   /**
-   * Seal the unbatched `requester` receipts (oldest first, up to `maxCount`) into a batch (a
-   * `worker` receipt is anchored by its requester, never by this store's batches): its Merkle tree's
-   * root is persisted with the receipt ids in leaf order. Undefined when there is nothing to seal.
+   * Seal unbatched receipts of one role (oldest first, up to `maxCount`, `requester` ones unless
+   * asked) into a batch: its Merkle tree's root is persisted with the receipt ids in leaf order.
+   * A `worker` receipt is its requester's to anchor; a worker seals its own only when the
+   * requester delivered no proof in time (it then holds no proof, and will not accept one: see
+   * `recordProof`). Undefined when there is nothing to seal.
    */
   async sealBatch (options: SealBatchOptions = {}): Promise<ReceiptBatch | undefined> {
     this.checkWritable()
@@ -239,10 +263,17 @@ export class ReceiptStore {
     if (!Number.isSafeInteger(maxCount) || maxCount < 1 || maxCount > MAX_BATCH_RECEIPTS) {
       throw new RangeError(`maxCount is 1 to ${MAX_BATCH_RECEIPTS}, not ${maxCount}`)
     }
+    const role = options.role ?? 'requester'
+    if (role !== 'requester' && role !== 'worker') {
+      throw new RangeError(`role is requester or worker, not ${String(role)}`)
+    }
+    if (options.maxPayees != null && (!Number.isSafeInteger(options.maxPayees) || options.maxPayees < 1)) {
+      throw new RangeError(`maxPayees is a positive integer, not ${options.maxPayees}`)
+    }
     return this.exclusive(async () => {
       options.signal?.throwIfAborted()
       this.checkWritable()
-      const entries = this.index.unbatched(maxCount)
+      const entries = limitPayees(this.index.unbatched(maxCount, role, options.storedBefore), options.maxPayees)
       if (entries.length === 0) {
         return undefined
       }
@@ -339,7 +370,9 @@ export class ReceiptStore {
    * `InvalidAnchorError` and nothing is written. The receipt's signatures are not checked again
    * (the store checked them when it was added); whether the anchor is on chain is the caller's
    * check. Resolves `true` once it is on disk, `false` if the receipt holds a proof already (the
-   * first stays). Afterwards `proof(id)` returns it and `list()` shows the receipt anchored.
+   * first stays) or if this worker sealed it into a batch of its own to anchor it itself (that
+   * batch's anchor stays its proof: one party never anchors a receipt twice, and a receipt holds
+   * one proof). Afterwards `proof(id)` returns it and `list()` shows the receipt anchored.
    */
   async recordProof (id: string, proof: ReceiptProof, options: AbortOptions = {}): Promise<boolean> {
     this.checkWritable()
@@ -365,7 +398,7 @@ export class ReceiptStore {
     return this.exclusive(async () => {
       options.signal?.throwIfAborted()
       this.checkWritable()
-      if (entry.proof != null) {
+      if (entry.proof != null || entry.batch != null) {
         return false
       }
       const record: ProofRecord = {
@@ -383,6 +416,49 @@ export class ReceiptStore {
       await this.log.append([encodeRecord(record)], () => { this.index.setProof(record) })
       return true
     })
+  }
+
+  /**
+   * Note receipts this node just signed as the worker (`id`: hex of the receipt id), each for
+   * its requester: until the countersigned receipt is stored (`add` in role `worker`), it is
+   * one `pendingSigned` returns, so a worker that crashed, or whose requester crashed before it
+   * sent the countersigned receipt back, still knows what to ask that requester for. Resolves
+   * once on disk; ids held already are skipped. At most MAX_PENDING_SIGNED are remembered.
+   */
+  async recordSigned (signed: Array<{ id: string, requester: PeerId }>, options: AbortOptions = {}): Promise<void> {
+    this.checkWritable()
+    options.signal?.throwIfAborted()
+    const now = Date.now()
+    const records: SignedRecord[] = []
+    for (const { id, requester } of signed) {
+      const hex = id.toLowerCase()
+      if (hashFromHex(hex) == null) {
+        throw new RangeError(`a receipt id is ${MERKLE_HASH_BYTES} bytes of hex, not ${JSON.stringify(id)}`)
+      }
+      if (this.index.get(hex) == null && !this.pending.has(hex)) {
+        records.push({ kind: 'signed', signedAt: now, id: hex, requester: requester.toMultihash().bytes })
+      }
+    }
+    if (records.length === 0) {
+      return
+    }
+    await this.log.append(records.map(encodeRecord), () => {
+      for (const record of records) {
+        this.index.addSigned(record, MAX_PENDING_SIGNED)
+      }
+    })
+  }
+
+  /**
+   * The receipts this node signed as the worker and does not hold countersigned, signed at or
+   * after `since` (ms since the epoch; default all), oldest first, with their requester.
+   */
+  pendingSigned (since = 0): Array<{ id: string, requester: PeerId, signedAt: number }> {
+    return this.index.pendingSigned(since).map(entry => ({
+      id: entry.id,
+      requester: peerIdFromMultihash(Digest.decode(entry.requester)),
+      signedAt: entry.signedAt
+    }))
   }
 
   private cacheTree (root: string, tree: MerkleTree): void {
@@ -425,7 +501,10 @@ export class ReceiptStore {
     this.cacheTree(batch.root, tree)
     const proof: ReceiptProof = { receipt: entry.bytes, root: tree.root, count: tree.size, index: entry.leafIndex, path: tree.proof(entry.leafIndex) }
     if (batch.anchor != null) {
-      proof.anchor = { signature: batch.anchor.signature, slot: batch.anchor.slot }
+      // a batch of this store's `worker` receipts was anchored by this node as their worker
+      proof.anchor = entry.role === 'worker'
+        ? { signature: batch.anchor.signature, slot: batch.anchor.slot, by: 'worker' }
+        : { signature: batch.anchor.signature, slot: batch.anchor.slot }
       if (batch.anchor.cluster != null) {
         proof.cluster = batch.anchor.cluster
       }

@@ -39,7 +39,8 @@ describe('receipt bundle', () => {
 
   before(async () => {
     alice = await makePeers()
-    bob = await makePeers()
+    // one requester countersigned both workers' receipts: a batch is one requester's
+    bob = { worker: (await makePeers()).worker, requester: alice.requester }
     a = await makeReceipts(alice, 5)
     b = [
       ...await makeReceipts(bob, 2, { workload: 'echo', items: 3, cpuMicros: 250 }),
@@ -103,6 +104,19 @@ describe('receipt bundle', () => {
     assert.throws(() => decodeBundle(JSON.stringify({ ...json, receipts: [...json.receipts.slice(1), 'not base64!'] })), rejected('undecodable', 'receipts[4]'))
     assert.throws(() => decodeBundle('[1'), rejected('undecodable'))
     assert.throws(() => decodeBundle('x'.repeat(MAX_BUNDLE_RECEIPTS * 6000)), (err: any) => err.name === 'MessageTooLargeError')
+  })
+
+  it('refuses a batch whose receipts do not all name the party that anchored it (mixed-party)', async () => {
+    const stranger = await makeReceipts(await makePeers(), 1)
+    await assert.rejects(checkBundle(bundleOf([a[0], stranger[0]])), rejected('mixed-party', 'receipts[1]'))
+    // a worker's own batch (anchor.by worker) holds that worker's receipts, of any requester
+    const mine = await makeReceipts({ worker: alice.worker, requester: (await makePeers()).requester }, 1)
+    const anchor = { signature: '5VERv8NMvzbJMEkV8xnrLkEaWRtSz9CosKDYjCJjBRnbJLgp8uirBgmQpjKhoR4tjF3ZpRzrFmBV6UjKdiSZkQUW', slot: 1n }
+    const own = { ...bundleOf([a[0], mine[0]]), anchor: { ...anchor, by: 'worker' as const } }
+    assert.equal((await checkBundle(own)).receipts.length, 2)
+    assert.equal(decodeBundle(encodeBundle(own)).anchor?.by, 'worker')
+    await assert.rejects(checkBundle({ ...own, anchor }), rejected('mixed-party', 'receipts[1]'))
+    await assert.rejects(checkBundle({ ...bundleOf([a[0], b[0]]), anchor: { ...anchor, by: 'worker' } }), rejected('mixed-party', 'receipts[1]'))
   })
 
   it('refuses an uncountersigned or repeated receipt', async () => {

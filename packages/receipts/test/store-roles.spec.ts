@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { RECEIPT_LOG_FILE, ReceiptStore, verifyReceipt } from '../src/index.js'
 import { hex, jobId, makePeers, makeReceipts, tempDir } from './utils/receipts.js'
 import type { Peers } from './utils/receipts.js'
@@ -21,6 +22,9 @@ function oldReceiptRecord (storedAt: number, bytes: Uint8Array): Buffer {
   head.writeBigUInt64BE(BigInt(storedAt), 1)
   return oldFrame(Buffer.concat([head, bytes]))
 }
+
+/** A base58 transaction signature (64 bytes). */
+const SIGNATURE = '5VERv8NMvzbJMEkV8xnrLkEaWRtSz9CosKDYjCJjBRnbJLgp8uirBgmQpjKhoR4tjF3ZpRzrFmBV6UjKdiSZkQUW'
 
 describe('ReceiptStore roles', () => {
   let peers: Peers
@@ -82,6 +86,55 @@ describe('ReceiptStore roles', () => {
       assert.equal(store.count({ role: 'worker', batched: false }), 2)
       assert.equal(store.count({ role: 'requester', batched: false }), 0)
       assert.equal(store.stats().batched, 2)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('a worker seals its own receipts only when asked, those stored before a time, and then takes no proof of them from their requester', async () => {
+    const store = await ReceiptStore.open(tmp.dir)
+    try {
+      const earned = await store.addMany(await makeReceipts(peers, 3, { jobId: jobId(5) }), { role: 'worker' })
+      assert.equal(await store.sealBatch({ role: 'worker', storedBefore: earned[0].storedAt }), undefined, 'none stored before then')
+      const batch = await store.sealBatch({ role: 'worker', storedBefore: Date.now() + 1, maxCount: 2 })
+      assert.deepEqual(batch?.receiptIds, earned.slice(0, 2).map(r => r.id))
+      await store.recordAnchor(batch.root, { signature: SIGNATURE, slot: 9n })
+      const proof = store.proof(earned[0].id) ?? assert.fail('no proof')
+      assert.deepEqual(proof.anchor, { signature: SIGNATURE, slot: 9n, by: 'worker' })
+      // the requester's proof of the same receipt is not taken: this worker anchored it already
+      const theirs = { ...proof, anchor: { signature: SIGNATURE, slot: 10n } }
+      assert.equal(await store.recordProof(earned[0].id, theirs), false)
+      assert.deepEqual(store.proof(earned[0].id)?.anchor, { signature: SIGNATURE, slot: 9n, by: 'worker' })
+      assert.equal(store.count({ role: 'worker', anchored: true }), 2)
+      assert.equal(store.count({ role: 'worker', batched: false }), 1)
+      await assert.rejects(store.sealBatch({ role: 'boss' as any }), RangeError)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('remembers the receipts it signed as a worker until their countersigned form is stored, across a reopen', async () => {
+    const earned = await makeReceipts(peers, 3, { jobId: jobId(6) })
+    const ids = await Promise.all(earned.map(async b => hex((await verifyReceipt(b)).id)))
+    let store = await ReceiptStore.open(tmp.dir)
+    try {
+      await store.recordSigned(ids.map(id => ({ id, requester: peerIdFromPrivateKey(peers.requester) })))
+      assert.deepEqual(store.pendingSigned().map(p => [p.id, p.requester.toString()]), ids.map(id => [id, peerIdFromPrivateKey(peers.requester).toString()]))
+      await store.add(earned[1], { role: 'worker' })
+      assert.deepEqual(store.pendingSigned().map(p => p.id), [ids[0], ids[2]])
+      assert.deepEqual(store.pendingSigned(Date.now() + 1_000), [], 'none signed after then')
+      await assert.rejects(store.recordSigned([{ id: 'xyz', requester: peerIdFromPrivateKey(peers.requester) }]), RangeError)
+    } finally {
+      await store.close()
+    }
+    store = await ReceiptStore.open(tmp.dir)
+    try {
+      assert.deepEqual(store.pendingSigned().map(p => p.id), [ids[0], ids[2]])
+      // one held already is not noted again
+      await store.recordSigned([{ id: ids[1], requester: peerIdFromPrivateKey(peers.requester) }])
+      assert.equal(store.pendingSigned().length, 2)
+      await store.addMany([earned[0], earned[2]], { role: 'worker' })
+      assert.deepEqual(store.pendingSigned(), [])
     } finally {
       await store.close()
     }

@@ -1,4 +1,4 @@
-import { InvalidReceiptProofError, checkReceiptProof } from '@shardmesh/receipts'
+import { InvalidReceiptProofError, anchorParty, checkReceiptProof } from '@shardmesh/receipts'
 import { AnchorVerificationError } from './errors.js'
 import { addressOfPeerId } from './keys.js'
 import type { AnchorRecord, Ledger, LedgerCallOptions } from './ledger.js'
@@ -7,7 +7,8 @@ import type { ReceiptProof, VerifiedReceipt } from '@shardmesh/receipts'
 /**
  * Checking a receipt proof end to end: the receipt's two signatures and its Merkle path
  * offline, then the batch root's anchor on the ledger, signed by the requester's key (the
- * requester anchors the receipts it countersigned).
+ * requester anchors the receipts it countersigned) or, where the proof says `anchor.by:
+ * 'worker'`, by the worker's (it anchored its own when the requester delivered no anchor).
  */
 
 export interface VerifyReceiptProofOptions extends LedgerCallOptions {
@@ -28,7 +29,8 @@ export interface VerifiedReceiptProof {
  * Check a receipt proof: `checkReceiptProof` (both signatures, the Merkle path to the root),
  * then that the proof names an anchor (`InvalidReceiptProofError` 'not-anchored' otherwise),
  * that the cluster it names (if any) is `options.genesisHash`, that `ledger.verifyAnchor`
- * accepts it for this root and count, signed by the receipt's requester, and that the
+ * accepts it for this root and count, signed by the receipt's requester (its worker with
+ * `anchor.by: 'worker'`), and that the
  * transaction landed in the slot the proof states. Throws `InvalidReceiptError`,
  * `InvalidReceiptProofError` or `AnchorVerificationError` (check 'cluster', 'slot' or one of
  * `verifyAnchor`'s); `describeVerificationFailure` names the failed check of any.
@@ -47,7 +49,10 @@ export async function verifyReceiptProof (proof: ReceiptProof, ledger: Pick<Ledg
         : `the proof names cluster ${proof.cluster}, the ledger is ${genesisHash}`)
     }
   }
-  const anchor = await ledger.verifyAnchor(signature, proof.root, proof.count, addressOfPeerId(receipt.requester), options)
+  // the requester anchors what it countersigned; a worker whose requester went silent anchors
+  // its own countersigned receipts (`anchor.by: 'worker'`): the transaction carries that party's signature
+  const party = anchorParty(proof.anchor)
+  const anchor = await ledger.verifyAnchor(signature, proof.root, proof.count, addressOfPeerId(party === 'worker' ? receipt.worker : receipt.requester), options)
   if (anchor.slot !== slot) {
     throw new AnchorVerificationError('slot', signature, `the proof states slot ${slot}, the transaction landed in slot ${anchor.slot}`)
   }

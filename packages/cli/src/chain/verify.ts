@@ -2,6 +2,7 @@ import { anchorMemo, leafHash } from '@shardmesh/receipts'
 import { RpcLedger, describeVerificationFailure, verifyReceiptProof } from '@shardmesh/solana'
 import { generateKeyPairSigner } from '@solana/kit'
 import type { ReceiptProof } from '@shardmesh/receipts'
+import type { AnchorRecord } from '@shardmesh/solana'
 
 /** What a verified receipt proof shows, as `receipts verify` and the demo print it. */
 export interface VerifiedReport {
@@ -17,13 +18,14 @@ export interface VerifiedReport {
   count: number
   root: string
   leafHash: string
-  anchor: { signature: string, slot: string, fee: string, memo: string, signers: string[] }
+  /** `by`: whose key signed the anchor, the requester's or (it anchored its own receipts) the worker's */
+  anchor: { signature: string, slot: string, fee: string, memo: string, signers: string[], by: 'requester' | 'worker' }
   /** the cluster's genesis hash, when the proof names one (checked against the RPC's) */
   cluster?: string
 }
 
 export type VerifyOutcome =
-  | { ok: true, report: VerifiedReport }
+  | { ok: true, report: VerifiedReport, /** the anchor transaction as the ledger returned it (its transfers: settlement) */ record: AnchorRecord }
   | { ok: false, failure: { check: string, message: string } }
 
 /**
@@ -40,6 +42,7 @@ export async function verifyProofOverRpc (proof: ReceiptProof, options: { rpcUrl
     const { receipt, anchor } = await verifyReceiptProof(proof, ledger, { signal: options.signal, genesisHash })
     return {
       ok: true,
+      record: anchor,
       report: {
         id: Buffer.from(receipt.id).toString('hex'),
         jobId: Buffer.from(receipt.jobId).toString('hex'),
@@ -58,7 +61,8 @@ export async function verifyProofOverRpc (proof: ReceiptProof, options: { rpcUrl
           slot: anchor.slot.toString(),
           fee: anchor.fee.toString(),
           memo: anchorMemo(proof.root, proof.count),
-          signers: anchor.signers
+          signers: anchor.signers,
+          by: proof.anchor?.by ?? 'requester'
         },
         ...(proof.cluster == null ? {} : { cluster: proof.cluster })
       }

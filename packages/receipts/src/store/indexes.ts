@@ -2,7 +2,7 @@ import { peerIdFromMultihash } from '@libp2p/peer-id'
 import { decodeReceipt, decodeSignedReceipt, sha256Hex } from '@shardmesh/protocol'
 import * as Digest from 'multiformats/hashes/digest'
 import { toHex } from '../encoding.js'
-import type { AnchorRecord, AttemptRecord, BatchRecord, ProofRecord } from './records.js'
+import type { AnchorRecord, AttemptRecord, BatchRecord, ProofRecord, SignedRecord } from './records.js'
 import type { VerifiedReceipt } from '../receipt.js'
 import type { IdKind, PrefixMatch, ReceiptBatch, ReceiptQuery, ReceiptRole, ReceiptSummary, StoredReceipt } from './types.js'
 
@@ -145,6 +145,8 @@ export class ReceiptIndex {
   private readonly counts: Record<ReceiptRole, RoleCounts> = { requester: { receipts: 0, batched: 0, anchored: 0 }, worker: { receipts: 0, batched: 0, anchored: 0 } }
   private readonly batchesByRoot = new Map<string, BatchEntry>()
   private readonly batchOrder: BatchEntry[] = []
+  /** receipts signed here as the worker and not held countersigned, by id, oldest first */
+  private readonly signed = new Map<string, SignedEntry>()
   private anchoredReceipts = 0
   private anchoredBatches = 0
 
@@ -162,6 +164,7 @@ export class ReceiptIndex {
       return false
     }
     this.receipts.set(entry.id, entry)
+    this.signed.delete(entry.id)
     this.order.push(entry)
     this.byRole[entry.role].push(entry)
     this.unbatchedByRole[entry.role].set(entry.id, entry)
@@ -174,11 +177,15 @@ export class ReceiptIndex {
     return true
   }
 
-  /** The first `max` unbatched receipts of a role, in storage order (what a batch seals: `requester` ones). */
-  unbatched (max: number, role: ReceiptRole = 'requester'): ReceiptEntry[] {
+  /**
+   * The first `max` unbatched receipts of a role stored before `storedBefore` (ms), in storage
+   * order: what a batch seals (`requester` ones, or a worker's own that wait too long for a proof).
+   */
+  unbatched (max: number, role: ReceiptRole = 'requester', storedBefore = Infinity): ReceiptEntry[] {
     const entries: ReceiptEntry[] = []
     for (const entry of this.unbatchedByRole[role].values()) {
-      if (entries.length >= max) {
+      // storage order is time order: the first one too young ends the run
+      if (entries.length >= max || entry.storedAt >= storedBefore) {
         break
       }
       entries.push(entry)
@@ -358,4 +365,43 @@ export class ReceiptIndex {
   roleCounts (role: ReceiptRole): RoleCounts {
     return { ...this.counts[role] }
   }
+
+  /**
+   * Note a receipt signed here as the worker, awaiting its countersigned form (none if it is
+   * held already). At most `max` are kept, the oldest forgotten first.
+   */
+  addSigned (record: SignedRecord, max: number): void {
+    if (this.receipts.has(record.id)) {
+      return
+    }
+    this.signed.delete(record.id)
+    this.signed.set(record.id, { id: record.id, requester: record.requester, signedAt: record.signedAt })
+    while (this.signed.size > max) {
+      this.signed.delete(this.signed.keys().next().value as string)
+    }
+  }
+
+  /** The receipts signed here and not held countersigned, signed at or after `since` (ms), oldest first. */
+  pendingSigned (since: number): SignedEntry[] {
+    const entries: SignedEntry[] = []
+    for (const entry of this.signed.values()) {
+      if (entry.signedAt >= since) {
+        entries.push(entry)
+      }
+    }
+    return entries
+  }
+
+  /** How many receipts signed here await their countersigned form. */
+  get signedCount (): number {
+    return this.signed.size
+  }
+}
+
+/** A receipt signed here as the worker whose countersigned form is not held (yet). */
+export interface SignedEntry {
+  id: string
+  /** the requester's peer id, multihash bytes */
+  requester: Uint8Array
+  signedAt: number
 }

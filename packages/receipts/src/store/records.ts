@@ -14,6 +14,9 @@ import type { ReceiptRole } from './types.js'
  * - proof:   JSON { id, root, count, index, path: [hex], signature, slot: decimal, cluster?, storedAt }:
  *            the Merkle path and anchor of a `worker` receipt, as its requester sent them (kind 6;
  *            a log without it reads as before)
+ * - signed:  u64 signedAt (ms) ‖ receipt id (32) ‖ the requester's peer id (multihash bytes): a
+ *            receipt this node signed as the worker, whose countersigned receipt it has yet to
+ *            get (kind 7; a log without it reads as before)
  *
  * Receipts and batches are binary (they are most of the log); the rare anchor records are JSON.
  */
@@ -24,7 +27,8 @@ export const RecordKind = {
   ATTEMPT: 3,
   ANCHOR: 4,
   WORKER_RECEIPT: 5,
-  PROOF: 6
+  PROOF: 6,
+  SIGNED: 7
 } as const
 
 /** A stored receipt; `role` defaults to `requester` (kind 1). */
@@ -34,7 +38,9 @@ export interface AttemptRecord { kind: 'attempt', root: string, signature: strin
 export interface AnchorRecord { kind: 'anchor', root: string, signature: string, slot: bigint, fee?: bigint, anchoredAt: number, cluster?: string }
 /** The proof of a `worker` receipt: its batch (root, size, leaf index, audit path) and the anchor, all hex/base58. */
 export interface ProofRecord { kind: 'proof', id: string, root: string, count: number, index: number, path: string[], signature: string, slot: bigint, cluster?: string, storedAt: number }
-export type LogRecord = ReceiptRecord | BatchRecord | AttemptRecord | AnchorRecord | ProofRecord
+/** A receipt this node signed as the worker (its id, hex) for `requester` (multihash bytes). */
+export interface SignedRecord { kind: 'signed', signedAt: number, id: string, requester: Uint8Array }
+export type LogRecord = ReceiptRecord | BatchRecord | AttemptRecord | AnchorRecord | ProofRecord | SignedRecord
 
 const HEADER = 1 + 8
 
@@ -75,6 +81,12 @@ export function encodeRecord (record: LogRecord): Uint8Array {
       return jsonPayload(RecordKind.ANCHOR, {
         root: record.root, signature: record.signature, slot: record.slot.toString(), fee: record.fee?.toString(), anchoredAt: record.anchoredAt, cluster: record.cluster
       })
+    case 'signed': {
+      const { payload } = withHeader(RecordKind.SIGNED, record.signedAt, MERKLE_HASH_BYTES + record.requester.byteLength)
+      payload.set(Buffer.from(record.id, 'hex'), HEADER)
+      payload.set(record.requester, HEADER + MERKLE_HASH_BYTES)
+      return payload
+    }
     case 'proof':
       return jsonPayload(RecordKind.PROOF, {
         id: record.id, root: record.root, count: record.count, index: record.index, path: record.path, signature: record.signature, slot: record.slot.toString(), cluster: record.cluster, storedAt: record.storedAt
@@ -102,6 +114,14 @@ export function decodeRecord (payload: Uint8Array): LogRecord {
       receiptIds.push(toHex(body.subarray(at, at + MERKLE_HASH_BYTES)))
     }
     return { kind: 'batch', sealedAt: time, root: toHex(body.subarray(0, MERKLE_HASH_BYTES)), receiptIds }
+  }
+  if (kind === RecordKind.SIGNED) {
+    // a peer id multihash is at most an identity multihash of a 36-byte public key, or a sha256 one
+    if (payload.byteLength < HEADER + MERKLE_HASH_BYTES + 2 || payload.byteLength > HEADER + MERKLE_HASH_BYTES + 128) {
+      throw new Error(`signed record of ${payload.byteLength} bytes`)
+    }
+    const signedAt = Number(new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getBigUint64(1))
+    return { kind: 'signed', signedAt, id: toHex(payload.subarray(HEADER, HEADER + MERKLE_HASH_BYTES)), requester: new Uint8Array(payload.subarray(HEADER + MERKLE_HASH_BYTES)) }
   }
   if (kind === RecordKind.PROOF) {
     return decodeProofRecord(JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload.subarray(1))))

@@ -106,6 +106,20 @@ export interface AddReceiptOptions extends AbortOptions {
 export interface SealBatchOptions extends AbortOptions {
   /** most receipts in the batch @default MAX_BATCH_RECEIPTS */
   maxCount?: number
+  /**
+   * Whose receipts to seal: `requester` ones (this node countersigned them), or `worker` ones
+   * held without a proof, which a worker seals to anchor them itself when its requester did
+   * not deliver an anchor in time. A batch holds receipts of one role. @default 'requester'
+   */
+  role?: ReceiptRole
+  /** only receipts stored before this time (ms since the epoch) @default every unbatched one */
+  storedBefore?: number
+  /**
+   * Most distinct workers owed a payment (`owedLamports` > 0) in the batch: sealing stops before
+   * the receipt that would add one more, so that the batch's anchor transaction, which pays each
+   * of them, fits one transaction. At least 1. @default unlimited
+   */
+  maxPayees?: number
 }
 
 export interface ReceiptStoreStats {
