@@ -1,10 +1,10 @@
 import { linkSignals } from '@shardmesh/protocol'
-import { anchorMemo } from '@shardmesh/receipts'
-import { BlockhashExpiredError } from '@shardmesh/solana'
+import { anchorMemo, decodeTrustedReceipt, owedLamports } from '@shardmesh/receipts'
+import { BlockhashExpiredError, MAX_ANCHOR_PAYMENTS, addressOfPeerId } from '@shardmesh/solana'
 import * as C from './constants.js'
 import type { Logger } from '@libp2p/interface'
 import type { ReceiptBatch, ReceiptStore } from '@shardmesh/receipts'
-import type { Ledger } from '@shardmesh/solana'
+import type { Ledger, Payment } from '@shardmesh/solana'
 
 export interface AnchorerInit {
   store: ReceiptStore
@@ -17,6 +17,13 @@ export interface AnchorerInit {
   retryMax: number
   /** test-only: SIGKILL this process right after an anchor was sent, before it is recorded */
   crashAfterSend?: boolean
+  /**
+   * Anchor the `worker` receipts this node holds without a proof once the oldest has waited
+   * this long (ms): their requester delivered no anchor in time. 0 or none: never.
+   */
+  selfAnchorAfter?: number
+  /** called before such a batch is sealed: a last chance to get the requester's proofs (a pull) */
+  beforeSelfAnchor?(): Promise<void>
   onAnchored?(batch: ReceiptBatch): void
   /** an anchoring attempt failed (it is retried) */
   onFailed?(err: Error): void
@@ -33,8 +40,10 @@ export interface AnchorerStats {
 
 /**
  * The anchoring loop of one node. It seals unbatched receipts this node countersigned (role
- * `requester`; receipts it holds as a worker are its requesters' to anchor) into Merkle batches (by count or
- * by age), and anchors each batch with one memo transaction. Exactly once, across crashes:
+ * `requester`) into Merkle batches (by count or by age), and anchors each batch with one memo
+ * transaction. Receipts it holds as a worker are its requesters' to anchor; with
+ * `selfAnchorAfter` it anchors those that waited that long for a proof itself, in batches of
+ * their own. Exactly once, across crashes:
  * the signed transaction is recorded before it is sent, so after a restart the loop asks the
  * chain whether that signature landed before it signs another for the same batch.
  */
@@ -141,10 +150,19 @@ export class Anchorer {
   /** ms until the oldest unbatched receipt is due, or the interval when there is none */
   private nextSealIn (): number {
     const [oldest] = this.init.store.list({ batched: false, role: 'requester', limit: 1 })
-    if (oldest == null) {
-      return this.init.batchInterval
+    const requester = oldest == null ? this.init.batchInterval : Math.max(0, oldest.storedAt + this.init.batchInterval - Date.now())
+    const worker = this.workerDueIn()
+    return worker == null ? requester : Math.min(requester, worker)
+  }
+
+  /** ms until the oldest `worker` receipt without a proof is due to be anchored here, if self-anchoring is on and there is one */
+  private workerDueIn (): number | undefined {
+    const after = this.init.selfAnchorAfter ?? 0
+    if (after <= 0) {
+      return undefined
     }
-    return Math.max(0, oldest.storedAt + this.init.batchInterval - Date.now())
+    const [oldest] = this.init.store.list({ batched: false, role: 'worker', limit: 1 })
+    return oldest == null ? undefined : Math.max(0, oldest.storedAt + after - Date.now())
   }
 
   private async sleep (ms: number): Promise<void> {
@@ -163,14 +181,34 @@ export class Anchorer {
   private async sealDue (): Promise<boolean> {
     const waiting = this.init.store.count({ batched: false, role: 'requester' })
     if (waiting === 0) {
-      return false
+      return this.sealWorkerDue()
     }
     if (waiting < this.init.batchSize && this.flushing === 0 && this.nextSealIn() > 0) {
-      return false
+      return this.sealWorkerDue()
     }
-    const batch = await this.init.store.sealBatch({ maxCount: this.init.batchSize })
+    // a batch owes at most as many workers as one anchor transaction can pay
+    const batch = await this.init.store.sealBatch({ maxCount: this.init.batchSize, maxPayees: MAX_ANCHOR_PAYMENTS })
     if (batch != null) {
       this.init.log('sealed batch %s of %d receipts', batch.root, batch.count)
+    }
+    return batch != null
+  }
+
+  /**
+   * A worker's fallback: its countersigned receipts that waited `selfAnchorAfter` for their
+   * requester's proof (after one last pull) are sealed into a batch of their own, which this
+   * node anchors with its own key as their worker. Each is sealed once (a batched receipt is
+   * never asked for, nor accepts, the requester's proof), so this node anchors it at most once.
+   */
+  private async sealWorkerDue (): Promise<boolean> {
+    if (this.workerDueIn() !== 0) {
+      return false
+    }
+    await this.init.beforeSelfAnchor?.()
+    const after = this.init.selfAnchorAfter ?? 0
+    const batch = await this.init.store.sealBatch({ role: 'worker', storedBefore: Date.now() - after + 1, maxCount: this.init.batchSize })
+    if (batch != null) {
+      this.init.log('no anchor from their requesters within %d ms: sealed %d receipts of this worker into batch %s, to anchor them itself', after, batch.count, batch.root)
     }
     return batch != null
   }
@@ -211,7 +249,8 @@ export class Anchorer {
           }
         }
       }
-      const prepared = await ledger.prepareAnchor(root, { count: batch.count }, { signal })
+      const payments = this.payments(batch)
+      const prepared = await ledger.prepareAnchor(root, payments.length > 0 ? { count: batch.count, payments } : { count: batch.count }, { signal })
       await store.recordAttempt(batch.root, { signature: prepared.signature, wire: prepared.wire, lastValidBlockHeight: prepared.lastValidBlockHeight })
       try {
         const result = await ledger.submit(prepared, { signal })
@@ -228,6 +267,33 @@ export class Anchorer {
       }
     }
     throw new Error(`batch ${batch.root}: ${C.MAX_BLOCKHASH_ATTEMPTS} anchor transactions expired without landing`)
+  }
+
+  /**
+   * What the batch's anchor pays (settlement): per worker address, the sum of `owedLamports` of
+   * the receipts in it that this node countersigned as their requester (whose key is the
+   * ledger's), in address order. The same batch always yields the same payments, so a
+   * transaction prepared again after a crash or an expiry pays exactly what the first would have.
+   */
+  private payments (batch: ReceiptBatch): Payment[] {
+    const owed = new Map<string, bigint>()
+    for (const id of batch.receiptIds) {
+      const stored = this.init.store.get(id)
+      if (stored == null) {
+        continue
+      }
+      // stored receipts were verified before they were written
+      const receipt = decodeTrustedReceipt(stored.bytes, { requireCountersignature: false })
+      const lamports = owedLamports(receipt)
+      if (lamports === 0n || addressOfPeerId(receipt.requester) !== this.init.ledger.address) {
+        continue
+      }
+      const to = addressOfPeerId(receipt.worker)
+      owed.set(to, (owed.get(to) ?? 0n) + lamports)
+    }
+    return [...owed.entries()]
+      .sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
+      .map(([to, lamports]) => ({ to, lamports }))
   }
 
   /** The cluster anchors land on (its genesis hash), asked once; unknown when the ledger cannot say. */

@@ -1,14 +1,15 @@
 import { TypedEventEmitter } from '@libp2p/interface'
-import { MAX_PROOF_INBOUND_STREAMS, RECEIPT_PROOFS_PROTOCOL } from '@shardmesh/protocol'
-import { ReceiptStore } from '@shardmesh/receipts'
+import { MAX_BATCH_INBOUND_STREAMS, MAX_PROOF_INBOUND_STREAMS, RECEIPT_BATCHES_PROTOCOL, RECEIPT_PROOFS_PROTOCOL } from '@shardmesh/protocol'
+import { ReceiptStore, decodeTrustedReceipt } from '@shardmesh/receipts'
 import { RpcLedger, loadKeypairFile, signerFromPrivateKey } from '@shardmesh/solana'
 import { Anchorer } from './anchorer.js'
 import * as C from './constants.js'
+import { BatchExchange } from './batch-exchange.js'
 import { ProofExchange } from './proof-exchange.js'
 import type { PullResult } from './proof-exchange.js'
 import type { Anchoring, AnchoringComponents, AnchoringEvents, AnchoringInit, AnchoringStats, LedgerConfig, StoreReceiptsOptions } from './index.js'
-import type { AbortOptions, Counter, Logger, Startable } from '@libp2p/interface'
-import type { IdKind, PrefixMatch, ReceiptBatch, ReceiptProof, ReceiptQuery, ReceiptSummary, StoredReceipt } from '@shardmesh/receipts'
+import type { AbortOptions, Counter, Logger, PeerId, Startable } from '@libp2p/interface'
+import type { CheckedBundle, IdKind, PrefixMatch, ReceiptBatch, ReceiptProof, ReceiptQuery, ReceiptSummary, StoredReceipt } from '@shardmesh/receipts'
 import type { Ledger } from '@shardmesh/solana'
 
 /**
@@ -34,12 +35,15 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
   private readonly anchorFailures?: Counter
   private readonly proofPullInterval: number
   private readonly proofRequestTimeout: number
+  private readonly selfAnchorAfter: number
   private proofs?: ProofExchange
   private handling = false
   private pullTimer?: ReturnType<typeof setInterval>
   private kickTimer?: ReturnType<typeof setTimeout>
   private pulling: Promise<unknown> = Promise.resolve()
   private pullAbort?: AbortController
+  private batchExchange?: BatchExchange
+  private handlingBatches = false
 
   constructor (components: AnchoringComponents, init: AnchoringInit = {}) {
     super()
@@ -52,6 +56,10 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
     this.crashAfterSend = init.crashAfterSend ?? false
     this.proofPullInterval = init.proofPullInterval ?? C.PROOF_PULL_INTERVAL
     this.proofRequestTimeout = init.proofRequestTimeout ?? C.PROOF_REQUEST_TIMEOUT
+    this.selfAnchorAfter = init.selfAnchorAfter ?? C.SELF_ANCHOR_AFTER
+    if (!Number.isSafeInteger(this.selfAnchorAfter) || this.selfAnchorAfter < 0) {
+      throw new RangeError(`selfAnchorAfter is a whole number of ms >= 0, not ${this.selfAnchorAfter}`)
+    }
     this.log = components.logger.forComponent('shardmesh:anchoring')
     this.stored = components.metrics?.registerCounter('shardmesh_receipts_stored_total', { help: 'Countersigned receipts written to the durable store' })
     this.anchored = components.metrics?.registerCounter('shardmesh_receipts_anchored_total', { help: 'Receipts whose batch root was anchored on chain' })
@@ -95,6 +103,14 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
       retryBase: this.retryBase,
       retryMax: C.RETRY_MAX,
       crashAfterSend: this.crashAfterSend,
+      selfAnchorAfter: this.selfAnchorAfter,
+      // the requester may have anchored by now: ask once more before anchoring its receipts here
+      beforeSelfAnchor: async () => {
+        const pulled = await this.pullProofs().catch((err: any) => { this.log('the pull before anchoring worker receipts failed: %s', err?.message) })
+        if (pulled != null) {
+          this.log('pulled before anchoring worker receipts: %d proofs and receipts stored from %d requesters (%d failed)', pulled.stored, pulled.requesters, pulled.failed)
+        }
+      },
       onAnchored: (batch) => {
         this.anchored?.increment(batch.count)
         this.fees?.increment(Number(batch.anchor?.fee ?? 0n))
@@ -137,6 +153,38 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
       await this.components.registrar.handle(RECEIPT_PROOFS_PROTOCOL, this.proofs.handle, { maxInboundStreams: MAX_PROOF_INBOUND_STREAMS })
       this.handling = true
     }
+    // whole batches: served to anyone (those anchored here, and those kept), fetched by root
+    const batches = new BatchExchange({
+      store,
+      dir: store.dir,
+      ledger: this.ledger,
+      log: this.log.newScope('batches'),
+      timeout: C.BATCH_REQUEST_TIMEOUT,
+      protocol: RECEIPT_BATCHES_PROTOCOL,
+      openStream: async (peer, protocol, options) => {
+        if (connectionManager == null) {
+          throw new Error('no connection manager: receipt batches are not fetched')
+        }
+        return connectionManager.openStream(peer, protocol, options)
+      }
+    })
+    await batches.start()
+    this.batchExchange = batches
+    if (this.components.registrar != null) {
+      await this.components.registrar.handle(RECEIPT_BATCHES_PROTOCOL, batches.handle, { maxInboundStreams: MAX_BATCH_INBOUND_STREAMS })
+      this.handlingBatches = true
+    }
+    // after a pull stored proofs, the batch of each new root is fetched once from its requester
+    // and kept (checked), so this worker serves it too
+    const proofs = this.proofs
+    const pull = proofs.pull.bind(proofs)
+    proofs.pull = async (options = {}) => {
+      const result = await pull(options)
+      if (result.stored > 0) {
+        await this.keepBatches(batches, options)
+      }
+      return result
+    }
     if (connectionManager != null && this.proofPullInterval > 0) {
       this.pullTimer = setInterval(() => { this.backgroundPull() }, this.proofPullInterval)
       this.pullTimer.unref?.()
@@ -144,7 +192,7 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
   }
 
   private backgroundPull (): void {
-    if (this.receiptStore == null || this.receiptStore.count({ role: 'worker', batched: false }) === 0) {
+    if (this.proofs?.hasWork !== true) {
       return
     }
     this.pullProofs().catch((err: any) => { this.log('receipt proof pull failed: %s', err?.message) })
@@ -154,13 +202,34 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
     const run = this.pulling.then(async () => {
       const proofs = this.proofs
       if (proofs == null || this.pullAbort == null) {
-        return { requesters: 0, asked: 0, stored: 0, rejected: 0, failed: 0 }
+        return { requesters: 0, asked: 0, stored: 0, receipts: 0, rejected: 0, failed: 0 }
       }
       const signal = options.signal == null ? this.pullAbort.signal : AbortSignal.any([options.signal, this.pullAbort.signal])
       return proofs.pull({ signal })
     })
     this.pulling = run.catch(() => {})
     return run
+  }
+
+  /** Keep the batch of each anchored `worker` receipt's root, fetched from its requester (each root once a run). */
+  private async keepBatches (batches: BatchExchange, options: AbortOptions): Promise<void> {
+    const roots = new Map<string, Uint8Array>()
+    for (const row of this.receiptStore?.list({ role: 'worker', anchored: true }) ?? []) {
+      if (row.batch != null && !roots.has(row.batch) && !batches.holds(row.batch)) {
+        roots.set(row.batch, row.bytes)
+      }
+    }
+    for (const [root, bytes] of roots) {
+      options.signal?.throwIfAborted()
+      await batches.keep(decodeTrustedReceipt(bytes).requester, root, options)
+    }
+  }
+
+  async fetchBatch (peer: PeerId, root: string, options: AbortOptions = {}): Promise<CheckedBundle> {
+    if (this.batchExchange == null) {
+      throw new Error('receipt batches are not fetched: the node has no data dir')
+    }
+    return this.batchExchange.fetch(peer, root, options)
   }
 
   async stop (): Promise<void> {
@@ -174,6 +243,11 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
       this.handling = false
       await this.components.registrar?.unhandle(RECEIPT_PROOFS_PROTOCOL)
     }
+    if (this.handlingBatches) {
+      this.handlingBatches = false
+      await this.components.registrar?.unhandle(RECEIPT_BATCHES_PROTOCOL)
+    }
+    this.batchExchange = undefined
     this.proofs = undefined
     this.pullAbort = undefined
     await this.anchorer?.stop()
@@ -196,16 +270,30 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
     // storing them does not verify both signatures again (4k/s on one core)
     await this.receiptStore.addMany(receipts, { signal: options.signal, role, trusted: true })
     this.stored?.increment(receipts.length)
-    if (role === 'requester') {
-      this.anchorer?.poke()
-    } else if (this.pullTimer != null && this.kickTimer == null) {
-      // the requester anchors in its own time: ask a little later (the timer asks again after)
+    // the loop seals requester receipts in time, and times the fallback anchor of worker ones
+    this.anchorer?.poke()
+    if (role === 'worker') {
+      this.kickPull()
+    }
+  }
+
+  /** The requester anchors in its own time: ask a little later (the timer asks again after). */
+  private kickPull (): void {
+    if (this.pullTimer != null && this.kickTimer == null) {
       this.kickTimer = setTimeout(() => {
         this.kickTimer = undefined
         this.backgroundPull()
       }, C.PROOF_PULL_DELAY)
       this.kickTimer.unref?.()
     }
+  }
+
+  async noteSigned (signed: Array<{ id: string, requester: PeerId }>, options: AbortOptions = {}): Promise<void> {
+    if (this.receiptStore == null || signed.length === 0) {
+      return
+    }
+    await this.receiptStore.recordSigned(signed, options)
+    this.kickPull()
   }
 
   list (query?: ReceiptQuery): StoredReceipt[] {

@@ -25,3 +25,20 @@ export const PROOF_PULL_DELAY = 2_000
 
 /** Deadline of one receipt-proof request, inbound or outbound (ms). */
 export const PROOF_REQUEST_TIMEOUT = 30_000
+
+/** A worker anchors the countersigned receipts it holds without a proof itself after this long (ms). */
+export const SELF_ANCHOR_AFTER = 10 * 60_000
+
+/**
+ * Receipts signed here whose countersigned form never arrived are asked for while younger than
+ * this (ms): a shard the requester dropped (failed, disputed, cancelled) is never countersigned,
+ * and is not asked for forever.
+ */
+export const PENDING_SIGNED_WINDOW = 60 * 60_000
+
+/** The first re-ask of such a receipt waits this long (ms), doubling up to PENDING_SIGNED_RETRY_MAX. */
+export const PENDING_SIGNED_RETRY_BASE = 5_000
+export const PENDING_SIGNED_RETRY_MAX = 10 * 60_000
+
+/** Deadline of one receipt-batch request, inbound or outbound (ms): a bundle may be megabytes. */
+export const BATCH_REQUEST_TIMEOUT = 60_000

@@ -63,12 +63,14 @@ import { AnchoringService } from './anchoring.js'
 import type { AnchorerStats } from './anchorer.js'
 import type { PullResult } from './proof-exchange.js'
 import type { AbortOptions, ComponentLogger, Metrics, PeerId, PrivateKey, Stream, StreamHandler, StreamHandlerOptions, TypedEventTarget } from '@libp2p/interface'
-import type { IdKind, PrefixMatch, ReceiptBatch, ReceiptProof, ReceiptQuery, ReceiptRole, ReceiptSummary, StoredReceipt } from '@shardmesh/receipts'
+import type { CheckedBundle, IdKind, PrefixMatch, ReceiptBatch, ReceiptProof, ReceiptQuery, ReceiptRole, ReceiptSummary, StoredReceipt } from '@shardmesh/receipts'
 import type { Ledger } from '@shardmesh/solana'
 
 export type { AnchorerStats } from './anchorer.js'
 export type { PullResult } from './proof-exchange.js'
 export { ProofExchange, requestProofs } from './proof-exchange.js'
+export { BatchExchange, BatchFetchError, BUNDLES_DIR, requestBatch } from './batch-exchange.js'
+export type { BatchExchangeInit, BatchFetchFailure } from './batch-exchange.js'
 
 /** Where anchors go: a ready Ledger, or an RPC endpoint of any Solana cluster. */
 export type LedgerConfig = Ledger | {
@@ -109,6 +111,14 @@ export interface AnchoringInit {
   proofPullInterval?: number
   /** Deadline of one receipt-proof request, inbound or outbound (ms). @default 30000 */
   proofRequestTimeout?: number
+  /**
+   * With a ledger: anchor the countersigned `worker` receipts this node holds without a proof
+   * itself, once the oldest has waited this long for its requester's anchor (ms), after one
+   * last pull. So a requester that goes silent cannot erase its workers' work. Each receipt is
+   * sealed into such a batch once, and a receipt so anchored takes no proof from its requester
+   * later: this node anchors a receipt at most once. 0: never. @default 600000 (10 minutes)
+   */
+  selfAnchorAfter?: number
 }
 
 export interface AnchoringComponents {
@@ -189,6 +199,21 @@ export interface Anchoring extends TypedEventTarget<AnchoringEvents> {
    * Resolves after this round (a round under way is waited for first).
    */
   pullProofs(options?: AbortOptions): Promise<PullResult>
+  /**
+   * Note, durably, receipts this node just signed as a worker (hex ids) for their requester
+   * (the compute service's worker receipt sink calls it): until their countersigned receipts are
+   * stored, the pull asks their requester for them too. Resolves once on disk.
+   */
+  noteSigned(signed: Array<{ id: string, requester: PeerId }>, options?: AbortOptions): Promise<void>
+  /**
+   * Fetch every receipt of batch `root` (64 hex) from `peer` over
+   * `/shardmesh/receipt-batches/1.0.0`: the bundle it sent, its root recomputed, every receipt
+   * checked and, when this node has a ledger, its anchor on chain. Throws `BatchFetchError`
+   * naming why (`not-held`, `unreachable`, `timeout`, `too-large`, `undecodable`, `wrong-batch`,
+   * `invalid-bundle`, `anchor`). The node serves, in turn, its anchored batches and the bundles
+   * it keeps (those of its `worker` receipts' batches, fetched once from their requester).
+   */
+  fetchBatch(peer: PeerId, root: string, options?: AbortOptions): Promise<CheckedBundle>
   /** The ledger anchors go to, when anchoring. */
   readonly ledger?: Ledger
 }

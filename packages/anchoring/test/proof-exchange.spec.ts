@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { MAX_PROOF_REQUEST_BYTES, RECEIPT_PROOFS_PROTOCOL } from '@shardmesh/protocol'
-import { checkReceiptProof, countersignReceipt, encodeReceiptProof, signReceipt } from '@shardmesh/receipts'
+import { MAX_PROOF_REQUEST_BYTES, RECEIPT_PROOFS_PROTOCOL, decodeSignedReceipt, sha256Hex } from '@shardmesh/protocol'
+import { checkReceiptProof, countersignReceipt, decodeReceiptProof, encodeReceiptProof, signReceipt } from '@shardmesh/receipts'
 import { silentLogger } from '@shardmesh/solana'
 import { anchoring, requestProofs } from '../src/index.js'
 import { StubLedger } from './utils/stub-ledger.js'
@@ -129,12 +129,15 @@ describe('anchoring: /shardmesh/receipt-proofs/1.0.0, the worker pulls the proof
     await Promise.all(dirs.map(async dir => rm(dir, { recursive: true, force: true })))
   })
 
-  async function node (init: Omit<AnchoringInit, 'dir'> = {}): Promise<Node> {
-    const key = await generateKeyPair('Ed25519')
+  async function node (init: AnchoringInit = {}, key?: PrivateKey): Promise<Node> {
+    key ??= await generateKeyPair('Ed25519')
     const peerId = peerIdFromPrivateKey(key)
-    const dir = await mkdtemp(join(tmpdir(), 'shardmesh-proofs-'))
-    dirs.push(dir)
-    const service = anchoring({ dir, proofPullInterval: 0, ...init })({
+    let dir = init.dir
+    if (dir == null) {
+      dir = await mkdtemp(join(tmpdir(), 'shardmesh-proofs-'))
+      dirs.push(dir)
+    }
+    const service = anchoring({ proofPullInterval: 0, ...init, dir })({
       privateKey: key, logger: { forComponent: () => silentLogger() }, ...net.components(peerId)
     }) as Service
     await service.start()
@@ -175,11 +178,11 @@ describe('anchoring: /shardmesh/receipt-proofs/1.0.0, the worker pulls the proof
     await requester.service.store(earned)
     await worker.service.store(earned, { role: 'worker' })
     // nothing anchored yet: nothing to give
-    assert.deepEqual(await worker.service.pullProofs(), { requesters: 1, asked: 5, stored: 0, rejected: 0, failed: 0 })
+    assert.deepEqual(await worker.service.pullProofs(), { requesters: 1, asked: 5, stored: 0, receipts: 0, rejected: 0, failed: 0 })
 
     await requester.service.flush({ signal: AbortSignal.timeout(20_000) })
     const result = await worker.service.pullProofs()
-    assert.deepEqual(result, { requesters: 1, asked: 5, stored: 5, rejected: 0, failed: 0 })
+    assert.deepEqual(result, { requesters: 1, asked: 5, stored: 5, receipts: 0, rejected: 0, failed: 0 })
     const rows = worker.service.list({ role: 'worker' })
     assert.equal(rows.length, 5)
     for (const row of rows) {
@@ -192,7 +195,7 @@ describe('anchoring: /shardmesh/receipt-proofs/1.0.0, the worker pulls the proof
     }
     assert.deepEqual(worker.service.summarize({ role: 'worker' }), { receipts: 5, batched: 5, anchored: 5, batches: 1, anchoredBatches: 1 })
     // nothing left to ask
-    assert.deepEqual(await worker.service.pullProofs(), { requesters: 0, asked: 0, stored: 0, rejected: 0, failed: 0 })
+    assert.deepEqual(await worker.service.pullProofs(), { requesters: 0, asked: 0, stored: 0, receipts: 0, rejected: 0, failed: 0 })
     assert.ok(net.served.length >= 2)
     await Promise.all(net.served)
   })
@@ -207,7 +210,7 @@ describe('anchoring: /shardmesh/receipt-proofs/1.0.0, the worker pulls the proof
     await requester.service.flush({ signal: AbortSignal.timeout(20_000) })
     // another peer holding the same receipts (as if it were their worker) is given no proof
     await other.service.store(earned, { role: 'worker' })
-    assert.deepEqual(await other.service.pullProofs(), { requesters: 1, asked: 4, stored: 0, rejected: 0, failed: 0 })
+    assert.deepEqual(await other.service.pullProofs(), { requesters: 1, asked: 4, stored: 0, receipts: 0, rejected: 0, failed: 0 })
     assert.equal(other.service.count({ anchored: true }), 0)
 
     // a worker whose chain does not hold the anchor transaction keeps nothing
@@ -216,7 +219,7 @@ describe('anchoring: /shardmesh/receipt-proofs/1.0.0, the worker pulls the proof
     await requester.service.store(mine)
     await requester.service.flush({ signal: AbortSignal.timeout(20_000) })
     await blind.service.store(mine, { role: 'worker' })
-    assert.deepEqual(await blind.service.pullProofs(), { requesters: 1, asked: 2, stored: 0, rejected: 2, failed: 0 })
+    assert.deepEqual(await blind.service.pullProofs(), { requesters: 1, asked: 2, stored: 0, receipts: 0, rejected: 2, failed: 0 })
     assert.equal(blind.service.count({ anchored: true }), 0)
 
     // the worker itself gets its own
@@ -235,7 +238,7 @@ describe('anchoring: /shardmesh/receipt-proofs/1.0.0, the worker pulls the proof
 
     const handler = net.handlers.get(`${requester.peerId.toString()} ${RECEIPT_PROOFS_PROTOCOL}`)!
     net.handlers.delete(`${requester.peerId.toString()} ${RECEIPT_PROOFS_PROTOCOL}`)
-    assert.deepEqual(await worker.service.pullProofs(), { requesters: 1, asked: 2, stored: 0, rejected: 0, failed: 1 })
+    assert.deepEqual(await worker.service.pullProofs(), { requesters: 1, asked: 2, stored: 0, receipts: 0, rejected: 0, failed: 1 })
     net.handlers.set(`${requester.peerId.toString()} ${RECEIPT_PROOFS_PROTOCOL}`, handler)
 
     // not protobuf
@@ -254,15 +257,107 @@ describe('anchoring: /shardmesh/receipt-proofs/1.0.0, the worker pulls the proof
     // 257 ids: over the repeated-field limit
     stream = await net.open(worker.peerId, requester.peerId, RECEIPT_PROOFS_PROTOCOL)
     await assert.rejects(requestProofs(stream, new Array(257).fill(new Uint8Array(32))), /at most 256/)
+    await assert.rejects(requestProofs(stream, new Array(200).fill(new Uint8Array(32)), { signed: new Array(57).fill(new Uint8Array(32)) }), /at most 256/)
     stream.abort(new Error('not sent'))
     // ids of the wrong length, repeated ids: answered, with nothing for them
     stream = await net.open(worker.peerId, requester.peerId, RECEIPT_PROOFS_PROTOCOL)
-    assert.deepEqual(await requestProofs(stream, [new Uint8Array(3), new Uint8Array(32), new Uint8Array(32)]), [])
+    assert.deepEqual(await requestProofs(stream, [new Uint8Array(3), new Uint8Array(32), new Uint8Array(32)], { signed: [new Uint8Array(32)] }), { proofs: [], receipts: [] })
     // every handler run returned (none threw), and the requester still serves
     await Promise.all(net.served)
-    assert.deepEqual(await worker.service.pullProofs(), { requesters: 1, asked: 2, stored: 2, rejected: 0, failed: 0 })
+    assert.deepEqual(await worker.service.pullProofs(), { requesters: 1, asked: 2, stored: 2, receipts: 0, rejected: 0, failed: 0 })
+  })
+
+  it('a worker that signed receipts and never got them back (its requester crashed, or it did) asks for them: after a restart too, first the receipts, then the proofs', async () => {
+    const ledger = new StubLedger()
+    const requester = await node({ ledger, batchSize: 10, batchInterval: 600_000 })
+    const workerDir = await mkdtemp(join(tmpdir(), 'shardmesh-proofs-'))
+    dirs.push(workerDir)
+    let worker = await node({ dir: workerDir, ledger })
+    const earned = await receipts(worker, requester, 3)
+    const ids = earned.map(bytes => receiptId(bytes))
+    // the worker notes what it signed; the countersigned receipts never reach it
+    await worker.service.noteSigned(ids.map(id => ({ id, requester: requester.peerId })))
+    // the requester has not stored them yet (it crashed before): nothing to give, nothing kept
+    assert.deepEqual(await worker.service.pullProofs(), { requesters: 1, asked: 3, stored: 0, receipts: 0, rejected: 0, failed: 0 })
+    await requester.service.store(earned)
+
+    // the worker restarts: what it signed is on disk
+    const key = worker.key
+    await worker.service.stop()
+    started.splice(started.indexOf(worker.service), 1)
+    worker = await node({ dir: workerDir, ledger }, key)
+    // not anchored yet: the countersigned receipts come back, checked, kept as the worker's
+    assert.deepEqual(await worker.service.pullProofs(), { requesters: 1, asked: 3, stored: 0, receipts: 3, rejected: 0, failed: 0 })
+    assert.deepEqual(worker.service.list({ role: 'worker' }).map(r => r.id).sort(), [...ids].sort())
+    // then, once anchored, their proofs (only proofs now: it holds the receipts)
+    await requester.service.flush({ signal: AbortSignal.timeout(20_000) })
+    assert.deepEqual(await worker.service.pullProofs(), { requesters: 1, asked: 3, stored: 3, receipts: 0, rejected: 0, failed: 0 })
+    assert.equal(worker.service.count({ role: 'worker', anchored: true }), 3)
+    assert.deepEqual(await worker.service.pullProofs(), { requesters: 0, asked: 0, stored: 0, receipts: 0, rejected: 0, failed: 0 })
+
+    // signed, and the requester anchored before the worker asked: the proof brings the receipt
+    const late = await receipts(worker, requester, 2)
+    await worker.service.noteSigned(late.map(bytes => ({ id: receiptId(bytes), requester: requester.peerId })))
+    await requester.service.store(late)
+    await requester.service.flush({ signal: AbortSignal.timeout(20_000) })
+    assert.deepEqual(await worker.service.pullProofs(), { requesters: 1, asked: 2, stored: 2, receipts: 0, rejected: 0, failed: 0 })
+    assert.equal(worker.service.count({ role: 'worker', anchored: true }), 5)
+  })
+
+  it('a receipt signed here that the requester never countersigned is asked for again only after a backoff, and another peer cannot answer for it', async () => {
+    const requester = await node()
+    const worker = await node()
+    const [bytes] = await receipts(worker, requester, 1)
+    await worker.service.noteSigned([{ id: receiptId(bytes), requester: requester.peerId }])
+    assert.equal((await worker.service.pullProofs()).asked, 1)
+    // not again at once: the next ask waits 5 s, then 10 s, ... up to 10 min, for an hour
+    assert.deepEqual(await worker.service.pullProofs(), { requesters: 0, asked: 0, stored: 0, receipts: 0, rejected: 0, failed: 0 })
+    // a countersigned receipt for an id not asked for is refused (a forger's, or another worker's)
+    const stranger = await node()
+    const [theirs] = await receipts(stranger, requester, 1)
+    await requester.service.store([theirs])
+    const other = await node()
+    await other.service.noteSigned([{ id: receiptId(bytes), requester: requester.peerId }])
+    assert.deepEqual(await other.service.pullProofs(), { requesters: 1, asked: 1, stored: 0, receipts: 0, rejected: 0, failed: 0 })
+    assert.equal(other.service.count(), 0)
+  })
+
+  it('a worker whose requester delivers no anchor within the deadline anchors its receipts itself, once, and takes no proof of them later', async () => {
+    const ledger = new StubLedger()
+    // the requester stores but does not anchor (no ledger): it has gone silent on anchors
+    const requester = await node({ batchInterval: 600_000 })
+    const worker = await node({ ledger, selfAnchorAfter: 1, batchInterval: 600_000 })
+    const earned = await receipts(worker, requester, 4)
+    await requester.service.store(earned)
+    await worker.service.store(earned, { role: 'worker' })
+    const anchored = new Promise<{ root: string, count: number }>(resolve => {
+      worker.service.addEventListener('receipts:anchored', ({ detail }) => { resolve(detail) }, { once: true })
+    })
+    const batch = await anchored
+    assert.equal(batch.count, 4)
+    assert.equal(worker.service.count({ role: 'worker', anchored: true }), 4)
+    for (const row of worker.service.list({ role: 'worker' })) {
+      const proof = worker.service.proof(row.id) ?? assert.fail('no proof')
+      assert.equal(proof.anchor?.by, 'worker')
+      assert.equal(decodeReceiptProof(encodeReceiptProof(proof)).anchor?.by, 'worker', 'the proof file says who anchored')
+      await checkReceiptProof(proof, { worker: worker.peerId, requester: requester.peerId })
+      assert.equal(toHexString(proof.root), batch.root)
+    }
+    assert.equal(ledger.submitted.length, 1, 'one anchor transaction')
+    assert.deepEqual(ledger.payments.get(ledger.submitted[0]), [], 'a worker pays nobody')
+    // anchored here: the worker asks its requester for none of them again, so it never takes a second proof
+    assert.deepEqual(await worker.service.pullProofs(), { requesters: 0, asked: 0, stored: 0, receipts: 0, rejected: 0, failed: 0 })
+    assert.equal(ledger.submitted.length, 1)
   })
 })
+
+function receiptId (bytes: Uint8Array): string {
+  return sha256Hex(decodeSignedReceipt(bytes).receipt)
+}
+
+function toHexString (bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex')
+}
 
 async function readAll (stream: Stream): Promise<void> {
   for await (const chunk of stream) {

@@ -78,7 +78,10 @@ function fastMsgIdFn (msg: { from?: Uint8Array, seqno?: Uint8Array, data?: Uint8
 
 /** The anchoring service as the compute service's worker receipt sink: it stores with the role `worker`. */
 function workerSink (receipts: Anchoring): ReceiptSink {
-  return { store: async (signed, options) => { await receipts.store(signed, { signal: options?.signal, role: 'worker' }) } }
+  return {
+    store: async (countersigned, options) => { await receipts.store(countersigned, { signal: options?.signal, role: 'worker' }) },
+    signed: async (signed) => { await receipts.noteSigned(signed) }
+  }
 }
 
 const MAPPERS = {

@@ -50,6 +50,8 @@ export interface WorkerReceiptsInit {
 export class WorkerReceipts {
   /** receipt id (hex) → the requester it names, oldest first */
   private readonly signed = new Map<string, string>()
+  /** signed this tick, to be noted durably in one write */
+  private readonly noted: Array<{ id: string, requester: PeerId }> = []
   private readonly max: number
 
   constructor (private readonly init: WorkerReceiptsInit) {
@@ -69,12 +71,30 @@ export class WorkerReceipts {
     return this.signed.size
   }
 
-  /** A receipt this worker just signed (an encoded SignedReceipt) for `requester`. */
+  /**
+   * A receipt this worker just signed (an encoded SignedReceipt) for `requester`. It is also
+   * noted durably through the sink's `signed` (those of one tick in one write, not awaited), so
+   * the worker can ask its requester for it later, after a crash of either side.
+   */
   remember (signedReceipt: Uint8Array, requester: PeerId): void {
-    if (this.init.sink == null) {
+    const sink = this.init.sink
+    if (sink == null) {
       return
     }
-    this.put(sha256Hex(decodeSignedReceipt(signedReceipt).receipt), requester.toString())
+    const id = sha256Hex(decodeSignedReceipt(signedReceipt).receipt)
+    this.put(id, requester.toString())
+    if (sink.signed == null) {
+      return
+    }
+    this.noted.push({ id, requester })
+    if (this.noted.length === 1) {
+      queueMicrotask(() => {
+        const noted = this.noted.splice(0)
+        sink.signed?.(noted).catch((err: any) => {
+          this.init.log.error('could not note %d signed receipt(s) durably: %s', noted.length, err?.message)
+        })
+      })
+    }
   }
 
   private put (id: string, requester: string): void {
