@@ -38,6 +38,10 @@ describe('an independent verifier (docs/PROTOCOL.md only) checks proofs from a r
   /** a transaction the requester signed with another batch's memo; one another key signed with this memo */
   let otherMemoTx: { signature: string, tx: any }
   let otherSignerTx: { signature: string, tx: any }
+  /** the proof of a receipt its worker anchored itself (`anchor.by: "worker"`), and its transaction */
+  let workerProof: string
+  let workerTx: any
+  let workerLedger: RpcLedger
 
   async function getTransaction (signature: string, encoding: 'base64' | 'json'): Promise<any> {
     return rpcCall(server.url, 'getTransaction', [signature, { encoding, maxSupportedTransactionVersion: 0, commitment: 'confirmed' }])
@@ -113,11 +117,25 @@ describe('an independent verifier (docs/PROTOCOL.md only) checks proofs from a r
     txJson = await getTransaction(anchor.signature, 'json')
     otherMemoTx = { signature: otherMemo.signature, tx: await getTransaction(otherMemo.signature, 'base64') }
     otherSignerTx = { signature: otherSigner.signature, tx: await getTransaction(otherSigner.signature, 'base64') }
+
+    // the worker holds the same countersigned receipts; its requester delivered no anchor, so it anchors them itself
+    workerLedger = new RpcLedger({ rpcUrl: server.url, signer: await signerFromPrivateKey(workerKey), pollInterval: 50 })
+    await rpc.requestAirdrop(address(workerLedger.address), lamports(1_000_000_000n)).send()
+    const workerStore = await ReceiptStore.open(join(dir, 'worker-receipts'))
+    const held = await workerStore.addMany(countersigned, { role: 'worker' })
+    const own = await workerStore.sealBatch({ role: 'worker' })
+    assert.ok(own != null)
+    const ownAnchor = await workerLedger.anchor(Buffer.from(own.root, 'hex'), { count: own.count })
+    await workerStore.recordAnchor(own.root, { ...ownAnchor, cluster: genesisHash })
+    workerProof = encodeReceiptProof(workerStore.proof(held[0].id)!)
+    await workerStore.close()
+    workerTx = await getTransaction(ownAnchor.signature, 'base64')
   })
 
   after(async () => {
     await requesterLedger?.close()
     await otherLedger?.close()
+    await workerLedger?.close()
     await server?.close()
     await rm(dir, { recursive: true, force: true })
   })
@@ -193,6 +211,23 @@ describe('an independent verifier (docs/PROTOCOL.md only) checks proofs from a r
     rejectsAt('requester-signed', () => verifyProof(tampered(p => { p.anchor.signature = otherSignerTx.signature }), otherSignerTx.tx, genesisHash))
   })
 
+  it('verifies a proof its worker anchored itself (anchor.by "worker"), and holds each side to its own signature (worker-signed, requester-signed)', async () => {
+    const parsed = JSON.parse(workerProof)
+    assert.equal(parsed.anchor.by, 'worker')
+    const verified = verifyProof(workerProof, workerTx, genesisHash)
+    assert.equal(verified.anchoredBy, 'worker')
+    // the requester's anchor is not the worker's to claim, nor the worker's the requester's
+    rejectsAt('worker-signed', () => verifyProof(tampered(p => { p.anchor.by = 'worker' }), txBase64, genesisHash))
+    rejectsAt('requester-signed', () => verifyProof(JSON.stringify({ ...parsed, anchor: { signature: parsed.anchor.signature, slot: parsed.anchor.slot } }), workerTx, genesisHash))
+    rejectsAt('format', () => verifyProof(tampered(p => { p.anchor.by = 'someone' }), txBase64, genesisHash))
+    // shardmesh's own check agrees
+    const file = join(dir, 'worker-proof.json')
+    await writeFile(file, workerProof)
+    const result = await runCli(['receipts', 'verify', file, '--solana-rpc', server.url, '--json'])
+    assert.equal(result.code, 0, result.stderr)
+    assert.equal(JSON.parse(result.stdout).ok, true)
+  })
+
   it('rejects a transaction that is not the one the proof names (transaction)', () => {
     rejectsAt('transaction', () => verifyProof(files[1], otherMemoTx.tx, genesisHash))
   })
@@ -208,7 +243,7 @@ describe('an independent verifier (docs/PROTOCOL.md only) checks proofs from a r
   describe('shardmesh receipts verify', () => {
     it('checks the slot and the cluster, naming the failed check', async () => {
       const ok = await verifyProofOverRpc(decodeReceiptProof(files[1]), { rpcUrl: server.url })
-      assert.ok(ok.ok, JSON.stringify(ok))
+      assert.ok(ok.ok, ok.ok ? '' : JSON.stringify(ok.failure))
       assert.equal(ok.report.cluster, genesisHash)
       const slot = await verifyProofOverRpc(decodeReceiptProof(tampered(p => { p.anchor.slot = '1' })), { rpcUrl: server.url })
       assert.equal(slot.ok ? 'ok' : slot.failure.check, 'slot')
@@ -216,7 +251,7 @@ describe('an independent verifier (docs/PROTOCOL.md only) checks proofs from a r
       assert.equal(cluster.ok ? 'ok' : cluster.failure.check, 'cluster')
       // a proof without a cluster (older files) still verifies
       const old = await verifyProofOverRpc(decodeReceiptProof(tampered(p => { delete p.cluster })), { rpcUrl: server.url })
-      assert.ok(old.ok, JSON.stringify(old))
+      assert.ok(old.ok, old.ok ? '' : JSON.stringify(old.failure))
     })
 
     it('prints FAILED check slot for a proof file whose slot was changed', async () => {

@@ -47,6 +47,9 @@ Options of 'node start':
                           the node key signs every anchor either way)
   --receipt-batch-size N  anchor as soon as N receipts wait (default 1000, at most 10000)
   --receipt-batch-interval DURATION  or once the oldest waited this long (default 10s)
+  --self-anchor-after DURATION  as a worker, anchor the countersigned receipts of your own
+                          work yourself when their requester delivered no proof within this
+                          (default 10m; 'off': never); each receipt is anchored once
   --challenge-interval DURATION  mean time between random challenges of each peer this
                           node gives work to (default 60s; 'off': only the challenge before a
                           peer's first shard of a workload)
@@ -55,6 +58,8 @@ Options of 'node start':
   --test-fault KIND       TESTS ONLY: 'wrong-answers' corrupts every output;
                           'wrong-answers-after:N' answers N shards right, then lies;
                           'crash-after-anchor-send' SIGKILLs the node once an anchor was sent;
+                          'drop-countersigned' never sends workers their countersigned
+                          receipts on the shard stream (they must pull them);
                           'advertise-slots:N' claims N slots whatever the node runs
   --network lan|public|mixed  which peer addresses the DHT keeps (default mixed)
   --advert-ttl DURATION   how long each advert is valid (default 30s, at most 10m)
@@ -151,6 +156,8 @@ async function nodeStart (opts: StartOptions): Promise<number> {
         allow: opts.allow,
         deny: opts.deny,
         warm: opts.warm,
+        // test-only: the worker must pull its countersigned receipts (a lost Countersigned frame)
+        ...(opts.fault === 'drop-countersigned' ? { returnReceipts: false } : {}),
         faults: opts.fault === 'wrong-answers' || opts.advertiseSlots != null || opts.wrongAnswersAfter != null
           ? { wrongAnswers: opts.fault === 'wrong-answers', wrongAnswersAfter: opts.wrongAnswersAfter, advertiseSlots: opts.advertiseSlots }
           : undefined,
@@ -161,7 +168,8 @@ async function nodeStart (opts: StartOptions): Promise<number> {
         ledger: opts.solanaRpc == null ? undefined : { rpcUrl: opts.solanaRpc, wsUrl: opts.solanaWs, feePayerKeypair: opts.solanaKeypair },
         batchSize: opts.batchSize,
         batchInterval: opts.batchInterval,
-        crashAfterSend: opts.fault === 'crash-after-anchor-send'
+        crashAfterSend: opts.fault === 'crash-after-anchor-send',
+        selfAnchorAfter: opts.selfAnchorAfter
       }
     })
   } catch (err) {

@@ -37,6 +37,7 @@ export const NODE_START_FLAGS = {
   'solana-keypair': { type: 'string' },
   'receipt-batch-size': { type: 'string' },
   'receipt-batch-interval': { type: 'string' },
+  'self-anchor-after': { type: 'string' },
   'ready-file': { type: 'string' },
   'log-level': { type: 'string' },
   json: { type: 'boolean' }
@@ -58,7 +59,7 @@ export interface StartOptions {
   allow?: string[]
   deny?: string[]
   warm: boolean
-  fault?: 'wrong-answers' | 'crash-after-anchor-send'
+  fault?: 'wrong-answers' | 'crash-after-anchor-send' | 'drop-countersigned'
   /** `--test-fault advertise-slots:N`: advertise N slots whatever the node runs */
   advertiseSlots?: number
   /** `--test-fault wrong-answers-after:N`: honest for N shards, then every output wrong */
@@ -71,6 +72,8 @@ export interface StartOptions {
   solanaKeypair?: string
   batchSize?: number
   batchInterval?: number
+  /** `--self-anchor-after`: ms (0: never) */
+  selfAnchorAfter?: number
   advertTtl?: number
   refreshInterval?: number
   gpu: boolean
@@ -80,12 +83,12 @@ export interface StartOptions {
   json: boolean
 }
 
-/** `--test-fault`: wrong-answers, wrong-answers-after:N, crash-after-anchor-send or advertise-slots:N. */
+/** `--test-fault`: wrong-answers, wrong-answers-after:N, crash-after-anchor-send, drop-countersigned or advertise-slots:N. */
 function parseFault (text: string | undefined): { fault?: StartOptions['fault'], advertiseSlots?: number, wrongAnswersAfter?: number } {
   if (text == null) {
     return {}
   }
-  if (text === 'wrong-answers' || text === 'crash-after-anchor-send') {
+  if (text === 'wrong-answers' || text === 'crash-after-anchor-send' || text === 'drop-countersigned') {
     return { fault: text }
   }
   const slots = /^advertise-slots:(\d{1,6})$/.exec(text)
@@ -96,7 +99,7 @@ function parseFault (text: string | undefined): { fault?: StartOptions['fault'],
   if (after != null) {
     return { wrongAnswersAfter: Number(after[1]) }
   }
-  throw new UsageError(`node start: --test-fault must be wrong-answers, wrong-answers-after:N, crash-after-anchor-send or advertise-slots:N, got "${text}"`)
+  throw new UsageError(`node start: --test-fault must be wrong-answers, wrong-answers-after:N, crash-after-anchor-send, drop-countersigned or advertise-slots:N, got "${text}"`)
 }
 
 /** Parse and check every `node start` flag; a bad one is a UsageError naming it. */
@@ -164,6 +167,9 @@ export async function parseStartOptions (argv: string[]): Promise<StartOptions> 
     solanaKeypair,
     batchSize: parseInteger(values['receipt-batch-size'], '--receipt-batch-size', 1, 10_000),
     batchInterval: values['receipt-batch-interval'] == null ? undefined : positiveDuration(values['receipt-batch-interval'], '--receipt-batch-interval'),
+    selfAnchorAfter: values['self-anchor-after'] == null
+      ? undefined
+      : values['self-anchor-after'] === 'off' ? 0 : positiveDuration(values['self-anchor-after'], '--self-anchor-after'),
     ...advertTiming('node start', values),
     gpu: values['no-gpu'] !== true,
     parentPid: parseInteger(values['parent-pid'], '--parent-pid', 1, 2 ** 31 - 1),
