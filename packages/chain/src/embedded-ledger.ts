@@ -12,6 +12,7 @@ import {
   classifySendError,
   describeChainError,
   parseTransaction,
+  preparedPayments,
   preparedWireBytes,
   silentLogger
 } from '@shardmesh/solana'
@@ -79,7 +80,7 @@ export class EmbeddedLedger implements Ledger {
         case 'already-processed':
           break
         case 'unfunded':
-          throw this.unfunded(err)
+          throw this.unfunded(err, prepared)
         case 'blockhash-not-found': {
           const height = this.chain.blockHeight
           if (height > prepared.lastValidBlockHeight && this.chain.signatureStatus(signature) == null) {
@@ -172,9 +173,17 @@ export class EmbeddedLedger implements Ledger {
     options.signal?.throwIfAborted()
   }
 
-  private unfunded (err: unknown): UnfundedAccountError {
+  /**
+   * The error of a transaction an account could not pay for: the node key when the anchor pays
+   * workers more than it holds (settlement), the fee payer otherwise.
+   */
+  private unfunded (err: unknown, prepared: PreparedAnchor): UnfundedAccountError {
+    const hint = (address: string): string => this.rpcUrl != null ? `shardmesh chain airdrop ${address} --solana-rpc ${this.rpcUrl}` : `chain.airdrop('${address}', 1_000_000_000n)`
+    const payments = preparedPayments(prepared)
+    if (payments > 0n && (this.address === this.feePayerAddress || this.chain.getBalance(this.address) < payments)) {
+      return new UnfundedAccountError(this.address, this.chain.getBalance(this.address), hint(this.address), { cause: err, payments })
+    }
     const address = this.feePayerAddress
-    const hint = this.rpcUrl != null ? `shardmesh chain airdrop ${address} --solana-rpc ${this.rpcUrl}` : `chain.airdrop('${address}', 1_000_000_000n)`
-    return new UnfundedAccountError(address, this.chain.getBalance(address), hint, { cause: err })
+    return new UnfundedAccountError(address, this.chain.getBalance(address), hint(address), { cause: err })
   }
 }

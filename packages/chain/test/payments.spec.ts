@@ -76,7 +76,11 @@ describe('settlement: anchors that pay workers land their transfers', function (
       const l = new EmbeddedLedger({ chain, signer: poor })
       const worker = (await generateKeyPairSigner()).address
       await assert.rejects(l.anchor(randomRoot(), { count: 1, payments: [{ to: worker, lamports: SOL }] }), (err: any) => {
-        assert.match(err.name, /TransactionRejectedError|TransactionFailedError|UnfundedAccountError/, err.message)
+        assert.equal(err.name, 'UnfundedAccountError', err.message)
+        // the node key is named, with what it must pay
+        assert.equal(err.address, poor.address)
+        assert.equal(err.payments, SOL)
+        assert.match(err.message, /node key .* cannot pay the 1000000000 lamports the anchor transaction pays its workers/)
         return true
       })
       assert.equal(chain.getBalance(worker), 0n)
@@ -85,7 +89,12 @@ describe('settlement: anchors that pay workers land their transfers', function (
 
     it('a payment too small to open a new payee account fails the anchor (rent): the anchor is not made', async () => {
       const worker = (await generateKeyPairSigner()).address
-      await assert.rejects(ledger.anchor(randomRoot(), { count: 1, payments: [{ to: worker, lamports: 10n }] }))
+      // refused as made (no funds of the node's would help), named by the chain's reason
+      await assert.rejects(ledger.anchor(randomRoot(), { count: 1, payments: [{ to: worker, lamports: 10n }] }), (err: any) => {
+        assert.equal(err.name, 'TransactionRejectedError', err.message)
+        assert.match(err.message, /account \(1\) with insufficient funds for rent/)
+        return true
+      })
       assert.equal(chain.getBalance(worker), 0n)
       // once the account exists, any amount is paid
       chain.airdrop(worker, SOL)
@@ -115,6 +124,29 @@ describe('settlement: anchors that pay workers land their transfers', function (
 
     it('pays each payee exactly, in the anchor transaction, read back as transfers', async () => {
       await anchorAndPay(ledger, node, async (a) => (await chain.rpc.getBalance(address(a), { commitment: 'confirmed' }).send()).value)
+    })
+
+    it('a node key without the lamports to pay is named, with what it must pay; a too-small payment to a new account is refused', async () => {
+      const poor = await generateKeyPairSigner()
+      await fund(chain.rpc, poor.address, 1n)
+      const l = new RpcLedger({ rpcUrl: chain.url, wsUrl: chain.wsUrl, signer: poor, pollInterval: 50 })
+      try {
+        const worker = (await generateKeyPairSigner()).address
+        await assert.rejects(l.anchor(randomRoot(), { count: 1, payments: [{ to: worker, lamports: 2n * SOL }] }), (err: any) => {
+          assert.equal(err.name, 'UnfundedAccountError', err.message)
+          assert.equal(err.address, poor.address)
+          assert.equal(err.payments, 2n * SOL)
+          assert.match(err.message, /shardmesh chain airdrop/)
+          return true
+        })
+        await assert.rejects(l.anchor(randomRoot(), { count: 1, payments: [{ to: worker, lamports: 10n }] }), (err: any) => {
+          assert.equal(err.name, 'TransactionRejectedError', err.message)
+          assert.match(err.message, /insufficient funds for rent/)
+          return true
+        })
+      } finally {
+        await l.close()
+      }
     })
   })
 })

@@ -47,12 +47,19 @@ export class UnfundedAccountError extends ShardmeshError {
   /** lamports, when the ledger could read the balance */
   public readonly balance?: bigint
 
-  constructor (address: string, balance: bigint | undefined, hint: string, options?: ErrorOptions) {
+  /** lamports the transaction pays workers from this address (settlement), when it pays any */
+  public readonly payments?: bigint
+
+  constructor (address: string, balance: bigint | undefined, hint: string, options?: ErrorOptions & { payments?: bigint }) {
     const held = balance == null ? 'an unknown balance' : `${balance} lamports`
-    super(`fee payer ${address} cannot pay for the anchor transaction (it holds ${held}); fund it, e.g. \`${hint}\``, UnfundedAccountError.code, options)
+    const what = options?.payments != null && options.payments > 0n
+      ? `node key ${address} cannot pay the ${options.payments} lamports the anchor transaction pays its workers`
+      : `fee payer ${address} cannot pay for the anchor transaction`
+    super(`${what} (it holds ${held}); fund it, e.g. \`${hint}\``, UnfundedAccountError.code, options)
     this.name = 'UnfundedAccountError'
     this.address = address
     this.balance = balance
+    this.payments = options?.payments
   }
 }
 

@@ -38,7 +38,7 @@ export {
   SHARDMESH_CHAIN_VERSION_KEY,
   SYSTEM_PROGRAM_ADDRESS
 } from './constants.js'
-export { MAX_ANCHOR_PAYMENTS, anchorTransactionSize, buildAnchorTransaction, getTransferInstruction, parseTransaction, preparedWireBytes } from './transaction.js'
+export { MAX_ANCHOR_PAYMENTS, anchorTransactionSize, buildAnchorTransaction, getTransferInstruction, parseTransaction, preparedPayments, preparedWireBytes } from './transaction.js'
 export type { AnchorTransactionInit, ParsedTransaction } from './transaction.js'
 export { checkAnchorRecord, getMemoInstruction, isMemoProgram } from './memo.js'
 export { addressOfPeerId, addressOfPublicKey, loadKeypairFile, parseSolanaKeypair, signerFromPrivateKey } from './keys.js'
@@ -51,5 +51,5 @@ export type { VerificationFailure, VerifiedReceiptProof, VerifyReceiptProofOptio
 // For other Ledger implementations (`@shardmesh/chain`'s EmbeddedLedger): the same anchor
 // retries, send-failure reading and silent default logger as RpcLedger's.
 export { anchorWithRetries, silentLogger } from './utils.js'
-export { classifySendError } from './send-failure.js'
+export { classifySendError, describeSendError } from './send-failure.js'
 export type { SendFailure } from './send-failure.js'

@@ -22,8 +22,8 @@ import {
 } from './errors.js'
 import { checkAnchorRecord } from './memo.js'
 import { createRpc } from './rpc.js'
-import { classifySendError } from './send-failure.js'
-import { buildAnchorTransaction, parseTransaction } from './transaction.js'
+import { classifySendError, describeSendError } from './send-failure.js'
+import { buildAnchorTransaction, parseTransaction, preparedPayments } from './transaction.js'
 import { anchorWithRetries, linkSignals, silentLogger, sleep } from './utils.js'
 import type { AnchorMeta, AnchorRecord, AnchorResult, AnchorStatus, Ledger, LedgerCallOptions, PreparedAnchor } from './ledger.js'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
@@ -265,9 +265,9 @@ export class RpcLedger implements Ledger {
           case 'already-processed':
             return
           case 'unfunded':
-            throw await this.unfunded(err, signal)
+            throw await this.unfunded(err, prepared, signal)
           case 'rejected':
-            throw new TransactionRejectedError(prepared.signature, describeChainError(err), { cause: err })
+            throw new TransactionRejectedError(prepared.signature, describeSendError(err), { cause: err })
           default:
             // blockhash-not-found or transport: worth another try until the blockhash is dead
             await this.throwIfExpired(prepared, signal)
@@ -277,23 +277,35 @@ export class RpcLedger implements Ledger {
     }
   }
 
-  private async unfunded (err: unknown, signal: AbortSignal): Promise<UnfundedAccountError> {
-    let balance: bigint | undefined
-    try {
-      balance = (await this.rpc.getBalance(address(this.feePayerAddress), { commitment: this.commitment }).send({ abortSignal: signal })).value
-    } catch {}
-    return new UnfundedAccountError(this.feePayerAddress, balance, await this.airdropHint(signal), { cause: err })
+  /**
+   * The error of a transaction an account could not pay for: the node key when the anchor pays
+   * workers more than it holds (settlement), the fee payer otherwise.
+   */
+  private async unfunded (err: unknown, prepared: PreparedAnchor, signal: AbortSignal): Promise<UnfundedAccountError> {
+    const balanceOf = async (account: string): Promise<bigint | undefined> => {
+      try {
+        return (await this.rpc.getBalance(address(account), { commitment: this.commitment }).send({ abortSignal: signal })).value
+      } catch {}
+    }
+    const payments = preparedPayments(prepared)
+    if (payments > 0n) {
+      const balance = await balanceOf(this.address)
+      if (this.address === this.feePayerAddress || (balance != null && balance < payments)) {
+        return new UnfundedAccountError(this.address, balance, await this.airdropHint(this.address, signal), { cause: err, payments })
+      }
+    }
+    return new UnfundedAccountError(this.feePayerAddress, await balanceOf(this.feePayerAddress), await this.airdropHint(this.feePayerAddress, signal), { cause: err })
   }
 
-  /** How to fund the fee payer here: `shardmesh chain airdrop` on a shardmesh chain, the solana CLI elsewhere. */
-  private async airdropHint (signal: AbortSignal): Promise<string> {
+  /** How to fund an account here: `shardmesh chain airdrop` on a shardmesh chain, the solana CLI elsewhere. */
+  private async airdropHint (account: string, signal: AbortSignal): Promise<string> {
     let version: Record<string, unknown> | undefined
     try {
       version = await this.rpc.getVersion().send({ abortSignal: signal })
     } catch {}
     return version?.[SHARDMESH_CHAIN_VERSION_KEY] != null
-      ? `shardmesh chain airdrop ${this.feePayerAddress} --solana-rpc ${this.rpcUrl}`
-      : `solana airdrop 1 ${this.feePayerAddress} --url ${this.rpcUrl}`
+      ? `shardmesh chain airdrop ${account} --solana-rpc ${this.rpcUrl}`
+      : `solana airdrop 1 ${account} --url ${this.rpcUrl}`
   }
 
   /** Throws `BlockhashExpiredError` when the chain is past the transaction's last valid block height and it has not landed. */

@@ -32,6 +32,10 @@ function errorFacts (err: unknown): { codes: Set<number>, text: string } {
         text.push(...context.logs.filter((line: unknown) => typeof line === 'string'))
       }
     }
+    if (!isSolanaError(e) && Array.isArray(e.logs)) {
+      // the embedded chain's error carries the program logs (e.g. `Transfer: insufficient lamports`)
+      text.push(...e.logs.filter((line: unknown) => typeof line === 'string'))
+    }
     if (typeof e.transactionError === 'string') {
       text.push(e.transactionError)
     } else if (typeof e.transactionError === 'object' && e.transactionError != null) {
@@ -50,6 +54,12 @@ export function classifySendError (err: unknown): SendFailure {
   if (codes.has(SOLANA_ERROR__TRANSACTION_ERROR__ALREADY_PROCESSED) || /already (been )?processed|AlreadyProcessed/i.test(text)) {
     return 'already-processed'
   }
+  // an account other than the fee payer (#0) left below rent: a new payee paid less than the
+  // rent-exempt minimum (settlement). No funds of ours would help: the transaction is refused as made
+  const rent = /account \((\d+)\) with insufficient funds for rent/i.exec(text)
+  if (rent != null && rent[1] !== '0') {
+    return 'rejected'
+  }
   if (codes.has(SOLANA_ERROR__TRANSACTION_ERROR__INSUFFICIENT_FUNDS_FOR_FEE) || codes.has(SOLANA_ERROR__TRANSACTION_ERROR__ACCOUNT_NOT_FOUND) ||
     /insufficient (funds|lamports)|InsufficientFundsForFee|AccountNotFound|no record of a prior credit/i.test(text)) {
     return 'unfunded'
@@ -62,4 +72,19 @@ export function classifySendError (err: unknown): SendFailure {
     return 'transport'
   }
   return 'rejected'
+}
+
+/**
+ * A refused send in words: the error's message and the distinct messages down its cause chain
+ * (a JSON-RPC node's "Transaction simulation failed" says why only in its cause).
+ */
+export function describeSendError (err: unknown): string {
+  const parts: string[] = []
+  for (let e: any = err, depth = 0; e != null && depth < 8; e = e.cause, depth++) {
+    const message = typeof e.message === 'string' ? e.message : typeof e === 'string' ? e : undefined
+    if (message != null && message !== '' && !parts.includes(message)) {
+      parts.push(message)
+    }
+  }
+  return parts.length === 0 ? String(err) : parts.join(': ')
 }

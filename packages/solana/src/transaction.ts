@@ -278,6 +278,15 @@ function readTransfer (data: Uint8Array | undefined, indices: readonly number[] 
   return { from, to, lamports: view.getBigUint64(4, true) }
 }
 
+/** Lamports a prepared anchor pays workers: the sum of its System transfers (0 when it pays none or does not parse). */
+export function preparedPayments (prepared: PreparedAnchor): bigint {
+  try {
+    return parseTransaction(preparedWireBytes(prepared)).transfers.reduce((sum, t) => sum + t.lamports, 0n)
+  } catch {
+    return 0n
+  }
+}
+
 /** The wire bytes of a prepared anchor. */
 export function preparedWireBytes (prepared: PreparedAnchor): Uint8Array {
   return Buffer.from(prepared.wire, 'base64')
