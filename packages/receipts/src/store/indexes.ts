@@ -100,7 +100,10 @@ export function toStored (entry: ReceiptEntry): StoredReceipt {
     stored.batch = entry.batch.root
     stored.leafIndex = entry.leafIndex
     if (entry.batch.anchor != null) {
-      stored.anchor = { signature: entry.batch.anchor.signature, slot: entry.batch.anchor.slot }
+      // a batch of this node's `worker` receipts is one it anchored itself, as their worker
+      stored.anchor = entry.role === 'worker'
+        ? { signature: entry.batch.anchor.signature, slot: entry.batch.anchor.slot, by: 'worker' }
+        : { signature: entry.batch.anchor.signature, slot: entry.batch.anchor.slot }
     }
   } else if (entry.proof != null) {
     stored.batch = entry.proof.root

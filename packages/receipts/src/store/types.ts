@@ -30,7 +30,8 @@ export interface StoredReceipt {
   /** root of its batch, once sealed */
   batch?: string
   leafIndex?: number
-  anchor?: { signature: string, slot: bigint }
+  /** `by: 'worker'`: this node anchored it itself as its worker (its requester delivered no proof in time) */
+  anchor?: { signature: string, slot: bigint, by?: 'worker' }
 }
 
 /** A sealed batch: the Merkle tree over its receipts, in leaf order. */
