@@ -12,7 +12,7 @@ export interface ControlNode extends Pick<Libp2p, 'peerId' | 'getMultiaddrs' | '
   services: {
     capabilities: Pick<Capabilities, 'getAdvert' | 'getPeers' | 'getPeer' | 'findPeers' | 'update' | 'publish' | 'capabilityKeys' | 'providerRecords'>
     compute: Pick<Compute, 'run' | 'stats' | 'offered' | 'registry' | 'peerTrust' | 'plan'>
-    receipts: Pick<MeshServices['receipts'], 'stats' | 'list' | 'get' | 'matchPrefix' | 'summarize' | 'proof' | 'batches' | 'flush' | 'pullProofs'>
+    receipts: Pick<MeshServices['receipts'], 'stats' | 'list' | 'get' | 'matchPrefix' | 'summarize' | 'proof' | 'batches' | 'flush' | 'pullProofs' | 'fetchBatch'>
   }
 }
 
