@@ -177,6 +177,27 @@ describe('anchoring: /shardmesh/receipt-batches/1.0.0, anyone fetches a whole ba
     await Promise.all(net.served)
   })
 
+  it('a batch a worker anchored itself (its requester silent) is served by the worker, its bundle naming the worker as the anchoring party', async () => {
+    const ledger = new StubLedger()
+    // the requester stores but does not anchor (no ledger)
+    const requester = await node({ batchInterval: 600_000 })
+    const worker = await node({ ledger, selfAnchorAfter: 1, batchInterval: 600_000 })
+    const earned = await receipts(worker, requester, 3)
+    await requester.service.store(earned)
+    const anchored = new Promise<{ root: string }>(resolve => {
+      worker.service.addEventListener('receipts:anchored', ({ detail }) => { resolve(detail) }, { once: true })
+    })
+    await worker.service.store(earned, { role: 'worker' })
+    const { root } = await anchored
+    const stranger = await node({ ledger })
+    const checked = await stranger.service.fetchBatch(worker.peerId, root)
+    assert.equal(checked.bundle.anchor?.by, 'worker')
+    assert.equal(checked.receipts.length, 3)
+    // the requester never sealed it: not held there
+    assert.equal(await failure(stranger.service.fetchBatch(requester.peerId, root)), 'not-held')
+    await Promise.all(net.served)
+  })
+
   it('a hostile or broken peer is named: oversized, garbage, another batch, a tampered receipt, an anchor not on chain, silence', async () => {
     const ledger = new StubLedger()
     const worker = await node({ ledger })
