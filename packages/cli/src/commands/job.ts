@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { parseVerification } from '@shardmesh/compute'
 import { plural } from '@shardmesh/protocol'
+import { owedLamports, verifyReceipt } from '@shardmesh/receipts'
 import { WorkloadRegistry, builtinWorkloads, parseWorkloadSpec } from '@shardmesh/workloads'
 import { EXIT_FAILURE, EXIT_OK, UsageError, parse, parseInteger, parseNumber } from '../args.js'
 import { ControlClient, ControlRequestError } from '@shardmesh/control'
@@ -59,7 +60,8 @@ Options:
                         the end), itemsPerSec (its speed a slot, timed here), meanRunMs (on
                         the worker), meanQueueMs (queued at the worker + transfer),
                         meanShardMs (both); placement is { considered, used: [peer ids],
-                        excluded: [{ peerId, reason, detail }] }
+                        excluded: [{ peerId, reason, detail }] }; with --pay, pay:
+                        { lamportsPerItem, owed: { peerId: lamports } } (decimal strings)
                         plan: the node's answer { workload, verification, minScore, peers:
                         [{ peerId, local, used, window?, reason?, detail?, trust? }] }
   --outputs             include the decoded outputs (in --json, or printed)
@@ -105,6 +107,23 @@ function verifyFlag (command: string, text: string | undefined): string {
     throw new UsageError(`${command}: --verify: ${err.message}`)
   }
   return verify
+}
+
+/**
+ * What a paid job's receipts owe each worker (peer id → lamports, in peer id order; workers owed
+ * nothing, this node among them, are left out). The receipts are checked as any others.
+ */
+async function owedByWorker (receipts: string[]): Promise<Map<string, bigint>> {
+  const owed = new Map<string, bigint>()
+  for (const text of receipts) {
+    const receipt = await verifyReceipt(Buffer.from(text, 'base64'))
+    const lamports = owedLamports(receipt)
+    if (lamports > 0n) {
+      const worker = receipt.worker.toString()
+      owed.set(worker, (owed.get(worker) ?? 0n) + lamports)
+    }
+  }
+  return new Map([...owed].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0))
 }
 
 /** --pay: lamports per item, a whole number from 1 to 2^53-1, kept as its decimal text. */
@@ -226,12 +245,13 @@ export async function jobCommand (argv: string[]): Promise<number> {
   bar?.done()
   const outputs = decodeOutputs(workload, result)
   const accuracy = workload.id === 'ocr-rec' && inputs.truth != null ? ocrAccuracy(inputs.truth, outputs as OcrLine[]) : undefined
+  const owed = pay == null ? undefined : await owedByWorker(result.receipts)
   if (json) {
     const { outputs: _raw, receipts, ...rest } = result
     process.stdout.write(JSON.stringify({
       ...rest,
       receipts: receipts.length,
-      ...(pay == null ? {} : { pay: { lamportsPerItem: pay } }),
+      ...(pay == null || owed == null ? {} : { pay: { lamportsPerItem: pay, owed: Object.fromEntries([...owed].map(([peer, lamports]) => [peer, lamports.toString()])) } }),
       accuracy,
       outputs: values.outputs === true ? outputs.map(o => o instanceof Float32Array ? Array.from(o) : o instanceof Uint8Array ? Buffer.from(o).toString('base64') : o) : undefined
     }) + '\n')
@@ -243,6 +263,10 @@ export async function jobCommand (argv: string[]): Promise<number> {
   }
   if (result.disputes.length > 0) {
     process.stdout.write(`disputes: ${result.disputes.map(d => `shard ${d.shard} lost by ${d.losers.join(', ')}`).join('; ')}\n`)
+  }
+  if (owed != null) {
+    const total = [...owed.values()].reduce((sum, l) => sum + l, 0n)
+    process.stdout.write(`pay: ${pay} lamports per item: ${total} lamports owed to ${plural(owed.size, 'worker')}, paid in the transactions that anchor the receipts\n`)
   }
   process.stdout.write('\n' + renderPeerSummary(result) + '\n\n' + renderPlacement(result.placement) + '\n')
   if (values.outputs === true) {
