@@ -47,7 +47,11 @@ export class EmbeddedLedger implements Ledger {
   private readonly chain: EmbeddedChain
   private readonly signer: KeyPairSigner
   private readonly feePayer: KeyPairSigner
-  private readonly rpcUrl?: string
+  /**
+   * the url in funding hints (not named `rpcUrl`: an anchoring service takes an object with an
+   * `rpcUrl` property for a config to build an RpcLedger from, not for a ledger)
+   */
+  private readonly servedAt?: string
   private readonly maxAnchorAttempts: number
   private readonly log: Logger
   private closed = false
@@ -58,7 +62,7 @@ export class EmbeddedLedger implements Ledger {
     this.feePayer = init.feePayer ?? init.signer
     this.address = this.signer.address
     this.feePayerAddress = this.feePayer.address
-    this.rpcUrl = init.rpcUrl
+    this.servedAt = init.rpcUrl
     this.maxAnchorAttempts = init.maxAnchorAttempts ?? MAX_ANCHOR_ATTEMPTS
     this.log = init.logger?.forComponent('shardmesh:chain:embedded-ledger') ?? silentLogger()
   }
@@ -178,7 +182,7 @@ export class EmbeddedLedger implements Ledger {
    * workers more than it holds (settlement), the fee payer otherwise.
    */
   private unfunded (err: unknown, prepared: PreparedAnchor): UnfundedAccountError {
-    const hint = (address: string): string => this.rpcUrl != null ? `shardmesh chain airdrop ${address} --solana-rpc ${this.rpcUrl}` : `chain.airdrop('${address}', 1_000_000_000n)`
+    const hint = (address: string): string => this.servedAt != null ? `shardmesh chain airdrop ${address} --solana-rpc ${this.servedAt}` : `chain.airdrop('${address}', 1_000_000_000n)`
     const payments = preparedPayments(prepared)
     if (payments > 0n && (this.address === this.feePayerAddress || this.chain.getBalance(this.address) < payments)) {
       return new UnfundedAccountError(this.address, this.chain.getBalance(this.address), hint(this.address), { cause: err, payments })
