@@ -69,6 +69,8 @@ describe('shardmesh receipts bundle and tally', function () {
     assert.equal(backward.stdout, forward.stdout)
     const rows = JSON.parse(forward.stdout).workers
     assert.deepEqual(rows.map((r: any) => [r.worker, r.shards, r.items, Object.keys(r.byWorkload)]), [[peerId, 5, 15, ['echo@1.0.0']]])
+    // unpaid jobs: nothing owed; checked on chain, so paid and missing are known (0)
+    assert.deepEqual(rows.map((r: any) => [r.owedLamports, r.paidLamports, r.missingLamports]), [['0', '0', '0']])
 
     const fromNode = await runCli(['receipts', 'tally', '--json', '--data-dir', dataDir])
     assert.equal(fromNode.code, 0, fromNode.stderr + fromNode.stdout)

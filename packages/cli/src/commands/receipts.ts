@@ -1,13 +1,14 @@
 import { readFile, stat, writeFile } from 'node:fs/promises'
 import { plural } from '@shardmesh/protocol'
-import { bundleProof, checkBundle, decodeBundle, decodeReceiptProof, encodeBundle, formatTallyCsv, formatTallyJson, tally } from '@shardmesh/receipts'
+import { bundleProof, checkBundle, decodeBundle, decodeReceiptProof, encodeBundle, formatTallyCsv, formatTallyJson, paymentsByWorker, tally } from '@shardmesh/receipts'
 import { EXIT_FAILURE, EXIT_OK, UsageError, parse, parseInteger } from '../args.js'
+import { addressOfPeerId } from '@shardmesh/solana'
 import { verifyProofOverRpc } from '../chain/verify.js'
 import { ControlClient } from '@shardmesh/control'
 import { resolveDataDir } from '../data-dir.js'
 import { shortId, table } from '../format.js'
 import type { ReceiptRow } from '@shardmesh/control'
-import type { CheckedBundle, ReceiptBundle, ReceiptProof, TallyRow } from '@shardmesh/receipts'
+import type { AnchorTransfers, CheckedBundle, ReceiptBundle, ReceiptProof, TallyRow } from '@shardmesh/receipts'
 
 export const RECEIPTS_HELP = `Usage: shardmesh receipts <list|show|verify|bundle|tally> [options]
 
@@ -25,8 +26,12 @@ of its own work that its requesters countersigned and sent back (anchored by the
                                     anchor transaction exists with that memo, signed by the
                                     requester; names the check that failed. A FILE needs
                                     nothing but itself and an RPC endpoint.
-  receipts bundle ROOT --out FILE   the bundle file of a sealed batch (every receipt, leaf
-                                    order): anyone recomputes its root and checks each one
+  receipts bundle ROOT --out FILE [--from PEER_ID] [--json]
+                                    the bundle file of a sealed batch (every receipt, leaf
+                                    order): anyone recomputes its root and checks each one.
+                                    --from: the batch as the node fetched it from that peer
+                                    (/shardmesh/receipt-batches/1.0.0, checked, its anchor
+                                    on the node's chain)
   receipts tally [--bundle FILE]... [--worker PEER_ID] [--since ISO|MS] [--json|--csv]
                  [--solana-rpc URL] per-worker totals (shards, items, cpu time, by workload)
                                     over checked bundles, each receipt once; identical,
@@ -35,7 +40,10 @@ of its own work that its requesters countersigned and sent back (anchored by the
                                     With --bundle files it needs no node (and checks each
                                     anchor when --solana-rpc is given); without, it
                                     tallies the node's anchored batches (checked against
-                                    --solana-rpc, or the node's own cluster)
+                                    --solana-rpc, or the node's own cluster). Lamports owed
+                                    (items x the price each receipt states, accepted or
+                                    checked work); with a chain, paid (transfers from the
+                                    requester in the anchor transactions) and missing
 
 Every id (a receipt's, --job's, --peer's) may be shortened to a unique prefix, as 'list'
 prints them: 'receipts show 5a3f09c2' works while one receipt's id starts with 5a3f09c2.
@@ -140,7 +148,9 @@ function renderReceipts (rows: ReceiptRow[]): string {
       r.workload,
       shortId(r.worker),
       shortId(r.requester),
-      r.anchor != null ? `${shortId(r.anchor.signature)} @${r.anchor.slot}` : r.batch != null ? `batched ${r.batch.slice(0, 8)}` : '-'
+      r.anchor != null
+        ? `${shortId(r.anchor.signature)} @${r.anchor.slot}${r.anchor.by === 'worker' ? ' (own)' : ''}`
+        : r.batch != null ? `batched ${r.batch.slice(0, 8)}` : r.role === 'worker' ? 'awaiting proof' : '-'
     ])
   )
 }
@@ -250,7 +260,7 @@ async function verify (argv: string[]): Promise<number> {
         `  ok  requester countersignature  ${r.requester} (${r.verification})`,
         `  ok  merkle path                 leaf ${r.leaf} of ${r.count}, root ${r.root}`,
         `  ok  anchor transaction          ${r.anchor.signature} at slot ${r.anchor.slot}, fee ${r.anchor.fee} lamports`,
-        `  ok  memo                        ${r.anchor.memo}, signed by the requester`,
+        `  ok  memo                        ${r.anchor.memo}, signed by the ${r.anchor.by}`,
         ...(r.cluster == null ? [] : [`  ok  cluster                     genesis hash ${r.cluster}`]),
         'verified'
       ].join('\n') + '\n')
@@ -266,17 +276,21 @@ async function verify (argv: string[]): Promise<number> {
   return EXIT_FAILURE
 }
 
-/** The running node's bundle of one batch (GET /v1/receipts/batches/ROOT/bundle), as its file. */
-async function fetchBundle (client: ControlClient, root: string): Promise<string> {
-  // ControlClient has no bundle method yet (its file is not ours): its request, by name
-  const json = await client.receiptBundle(root)
+/**
+ * The running node's bundle of one batch (GET /v1/receipts/batches/ROOT/bundle), as its file;
+ * with `from`, the bundle the node fetched from that peer.
+ */
+async function fetchBundle (client: ControlClient, root: string, from?: string): Promise<string> {
+  const json = await client.receiptBundle(root, { from })
   return JSON.stringify(json, null, 2) + '\n'
 }
 
 async function bundle (argv: string[]): Promise<number> {
   const { values, positionals } = parse('receipts bundle', argv, {
     'data-dir': { type: 'string' },
-    out: { type: 'string' }
+    out: { type: 'string' },
+    from: { type: 'string' },
+    json: { type: 'boolean' }
   }, true)
   if (values.help === true) {
     process.stdout.write(RECEIPTS_HELP)
@@ -288,12 +302,39 @@ async function bundle (argv: string[]): Promise<number> {
   if (values.out == null || values.out === '') {
     throw new UsageError('receipts bundle: --out FILE is required (where to write the bundle)')
   }
+  if (values.from != null && !/^[1-9A-HJ-NP-Za-km-z]{1,128}$/.test(values.from)) {
+    throw new UsageError(`receipts bundle: --from is a peer id (base58), not "${values.from.slice(0, 140)}"`)
+  }
+  const json = values.json === true
+  const from = values.from
   const client = await ControlClient.fromDataDir(resolveDataDir(values['data-dir']))
-  const text = await fetchBundle(client, positionals[0])
-  // what the node sent is checked as anyone would check the file
-  const checked = await checkBundle(decodeBundle(text))
+  let checked: CheckedBundle
+  try {
+    const text = await fetchBundle(client, positionals[0], from)
+    // what the node sent is checked as anyone would check the file
+    checked = await checkBundle(decodeBundle(text))
+  } catch (err: any) {
+    if (!json || err?.name === 'NodeNotRunningError' || (err?.name === 'ControlRequestError' && err.status === 400)) {
+      throw err
+    }
+    process.stdout.write(JSON.stringify({ ok: false, root: positionals[0].toLowerCase(), from: from ?? null, status: err?.status ?? null, message: err?.message ?? String(err) }) + '\n')
+    return EXIT_FAILURE
+  }
   await writeFile(values.out, encodeBundle(checked.bundle))
-  process.stdout.write(`batch ${checked.root}: ${plural(checked.receipts.length, 'receipt')}${checked.bundle.anchor == null ? ', not anchored yet' : `, anchored by ${checked.bundle.anchor.signature} at slot ${checked.bundle.anchor.slot}`}, written to ${values.out}\n`)
+  const anchor = checked.bundle.anchor
+  if (json) {
+    process.stdout.write(JSON.stringify({
+      ok: true,
+      root: checked.root,
+      receipts: checked.receipts.length,
+      anchor: anchor == null ? null : { signature: anchor.signature, slot: anchor.slot.toString() },
+      cluster: checked.bundle.cluster ?? null,
+      from: from ?? null,
+      out: values.out
+    }) + '\n')
+    return EXIT_OK
+  }
+  process.stdout.write(`batch ${checked.root}: ${plural(checked.receipts.length, 'receipt')}${anchor == null ? ', not anchored yet' : `, anchored by ${anchor.signature} at slot ${anchor.slot}`}${from == null ? '' : `, from ${from}`}, written to ${values.out}\n`)
   return EXIT_OK
 }
 
@@ -365,7 +406,9 @@ async function tallyCommand (argv: string[]): Promise<number> {
     return tallyFailure(values.json === true, outcome.source, outcome.check, outcome.message)
   }
   const checked = outcome.checked
-  const rows = tally(checked, { worker: values.worker, since })
+  // paid: only when the anchors were read from a chain (settlement)
+  const paid = rpcUrl != null ? paymentsByWorker(checked, outcome.anchors, addressOfPeerId) : undefined
+  const rows = tally(checked, { worker: values.worker, since, paid })
   if (values.json === true) {
     process.stdout.write(formatTallyJson(rows))
   } else if (values.csv === true) {
@@ -388,7 +431,7 @@ export interface TallySource {
 
 /** Every source checked, or the first that failed and the check it failed. */
 export type TallyCheck =
-  | { ok: true, checked: CheckedBundle[] }
+  | { ok: true, checked: CheckedBundle[], /** with an RPC: each bundle's anchor transaction, by signature (what it paid) */ anchors: Map<string, AnchorTransfers> }
   | { ok: false, source: string, check: string, message: string }
 
 /**
@@ -398,6 +441,7 @@ export type TallyCheck =
  */
 export async function checkTallySources (sources: TallySource[], options: { rpcUrl?: string, wsUrl?: string } = {}): Promise<TallyCheck> {
   const checked: CheckedBundle[] = []
+  const anchors = new Map<string, AnchorTransfers>()
   for (const source of sources) {
     let decoded: ReceiptBundle
     try {
@@ -415,9 +459,10 @@ export async function checkTallySources (sources: TallySource[], options: { rpcU
       if (!outcome.ok) {
         return { ok: false, source: source.name, ...outcome.failure }
       }
+      anchors.set(outcome.record.signature, outcome.record)
     }
   }
-  return { ok: true, checked }
+  return { ok: true, checked, anchors }
 }
 
 function tallyFailure (json: boolean, source: string, check: string, message: string): number {
@@ -430,11 +475,12 @@ function tallyFailure (json: boolean, source: string, check: string, message: st
 }
 
 function renderTally (rows: TallyRow[]): string {
+  // lamports: owed on every line, paid and missing on a worker's `*` line when a chain was asked
   return table(
-    ['worker', 'workload', 'shards', 'items', 'cpu'],
+    ['worker', 'workload', 'shards', 'items', 'cpu', 'owed', 'paid', 'missing'],
     rows.flatMap(row => [
-      ...Object.entries(row.byWorkload).map(([workload, t]) => [row.worker, workload, String(t.shards), String(t.items), `${(t.cpuMicros / 1000).toFixed(1)} ms`]),
-      [row.worker, '*', String(row.shards), String(row.items), `${(row.cpuMicros / 1000).toFixed(1)} ms`]
+      ...Object.entries(row.byWorkload).map(([workload, t]) => [row.worker, workload, String(t.shards), String(t.items), `${(t.cpuMicros / 1000).toFixed(1)} ms`, String(t.owedLamports), '', '']),
+      [row.worker, '*', String(row.shards), String(row.items), `${(row.cpuMicros / 1000).toFixed(1)} ms`, String(row.owedLamports), row.paidLamports?.toString() ?? '-', row.missingLamports?.toString() ?? '-']
     ])
   )
 }
