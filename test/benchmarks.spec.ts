@@ -68,7 +68,7 @@ describe('benchmark smoke runs', function () {
   })
 
   it('anchoring --smoke measures receipts, merkle, store and anchoring and prints one JSON object', async () => {
-    const { stdout } = await run(process.execPath, [ANCHORING, '--smoke', '--json'], { timeout: 110_000 })
+    const { stdout } = await run(process.execPath, [ANCHORING, '--smoke', '--json', '--scenario', 'receipts,merkle,store,anchoring'], { timeout: 110_000 })
     const out = JSON.parse(stdout)
     const positive = (n: unknown, what: string): void => { assert.ok(typeof n === 'number' && Number.isFinite(n) && n > 0, `${what}: ${n}`) }
     const rounds = (r: any, what: string): void => {
@@ -127,6 +127,78 @@ describe('benchmark smoke runs', function () {
     for (const t of out.targets) {
       positive(t.measured, t.name)
       assert.equal(typeof t.met, 'boolean')
+    }
+  })
+
+  it('anchoring --smoke --scenario both-sides measures each side of a shard with and without the worker keeping its receipts', async () => {
+    const { stdout } = await run(process.execPath, [ANCHORING, '--smoke', '--json', '--scenario', 'both-sides'], { timeout: 110_000 })
+    const out = JSON.parse(stdout)
+    // behaviour only: the fields are there and the counts are right, never a speed
+    const number = (n: unknown, what: string): void => { assert.ok(typeof n === 'number' && Number.isFinite(n), `${what}: ${n}`) }
+    const rounds = (r: any, what: string): void => {
+      assert.ok(Array.isArray(r.rounds) && r.rounds.length >= 1, `${what}: rounds`)
+      for (const v of [...r.rounds, r.median, r.min, r.max]) {
+        number(v, what)
+      }
+      assert.ok(r.min <= r.median && r.median <= r.max, `${what}: min <= median <= max`)
+    }
+    assert.equal(out.benchmark, 'anchoring')
+    assert.equal(out.smoke, true)
+    assert.deepEqual(Object.keys(out.scenarios), ['bothSides'])
+    const b = out.scenarios.bothSides
+    assert.equal(b.worker, 'child process')
+    for (const k of ['ed25519SignPerSec', 'ed25519VerifyPerSec', 'sha256PerSec', 'sha256MiBPerSec']) {
+      assert.ok(b.limits[k] > 0, `limits.${k}`)
+    }
+    const shards: number = b.shards
+    const roundCount: number = out.config['both-sides'].rounds
+    assert.ok(shards >= 1 && roundCount >= 1)
+    assert.deepEqual(b.configs.map((c: any) => [c.name, c.returnReceipts, c.workerKeeps]), [
+      ['requester-only', false, 'none'],
+      ['returned+kept', true, 'kept'],
+      ['default', true, 'kept+noted']
+    ])
+    // every round runs each configuration once, in a rotating order
+    assert.equal(b.order.length, roundCount)
+    for (const order of b.order) {
+      assert.deepEqual([...order].sort(), ['default', 'requester-only', 'returned+kept'])
+    }
+    for (const c of b.configs) {
+      assert.equal(c.jobs.length, roundCount)
+      const keeps = c.workerKeeps !== 'none'
+      for (const j of c.jobs) {
+        assert.equal(j.shards, shards)
+        // the worker holds exactly one countersigned receipt per shard when it keeps them, none otherwise
+        assert.equal(j.workerReceiptsKept, keeps ? shards : 0, `${c.name}: worker receipts kept`)
+        for (const k of ['shardsPerSec', 'requesterCpuMsPerShard', 'workerCpuMsPerShard', 'requesterFsyncsPerShard', 'workerFsyncsPerShard', 'settleMs']) {
+          number(j[k], `${c.name}.${k}`)
+        }
+        assert.ok(j.shardsPerSec > 0 && j.requesterCpuMsPerShard > 0 && j.workerCpuMsPerShard > 0)
+        // the requester syncs its store for the shards' receipts; the worker only when it keeps or notes
+        assert.ok(j.requesterFsyncsPerShard > 0 && j.requesterFsyncsPerShard <= 1, `${c.name}: requester fsyncs/shard ${j.requesterFsyncsPerShard}`)
+        if (!keeps) {
+          assert.equal(j.workerFsyncsPerShard, 0, `${c.name}: a worker without a sink never syncs`)
+        } else {
+          assert.ok(j.workerFsyncsPerShard > 0, `${c.name}: worker fsyncs/shard`)
+        }
+        // only notes of receipts never sent back stay pending (a challenge's), never a shard's
+        assert.ok(j.signedPending >= 0 && j.signedPending <= (c.workerKeeps === 'kept+noted' ? 2 : 0), `${c.name}: ${j.signedPending} signed receipts pending`)
+      }
+      for (const k of ['shardsPerSec', 'requesterCpuMsPerShard', 'workerCpuMsPerShard', 'requesterFsyncsPerShard', 'workerFsyncsPerShard']) {
+        rounds(c[k], `${c.name}.${k}`)
+      }
+      // held at the end, warm-up included: the requester stores every shard's receipt in every configuration
+      assert.equal(c.held.requesterReceipts, b.warmShards + roundCount * shards, `${c.name}: requester receipts`)
+      assert.equal(c.held.workerReceipts, keeps ? b.warmShards + roundCount * shards : 0, `${c.name}: worker receipts held`)
+      if (c.workerKeeps !== 'kept+noted') {
+        assert.equal(c.held.signedPending, 0, `${c.name}: nothing noted as signed without signed()`)
+      }
+    }
+    for (const name of ['returned+kept', 'default']) {
+      for (const k of ['shardsPerSec', 'requesterCpuMsPerShard', 'workerCpuMsPerShard', 'extraRequesterCpuMsPerShard', 'extraWorkerCpuMsPerShard', 'extraWorkerFsyncsPerShard']) {
+        rounds(b.ratios[name][k], `ratios.${name}.${k}`)
+        assert.equal(b.ratios[name][k].rounds.length, roundCount)
+      }
     }
   })
 

@@ -2,13 +2,16 @@
  * Anchoring benchmark: what a receipt costs from the worker's signature to the batch root on
  * chain. `receipts` (sign, countersign, verify, sign and batch), `merkle` (tree builds, audit
  * paths), `store` (durable adds at several group sizes against the disk's fdatasync rate) and
- * `anchoring` (anchors per second and lamports per receipt on the embedded chain over JSON-RPC).
- * Every measurement loop runs in this process's one JS thread. See README.md.
+ * `anchoring` (anchors per second and lamports per receipt on the embedded chain over JSON-RPC)
+ * and `both-sides` (what a shard costs each side so that the worker holds its own countersigned
+ * receipts: a requester node here, a worker node in a child process). Every other measurement
+ * loop runs in this process's one JS thread. See README.md.
  *
- *   node benchmarks/anchoring/dist/src/index.js [--scenario receipts,merkle,store,anchoring|all] [--rounds N] [--smoke] [--json]
+ *   node benchmarks/anchoring/dist/src/index.js [--scenario receipts,merkle,store,anchoring,both-sides|all] [--rounds N] [--smoke] [--json] [--worker-dir DIR]
  *
  * `--json` prints one JSON object on stdout; progress goes to stderr. `--smoke` runs tiny sizes
- * (the tests run it).
+ * (the tests run it). `--worker-dir` puts the both-sides worker's stores under DIR (another disk,
+ * or /dev/shm) instead of the OS temp dir that holds the requester's.
  */
 import { execFileSync } from 'node:child_process'
 import { parseArgs } from 'node:util'
@@ -20,7 +23,7 @@ import { store } from './store.js'
 import { report } from './report.js'
 import type { Output, Target } from './report.js'
 
-const SCENARIOS = ['receipts', 'merkle', 'store', 'anchoring'] as const
+const SCENARIOS = ['receipts', 'merkle', 'store', 'anchoring', 'both-sides'] as const
 type Scenario = typeof SCENARIOS[number]
 
 /** The issue's targets. */
@@ -33,7 +36,8 @@ const { values } = parseArgs({
     scenario: { type: 'string', default: 'all' },
     rounds: { type: 'string' },
     smoke: { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false }
+    json: { type: 'boolean', default: false },
+    'worker-dir': { type: 'string' }
   }
 })
 
@@ -57,7 +61,10 @@ const config = {
     : { groups: [{ size: 1, receipts: 500 }, { size: 16, receipts: 4_096 }, { size: 256, receipts: 16_384 }], concurrent: { inFlight: 256, receipts: 16_384 }, rawSyncs: 500, sealCount: 10_000, rounds: roundsOf(3) },
   anchoring: smoke
     ? { sequential: 2, concurrent: { anchors: 4, inFlight: 4 }, batchSizes: [1, 100], rounds: 1 }
-    : { sequential: 50, concurrent: { anchors: 100, inFlight: 4 }, batchSizes: [1, 100, TARGET_BATCH], rounds: roundsOf(3) }
+    : { sequential: 50, concurrent: { anchors: 100, inFlight: 4 }, batchSizes: [1, 100, TARGET_BATCH], rounds: roundsOf(3) },
+  'both-sides': smoke
+    ? { shards: 100, warmShards: 50, rounds: roundsOf(5), limitsMs: 100, workerDir: values['worker-dir'] }
+    : { shards: 3_000, warmShards: 500, rounds: roundsOf(5), limitsMs: 500, workerDir: values['worker-dir'] }
 }
 
 const started = performance.now()
@@ -79,6 +86,8 @@ for (const scenario of SCENARIOS.filter(s => chosen.includes(s))) {
     case 'merkle': out.scenarios.merkle = await merkle(config.merkle); break
     case 'store': out.scenarios.store = await store(config.store); break
     case 'anchoring': out.scenarios.anchoring = await anchoring(config.anchoring); break
+    // loaded only when run: libp2p, the node and the compute service are not the other scenarios' imports
+    case 'both-sides': out.scenarios.bothSides = await (await import('./both-sides.js')).bothSides(config['both-sides']); break
   }
   progress(`${scenario} done in ${((performance.now() - t) / 1000).toFixed(1)} s`)
 }
@@ -88,7 +97,7 @@ out.wallSeconds = Math.round((performance.now() - started) / 100) / 10
 
 process.stdout.write(values.json ? JSON.stringify(out) + '\n' : report(out))
 
-// the chain server and stores are closed; a handle left behind by a library must not keep the run alive
+// the chain server, stores and nodes are closed; a handle left behind by a library must not keep the run alive
 setTimeout(() => { process.exit(0) }, 2_000).unref()
 
 function targets (o: Output): Target[] {

@@ -1,5 +1,6 @@
 /** The benchmark's output: the JSON object's shape and its text rendering (without `--json`). */
 import type { AnchoringResult } from './anchoring.js'
+import type { BothSidesResult } from './both-sides.js'
 import type { MerkleResult } from './merkle.js'
 import type { ReceiptsResult } from './receipts.js'
 import type { Machine, Rounds } from './stats.js'
@@ -29,6 +30,7 @@ export interface Output {
     merkle?: MerkleResult
     store?: StoreResult
     anchoring?: AnchoringResult
+    bothSides?: BothSidesResult
   }
   targets: Target[]
   loadavgAtEnd?: number[]
@@ -39,6 +41,9 @@ const fmt = (n: number): string => n.toLocaleString('en-US', { maximumFractionDi
 
 /** "median (min–max)" */
 const med = (r: Rounds): string => `${fmt(r.median)} (${fmt(r.min)}–${fmt(r.max)})`
+
+/** "median (min–max)" with `digits` decimals (CPU ms per shard, ratios) */
+const fixed = (r: Rounds, digits = 2): string => `${r.median.toFixed(digits)} (${r.min.toFixed(digits)}–${r.max.toFixed(digits)})`
 
 function table (header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)))
@@ -51,10 +56,10 @@ export function report (o: Output): string {
   const lines: string[] = [
     `anchoring benchmark${o.smoke ? ' (smoke)' : ''}, ${o.date}`,
     `${m.cpus} × ${m.model ?? 'unknown CPU'}, ${m.memoryGiB} GiB, Node ${m.node}, load ${m.loadavg.join(' ')} at the start, ${o.loadavgAtEnd?.join(' ')} at the end; ${o.wallSeconds} s`,
-    'figures: median of the rounds (min–max); every loop runs in this one JS thread',
+    `figures: median of the rounds (min–max); every loop runs in this one JS thread${o.scenarios.bothSides != null ? ' (both-sides: its worker node runs in a child process)' : ''}`,
     ''
   ]
-  const { receipts, merkle, store, anchoring } = o.scenarios
+  const { receipts, merkle, store, anchoring, bothSides } = o.scenarios
   if (receipts != null) {
     lines.push(`receipts (${fmt(receipts.receiptsPerRound)} per round, batch ${fmt(receipts.batchSize)}; ${receipts.receiptBytes.countersigned} bytes countersigned):`)
     lines.push(...table(['operation', 'per second'], [
@@ -87,6 +92,19 @@ export function report (o: Output): string {
     lines.push(...table(['batch', 'fee (lamports)', 'lamports/receipt', 'balance change', 'transactions', 'verified'], anchoring.cost.map(c => [
       fmt(c.receipts), fmt(c.feeLamports.median), fmt(c.lamportsPerReceipt.median), fmt(c.balanceDeltaLamports), c.transactions.join(', '), String(c.verified)
     ])), '')
+  }
+  if (bothSides != null) {
+    const l = bothSides.limits
+    lines.push(`both sides hold proof (echo, ${fmt(bothSides.shards)} one-item shards per job, requester here, worker in a ${bothSides.worker}; requester stores in ${bothSides.dir}, worker stores in ${bothSides.workerDir}):`)
+    lines.push(`  machine limits, one core: Ed25519 ${fmt(l.ed25519SignPerSec)} signs/s, ${fmt(l.ed25519VerifyPerSec)} verifies/s; sha256 ${fmt(l.sha256PerSec)}/s of 1 KiB (${fmt(l.sha256MiBPerSec)} MiB/s)`)
+    lines.push(...table(['config', 'shards/s', 'requester CPU ms/shard', 'worker CPU ms/shard', 'requester fsyncs/shard', 'worker fsyncs/shard', 'worker receipts kept per job'], bothSides.configs.map(c => [
+      c.name, med(c.shardsPerSec), fixed(c.requesterCpuMsPerShard), fixed(c.workerCpuMsPerShard), c.requesterFsyncsPerShard.median.toFixed(2), c.workerFsyncsPerShard.median.toFixed(2), c.jobs.map(j => fmt(j.workerReceiptsKept)).join(', ')
+    ])))
+    lines.push(...table(['against requester-only, paired per round', 'shards/s', 'requester CPU', 'worker CPU', 'extra requester CPU ms/shard', 'extra worker CPU ms/shard', 'extra worker fsyncs/shard'], (['returned+kept', 'default'] as const).map(name => {
+      const r = bothSides.ratios[name]
+      return [name, `× ${fixed(r.shardsPerSec)}`, `× ${fixed(r.requesterCpuMsPerShard)}`, `× ${fixed(r.workerCpuMsPerShard)}`, fixed(r.extraRequesterCpuMsPerShard), fixed(r.extraWorkerCpuMsPerShard), r.extraWorkerFsyncsPerShard.median.toFixed(2)]
+    })))
+    lines.push(`  order per round: ${bothSides.order.map(o => o.join(' → ')).join('; ')}`, '')
   }
   if (o.targets.length > 0) {
     lines.push('targets:')
