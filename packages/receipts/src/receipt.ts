@@ -96,6 +96,23 @@ export function owedLamports (receipt: Pick<VerifiedReceipt, 'items' | 'lamports
   return BigInt(receipt.items) * receipt.lamportsPerItem
 }
 
+/**
+ * `owedLamports` of a stored receipt's bytes, without building its peer ids and keys: for
+ * receipts this process verified before (a store's), read in bulk (sealing by payees). The
+ * same rule: the countersigned verdict (an unknown outcome reads as accepted, as `verifyReceipt`
+ * reads it), the price, and worker and requester compared by their multihash bytes.
+ */
+export function storedOwedLamports (bytes: Uint8Array): bigint {
+  const signed = decodeSignedReceipt(bytes)
+  const receipt = decodeReceipt(signed.receipt)
+  const price = receipt.lamportsPerItem ?? 0n
+  if (price <= 0n || signed.requesterSignature.byteLength === 0 || signed.verification == null || signed.verification.outcome === 'disputed' ||
+      uint8ArrayEquals(receipt.worker, receipt.requester)) {
+    return 0n
+  }
+  return BigInt(receipt.items) * price
+}
+
 /** The worker encodes its receipt and signs it with the node key. */
 export async function signReceipt (key: PrivateKey, fields: ReceiptFields): Promise<Uint8Array> {
   if (!fields.worker.equals(peerIdFromPublicKey(key.publicKey))) {

@@ -14,7 +14,7 @@ import {
 } from './errors.js'
 import { MerkleTree, leafHash, verifyInclusion } from './merkle.js'
 import { isGenesisHash } from './proof.js'
-import { decodeTrustedReceipt, owedLamports, verifyReceipt } from './receipt.js'
+import { decodeTrustedReceipt, storedOwedLamports, verifyReceipt } from './receipt.js'
 import { ReceiptIndex, entryFromLog, entryFromVerified, toBatch, toStored } from './store/indexes.js'
 import { ReceiptLog } from './store/log.js'
 import { decodeRecord, encodeRecord } from './store/records.js'
@@ -36,7 +36,7 @@ function limitPayees (entries: ReceiptEntry[], maxPayees: number | undefined): R
   const payees = new Set<string>()
   for (let i = 0; i < entries.length; i++) {
     // stored receipts were verified before they were written
-    if (owedLamports(decodeTrustedReceipt(entries[i].bytes, { requireCountersignature: false })) > 0n && !payees.has(entries[i].worker)) {
+    if (storedOwedLamports(entries[i].bytes) > 0n && !payees.has(entries[i].worker)) {
       if (payees.size === maxPayees) {
         return entries.slice(0, i)
       }

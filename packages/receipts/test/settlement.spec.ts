@@ -4,7 +4,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { decodeReceipt, decodeSignedReceipt, encodeReceipt, encodeSignedReceipt } from '@shardmesh/protocol'
 import {
   MerkleTree, checkBundle, countersignReceipt, formatTallyCsv, formatTallyJson, owedLamports, paymentsByWorker, signReceipt,
-  tally, verifyReceipt
+  storedOwedLamports, tally, verifyReceipt
 } from '../src/index.js'
 import { fields, makeReceipt, makeReceipts } from './utils/receipts.js'
 import type { AnchorTransfers, CheckedBundle, ReceiptBundle } from '../src/index.js'
@@ -52,20 +52,27 @@ describe('settlement: the price in receipts, owed, paid in the tally', () => {
 
   it('owes items × price for accepted or checked work only, and nothing to the requester itself', async () => {
     const peers = workers[0]
+    // the store's bulk reading of the bytes owes the same as the verified receipt
+    const owed = async (bytes: Uint8Array): Promise<bigint> => {
+      const verified = owedLamports(await verifyReceipt(bytes, { requireCountersignature: false }))
+      assert.equal(storedOwedLamports(bytes), verified)
+      return verified
+    }
     const countersigned = async (outcome: 'accepted' | 'checked' | 'disputed'): Promise<bigint> => {
       const signed = await signReceipt(peers.worker, fields(peers, { items: 4, lamportsPerItem: 25n }))
-      return owedLamports(await verifyReceipt(await countersignReceipt(requester, signed, { policy: 'replicate:2', outcome }, { verified: true })))
+      return owed(await countersignReceipt(requester, signed, { policy: 'replicate:2', outcome }, { verified: true }))
     }
     assert.equal(await countersigned('accepted'), 100n)
     assert.equal(await countersigned('checked'), 100n)
     assert.equal(await countersigned('disputed'), 0n)
     // not countersigned: no verdict, nothing owed
-    const lone = await verifyReceipt(await signReceipt(peers.worker, fields(peers, { lamportsPerItem: 25n })), { requireCountersignature: false })
-    assert.equal(owedLamports(lone), 0n)
+    assert.equal(await owed(await signReceipt(peers.worker, fields(peers, { lamportsPerItem: 25n }))), 0n)
     // a node that ran shards of its own job pays nobody for them
     const self = { worker: requester, requester }
-    assert.equal(owedLamports(await verifyReceipt(await makeReceipt(self, { lamportsPerItem: 25n }))), 0n)
-    assert.equal(owedLamports(await verifyReceipt(await makeReceipt(peers, { lamportsPerItem: 25n }))), 100n)
+    assert.equal(await owed(await makeReceipt(self, { lamportsPerItem: 25n })), 0n)
+    assert.equal(await owed(await makeReceipt(peers, { lamportsPerItem: 25n })), 100n)
+    assert.equal(await owed(await makeReceipt(peers)), 0n)
+    assert.equal(await owed(await makeReceipt(peers, { lamportsPerItem: 25n, items: 0 })), 0n)
   })
 
   it('tallies owed, paid and missing the same whatever the order of the bundles', async () => {
