@@ -54,7 +54,7 @@ process.on('message', (message: any) => {
     fsyncs: storeFsyncs(node),
     receipts: store.receipts,
     workerReceipts: store.workerReceipts,
-    signedPending: (node.services.receipts as any).receiptStore?.pendingSigned().length ?? 0
+    signedPending: node.services.receipts.stats().signedPending
   }
   process.send?.(stats)
 })

@@ -337,6 +337,8 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
       anchored: s?.anchored ?? 0,
       batches: s?.batches ?? 0,
       anchoredBatches: s?.anchoredBatches ?? 0,
+      signedPending: s?.signedPending ?? 0,
+      fsyncs: s?.fsyncs ?? 0,
       anchor: this.anchorer?.stats()
     }
   }

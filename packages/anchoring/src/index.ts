@@ -152,6 +152,10 @@ export interface AnchoringStats {
   anchored: number
   batches: number
   anchoredBatches: number
+  /** receipts this node signed as a worker whose countersigned form it does not hold (yet) */
+  signedPending: number
+  /** fdatasync calls of the store since it opened (one per group commit) */
+  fsyncs: number
   anchor?: AnchorerStats
 }
 

@@ -514,7 +514,7 @@ export class ReceiptStore {
 
   stats (): ReceiptStoreStats {
     const log = this.log.stats()
-    return { ...this.index.stats(), fsyncs: log.fsyncs, logBytes: log.bytes }
+    return { ...this.index.stats(), signedPending: this.index.signedCount, fsyncs: log.fsyncs, logBytes: log.bytes }
   }
 
   /** Wait for the writes under way, close the log and release the lock. */

@@ -321,7 +321,7 @@ describe('ReceiptStore', () => {
     await store.recordAnchor(anchoredBatch.root, { signature, slot: 2n ** 64n - 1n })
     await store.recordAttempt(pendingBatch.root, { signature: txSignature(), wire: 'AQID', lastValidBlockHeight: 9n })
     const snapshot = { list: store.list(), batches: store.batches(), stats: withoutIo(store.stats()) }
-    assert.deepEqual(snapshot.stats, { receipts: 8, workerReceipts: 0, batched: 6, anchored: 4, batches: 2, anchoredBatches: 1, fsyncs: undefined, logBytes: store.stats().logBytes })
+    assert.deepEqual(snapshot.stats, { receipts: 8, workerReceipts: 0, batched: 6, anchored: 4, batches: 2, anchoredBatches: 1, signedPending: 0, fsyncs: undefined, logBytes: store.stats().logBytes })
     await store.close()
     store = await ReceiptStore.open(tmp.dir)
     assert.deepEqual({ list: store.list(), batches: store.batches(), stats: withoutIo(store.stats()) }, snapshot)

@@ -132,6 +132,8 @@ export interface ReceiptStoreStats {
   anchored: number
   batches: number
   anchoredBatches: number
+  /** receipts signed here as the worker whose countersigned form is not stored (`pendingSigned`) */
+  signedPending: number
   /** fdatasync calls for appends since open: one per group commit */
   fsyncs: number
   /** bytes of the log */
