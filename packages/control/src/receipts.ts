@@ -1,11 +1,13 @@
 import { MAX_BUNDLE_RECEIPTS, batchBundle, encodeBundle, encodeReceiptProof, verifyReceipt } from '@shardmesh/receipts'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { linkSignals } from '@shardmesh/protocol'
-import { FLUSH_TIMEOUT, MAX_LIST, PULL_TIMEOUT } from './constants.js'
+import { BATCH_FETCH_TIMEOUT, FLUSH_TIMEOUT, MAX_LIST, PULL_TIMEOUT } from './constants.js'
 import { HttpError } from './errors.js'
 import { optionalCount, readJson, send } from './http.js'
 import type { ControlNode } from './node.js'
 import type { ReceiptBatchRow, ReceiptPullResponse, ReceiptResponse, ReceiptRow, ReceiptsResponse, ReceiptsStatsJson } from './types.js'
 import type { IdKind, ReceiptQuery, StoredReceipt } from '@shardmesh/receipts'
+import type { PeerId } from '@libp2p/interface'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 export function receiptRow (r: StoredReceipt): ReceiptRow {
@@ -19,7 +21,7 @@ export function receiptRow (r: StoredReceipt): ReceiptRow {
     storedAt: r.storedAt,
     role: r.role,
     batch: r.batch ?? null,
-    anchor: r.anchor == null ? null : { signature: r.anchor.signature, slot: r.anchor.slot.toString() }
+    anchor: r.anchor == null ? null : { signature: r.anchor.signature, slot: r.anchor.slot.toString(), by: r.anchor.by ?? 'requester' }
   }
 }
 
@@ -105,6 +107,11 @@ export async function routeReceipts (node: ControlNode, req: IncomingMessage, re
     if (!/^[0-9a-f]{64}$/.test(root)) {
       throw new HttpError(400, `a batch root is 64 hex characters, not "${root.slice(0, 140)}"`)
     }
+    const from = url.searchParams.get('from')
+    if (from != null) {
+      send(res, 200, await bundleFrom(node, root, from))
+      return true
+    }
     const batch = receipts.batches().find(batch => batch.root === root)
     if (batch == null) {
       throw new HttpError(404, `no batch with root ${root}`)
@@ -181,4 +188,36 @@ async function pullProofs (node: ControlNode, req: IncomingMessage, res: ServerR
   }
   const reply: ReceiptPullResponse = { pulled, stats: receiptsStats(node) }
   send(res, 200, reply)
+}
+
+/** How the failure of a batch fetch from a peer is answered: not held 404, no answer in time 504, the rest 502. */
+const BATCH_FETCH_STATUS: Record<string, number> = { 'not-held': 404, timeout: 504 }
+
+/**
+ * `GET /v1/receipts/batches/ROOT/bundle?from=PEER`: the bundle of batch ROOT fetched from PEER
+ * over `/shardmesh/receipt-batches/1.0.0`, checked by this node as anyone would (the root
+ * recomputed, every receipt, and the anchor on its chain when it has one) before it is returned.
+ */
+async function bundleFrom (node: ControlNode, root: string, from: string): Promise<unknown> {
+  let peer: PeerId
+  try {
+    peer = peerIdFromString(from)
+  } catch {
+    throw new HttpError(400, `from must be a peer id, not "${from.slice(0, 140)}"`)
+  }
+  const deadline = linkSignals([], BATCH_FETCH_TIMEOUT)
+  try {
+    const checked = await node.services.receipts.fetchBatch(peer, root, { signal: deadline.signal })
+    return JSON.parse(encodeBundle(checked.bundle))
+  } catch (err: any) {
+    if (err?.name === 'BatchFetchError') {
+      throw new HttpError(BATCH_FETCH_STATUS[err.reason] ?? 502, `batch ${root} from ${peer.toString()}: ${err.message}`)
+    }
+    if (deadline.signal.aborted) {
+      throw new HttpError(504, `batch ${root} from ${peer.toString()}: no answer within ${BATCH_FETCH_TIMEOUT} ms`)
+    }
+    throw new HttpError(409, err?.message ?? String(err))
+  } finally {
+    deadline.clear()
+  }
 }

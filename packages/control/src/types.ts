@@ -142,7 +142,8 @@ export type JobResultJson = Json<JobResult>
 /** A stored receipt; `role` says why this node holds it (`requester`: it countersigned it; `worker`: it did the work). */
 export type ReceiptRow = Json<Pick<StoredReceipt, 'id' | 'jobId' | 'shardIndex' | 'workload' | 'worker' | 'requester' | 'storedAt' | 'role'>> & {
   batch: string | null
-  anchor: Json<NonNullable<StoredReceipt['anchor']>> | null
+  /** `by`: whose key anchored it: the requester's, or this node's as the worker (it anchored its own receipts) */
+  anchor: { signature: string, slot: string, by: 'requester' | 'worker' } | null
 }
 
 /** The node's receipts stats, with the fee total (a bigint) as a decimal string. */

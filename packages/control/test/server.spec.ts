@@ -88,6 +88,12 @@ describe('ControlServer on a node built from meshServices()', () => {
     assert.equal(res.stats.enabled, false)
   })
 
+  it('GET /v1/receipts/batches/ROOT/bundle?from=PEER: a peer id is required; a node without a data dir fetches nothing', async () => {
+    const root = 'ab'.repeat(32)
+    await assert.rejects(client.receiptBundle(root, { from: 'not-a-peer' }), { name: 'ControlRequestError', status: 400, message: /from must be a peer id/ })
+    await assert.rejects(client.receiptBundle(root, { from: node.peerId.toString() }), { name: 'ControlRequestError', status: 409, message: /no data dir/ })
+  })
+
   it('/v1 routes need the token of control.token; /metrics does not', async () => {
     const info = JSON.parse(await readFile(join(dir, constants.CONTROL_FILE), 'utf8'))
     assert.deepEqual(info, { url: server.url, pid: process.pid, peerId: node.peerId.toString() })
