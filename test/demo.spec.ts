@@ -67,6 +67,11 @@ describe('shardmesh demo (the main job, as a user runs it)', function () {
     assert.equal(bundles.length, receipts.batches)
     assert.deepEqual(verified.files, { worker: join(out, 'worker-proof.json'), requester: join(out, 'requester-proof.json') })
     assert.deepEqual((await readdir(out)).sort(), [...receipts.files, 'chain'].sort())
+    // the batch of that receipt came from the worker itself, fetched over libp2p by a third node
+    const fetched = receipts.bundleFetched
+    assert.equal(fetched.from, verified.workerNode)
+    assert.ok(fetched.by !== 0 && fetched.by !== verified.workerNode, JSON.stringify(fetched))
+    assert.ok(bundles.includes(`bundle-${fetched.root as string}.json`), JSON.stringify(fetched))
 
     // the tally: one row per worker, the job's shards and items, each anchor checked on chain
     assert.deepEqual(receipts.tallyCheck, { ok: true, bundles: receipts.batches })
@@ -99,7 +104,36 @@ describe('shardmesh demo (the main job, as a user runs it)', function () {
     assert.deepEqual(JSON.parse(tallied.stdout).workers, demo.tally)
   })
 
-  it('--out refuses a directory that is not empty, before anything starts', async () => {
+  it('--pay: each remote worker is paid items x price in the transactions that anchor its receipts, as the tally checks on chain', async () => {
+    const out = join(dir, 'paid')
+    const { code, stdout, stderr } = await runCli(['demo', '--nodes', '3', '--items', '24', '--pay', '1000', '--json', '--out', out], { timeout: 230_000 })
+    assert.equal(code, 0, stderr + stdout)
+    const demo = JSON.parse(stdout)
+    assert.equal(demo.ok, true)
+    const requester = demo.peers.find((p: { node: number }) => p.node === 0).peerId
+    // node 0 owes itself nothing; every other worker its items at 1000 lamports, all paid
+    for (const row of demo.tally) {
+      const owed = row.worker === requester ? 0 : row.items * 1000
+      assert.equal(row.owedLamports, String(owed), JSON.stringify(row))
+      assert.equal(row.paidLamports, String(owed), JSON.stringify(row))
+      assert.equal(row.missingLamports, '0')
+    }
+    const owed = demo.tally.reduce((n: number, row: { worker: string, items: number }) => n + (row.worker === requester ? 0 : row.items * 1000), 0)
+    assert.ok(owed > 0, 'no remote worker did any work')
+    assert.deepEqual(demo.receipts.settlement, { lamportsPerItem: 1000, owed: String(owed), paid: String(owed), missing: '0', ok: true })
+    // the same figures from the files kept, by `receipts tally` against the chain's history
+    const server = await startChainServer({ port: 0, dataDir: demo.receipts.chainDir })
+    try {
+      const bundles = demo.receipts.files.filter((f: string) => f.startsWith('bundle-'))
+      const tallied = await runCli(['receipts', 'tally', ...bundles.flatMap((f: string) => ['--bundle', join(out, f)]), '--solana-rpc', server.url, '--json'])
+      assert.equal(tallied.code, 0, tallied.stdout + tallied.stderr)
+      assert.deepEqual(JSON.parse(tallied.stdout).workers, demo.tally)
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('usage: --out refuses a directory that is not empty, --pay a price that is not a whole number of lamports, before anything starts', async () => {
     const full = join(dir, 'full')
     await mkdir(full)
     await writeFile(join(full, 'mine.txt'), 'a user\'s file\n')
@@ -110,6 +144,12 @@ describe('shardmesh demo (the main job, as a user runs it)', function () {
     assert.equal(noChain.code, 2)
     assert.match(noChain.stderr, /--out keeps proofs of anchored receipts: it needs a chain/)
     assert.equal(existsSync(join(dir, 'new')), false)
+    const free = await runCli(['demo', '--pay', '0'])
+    assert.equal(free.code, 2)
+    assert.match(free.stderr, /--pay: "0" must be a whole number from 1 to 9007199254740991/)
+    const unanchored = await runCli(['demo', '--no-chain', '--pay', '5'])
+    assert.equal(unanchored.code, 2)
+    assert.match(unanchored.stderr, /--pay pays in the transaction that anchors the receipts: it needs a chain/)
   })
 
   it('a reader that goes away (demo | head -3) ends it quietly, its chain and nodes with it', async () => {

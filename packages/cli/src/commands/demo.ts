@@ -1,9 +1,10 @@
 import { cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { basename, join, resolve } from 'node:path'
-import { decodeItemList, encodeItemList, plural } from '@shardmesh/protocol'
+import { RECEIPT_BATCHES_PROTOCOL, decodeItemList, encodeItemList, plural } from '@shardmesh/protocol'
 import { parseVerification, peersNeeded } from '@shardmesh/compute'
-import { checkBundle, decodeBundle, decodeReceiptProof, encodeBundle, formatTallyJson, tally } from '@shardmesh/receipts'
+import { checkBundle, decodeBundle, decodeReceiptProof, encodeBundle, formatTallyJson, paymentsByWorker, tally } from '@shardmesh/receipts'
+import { addressOfPeerId } from '@shardmesh/solana'
 import { WorkloadRunner, generateOcrLines, ocrRec } from '@shardmesh/workloads'
 import { EXIT_FAILURE, EXIT_OK, UsageError, parse, parseDuration, parseInteger } from '../args.js'
 import { SOLANA_FLAGS, SOLANA_HELP, solanaOption } from '../chain/options.js'
@@ -44,6 +45,9 @@ Options:
   --verify POLICY      none, spot-check:P or replicate:K (default none)
   --seed N             seed of the generated lines (default 7)
   --timeout DURATION   give up if the cluster is not ready within this (default 90s)
+  --pay LAMPORTS       pay the workers this many lamports per line, in the transaction
+                       that anchors their receipts (node 0 pays for its own work nothing);
+                       the tally then shows owed, paid and missing per worker
   --out DIR            where the proofs and bundles are kept (default
                        ./shardmesh-demo-<UTC time>; must be new or empty)
 ${SOLANA_HELP.trimEnd()}
@@ -69,6 +73,7 @@ export async function demoCommand (argv: string[]): Promise<number> {
     seed: { type: 'string' },
     timeout: { type: 'string' },
     out: { type: 'string' },
+    pay: { type: 'string' },
     ...SOLANA_FLAGS,
     json: { type: 'boolean' }
   })
@@ -85,6 +90,10 @@ export async function demoCommand (argv: string[]): Promise<number> {
   const solana = solanaOption('demo', values)
   if (solana == null && values.out != null) {
     throw new UsageError('demo: --out keeps proofs of anchored receipts: it needs a chain (drop --no-chain)')
+  }
+  const pay = parseInteger(values.pay, '--pay', 1, Number.MAX_SAFE_INTEGER)
+  if (solana == null && pay != null) {
+    throw new UsageError('demo: --pay pays in the transaction that anchors the receipts: it needs a chain (drop --no-chain)')
   }
   const proofDir = solana == null ? undefined : await checkOutDir(values.out ?? `shardmesh-demo-${utcStamp(new Date())}`)
   const json = values.json === true
@@ -130,13 +139,14 @@ export async function demoCommand (argv: string[]): Promise<number> {
     say(`converged ${age(report.convergedMs)} after start; node 0 sees ${plural(n - 1, 'peer')} offering ocr-rec`)
 
     const { images, truth } = await generateOcrLines({ count, seed })
-    say(`\nOCR job: ${plural(count, 'generated text line')}, ${plural(Math.ceil(count / shardSize), 'shard')} of ${shardSize}, verification ${verify}, sent to node 0`)
+    say(`\nOCR job: ${plural(count, 'generated text line')}, ${plural(Math.ceil(count / shardSize), 'shard')} of ${shardSize}, verification ${verify}${pay == null ? '' : `, ${plural(pay, 'lamport')} a line to its workers`}, sent to node 0`)
     const bar = json ? undefined : progressBar(process.stderr)
     const result = await cluster.nodes[0].control.runJob({
       workload: 'ocr-rec',
       items: images.map(i => Buffer.from(i).toString('base64')),
       shardSize,
-      verification: verify
+      verification: verify,
+      ...(pay == null ? {} : { pay: { lamportsPerItem: String(pay) } })
     }, { onEvent: (e) => bar?.onEvent(e) })
     bar?.done()
     const workload = ocrRec()
@@ -184,7 +194,7 @@ export async function demoCommand (argv: string[]): Promise<number> {
     say(`local: ${local.itemsPerSec.toFixed(1)} lines/s; mesh: ${result.itemsPerSec.toFixed(1)} lines/s; mesh/local = ${ratio.toFixed(2)} (one machine: the mesh adds processes, not cores)`)
     const sameText = local.texts.every((t, i) => t === outputs[i].text)
     say(sameText ? 'the local run read exactly the same text as the mesh' : 'WARNING: the local run read different text from the mesh')
-    const checked = anchoring == null || kept == null ? undefined : await verifyKept(anchoring, kept, cluster, result, names, say)
+    const checked = anchoring == null || kept == null ? undefined : await verifyKept(anchoring, kept, cluster, result, names, pay, say)
     const receipts = checked?.receipts
     if (receipts != null && cluster.chain != null) {
       receipts.chainDir = await keepChain(cluster, receipts.proofDir)
@@ -198,7 +208,7 @@ export async function demoCommand (argv: string[]): Promise<number> {
       }
     }
 
-    const receiptsOk = receipts == null || (receipts.verified.ok && receipts.tallyCheck.ok && receipts.anchored === receipts.count && receipts.count === result.receipts.length)
+    const receiptsOk = receipts == null || (receipts.verified.ok && receipts.tallyCheck.ok && (receipts.settlement?.ok ?? true) && receipts.anchored === receipts.count && receipts.count === result.receipts.length)
     const ok = accuracy.charAccuracyNoSpaces >= MIN_ACCURACY && sameText && receiptsOk
     if (json) {
       const body: DemoJson = {
@@ -218,7 +228,7 @@ export async function demoCommand (argv: string[]): Promise<number> {
       }
       process.stdout.write(JSON.stringify(body) + '\n')
     } else if (!ok) {
-      say(receiptsOk ? `FAILED: accuracy below ${MIN_ACCURACY * 100} % or local and mesh disagree` : 'FAILED: the receipts were not all anchored, a proof kept did not verify, or the tally\'s check failed')
+      say(receiptsOk ? `FAILED: accuracy below ${MIN_ACCURACY * 100} % or local and mesh disagree` : 'FAILED: the receipts were not all anchored, a proof kept did not verify, the tally\'s check failed, or a worker was not paid what it was owed')
     }
     return ok ? EXIT_OK : EXIT_FAILURE
   } catch (err) {
@@ -303,8 +313,15 @@ interface DemoReceipts {
   }
   /** the tally's check of every bundle (decoded, root recomputed, receipts checked, anchor on chain) */
   tallyCheck: { ok: true, bundles: number } | { ok: false, source: string, check: string, message: string }
+  /** the verified receipt's batch as node `by` fetched it from node `from`, the worker, over /shardmesh/receipt-batches/1.0.0 (null: only node 0 worked) */
+  bundleFetched: { root: string, by: number, from: number } | null
   /** the tally's rows give each worker exactly the shards and items the job's report does */
   tallyMatchesJob: boolean
+  /**
+   * with --pay: lamports owed, paid and missing over every worker (decimal strings, as the
+   * tally's rows), and ok: each remote worker owed items x price and paid it, node 0 owed nothing
+   */
+  settlement: { lamportsPerItem: number, owed: string, paid: string, missing: string, ok: boolean } | null
 }
 
 /** One row of `receipts tally --json` (with lamports owed, paid and missing as decimal strings). */
@@ -358,6 +375,8 @@ interface Kept {
   workerFile: string
   requesterFile: string
   bundleFiles: string[]
+  /** the batch of the receipt, fetched by node `by` from node `from` (the worker) over libp2p; null when only node 0 worked */
+  fetched: { root: string, by: number, from: number } | null
 }
 
 /**
@@ -412,24 +431,57 @@ async function keepProofs (cluster: LocalCluster, result: JobResultJson, anchori
   // as `receipts show --out` writes them
   await writeFile(workerFile, JSON.stringify(workerCopy.proof, null, 2) + '\n')
   await writeFile(requesterFile, JSON.stringify(requesterCopy.proof, null, 2) + '\n')
+  say(`  ${names.get(node.peerId) ?? shortId(node.peerId)} holds receipt ${receipt.id.slice(0, 16)}… (job shard ${receipt.shardIndex}) with its proof, in its own store`)
   const bundleFiles: string[] = []
+  let fetched: Kept['fetched'] = null
   for (const root of anchoring.roots) {
+    let json: unknown
+    if (root === receipt.batch && node !== requester) {
+      // this receipt's batch as anyone gets it: from the worker, which kept it when it pulled
+      // its proofs, fetched by another node (node 0 when there is none)
+      const fetcher = cluster.nodes.find(n => n !== requester && n !== node) ?? requester
+      json = await bundleFromWorker(fetcher, node, root, deadline)
+      fetched = { root, by: fetcher.index, from: node.index }
+      say(`  node ${fetcher.index} fetched the batch of that receipt from node ${node.index}, the worker, over ${RECEIPT_BATCHES_PROTOCOL}`)
+    } else {
+      json = await requester.control.receiptBundle(root)
+    }
     // checked as anyone would check the file, before it is kept (as `receipts bundle --out`)
-    const checked = await checkBundle(decodeBundle(JSON.stringify(await requester.control.receiptBundle(root))))
+    const checked = await checkBundle(decodeBundle(JSON.stringify(json)))
+    if (checked.root !== root) {
+      throw new Error(`the bundle of batch ${root} recomputes to root ${checked.root}`)
+    }
     const file = join(dir, `bundle-${root}.json`)
     await writeFile(file, encodeBundle(checked.bundle))
     bundleFiles.push(file)
   }
-  say(`  ${names.get(node.peerId) ?? shortId(node.peerId)} holds receipt ${receipt.id.slice(0, 16)}… (job shard ${receipt.shardIndex}) with its proof, in its own store`)
   say(`  kept its proof, node 0's proof of the same receipt and ${plural(bundleFiles.length, 'batch bundle')} in ${dir}`)
-  return { dir, receipt, workerNode: node, workerFile, requesterFile, bundleFiles }
+  return { dir, receipt, workerNode: node, workerFile, requesterFile, bundleFiles, fetched }
+}
+
+/**
+ * The bundle of batch `root` as `fetcher` fetches it from `worker` over libp2p (GET
+ * …/bundle?from=PEER); asked again while the worker answers that it does not hold it (it
+ * keeps a batch once a pull stored the proofs in it), until `deadline` (ms since the epoch).
+ */
+async function bundleFromWorker (fetcher: ClusterNode, worker: ClusterNode, root: string, deadline: number): Promise<unknown> {
+  while (true) {
+    try {
+      return await fetcher.control.receiptBundle(root, { from: worker.peerId })
+    } catch (err: any) {
+      if (err?.status !== 404 || Date.now() > deadline) {
+        throw err
+      }
+    }
+    await new Promise(resolve => setTimeout(resolve, 250))
+  }
 }
 
 /**
  * With nothing but the files kept and the RPC endpoint: both copies of the proof verified on
  * chain, and the tally of who did what over the bundles, checked as `receipts tally` checks them.
  */
-async function verifyKept (anchoring: Anchoring, kept: Kept, cluster: LocalCluster, result: JobResultJson, names: Map<string, string>, say: (line: string) => void): Promise<{ receipts: DemoReceipts, tally: TallyJsonRow[] | null }> {
+async function verifyKept (anchoring: Anchoring, kept: Kept, cluster: LocalCluster, result: JobResultJson, names: Map<string, string>, pay: number | undefined, say: (line: string) => void): Promise<{ receipts: DemoReceipts, tally: TallyJsonRow[] | null }> {
   const { count, anchored, batches, lamportsPerReceipt, rpcUrl } = anchoring
   const { receipt, workerNode } = kept
   const files = [kept.workerFile, kept.requesterFile, ...kept.bundleFiles].map(file => basename(file))
@@ -443,7 +495,9 @@ async function verifyKept (anchoring: Anchoring, kept: Kept, cluster: LocalClust
     files,
     verified: { ok: false, id: receipt.id, signature: receipt.anchor?.signature ?? '', slot: receipt.anchor?.slot ?? '', worker: null, requester: null, workerNode: workerNode.index, files: { worker: kept.workerFile, requester: kept.requesterFile }, check: 'no-rpc', message: 'node 0 names no RPC endpoint' },
     tallyCheck: { ok: false, source: '-', check: 'no-rpc', message: 'node 0 names no RPC endpoint' },
-    tallyMatchesJob: false
+    bundleFetched: kept.fetched,
+    tallyMatchesJob: false,
+    settlement: null
   }
   if (rpcUrl == null) {
     return { receipts, tally: null }
@@ -491,11 +545,32 @@ async function verifyKept (anchoring: Anchoring, kept: Kept, cluster: LocalClust
     return { receipts, tally: null }
   }
   receipts.tallyCheck = { ok: true, bundles: check.checked.length }
-  const rows = (JSON.parse(formatTallyJson(tally(check.checked))) as { workers: TallyJsonRow[] }).workers
+  // as `receipts tally --solana-rpc` computes them: what each anchor transaction paid, too
+  const paid = paymentsByWorker(check.checked, check.anchors, addressOfPeerId)
+  const rows = (JSON.parse(formatTallyJson(tally(check.checked, { paid }))) as { workers: TallyJsonRow[] }).workers
   const worked = result.peers.filter(p => p.shards > 0)
   receipts.tallyMatchesJob = rows.length === worked.length && worked.every(p => rows.some(row => row.worker === p.peerId && row.shards === p.shards && row.items === p.items))
   say(`\ntally of who did what: ${plural(check.checked.length, 'batch', 'batches')}, ${plural(check.checked.reduce((n, c) => n + c.receipts.length, 0), 'receipt')}, every anchor checked on chain`)
-  say(table(['worker', 'shards', 'items', 'cpu'], rows.map(row => [names.get(row.worker) ?? shortId(row.worker), String(row.shards), String(row.items), `${(row.cpuMicros / 1000).toFixed(1)} ms`])))
+  const lamports = (row: TallyJsonRow, field: 'owedLamports' | 'paidLamports' | 'missingLamports'): bigint => BigInt(typeof row[field] === 'string' ? row[field] : 0)
+  if (pay != null) {
+    const sum = (field: 'owedLamports' | 'paidLamports' | 'missingLamports'): string => rows.reduce((n, row) => n + lamports(row, field), 0n).toString()
+    // node 0 owes itself nothing; every other worker is owed its items at the price, and paid it
+    const settled = rows.every(row => lamports(row, 'owedLamports') === (row.worker === cluster.nodes[0].peerId ? 0n : BigInt(row.items) * BigInt(pay)) &&
+      typeof row.paidLamports === 'string' && lamports(row, 'missingLamports') === 0n)
+    receipts.settlement = { lamportsPerItem: pay, owed: sum('owedLamports'), paid: sum('paidLamports'), missing: sum('missingLamports'), ok: settled }
+  }
+  const headers = ['worker', 'shards', 'items', 'cpu', ...(pay == null ? [] : ['owed', 'paid', 'missing'])]
+  say(table(headers, rows.map(row => [
+    names.get(row.worker) ?? shortId(row.worker),
+    String(row.shards),
+    String(row.items),
+    `${(row.cpuMicros / 1000).toFixed(1)} ms`,
+    ...(pay == null ? [] : [lamports(row, 'owedLamports'), lamports(row, 'paidLamports'), lamports(row, 'missingLamports')].map(n => n.toString()))
+  ])))
+  if (receipts.settlement != null) {
+    const s = receipts.settlement
+    say(`${s.ok ? 'settled' : 'NOT settled'}: ${s.paid} of the ${s.owed} lamports owed paid in the transactions that anchor the receipts${s.missing === '0' ? '' : `, ${s.missing} missing`}`)
+  }
   say(receipts.tallyMatchesJob ? 'the tally gives each worker exactly the shards and items of the job\'s report' : 'the tally differs from the job\'s report (shards retried or verified elsewhere?)')
   return { receipts, tally: rows }
 }
