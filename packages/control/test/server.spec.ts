@@ -84,7 +84,7 @@ describe('ControlServer on a node built from meshServices()', () => {
   it('POST /v1/receipts/pull: one round of the proof pull, with what it asked and stored', async () => {
     // a node without a data dir holds no worker receipts: the round asks nobody
     const res = await client.pullReceiptProofs()
-    assert.deepEqual(res.pulled, { requesters: 0, asked: 0, stored: 0, rejected: 0, failed: 0 })
+    assert.deepEqual(res.pulled, { requesters: 0, asked: 0, stored: 0, receipts: 0, rejected: 0, failed: 0 })
     assert.equal(res.stats.enabled, false)
   })
 
