@@ -32,11 +32,12 @@ job in this one process with a worker pool and compare throughput.
 
 Both sides hold proof: a node other than node 0 that did shards pulls their proofs from
 node 0 into its own store; the demo keeps that worker's proof of one receipt, node 0's proof
-of the same receipt and the bundle of every batch of the job in a directory it prints (kept
-after it exits), verifies both proofs on chain, and ends with a tally of who did what over
-the bundles, each anchor checked on chain. With the local chain, its history is kept there
-too: 'shardmesh chain --data-dir DIR/chain' serves it again, for 'receipts verify' and
-'receipts tally --bundle' afterwards.
+of the same receipt and the bundle of every batch of the job (that receipt's batch fetched
+from the worker by another node over /shardmesh/receipt-batches/1.0.0) in a directory it
+prints (kept after it exits), verifies both proofs on chain, and ends with a tally of who
+did what over the bundles, each anchor checked on chain. With the local chain, its history
+is kept there too: 'shardmesh chain --data-dir DIR/chain' serves it again, for 'receipts
+verify' and 'receipts tally --bundle' afterwards.
 
 Options:
   --nodes N            node processes (default 4)
@@ -55,9 +56,10 @@ ${SOLANA_HELP.trimEnd()}
                        receipts, tally, cluster }; each of peers has its shards, items, attempts,
                        failures, window, itemsPerSec, and what node 0 knows of it:
                        measuredItemsPerSec (null: not measured) and liveness; receipts has
-                       proofDir, chainDir and verified (worker and requester: peer ids,
-                       files: the two proof files); tally has the rows of 'receipts tally
-                       --json' (one per worker)
+                       proofDir, chainDir, verified (worker and requester: peer ids,
+                       files: the two proof files), bundleFetched and, with --pay,
+                       settlement; tally has the rows of 'receipts tally --json' (one
+                       per worker)
   -h, --help           this help
 `
 
