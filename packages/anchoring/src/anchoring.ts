@@ -1,5 +1,5 @@
 import { TypedEventEmitter } from '@libp2p/interface'
-import { MAX_BATCH_INBOUND_STREAMS, MAX_PROOF_INBOUND_STREAMS, RECEIPT_BATCHES_PROTOCOL, RECEIPT_PROOFS_PROTOCOL } from '@shardmesh/protocol'
+import { MAX_BATCH_INBOUND_STREAMS, MAX_PROOF_INBOUND_STREAMS, RECEIPT_BATCHES_PROTOCOL, RECEIPT_PROOFS_PROTOCOL, linkSignals } from '@shardmesh/protocol'
 import { ReceiptStore, decodeTrustedReceipt } from '@shardmesh/receipts'
 import { RpcLedger, loadKeypairFile, signerFromPrivateKey } from '@shardmesh/solana'
 import { Anchorer } from './anchorer.js'
@@ -204,8 +204,13 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
       if (proofs == null || this.pullAbort == null) {
         return { requesters: 0, asked: 0, stored: 0, receipts: 0, rejected: 0, failed: 0 }
       }
-      const signal = options.signal == null ? this.pullAbort.signal : AbortSignal.any([options.signal, this.pullAbort.signal])
-      return proofs.pull({ signal })
+      // the caller's signal and shutdown, linked as everywhere else in the tree
+      const linked = linkSignals([options.signal, this.pullAbort.signal])
+      try {
+        return await proofs.pull({ signal: linked.signal })
+      } finally {
+        linked.clear()
+      }
     })
     this.pulling = run.catch(() => {})
     return run
