@@ -7,7 +7,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { anchoring } from '@shardmesh/anchoring'
 import { EmbeddedChain, EmbeddedLedger } from '@shardmesh/chain'
 import { countersignReceipt, signReceipt } from '@shardmesh/receipts'
-import { MAX_ANCHOR_PAYMENTS, MAX_TRANSACTION_SIZE, addressOfPeerId, signerFromPrivateKey, silentLogger } from '@shardmesh/solana'
+import { MAX_ANCHOR_PAYMENTS, MAX_TRANSACTION_SIZE, RENT_EXEMPT_MINIMUM, addressOfPeerId, signerFromPrivateKey, silentLogger } from '@shardmesh/solana'
 import type { Anchoring } from '@shardmesh/anchoring'
 import type { PrivateKey, Startable } from '@libp2p/interface'
 
@@ -96,5 +96,52 @@ describe('settlement on the chain: a batch owing many workers is split, every tr
     }
     const total = [...owed.values()].reduce((a, b) => a + b, 0n)
     assert.equal(chain.getBalance(signer.address), payerBefore - total - fees)
+  })
+
+  it('a payment too small to open a payee\'s account does not hold the proof back: the batch is anchored without it, and it stays owed', async () => {
+    const node = await generateKeyPair('Ed25519')
+    const signer = await signerFromPrivateKey(node)
+    chain.airdrop(signer.address, 10n * SOL)
+    const ledger = new EmbeddedLedger({ chain, signer })
+    const own = anchoring({ dir: join(dir, 'rent'), ledger, batchSize: 10_000, batchInterval: 3_600_000 })({ privateKey: node, logger: { forComponent: () => silentLogger() } }) as Anchoring & Startable
+    await own.start()
+    try {
+      const funded = await generateKeyPair('Ed25519')
+      const fresh = await generateKeyPair('Ed25519')
+      const fundedAddress = addressOfPeerId(peerIdFromPrivateKey(funded))
+      const freshAddress = addressOfPeerId(peerIdFromPrivateKey(fresh))
+      chain.airdrop(fundedAddress, SOL)
+      const receipts: Uint8Array[] = []
+      for (const [i, worker] of [funded, fresh].entries()) {
+        const signed = await signReceipt(worker, {
+          jobId: new Uint8Array(16).fill(8),
+          shardIndex: i,
+          workload: 'echo',
+          workloadVersion: '1.0.0',
+          inputDigest: new Uint8Array(32).fill(1),
+          outputDigest: new Uint8Array(32).fill(2),
+          worker: peerIdFromPrivateKey(worker),
+          requester: peerIdFromPrivateKey(node),
+          startedAt: 1_000,
+          finishedAt: 2_000,
+          items: 3,
+          cpuMicros: 10,
+          lamportsPerItem: PRICE
+        })
+        receipts.push(await countersignReceipt(node, signed, { policy: 'none', outcome: 'accepted' }, { verified: true }))
+      }
+      await own.store(receipts)
+      await own.flush({ signal: AbortSignal.timeout(60_000) })
+      const [batch] = own.batches()
+      const signature = batch.anchor?.signature ?? assert.fail('not anchored')
+      const record = await ledger.verifyAnchor(signature, Buffer.from(batch.root, 'hex'), batch.count, signer.address)
+      // the funded worker is paid; the one without an account is not, and its 21 lamports stay owed
+      assert.deepEqual(record.transfers, [{ from: signer.address, to: fundedAddress, lamports: 3n * PRICE }])
+      assert.equal(chain.getBalance(fundedAddress), SOL + 3n * PRICE)
+      assert.equal(chain.getBalance(freshAddress), 0n)
+      assert.ok(3n * PRICE < RENT_EXEMPT_MINIMUM)
+    } finally {
+      await own.stop()
+    }
   })
 })

@@ -1,6 +1,6 @@
 import { linkSignals } from '@shardmesh/protocol'
 import { anchorMemo, decodeTrustedReceipt, owedLamports, storedOwedLamports } from '@shardmesh/receipts'
-import { BlockhashExpiredError, MAX_ANCHOR_PAYMENTS, addressOfPeerId } from '@shardmesh/solana'
+import { BlockhashExpiredError, MAX_ANCHOR_PAYMENTS, addressOfPeerId, parseTransaction, rentRefusedAccount } from '@shardmesh/solana'
 import * as C from './constants.js'
 import type { Logger } from '@libp2p/interface'
 import type { ReceiptBatch, ReceiptStore } from '@shardmesh/receipts'
@@ -59,6 +59,11 @@ export class Anchorer {
   private feesLamports = 0n
   private lastError?: string
   private readonly waiters = new Set<() => void>()
+  /**
+   * Per batch, payees the chain refused to pay (no account yet, and paid less than one needs to
+   * exist): its anchor is made without them, and what they are owed stays owed
+   */
+  private readonly unpayable = new Map<string, Set<string>>()
 
   constructor (init: AnchorerInit) {
     this.init = init
@@ -242,14 +247,15 @@ export class Anchorer {
             await this.record(batch, result)
             return
           } catch (err: any) {
-            if (err.name !== BlockhashExpiredError.name) {
+            // refused as made (a payee the chain will not open an account for) or expired: it never lands; sign a new one below
+            if (!this.refusedPayee(batch.root, batch.attempt.wire, err) && err.name !== BlockhashExpiredError.name) {
               throw err
             }
-            // expired without landing: it never will; sign a new one below
           }
         }
       }
-      const payments = this.payments(batch)
+      const unpayable = this.unpayable.get(batch.root)
+      const payments = this.payments(batch).filter(p => unpayable?.has(p.to) !== true)
       const prepared = await ledger.prepareAnchor(root, payments.length > 0 ? { count: batch.count, payments } : { count: batch.count }, { signal })
       await store.recordAttempt(batch.root, { signature: prepared.signature, wire: prepared.wire, lastValidBlockHeight: prepared.lastValidBlockHeight })
       try {
@@ -258,8 +264,14 @@ export class Anchorer {
           process.kill(process.pid, 'SIGKILL')
         }
         await this.record(batch, result)
+        this.unpayable.delete(batch.root)
         return
       } catch (err: any) {
+        if (this.refusedPayee(batch.root, prepared.wire, err)) {
+          // signed again without that payee: not an expiry, so it does not count as an attempt
+          attempt--
+          continue
+        }
         if (err.name !== BlockhashExpiredError.name) {
           throw err
         }
@@ -267,6 +279,34 @@ export class Anchorer {
       }
     }
     throw new Error(`batch ${batch.root}: ${C.MAX_BLOCKHASH_ATTEMPTS} anchor transactions expired without landing`)
+  }
+
+  /**
+   * Whether `err` is the chain refusing the anchor `wire` because one of its payees has no
+   * account and is paid less than an account needs to exist (the rent-exempt minimum): the
+   * chain would refuse it forever, and the proof must not wait on a payment. That payee is left
+   * out of the batch's next anchor (its lamports stay owed: the tally shows them missing), and
+   * this says true. Each batch can leave out each payee once, so this ends.
+   */
+  private refusedPayee (root: string, wire: string, err: unknown): boolean {
+    const index = rentRefusedAccount(err)
+    if (index == null) {
+      return false
+    }
+    let payee: string | undefined
+    try {
+      payee = parseTransaction(Buffer.from(wire, 'base64')).accounts[index]
+    } catch {
+      return false
+    }
+    const left = this.unpayable.get(root) ?? new Set<string>()
+    if (payee == null || payee === this.init.ledger.address || left.has(payee) || !this.payments(this.init.store.getBatch(root)!).some(p => p.to === payee)) {
+      return false
+    }
+    left.add(payee)
+    this.unpayable.set(root, left)
+    this.init.log.error('the anchor of batch %s was refused: %s has no account and is paid less than one needs to exist; anchoring without paying it (it stays owed)', root, payee)
+    return true
   }
 
   /**

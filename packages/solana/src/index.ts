@@ -38,7 +38,7 @@ export {
   SHARDMESH_CHAIN_VERSION_KEY,
   SYSTEM_PROGRAM_ADDRESS
 } from './constants.js'
-export { MAX_ANCHOR_PAYMENTS, anchorTransactionSize, buildAnchorTransaction, getTransferInstruction, parseTransaction, preparedPayments, preparedWireBytes } from './transaction.js'
+export { MAX_ANCHOR_PAYMENTS, RENT_EXEMPT_MINIMUM, anchorTransactionSize, rentRefusedAccount, buildAnchorTransaction, getTransferInstruction, parseTransaction, preparedPayments, preparedWireBytes } from './transaction.js'
 export type { AnchorTransactionInit, ParsedTransaction } from './transaction.js'
 export { checkAnchorRecord, getMemoInstruction, isMemoProgram } from './memo.js'
 export { addressOfPeerId, addressOfPublicKey, loadKeypairFile, parseSolanaKeypair, signerFromPrivateKey } from './keys.js'

@@ -97,6 +97,26 @@ function maxPayments (): number {
  */
 export const MAX_ANCHOR_PAYMENTS = maxPayments()
 
+/**
+ * Lamports an empty System account must hold to exist (rent-exempt, 0 data bytes: 890,880 on
+ * every cluster today). A payment below it to an address with no account is refused by the chain
+ * ("insufficient funds for rent"); to an existing account any amount lands.
+ */
+export const RENT_EXEMPT_MINIMUM = 890_880n
+
+/**
+ * When a refused send says an account would be left below the rent-exempt minimum (a payee
+ * with no account yet, paid less than it needs to exist): the index of that account in the
+ * transaction's static accounts (`ParsedTransaction.accounts`); undefined for any other error.
+ */
+export function rentRefusedAccount (err: unknown): number | undefined {
+  if ((err as any)?.name !== 'TransactionRejectedError') {
+    return undefined
+  }
+  const match = /account \((\d{1,3})\) with insufficient funds for rent/i.exec(String((err as any)?.message))
+  return match == null ? undefined : Number(match[1])
+}
+
 function checkPayments (payments: Payment[], from: string): Array<{ to: Address, lamports: bigint }> {
   if (payments.length > MAX_ANCHOR_PAYMENTS) {
     throw new RangeError(`an anchor pays at most ${MAX_ANCHOR_PAYMENTS} workers, not ${payments.length}`)
@@ -162,6 +182,8 @@ export interface ParsedTransaction {
   transfers: Transfer[]
   /** the fee payer's address (the first account) */
   feePayer: string
+  /** the static account keys in message order (what a chain error's "account (N)" indexes) */
+  accounts: string[]
   /** the blockhash (or durable nonce) the transaction was signed against */
   lifetimeToken: string
 }
@@ -256,6 +278,7 @@ export function parseTransaction (wire: Uint8Array): ParsedTransaction {
     memos,
     transfers,
     feePayer,
+    accounts: [...accounts],
     lifetimeToken: message.lifetimeToken
   }
 }
