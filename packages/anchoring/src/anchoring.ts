@@ -12,6 +12,11 @@ import type { AbortOptions, Counter, Logger, PeerId, Startable } from '@libp2p/i
 import type { CheckedBundle, IdKind, PrefixMatch, ReceiptBatch, ReceiptProof, ReceiptQuery, ReceiptSummary, StoredReceipt } from '@shardmesh/receipts'
 import type { Ledger } from '@shardmesh/solana'
 
+/** A ready `Ledger` (it has the methods), not the RPC settings to make one: a Ledger may well have an `rpcUrl` field of its own. */
+function isLedger (config: LedgerConfig): config is Ledger {
+  return typeof (config as Partial<Ledger>).prepareAnchor === 'function'
+}
+
 /**
  * The anchoring service of one node: a durable receipt store (the compute service's receipt
  * sink) and, with a ledger, the loop that seals it into Merkle batches and anchors their roots.
@@ -86,7 +91,7 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
       await this.startProofs()
       return
     }
-    if ('rpcUrl' in config) {
+    if (!isLedger(config)) {
       const signer = await signerFromPrivateKey(this.components.privateKey)
       const feePayer = config.feePayerKeypair != null ? await loadKeypairFile(config.feePayerKeypair) : undefined
       this.ledger = new RpcLedger({ rpcUrl: config.rpcUrl, wsUrl: config.wsUrl, signer, feePayer, logger: this.components.logger })
@@ -334,7 +339,7 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
     return {
       enabled: this.receiptStore != null,
       address: this.ledger?.address,
-      rpcUrl: this.ledgerConfig != null && 'rpcUrl' in this.ledgerConfig ? this.ledgerConfig.rpcUrl : undefined,
+      rpcUrl: this.ledgerConfig != null && !isLedger(this.ledgerConfig) ? this.ledgerConfig.rpcUrl : undefined,
       anchoring: this.anchorer != null,
       receipts: s?.receipts ?? 0,
       workerReceipts: s?.workerReceipts ?? 0,
