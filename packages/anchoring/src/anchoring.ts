@@ -49,6 +49,8 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
   private pullAbort?: AbortController
   private batchExchange?: BatchExchange
   private handlingBatches = false
+  /** batch roots of this worker's receipts not held whole yet → the requester to fetch each from */
+  private readonly unkept = new Map<string, PeerId>()
 
   constructor (components: AnchoringComponents, init: AnchoringInit = {}) {
     super()
@@ -179,17 +181,8 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
       await this.components.registrar.handle(RECEIPT_BATCHES_PROTOCOL, batches.handle, { maxInboundStreams: MAX_BATCH_INBOUND_STREAMS })
       this.handlingBatches = true
     }
-    // after a pull stored proofs, the batch of each new root is fetched once from its requester
-    // and kept (checked), so this worker serves it too
-    const proofs = this.proofs
-    const pull = proofs.pull.bind(proofs)
-    proofs.pull = async (options = {}) => {
-      const result = await pull(options)
-      if (result.stored > 0) {
-        await this.keepBatches(batches, options)
-      }
-      return result
-    }
+    // the batches of this worker's receipts it has not kept yet (from an earlier run): kept in the background
+    this.findUnkept()
     if (connectionManager != null && this.proofPullInterval > 0) {
       this.pullTimer = setInterval(() => { this.backgroundPull() }, this.proofPullInterval)
       this.pullTimer.unref?.()
@@ -197,10 +190,41 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
   }
 
   private backgroundPull (): void {
-    if (this.proofs?.hasWork !== true) {
+    if (this.proofs?.hasWork === true) {
+      this.pullProofs().catch((err: any) => { this.log('receipt proof pull failed: %s', err?.message) })
+    } else if (this.unkept.size > 0) {
+      this.keepRound().catch((err: any) => { this.log('keeping receipt batches failed: %s', err?.message) })
+    }
+  }
+
+  /** Note the batch roots of `worker` receipts with a requester's proof that this node does not hold whole (to keep them). */
+  private findUnkept (): void {
+    const batches = this.batchExchange
+    for (const row of this.receiptStore?.list({ role: 'worker', anchored: true }) ?? []) {
+      if (row.batch != null && !this.unkept.has(row.batch) && batches?.holds(row.batch) === false) {
+        this.unkept.set(row.batch, decodeTrustedReceipt(row.bytes).requester)
+      }
+    }
+  }
+
+  /** One round of keeping: each batch not held yet, fetched from its requester (a failed one again after a backoff). */
+  private async keepRound (options: AbortOptions = {}): Promise<void> {
+    const run = this.pulling.then(async () => { await this.keepUnkept(options) })
+    this.pulling = run.catch(() => {})
+    await run
+  }
+
+  private async keepUnkept (options: AbortOptions): Promise<void> {
+    const batches = this.batchExchange
+    if (batches == null) {
       return
     }
-    this.pullProofs().catch((err: any) => { this.log('receipt proof pull failed: %s', err?.message) })
+    for (const [root, requester] of [...this.unkept]) {
+      options.signal?.throwIfAborted()
+      if (await batches.keep(requester, root, options)) {
+        this.unkept.delete(root)
+      }
+    }
   }
 
   async pullProofs (options: AbortOptions = {}): Promise<PullResult> {
@@ -212,27 +236,19 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
       // the caller's signal and shutdown, linked as everywhere else in the tree
       const linked = linkSignals([options.signal, this.pullAbort.signal])
       try {
-        return await proofs.pull({ signal: linked.signal })
+        const result = await proofs.pull({ signal: linked.signal })
+        if (result.stored > 0) {
+          // the batch of each new root is fetched from its requester and kept (checked), so this worker serves it too
+          this.findUnkept()
+        }
+        await this.keepUnkept({ signal: linked.signal })
+        return result
       } finally {
         linked.clear()
       }
     })
     this.pulling = run.catch(() => {})
     return run
-  }
-
-  /** Keep the batch of each anchored `worker` receipt's root, fetched from its requester (each root once a run). */
-  private async keepBatches (batches: BatchExchange, options: AbortOptions): Promise<void> {
-    const roots = new Map<string, Uint8Array>()
-    for (const row of this.receiptStore?.list({ role: 'worker', anchored: true }) ?? []) {
-      if (row.batch != null && !roots.has(row.batch) && !batches.holds(row.batch)) {
-        roots.set(row.batch, row.bytes)
-      }
-    }
-    for (const [root, bytes] of roots) {
-      options.signal?.throwIfAborted()
-      await batches.keep(decodeTrustedReceipt(bytes).requester, root, options)
-    }
   }
 
   async fetchBatch (peer: PeerId, root: string, options: AbortOptions = {}): Promise<CheckedBundle> {

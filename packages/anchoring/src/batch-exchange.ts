@@ -89,13 +89,17 @@ export async function requestBatch (stream: Stream, root: Uint8Array, options: A
   return answer.byteLength === 0 ? undefined : answer
 }
 
+/** A failed keep is tried again after this long (ms), doubling up to KEEP_RETRY_MAX. */
+const KEEP_RETRY_BASE = 5_000
+const KEEP_RETRY_MAX = 10 * 60_000
+
 export class BatchExchange {
   private readonly init: BatchExchangeInit
   private readonly bundlesDir: string
   /** roots of the bundles kept in `bundlesDir` */
   private readonly kept = new Set<string>()
-  /** roots a keep was tried for in this run (each is fetched once) */
-  private readonly tried = new Set<string>()
+  /** roots whose keep failed in this run: how often, and when it may be tried again (backing off) */
+  private readonly retry = new Map<string, { count: number, next: number }>()
 
   constructor (init: BatchExchangeInit) {
     this.init = init
@@ -249,24 +253,32 @@ export class BatchExchange {
 
   /**
    * Keep batch `root` (hex) from `peer` (the requester that anchored it) so this node serves it
-   * too: unless it holds the batch already or tried it before in this run, fetch it (checked as
-   * `fetch` checks it) and write it to `<dir>/bundles/<root>.json`. Resolves true when it was
-   * fetched and kept; failures are logged, never thrown (it is not asked again until a restart).
+   * too: unless it holds the batch already, fetch it (checked as `fetch` checks it) and write it
+   * to `<dir>/bundles/<root>.json`. Resolves true once held (kept now or before); failures are
+   * logged, never thrown, and a failed root is fetched again only after a backoff (5 s, doubling
+   * to 10 min): before that this resolves false at once.
    */
   async keep (peer: PeerId, root: string, options: AbortOptions = {}): Promise<boolean> {
     root = root.toLowerCase()
-    if (this.holds(root) || this.tried.has(root)) {
+    if (this.holds(root)) {
+      return true
+    }
+    const failed = this.retry.get(root)
+    if (failed != null && failed.next > Date.now()) {
       return false
     }
-    this.tried.add(root)
     try {
       const checked = await this.fetch(peer, root, options)
       await mkdir(this.bundlesDir, { recursive: true })
       await writeFileAtomic(join(this.bundlesDir, `${root}.json`), encodeBundle(checked.bundle), 0o644)
       this.kept.add(root)
+      this.retry.delete(root)
       return true
     } catch (err: any) {
-      this.init.log('batch %s was not kept from %p: %s', root, peer, err?.message)
+      options.signal?.throwIfAborted()
+      const count = (failed?.count ?? 0) + 1
+      this.retry.set(root, { count, next: Date.now() + Math.min(KEEP_RETRY_MAX, KEEP_RETRY_BASE * 2 ** (count - 1)) })
+      this.init.log('batch %s was not kept from %p (try %d): %s', root, peer, count, err?.message)
       return false
     }
   }

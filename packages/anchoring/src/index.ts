@@ -215,7 +215,7 @@ export interface Anchoring extends TypedEventTarget<AnchoringEvents> {
    * checked and, when this node has a ledger, its anchor on chain. Throws `BatchFetchError`
    * naming why (`not-held`, `unreachable`, `timeout`, `too-large`, `undecodable`, `wrong-batch`,
    * `invalid-bundle`, `anchor`). The node serves, in turn, its anchored batches and the bundles
-   * it keeps (those of its `worker` receipts' batches, fetched once from their requester).
+   * it keeps (those of its `worker` receipts' batches, fetched from their requester until kept).
    */
   fetchBatch(peer: PeerId, root: string, options?: AbortOptions): Promise<CheckedBundle>
   /** The ledger anchors go to, when anchoring. */
