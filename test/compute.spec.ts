@@ -24,13 +24,15 @@ describe('sharded jobs across node processes over real TCP, with faults', functi
 
   before(async () => {
     // nodes 0-2 are honest; node 3 answers its first shard right (the challenge before its first
-    // work) and corrupts every output after that (a test-only switch): verification must catch it
+    // work) and corrupts every output after that (a test-only switch): verification must catch it.
+    // Only that first challenge: a random one (Poisson, mean 60 s) would be a shard served that
+    // no job asked for, and some tests count the shards each node served
     cluster = new LocalCluster({
       nodes: 4,
       advertTtl: '6s',
       refresh: '1s',
       nodeArgs: i => ['--workload', 'echo', '--workload', 'sleep', '--sleep-ms', String(SLEEP_MS), '--pool-size', '1', '--slots', '2',
-        ...(i === 3 ? ['--test-fault', 'wrong-answers-after:1'] : [])]
+        '--challenge-interval', 'off', ...(i === 3 ? ['--test-fault', 'wrong-answers-after:1'] : [])]
     })
     await cluster.start()
     await cluster.waitConverged({ timeout: 60_000 })
