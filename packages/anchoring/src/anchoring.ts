@@ -6,7 +6,7 @@ import { Anchorer } from './anchorer.js'
 import * as C from './constants.js'
 import { BatchExchange } from './batch-exchange.js'
 import { ProofExchange } from './proof-exchange.js'
-import type { PullResult } from './proof-exchange.js'
+import type { PullOptions, PullResult } from './proof-exchange.js'
 import type { Anchoring, AnchoringComponents, AnchoringEvents, AnchoringInit, AnchoringStats, LedgerConfig, StoreReceiptsOptions } from './index.js'
 import type { AbortOptions, Counter, Logger, PeerId, Startable } from '@libp2p/interface'
 import type { CheckedBundle, IdKind, PrefixMatch, ReceiptBatch, ReceiptProof, ReceiptQuery, ReceiptSummary, StoredReceipt } from '@shardmesh/receipts'
@@ -191,7 +191,7 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
 
   private backgroundPull (): void {
     if (this.proofs?.hasWork === true) {
-      this.pullProofs().catch((err: any) => { this.log('receipt proof pull failed: %s', err?.message) })
+      this.pull({ force: false }).catch((err: any) => { this.log('receipt proof pull failed: %s', err?.message) })
     } else if (this.unkept.size > 0) {
       this.keepRound().catch((err: any) => { this.log('keeping receipt batches failed: %s', err?.message) })
     }
@@ -228,6 +228,10 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
   }
 
   async pullProofs (options: AbortOptions = {}): Promise<PullResult> {
+    return this.pull({ ...options, force: true })
+  }
+
+  private async pull (options: PullOptions): Promise<PullResult> {
     const run = this.pulling.then(async () => {
       const proofs = this.proofs
       if (proofs == null || this.pullAbort == null) {
@@ -236,7 +240,7 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
       // the caller's signal and shutdown, linked as everywhere else in the tree
       const linked = linkSignals([options.signal, this.pullAbort.signal])
       try {
-        const result = await proofs.pull({ signal: linked.signal })
+        const result = await proofs.pull({ signal: linked.signal, force: options.force })
         if (result.stored > 0) {
           // the batch of each new root is fetched from its requester and kept (checked), so this worker serves it too
           this.findUnkept()
@@ -305,6 +309,8 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
 
   /** The requester anchors in its own time: ask a little later (the timer asks again after). */
   private kickPull (): void {
+    // something new to ask about: no requester rests any longer
+    this.proofs?.wake()
     if (this.pullTimer != null && this.kickTimer == null) {
       this.kickTimer = setTimeout(() => {
         this.kickTimer = undefined

@@ -42,3 +42,7 @@ export const PENDING_SIGNED_RETRY_MAX = 10 * 60_000
 
 /** Deadline of one receipt-batch request, inbound or outbound (ms): a bundle may be megabytes. */
 export const BATCH_REQUEST_TIMEOUT = 60_000
+
+/** A requester whose pull rounds give nothing new is asked again after this long (ms), doubling up to PULL_BACKOFF_MAX, until new receipts arrive. */
+export const PULL_BACKOFF_BASE = 5_000
+export const PULL_BACKOFF_MAX = 60_000

@@ -67,7 +67,7 @@ import type { CheckedBundle, IdKind, PrefixMatch, ReceiptBatch, ReceiptProof, Re
 import type { Ledger } from '@shardmesh/solana'
 
 export type { AnchorerStats } from './anchorer.js'
-export type { PullResult } from './proof-exchange.js'
+export type { PullOptions, PullResult } from './proof-exchange.js'
 export { ProofExchange, requestProofs } from './proof-exchange.js'
 export { BatchExchange, BatchFetchError, BUNDLES_DIR, requestBatch } from './batch-exchange.js'
 export type { BatchExchangeInit, BatchFetchFailure } from './batch-exchange.js'

@@ -4,7 +4,7 @@ import {
 } from '@shardmesh/protocol'
 import { MAX_PENDING_SIGNED, checkReceiptProof, decodeReceiptProof, decodeTrustedReceipt, encodeReceiptProof, verifyReceipt } from '@shardmesh/receipts'
 import { addressOfPeerId } from '@shardmesh/solana'
-import { PENDING_SIGNED_RETRY_BASE, PENDING_SIGNED_RETRY_MAX, PENDING_SIGNED_WINDOW } from './constants.js'
+import { PENDING_SIGNED_RETRY_BASE, PENDING_SIGNED_RETRY_MAX, PENDING_SIGNED_WINDOW, PULL_BACKOFF_BASE, PULL_BACKOFF_MAX } from './constants.js'
 import { readFrame, writeFrame } from './frames.js'
 import type { AbortOptions, Connection, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { ReceiptStore } from '@shardmesh/receipts'
@@ -21,6 +21,14 @@ import type { Ledger } from '@shardmesh/solana'
  * that fails (the requester is away, has not anchored yet) is simply asked again later: every
  * `proofPullInterval`, until delivered.
  */
+
+export interface PullOptions extends AbortOptions {
+  /**
+   * Ask every requester now, even one whose last rounds gave nothing (the background pull lets
+   * such a requester rest, 5 s doubling to a minute, until new receipts arrive). @default false
+   */
+  force?: boolean
+}
 
 /** Where the proofs of a pull round went. */
 export interface PullResult {
@@ -82,6 +90,8 @@ export class ProofExchange {
    * while is still asked when it is back, and one that dropped the shard is not asked often)
    */
   private readonly asks = new Map<string, { count: number, next: number }>()
+  /** requesters (peer id) whose last rounds gave nothing: how many in a row, and when to ask again */
+  private readonly quiet = new Map<string, { misses: number, next: number }>()
 
   constructor (init: ProofExchangeInit) {
     this.init = init
@@ -164,7 +174,7 @@ export class ProofExchange {
    * checked (both signatures, the Merkle path, that it is the stored receipt asked for, and the
    * anchor on chain when there is a ledger) and stored. Failures are logged and counted, never thrown.
    */
-  async pull (options: AbortOptions = {}): Promise<PullResult> {
+  async pull (options: PullOptions = {}): Promise<PullResult> {
     const result: PullResult = { requesters: 0, asked: 0, stored: 0, receipts: 0, rejected: 0, failed: 0 }
     const groups = new Map<string, { requester: PeerId, ids: Set<string>, held: string[], signed: string[] }>()
     const ask = (requester: string, peer: () => PeerId, id: string, held: boolean): boolean => {
@@ -198,8 +208,14 @@ export class ProofExchange {
       }
       this.asks.delete(id)
     }
-    for (const { requester, ids, held, signed } of groups.values()) {
+    const now = Date.now()
+    for (const [key, { requester, ids, held, signed }] of groups) {
       options.signal?.throwIfAborted()
+      if (options.force !== true && (this.quiet.get(key)?.next ?? 0) > now) {
+        // it had nothing new lately: asked again after its backoff (or when new receipts arrive)
+        continue
+      }
+      const before = result.stored + result.receipts
       result.requesters++
       result.asked += ids.size
       let response: ProofResponse
@@ -214,6 +230,7 @@ export class ProofExchange {
         stream?.abort(err instanceof Error ? err : new Error(String(err)))
         this.init.log('asking %p for %d receipt proofs failed: %s', requester, ids.size, err?.message)
         result.failed++
+        this.backOff(key)
         continue
       } finally {
         linked.clear()
@@ -237,8 +254,24 @@ export class ProofExchange {
           result.rejected++
         }
       }
+      if (result.stored + result.receipts > before) {
+        this.quiet.delete(key)
+      } else {
+        this.backOff(key)
+      }
     }
     return result
+  }
+
+  /** A requester gave nothing new: ask it again after 5 s, doubling to a minute (`force` asks at once). */
+  private backOff (key: string): void {
+    const misses = (this.quiet.get(key)?.misses ?? 0) + 1
+    this.quiet.set(key, { misses, next: Date.now() + Math.min(PULL_BACKOFF_MAX, PULL_BACKOFF_BASE * 2 ** (misses - 1)) })
+  }
+
+  /** New receipts to ask about arrived: every requester may be asked at once again. */
+  wake (): void {
+    this.quiet.clear()
   }
 
   /**

@@ -5,9 +5,9 @@ import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { MAX_PROOF_REQUEST_BYTES, RECEIPT_PROOFS_PROTOCOL, decodeSignedReceipt, sha256Hex } from '@shardmesh/protocol'
-import { checkReceiptProof, countersignReceipt, decodeReceiptProof, encodeReceiptProof, signReceipt } from '@shardmesh/receipts'
+import { ReceiptStore, checkReceiptProof, countersignReceipt, decodeReceiptProof, encodeReceiptProof, signReceipt } from '@shardmesh/receipts'
 import { silentLogger } from '@shardmesh/solana'
-import { anchoring, requestProofs } from '../src/index.js'
+import { ProofExchange, anchoring, requestProofs } from '../src/index.js'
 import { MemoryNet } from './utils/memory-net.js'
 import { StubLedger } from './utils/stub-ledger.js'
 import type { Anchoring, AnchoringInit } from '../src/index.js'
@@ -224,6 +224,36 @@ describe('anchoring: /shardmesh/receipt-proofs/1.0.0, the worker pulls the proof
     await other.service.noteSigned([{ id: receiptId(bytes), requester: requester.peerId }])
     assert.deepEqual(await other.service.pullProofs(), { requesters: 1, asked: 1, stored: 0, receipts: 0, rejected: 0, failed: 0 })
     assert.equal(other.service.count(), 0)
+  })
+
+  it('the background pull lets a requester that gives nothing rest (5 s, doubling), until new receipts arrive; an explicit pull asks at once', async () => {
+    const requester = await node()
+    const worker = await node()
+    const earned = await receipts(worker, requester, 2)
+    await requester.service.store(earned)
+    await worker.service.store(earned, { role: 'worker' })
+    const store = await ReceiptStore.open(await mkdtemp(join(tmpdir(), 'shardmesh-proofs-')))
+    dirs.push(store.dir)
+    await store.addMany(earned, { role: 'worker' })
+    const exchange = new ProofExchange({
+      store,
+      log: silentLogger(),
+      timeout: 10_000,
+      protocol: RECEIPT_PROOFS_PROTOCOL,
+      openStream: async (peer, protocol) => net.open(worker.peerId, peer, protocol)
+    })
+    try {
+      // the requester has not anchored: nothing new, so the next background round leaves it alone
+      assert.equal((await exchange.pull()).requesters, 1)
+      assert.equal((await exchange.pull()).requesters, 0)
+      // asked for by hand, it is asked
+      assert.equal((await exchange.pull({ force: true })).requesters, 1)
+      // new receipts to ask about: every requester may be asked again
+      exchange.wake()
+      assert.equal((await exchange.pull()).requesters, 1)
+    } finally {
+      await store.close()
+    }
   })
 
   it('a worker whose requester delivers no anchor within the deadline anchors its receipts itself, once, and takes no proof of them later', async () => {
