@@ -2,9 +2,12 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { LocalCluster } from '@shardmesh/cli/harness'
 
 const run = promisify(execFile)
-const EMBED = fileURLToPath(new URL('../../examples/embed-libp2p/dist/index.js', import.meta.url))
+const example = (path: string): string => fileURLToPath(new URL(`../../examples/${path}`, import.meta.url))
+const EMBED = example('embed-libp2p/dist/index.js')
+const BATCH_INFERENCE = example('batch-inference/dist/index.js')
 
 describe('examples', function () {
   this.timeout(60_000)
@@ -15,5 +18,49 @@ describe('examples', function () {
     assert.equal(result.found.length, 1)
     assert.equal(result.found[0].peerId, result.sensor)
     assert.deepEqual(result.found[0].workloads, ['sensor-fusion@1.0.0'])
+  })
+
+  describe('batch-inference: a verified onnx job through the control API of a running node', function () {
+    this.timeout(120_000)
+    let cluster: LocalCluster
+
+    before(async () => {
+      // node 0 only requests; nodes 1 and 2 serve onnx (named: it is never offered by default)
+      cluster = new LocalCluster({
+        nodes: 3,
+        nodeArgs: i => [...(i === 0 ? ['--workload', 'none'] : ['--workload', 'onnx', '--pool-size', '1']), '--challenge-interval', 'off']
+      })
+      await cluster.start()
+      await cluster.waitConverged({ timeout: 60_000 })
+    })
+
+    after(async () => {
+      await cluster?.stop()
+    })
+
+    for (const verification of ['spot-check:1', 'replicate:2']) {
+      it(`${verification}: every shard checked by the two peers, every output right`, async () => {
+        const { stdout } = await run(process.execPath, [BATCH_INFERENCE, '--data-dir', cluster.nodes[0].dataDir, '--items', '12', '--shard-size', '3',
+          '--verification', verification, '--json'], { timeout: 60_000 })
+        const result = JSON.parse(stdout)
+        assert.equal(result.items, 12)
+        assert.equal(result.verification, verification)
+        assert.deepEqual(result.outcomes, { checked: 4 })
+        assert.equal(result.disputes, 0)
+        assert.equal(result.receipts, 8, 'a countersigned receipt from each of the two peers per shard')
+        assert.equal(result.wrongOutputs, 0)
+        const workers = new Set([cluster.nodes[1].peerId, cluster.nodes[2].peerId])
+        assert.ok(Object.keys(result.shardsPerPeer).every(p => workers.has(p)), 'only the onnx peers worked')
+        assert.deepEqual(result.outputs, Array.from({ length: 12 }, (_, i) => [2 * i + 1, Math.fround(i / 4) * 2 + 1, -2 * i + 1]))
+      })
+    }
+
+    it('a data dir with no node running: a clear error, exit 1', async () => {
+      const err = await run(process.execPath, [BATCH_INFERENCE, '--data-dir', example('batch-inference'), '--json']).then(() => null, (e: any) => e)
+      assert.notEqual(err, null)
+      assert.equal(err.code, 1)
+      assert.match(err.stderr, /^batch-inference: no running node in \S+ \(start one with: shardmesh node start/)
+      assert.equal(err.stderr.split('\n').filter(Boolean).length, 1, 'one line, no stack')
+    })
   })
 })
