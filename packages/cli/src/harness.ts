@@ -9,7 +9,9 @@
  *   through random peers, restart, kill by pid), optionally with a `shardmesh chain` process;
  * - process supervision (`Supervisor`, `CLI_BIN`): every child is stopped by pid and watches
  *   this process, so none outlives it;
- * - convergence measurement (`measureConvergence`, `waitConverged`) from each node's table.
+ * - convergence measurement (`measureConvergence`, `waitConverged`) from each node's table;
+ * - report charts: a dependency-free SVG line/bar chart writer (`lineChart`, `barChart`) and a
+ *   well-formedness check of XML (`checkWellFormedXml`), as `shardmesh bench` writes and checks them.
  *
  * @example
  *
@@ -31,3 +33,6 @@ export { measureConvergence, waitConverged } from './cluster/convergence.js'
 export type { ConvergenceMember, ConvergenceReport, WaitConvergedOptions } from './cluster/convergence.js'
 export { CLI_BIN, Supervisor, exitOf, readyLine } from './cluster/supervisor.js'
 export type { SuperviseOptions, Supervised } from './cluster/supervisor.js'
+export { lineChart, barChart, escapeXml, niceTicks, formatTick, InvalidChartError, MAX_CHART_POINTS } from './bench/svg-chart.js'
+export type { ChartSeries, ChartBar, ChartOptions, LineChartOptions, BarChartOptions } from './bench/svg-chart.js'
+export { checkWellFormedXml, MalformedXmlError, MAX_XML_CHARS } from './bench/xml-check.js'

@@ -13,6 +13,8 @@ Commands:
   peers       the running node's peer table: liveness, score and each claim's status
   job run     run a sharded job (ocr-rec, embed, echo, sleep) from the running node
   job plan    which peers such a job would use now, and why each other would not be used
+  bench       measure the mesh from the running node: per-shard overhead, throughput and
+              parallel efficiency as peers are added, inference items/s; SVG charts with --out
   receipts    list, show and verify the work receipts the node countersigned and anchored
   chain       run the embedded Solana chain (LiteSVM) as a local JSON-RPC endpoint
   key         show, export or import the node key (Solana keypair JSON form)
@@ -59,6 +61,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   key: async () => (await import('./commands/key.js')).keyCommand,
   job: async () => (await import('./commands/job.js')).jobCommand,
   receipts: async () => (await import('./commands/receipts.js')).receiptsCommand,
+  bench: async () => (await import('./commands/bench.js')).benchCommand,
   chain: async () => (await import('./commands/chain.js')).chainCommand
 }
 
