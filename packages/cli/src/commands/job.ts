@@ -1,9 +1,10 @@
-import { stat } from 'node:fs/promises'
+import { mkdir, stat, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { parseVerification } from '@shardmesh/compute'
 import { plural } from '@shardmesh/protocol'
 import { owedLamports, verifyReceipt } from '@shardmesh/receipts'
-import { WorkloadRegistry, builtinWorkloads, parseWorkloadSpec } from '@shardmesh/workloads'
+import { WorkloadRegistry, builtinWorkloads, parseWorkloadSpec, tensorValues } from '@shardmesh/workloads'
 import { EXIT_FAILURE, EXIT_OK, UsageError, parse, parseInteger, parseNumber } from '../args.js'
 import { ControlClient, ControlRequestError } from '@shardmesh/control'
 import { resolveDataDir } from '../data-dir.js'
@@ -12,8 +13,10 @@ import { loadInputs } from '../job/inputs.js'
 import { progressBar } from '../job/progress.js'
 import { decodeOutputs, ocrAccuracy, renderPeerSummary, renderPlacement } from '../job/summary.js'
 import { renderPlan } from '../job/plan.js'
+import { writeTensorOutputs } from '../job/tensors.js'
+import { registerWorkloadModules } from '../daemon/workload-modules.js'
 import type { PlanRequestJson } from '@shardmesh/control'
-import type { OcrLine, Workload } from '@shardmesh/workloads'
+import type { NamedTensor, OcrLine, Workload } from '@shardmesh/workloads'
 
 export const JOB_HELP = `Usage: shardmesh job run --workload ID[@VERSION] (--input PATH | --generate N) [options]
        shardmesh job plan --workload ID[@VERSION] [--verify P] [--peer ID]... [--no-local]
@@ -28,12 +31,27 @@ each other peer would not be used (dead, suspect, low score, probation, a failed
 a contradicted claim...); sends no work. 'job run --dry-run' plans with the run's flags.
 
 Options:
-  --workload ID[@VER]   ocr-rec, embed, echo or sleep (embed: a MiniLM-shaped model with
-                        seeded random weights, a compute benchmark whose vectors carry no
-                        meaning, not a usable embedding)
+  --workload ID[@VER]   ocr-rec, embed, echo, sleep, onnx, or a workload of a
+                        --workload-module (embed: a MiniLM-shaped model with seeded random
+                        weights, a compute benchmark whose vectors carry no meaning, not a
+                        usable embedding)
+  --workload-module PATH  the module of an operator-installed workload (as given to 'node
+                        start --workload-module'), repeatable: its codecs build the items and
+                        decode the outputs here; the node must have installed it too
   --input PATH          ocr-rec: a directory of .png/.jpg/.webp line images (an optional
                         truth.json maps file name to expected text); embed: a text file or
-                        directory, one item per line; echo/sleep: each file is an item
+                        directory, one item per line; echo/sleep: each file is an item;
+                        onnx: X.npy (feeds the model input X), a directory of .npy files (one
+                        per input) or a .json file { "X": [[...], ...] } (float32, or
+                        { "dtype": "int64", "data": [...] }): row i of each array (first
+                        axis) is item i, fed with a batch dimension of 1; a module's workload:
+                        a .json array of items (each given to its input codec), or files
+                        whose bytes are items
+  --model FILE          onnx: the .onnx model, sent to the workers that lack it (by sha256)
+  --out DIR             write the outputs to DIR: onnx: NAME.npy per model output, the items'
+                        tensors stacked along the first axis (NAME.<i>.npy per item when
+                        their shapes differ); other workloads: outputs.json (one JSON value an
+                        item); DIR/outputs.json lists the files (onnx)
   --generate N          N generated items instead (ocr-rec: rendered text lines with known truth)
   --seed N              seed of --generate (default 1)
   --shard-size S        items per shard (default 8)
@@ -61,7 +79,8 @@ Options:
                         the worker), meanQueueMs (queued at the worker + transfer),
                         meanShardMs (both); placement is { considered, used: [peer ids],
                         excluded: [{ peerId, reason, detail }] }; with --pay, pay:
-                        { lamportsPerItem, owed: { peerId: lamports } } (decimal strings)
+                        { lamportsPerItem, owed: { peerId: lamports } } (decimal strings);
+                        with --out, out: { dir, files }
                         plan: the node's answer { workload, verification, minScore, peers:
                         [{ peerId, local, used, window?, reason?, detail?, trust? }] }
   --outputs             include the decoded outputs (in --json, or printed)
@@ -80,8 +99,11 @@ function peerFlag (command: string, text: string): string {
   }
 }
 
-/** --workload as a workload this CLI knows (it encodes the items and decodes the outputs). */
-function workloadFlag (command: string, text: string | undefined): Workload<any, any> {
+/**
+ * --workload as a workload this CLI knows (it encodes the items and decodes the outputs): a
+ * built-in, or one of the --workload-module files (the node must have installed it too).
+ */
+async function workloadFlag (command: string, text: string | undefined, modules?: string[]): Promise<Workload<any, any>> {
   if (text == null) {
     throw new UsageError(`${command}: --workload is required`)
   }
@@ -91,9 +113,11 @@ function workloadFlag (command: string, text: string | undefined): Workload<any,
   } catch (err: any) {
     throw new UsageError(`${command}: ${err.message}`)
   }
-  const workload = new WorkloadRegistry(builtinWorkloads()).get(spec.id, spec.version)
+  const registry = new WorkloadRegistry(builtinWorkloads())
+  await registerWorkloadModules(registry, modules, command)
+  const workload = registry.get(spec.id, spec.version)
   if (workload == null) {
-    throw new UsageError(`${command}: unknown workload ${text}`)
+    throw new UsageError(`${command}: unknown workload ${text}${modules == null ? ' (a workload of a module: give its --workload-module PATH)' : ''}`)
   }
   return workload
 }
@@ -137,6 +161,67 @@ function payFlag (text: string | undefined): string | undefined {
   return text
 }
 
+/** The largest --model file sent (the control API's job body is at most 256 MiB, base64). */
+const MAX_MODEL_BYTES = 128 * 1024 * 1024
+
+/** --model FILE: required by (and only by) workloads that need a model (onnx). */
+async function modelFlag (workload: Workload<any, any>, path: string | undefined): Promise<Buffer | undefined> {
+  if (workload.needsModel !== true) {
+    if (path != null) {
+      throw new UsageError(`job run: --model is for workloads that need a model (onnx), not ${workload.id}`)
+    }
+    return undefined
+  }
+  if (path == null) {
+    throw new UsageError(`job run: ${workload.id} needs --model FILE (an .onnx file)`)
+  }
+  const info = await stat(path).catch(() => undefined)
+  if (info == null || !info.isFile()) {
+    throw new UsageError(`job run: --model ${path} does not exist`)
+  }
+  if (info.size > MAX_MODEL_BYTES) {
+    throw new UsageError(`job run: --model ${path}: ${info.size} bytes is over the ${MAX_MODEL_BYTES} byte limit`)
+  }
+  return readFile(path)
+}
+
+/** --out DIR: created now (a directory that cannot be made fails before the job runs). */
+async function outFlag (dir: string): Promise<string> {
+  try {
+    await mkdir(dir, { recursive: true })
+  } catch (err: any) {
+    throw new UsageError(`job run: --out ${dir}: cannot create it (${err.code ?? err.message})`)
+  }
+  return dir
+}
+
+/** One decoded output as JSON: tensors with their values, bytes as base64, vectors as arrays. */
+function jsonOutput (o: unknown): unknown {
+  if (o instanceof Float32Array) {
+    return Array.from(o)
+  }
+  if (o instanceof Uint8Array) {
+    return Buffer.from(o).toString('base64')
+  }
+  if (Array.isArray(o) && o.every(t => t?.data instanceof Uint8Array && typeof t.dtype === 'string')) {
+    return (o as NamedTensor[]).map(t => ({ name: t.name, dtype: t.dtype, dims: t.dims, values: Array.from(tensorValues(t) as ArrayLike<number | bigint>, v => typeof v === 'bigint' ? v.toString() : v) }))
+  }
+  return o
+}
+
+/**
+ * Write the outputs to `dir`: onnx outputs as `.npy` files (writeTensorOutputs), any other
+ * workload's as `outputs.json` (a JSON array, one entry per item). Returns the file names.
+ */
+async function writeOutputs (dir: string, workload: Workload<any, any>, outputs: unknown[]): Promise<string[]> {
+  if (workload.id === 'onnx') {
+    const files = await writeTensorOutputs(dir, outputs as NamedTensor[][], `${workload.id}@${workload.version}`)
+    return [...files.map(f => f.file), 'outputs.json']
+  }
+  await writeFile(join(dir, 'outputs.json'), JSON.stringify(outputs.map(jsonOutput)) + '\n')
+  return ['outputs.json']
+}
+
 async function exists (path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false)
 }
@@ -155,6 +240,9 @@ export async function jobCommand (argv: string[]): Promise<number> {
   }
   const { values } = parse('job run', rest, {
     workload: { type: 'string' },
+    'workload-module': { type: 'string', multiple: true },
+    model: { type: 'string' },
+    out: { type: 'string' },
     input: { type: 'string' },
     generate: { type: 'string' },
     seed: { type: 'string' },
@@ -174,7 +262,7 @@ export async function jobCommand (argv: string[]): Promise<number> {
     process.stdout.write(JOB_HELP)
     return EXIT_OK
   }
-  const workload = workloadFlag('job run', values.workload)
+  const workload = await workloadFlag('job run', values.workload, values['workload-module'])
   const dryRun = values['dry-run'] === true
   if (!dryRun && (values.input == null) === (values.generate == null)) {
     throw new UsageError('job run: give exactly one of --input PATH or --generate N')
@@ -195,6 +283,8 @@ export async function jobCommand (argv: string[]): Promise<number> {
     throw new UsageError(`job run: --input ${values.input} does not exist`)
   }
   const json = values.json === true
+  const model = await modelFlag(workload, values.model)
+  const out = values.out == null ? undefined : await outFlag(values.out)
 
   const client = await ControlClient.fromDataDir(resolveDataDir(values['data-dir']))
   const inputs = await loadInputs(workload, { input: values.input, generate, seed })
@@ -218,6 +308,7 @@ export async function jobCommand (argv: string[]): Promise<number> {
       peers,
       includeSelf: values['no-local'] !== true,
       minScore,
+      ...(model == null ? {} : { model: model.toString('base64') }),
       ...(pay == null ? {} : { pay: { lamportsPerItem: pay } })
     }, { signal: controller.signal, onEvent: (e) => bar?.onEvent(e) })
   } catch (err: any) {
@@ -246,6 +337,7 @@ export async function jobCommand (argv: string[]): Promise<number> {
   const outputs = decodeOutputs(workload, result)
   const accuracy = workload.id === 'ocr-rec' && inputs.truth != null ? ocrAccuracy(inputs.truth, outputs as OcrLine[]) : undefined
   const owed = pay == null ? undefined : await owedByWorker(result.receipts)
+  const written = out == null ? undefined : await writeOutputs(out, workload, outputs)
   if (json) {
     const { outputs: _raw, receipts, ...rest } = result
     process.stdout.write(JSON.stringify({
@@ -253,7 +345,8 @@ export async function jobCommand (argv: string[]): Promise<number> {
       receipts: receipts.length,
       ...(pay == null || owed == null ? {} : { pay: { lamportsPerItem: pay, owed: Object.fromEntries([...owed].map(([peer, lamports]) => [peer, lamports.toString()])) } }),
       accuracy,
-      outputs: values.outputs === true ? outputs.map(o => o instanceof Float32Array ? Array.from(o) : o instanceof Uint8Array ? Buffer.from(o).toString('base64') : o) : undefined
+      ...(out == null ? {} : { out: { dir: out, files: written } }),
+      outputs: values.outputs === true ? outputs.map(jsonOutput) : undefined
     }) + '\n')
     return EXIT_OK
   }
@@ -268,10 +361,13 @@ export async function jobCommand (argv: string[]): Promise<number> {
     const total = [...owed.values()].reduce((sum, l) => sum + l, 0n)
     process.stdout.write(`pay: ${pay} lamports per item: ${total} lamports owed to ${plural(owed.size, 'worker')}, paid in the transactions that anchor the receipts\n`)
   }
+  if (out != null) {
+    process.stdout.write(`outputs: written to ${out} (${(written ?? []).join(', ')})\n`)
+  }
   process.stdout.write('\n' + renderPeerSummary(result) + '\n\n' + renderPlacement(result.placement) + '\n')
   if (values.outputs === true) {
     outputs.forEach((o, i) => {
-      const text = workload.id === 'ocr-rec' ? `${(o as OcrLine).text}  (${(o as OcrLine).confidence.toFixed(3)})` : o instanceof Float32Array ? `[${Array.from(o.slice(0, 4), v => v.toFixed(4)).join(', ')}, ...] (${o.length})` : `${(o as Uint8Array).byteLength} bytes`
+      const text = workload.id === 'ocr-rec' ? `${(o as OcrLine).text}  (${(o as OcrLine).confidence.toFixed(3)})` : o instanceof Float32Array ? `[${Array.from(o.slice(0, 4), v => v.toFixed(4)).join(', ')}, ...] (${o.length})` : o instanceof Uint8Array ? `${o.byteLength} bytes` : JSON.stringify(jsonOutput(o)).slice(0, 200)
       process.stdout.write(`${i}\t${text}\n`)
     })
   }
@@ -282,6 +378,7 @@ export async function jobCommand (argv: string[]): Promise<number> {
 async function planCommand (argv: string[]): Promise<number> {
   const { values } = parse('job plan', argv, {
     workload: { type: 'string' },
+    'workload-module': { type: 'string', multiple: true },
     verify: { type: 'string' },
     peer: { type: 'string', multiple: true },
     'no-local': { type: 'boolean' },
@@ -294,7 +391,7 @@ async function planCommand (argv: string[]): Promise<number> {
     process.stdout.write(JOB_HELP)
     return EXIT_OK
   }
-  const workload = workloadFlag('job plan', values.workload)
+  const workload = await workloadFlag('job plan', values.workload, values['workload-module'])
   const verify = verifyFlag('job plan', values.verify)
   const minScore = parseNumber(values['min-score'], '--min-score', 0, 1)
   const peers = (values.peer as string[] | undefined)?.map(p => peerFlag('job plan', p))

@@ -28,10 +28,18 @@ Options of 'node start':
   --listen ADDR           TCP multiaddr to listen on, repeatable (default /ip4/127.0.0.1/tcp/0)
   --bootstrap ADDR        a peer to join through (multiaddr with /p2p/<id>), repeatable
   --control-port PORT     loopback port of the control API (default: any free port)
-  --workload ID[@VERSION] serve only this built-in workload, repeatable (default: ocr-rec,
-                          embed, echo, sleep; onnx, which runs any model a requester sends,
-                          only when named); 'none' serves nothing. embed's weights are seeded
-                          random: a compute benchmark, its vectors mean nothing
+  --workload ID[@VERSION] serve only this workload, repeatable (default: ocr-rec, embed, echo,
+                          sleep; onnx, which runs any model a requester sends, only when named;
+                          and each --workload-module workload not marked optIn); 'none' serves
+                          nothing. embed's weights are seeded random: a compute benchmark, its
+                          vectors mean nothing
+  --workload-module PATH  install the workloads an ES module on this machine exports (default
+                          export, or named 'workload'/'workloads': the Workload contract of
+                          @shardmesh/workloads), repeatable; checked at start (a module that
+                          does not load, a malformed workload or a built-in's id: exit 2).
+                          A node needs it to serve the workload and to request jobs of it.
+                          Peers never run code sent by other peers: a shard only names a
+                          workload, and only one installed here can run it
   --pool-size N           inference threads (default: CPU cores)
   --slots N               shards run at once (default: pool size)
   --max-queue N           shards that may wait for a slot (default: slots x 4)

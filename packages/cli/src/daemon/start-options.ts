@@ -8,6 +8,7 @@ import { WorkloadRegistry, builtinWorkloads, parseWorkloadSpec } from '@shardmes
 import { UsageError, parse, parseDuration, parseInteger } from '../args.js'
 import { resolveDataDir } from '../data-dir.js'
 import { parseLogLevel } from './log.js'
+import { registerWorkloadModules } from './workload-modules.js'
 import type { LogLevel } from './log.js'
 import type { MeshNetwork } from '@shardmesh/node'
 
@@ -17,6 +18,7 @@ export const NODE_START_FLAGS = {
   bootstrap: { type: 'string', multiple: true },
   'control-port': { type: 'string' },
   workload: { type: 'string', multiple: true },
+  'workload-module': { type: 'string', multiple: true },
   network: { type: 'string' },
   'advert-ttl': { type: 'string' },
   refresh: { type: 'string' },
@@ -115,6 +117,8 @@ export async function parseStartOptions (argv: string[]): Promise<StartOptions> 
     throw new UsageError('node start: --sleep-ms must be a non-negative number')
   }
   const workloads = new WorkloadRegistry(builtinWorkloads({ sleep: { msPerItem: sleepMs } }))
+  // operator-installed workloads, from this machine's disk (never from peers)
+  await registerWorkloadModules(workloads, help ? [] : values['workload-module'], 'node start')
   const { fault, advertiseSlots, wrongAnswersAfter } = parseFault(values['test-fault'])
   const challengeInterval = values['challenge-interval'] == null
     ? undefined
@@ -259,7 +263,7 @@ async function checkWritableDir (dir: string, flag: string): Promise<void> {
   }
 }
 
-/** The workloads named by --workload, checked against what is installed (default: all but the opt-in ones). */
+/** The workloads named by --workload, checked against what is installed, --workload-module's included (default: all but the opt-in ones). */
 function offeredWorkloads (registry: WorkloadRegistry, specs: string[] | undefined): string[] {
   if (specs == null || specs.length === 0) {
     return registry.list().filter(w => w.optIn !== true).map(w => `${w.id}@${w.version}`)

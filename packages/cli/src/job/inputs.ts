@@ -3,6 +3,7 @@ import { extname, join } from 'node:path'
 import { plural } from '@shardmesh/protocol'
 import { generateOcrLines } from '@shardmesh/workloads'
 import { UsageError } from '../args.js'
+import { itemsOfArrays, readNamedArrays } from './tensors.js'
 import type { Workload } from '@shardmesh/workloads'
 
 /** The items of a job, encoded, and the ground truth when it is known. */
@@ -108,5 +109,48 @@ export async function loadInputs (workload: Workload<any, any>, options: { input
     const items = await Promise.all(files.map(async f => fileItem(workload, f)))
     return { items, source: `${plural(items.length, 'file')} from ${options.input}` }
   }
-  throw new UsageError(`job run: inputs for ${workload.id} are built with the library API (see the README)`)
+  if (workload.id === 'onnx') {
+    let arrays
+    try {
+      arrays = await readNamedArrays(options.input)
+    } catch (err: any) {
+      throw new UsageError(`job run: --input ${err.message}`)
+    }
+    const items = await Promise.all(itemsOfArrays(arrays).map(async (tensors, i) => checkedItem(workload, tensors, `${options.input} row ${i}`)))
+    return { items, source: `${plural(items.length, 'item')} (rows of ${[...arrays.keys()].join(', ')}) from ${options.input}` }
+  }
+  // a workload of a --workload-module: a .json file holds an array of items, each given to
+  // the workload's input codec; any other file (or each file of a directory) is one item's bytes
+  if (!info.isDirectory() && extname(options.input).toLowerCase() === '.json') {
+    if (info.size > MAX_JSON_ITEMS_BYTES) {
+      throw new UsageError(`job run: --input ${options.input}: ${info.size} bytes is over the ${MAX_JSON_ITEMS_BYTES} byte limit`)
+    }
+    let values: unknown
+    try {
+      values = JSON.parse(await readInput(options.input, 'utf8'))
+    } catch (err: any) {
+      throw new UsageError(`job run: --input ${options.input}: not JSON: ${err.message}`)
+    }
+    if (!Array.isArray(values) || values.length === 0) {
+      throw new UsageError(`job run: --input ${options.input}: expected a JSON array of ${workload.id} items`)
+    }
+    const items = await Promise.all(values.map(async (v, i) => checkedItem(workload, v, `${options.input} item ${i}`)))
+    return { items, source: `${plural(items.length, 'item')} from ${options.input}` }
+  }
+  const items = await Promise.all(files.map(async f => fileItem(workload, f)))
+  return { items, source: `${plural(items.length, 'file')} from ${options.input}` }
+}
+
+/** The largest JSON file of items read. */
+const MAX_JSON_ITEMS_BYTES = 64 * 1024 * 1024
+
+/** One decoded item, encoded and checked as the requester checks every item; errors name `where`. */
+async function checkedItem (workload: Workload<any, any>, value: unknown, where: string): Promise<Uint8Array> {
+  try {
+    const item = workload.input.encode(value)
+    await workload.checkInput?.(workload.input.decode(item))
+    return item
+  } catch (err: any) {
+    throw new UsageError(`job run: --input ${where}: ${err.message ?? err}`)
+  }
 }
