@@ -8,6 +8,9 @@ const run = promisify(execFile)
 const example = (path: string): string => fileURLToPath(new URL(`../../examples/${path}`, import.meta.url))
 const EMBED = example('embed-libp2p/dist/index.js')
 const BATCH_INFERENCE = example('batch-inference/dist/index.js')
+const MULTI_HOST = example('multi-host/run.sh')
+/** run.sh's exit code where network namespaces are not allowed */
+const SKIPPED = 77
 
 describe('examples', function () {
   this.timeout(60_000)
@@ -61,6 +64,47 @@ describe('examples', function () {
       assert.equal(err.code, 1)
       assert.match(err.stderr, /^batch-inference: no running node in \S+ \(start one with: shardmesh node start/)
       assert.equal(err.stderr.split('\n').filter(Boolean).length, 1, 'one line, no stack')
+    })
+  })
+
+  describe('multi-host: a chain and nodes on network namespaces with their own IPs', function () {
+    this.timeout(240_000)
+
+    it('a job across 3 hosts, every shard checked, its receipts anchored on host 0\'s chain, one verified on another host; all torn down', async function () {
+      const result = await run('bash', [MULTI_HOST, '--hosts', '3', '--items', '12', '--json'], { timeout: 220_000 }).then(
+        ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
+        (err: any) => ({ code: err.code as number, stdout: err.stdout as string, stderr: err.stderr as string }))
+      if (result.code === SKIPPED) {
+        // loud: a skipped example is not a passing one
+        console.warn(`\n  !!! examples/multi-host SKIPPED on this machine: ${result.stderr.trim()}\n`)
+        this.skip()
+      }
+      assert.equal(result.code, 0, result.stderr)
+      const summary = JSON.parse(result.stdout)
+      assert.deepEqual(summary.hosts.map((h: any) => h.ip), ['10.77.0.11', '10.77.0.12', '10.77.0.13'])
+      assert.equal(summary.job.items, 12)
+      assert.equal(summary.job.shards, 6)
+      assert.deepEqual(summary.job.outcomes, ['checked'])
+      const runs = summary.job.shardRunsPerHost as Record<string, number>
+      assert.equal(Object.values(runs).reduce((a, b) => a + b, 0), 12, 'two runs a shard')
+      assert.ok(Object.keys(runs).every(ip => /^10\.77\.0\.1[1-3]$/.test(ip)), JSON.stringify(runs))
+      assert.ok(Object.keys(runs).length >= 2, 'shards ran on at least two hosts')
+      assert.equal(summary.receipts.total, 12)
+      assert.equal(summary.receipts.anchored, 12)
+      assert.equal(summary.verifiedOnHost.host, 3)
+      assert.equal(summary.verifiedOnHost.result.ok, true)
+      assert.ok(summary.receipts.anchorSignatures.includes(summary.verifiedOnHost.result.anchor.signature))
+      // torn down: none of its namespaces is left
+      const { stdout: left } = await run('ip', ['netns', 'list'])
+      const prefix = String(summary.namespaces).replace('*', '')
+      assert.match(prefix, /^smh\d+-$/)
+      assert.ok(!left.split('\n').some(line => line.startsWith(prefix)), left)
+    })
+
+    it('a bad flag: exit 2 naming it', async () => {
+      const err: any = await run('bash', [MULTI_HOST, '--hosts', '1']).then(() => null, e => e)
+      assert.equal(err?.code, 2)
+      assert.equal(err.stderr, "multi-host: --hosts: expected 2..20, got '1'\n")
     })
   })
 })
