@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict'
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { LocalCluster, checkWellFormedXml } from '@shardmesh/cli/harness'
 import { runCli } from './utils/run-cli.js'
 
+const REPORT = fileURLToPath(new URL('../../benchmarks/report/report.mjs', import.meta.url))
 const CHARTS = ['efficiency.svg', 'inference.svg', 'overhead.svg', 'throughput.svg']
 
 // behaviour only: the fields, the runs on the peer counts asked, the files; never a speed
@@ -112,5 +116,44 @@ describe('shardmesh bench', function () {
     const { code, stderr } = await runCli(['bench', '--data-dir', cluster.nodes[0].dataDir, '--workload', 'echo', '--peers', '1,9'])
     assert.equal(code, 1)
     assert.match(stderr, /--peers 9: only 3 peers offer echo/)
+  })
+})
+
+// the report of every benchmark, from the results they committed (the smoke runs are test/benchmarks.spec.ts's)
+describe('benchmarks/report', function () {
+  this.timeout(60_000)
+  let out: string
+
+  before(async () => {
+    out = await mkdtemp(join(tmpdir(), 'shardmesh-report-'))
+  })
+
+  after(async () => {
+    await rm(out, { recursive: true, force: true })
+  })
+
+  it('--results writes README.md and well-formed SVG charts the README links, and links each result', async () => {
+    await promisify(execFile)(process.execPath, [REPORT, '--results', '--out', out])
+    const files = await readdir(out)
+    for (const name of ['discovery', 'compute', 'anchoring', 'trust']) {
+      assert.ok(files.some(f => f.startsWith(`${name}-`) && f.endsWith('.svg')), `${name}: a chart`)
+    }
+    const readme = await readFile(join(out, 'README.md'), 'utf8')
+    const linked = [...readme.matchAll(/!\[[^\]]*\]\(([^)]+\.svg)\)/g)].map(m => m[1]).sort()
+    assert.deepEqual(linked, files.filter(f => f.endsWith('.svg')).sort())
+    assert.ok(!readme.includes('not measured'))
+    for (const name of ['discovery', 'compute', 'anchoring', 'trust']) {
+      assert.match(readme, new RegExp(`the whole result: \\[[^\\]]*benchmarks/${name}/results-[^\\]]+\\.json\\]`), name)
+    }
+    for (const file of linked) {
+      assert.equal(checkWellFormedXml(await readFile(join(out, file), 'utf8')), 'svg', file)
+    }
+  })
+
+  it('a bad flag exits 2 with one line naming it', async () => {
+    const err: any = await promisify(execFile)(process.execPath, [REPORT, '--only', 'nope', '--out', out]).catch(e => e)
+    assert.equal(err.code, 2)
+    assert.match(err.stderr, /^bench:report: --only: unknown benchmark nope/)
+    assert.equal(err.stderr.trim().split('\n').length, 1)
   })
 })
