@@ -3,32 +3,15 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { LocalCluster } from '@shardmesh/cli/harness'
 import { runCli } from './utils/run-cli.js'
 
 /** The template of examples/workload-module: `primes@1.0.0`, counting the primes up to n. */
 const MODULE = fileURLToPath(new URL('../../examples/workload-module/my-workload.js', import.meta.url))
-
-interface GraphBuilder {
-  input(name: string, elemType: number, dims: Array<number | string>): string
-  output(name: string, elemType: number, dims: Array<number | string>): void
-  node(opType: string, inputs: string[], attributes?: Record<string, unknown>, output?: string): string
-  scalar(value: number): string
-  encode(meta: Record<string, unknown>): Uint8Array
-}
-
-/** A tiny ONNX model, `Y = 2X + 1` over float32 `X: [n, 3]`, built with the workloads' (internal) graph builder. */
-async function affineModel (): Promise<Uint8Array> {
-  const { GraphBuilder, ElemType } = await import(new URL('./embed/onnx-graph.js', import.meta.resolve('@shardmesh/workloads')).href) as {
-    GraphBuilder: new (name: string) => GraphBuilder
-    ElemType: { FLOAT: number }
-  }
-  const g = new GraphBuilder('affine')
-  const x = g.input('X', ElemType.FLOAT, ['n', 3])
-  g.node('Add', [g.node('Mul', [x, g.scalar(2)]), g.scalar(1)], {}, 'Y')
-  g.output('Y', ElemType.FLOAT, ['n', 3])
-  return g.encode({ producerName: 'shardmesh-test', producerVersion: '1', docString: '', opset: 13, irVersion: 8, metadata: {} })
-}
+/** The README's script that writes the tiny model (`Y = 2X + 1` over float32 `X: [n, 3]`) and its inputs. */
+const TINY_MODEL = fileURLToPath(new URL('../../examples/workload-module/tiny-model.js', import.meta.url))
 
 /** A float32 `.npy` file as NumPy's np.save writes it (format 1.0, header padded to 64 bytes). */
 function npyFloat32 (shape: number[], values: number[]): Buffer {
@@ -110,10 +93,10 @@ describe('--workload-module and job run --workload onnx, over node processes', f
     assert.match(res.stderr, /^shardmesh: job run: unknown workload primes \(a workload of a module: give its --workload-module PATH\)\n$/)
   })
 
-  it('job run --workload onnx: a model file and X.npy in, Y.npy out, computed by the other node', async () => {
-    await writeFile(join(dir, 'affine.onnx'), await affineModel())
+  it('job run --workload onnx: the README\'s tiny model and X.npy in, Y.npy out, computed by the other node', async () => {
+    await promisify(execFile)(process.execPath, [TINY_MODEL, dir])
     const rows = [[0, 1, 2], [-1.5, 0.25, 3], [100, -7, 0.5], [1e-3, 2e3, -4]]
-    await writeFile(join(dir, 'X.npy'), npyFloat32([rows.length, 3], rows.flat()))
+    assert.deepEqual(await readFile(join(dir, 'X.npy')), npyFloat32([rows.length, 3], rows.flat()))
     const out = join(dir, 'onnx-out')
     const res = await runCli(['job', 'run', '--workload', 'onnx', '--model', join(dir, 'affine.onnx'), '--input', join(dir, 'X.npy'),
       '--out', out, '--shard-size', '2', '--no-local', '--data-dir', requester, '--json'])
@@ -127,7 +110,7 @@ describe('--workload-module and job run --workload onnx, over node processes', f
     assert.deepEqual(JSON.parse(await readFile(join(out, 'outputs.json'), 'utf8')), { workload: 'onnx@1.0.0', items: 4, files: [{ name: 'Y', file: 'Y.npy', dtype: 'float32', shape: [4, 3] }] })
 
     // the same input as JSON, with the outputs in --json
-    await writeFile(join(dir, 'x.json'), JSON.stringify({ X: rows }))
+    assert.deepEqual(JSON.parse(await readFile(join(dir, 'x.json'), 'utf8')), { X: rows })
     const json = await runCli(['job', 'run', '--workload', 'onnx', '--model', join(dir, 'affine.onnx'), '--input', join(dir, 'x.json'),
       '--outputs', '--no-local', '--data-dir', requester, '--json'])
     assert.equal(json.code, 0, json.stderr)
