@@ -95,7 +95,8 @@ describe('npy', () => {
         [{ X: { dtype: 'complex', data: [1] } }, /dtype must be one of/],
         [{ X: [1, 2], Y: [1, 2, 3] }, /Y has 3 rows, the other inputs 2/],
         [[1, 2], /expected an object of named arrays/],
-        [{ X: 5 }, /X: expected a nested array/]
+        [{ X: 5 }, /X: expected a nested array/],
+        [{ X: [] }, /no rows/]
       ] as const) {
         await writeFile(join(dir, 'bad.json'), JSON.stringify(body))
         await assert.rejects(readNamedArrays(join(dir, 'bad.json')), (err: any) => err instanceof NpyFormatError && message.test(err.message))

@@ -79,6 +79,9 @@ export async function readNamedArrays (path: string): Promise<NamedArrays> {
     }
     rows = a.shape[0]
   }
+  if (rows === 0) {
+    throw new NpyFormatError(`${path}: no rows: the first axis of every input holds the items`)
+  }
   return arrays
 }
 
