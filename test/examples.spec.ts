@@ -9,6 +9,7 @@ const example = (path: string): string => fileURLToPath(new URL(`../../examples/
 const EMBED = example('embed-libp2p/dist/index.js')
 const BATCH_INFERENCE = example('batch-inference/dist/index.js')
 const MULTI_HOST = example('multi-host/run.sh')
+const DEPIN_NODE = example('depin-node/dist/index.js')
 /** run.sh's exit code where network namespaces are not allowed */
 const SKIPPED = 77
 
@@ -21,6 +22,26 @@ describe('examples', function () {
     assert.equal(result.found.length, 1)
     assert.equal(result.found[0].peerId, result.sensor)
     assert.deepEqual(result.found[0].workloads, ['sensor-fusion@1.0.0'])
+  })
+
+  it('depin-node: a user\'s libp2p node with meshServices() does a job for another node and ends with its receipts\' proofs verified on the chain', async () => {
+    const { stdout } = await run(process.execPath, [DEPIN_NODE, '--items', '8', '--json'], { timeout: 50_000 })
+    const result = JSON.parse(stdout)
+    assert.equal(result.shards, 4)
+    assert.equal(result.shardsByNode, 4, 'every shard ran on the DePIN node')
+    assert.ok(result.earned >= 4, `earned ${result.earned}`)
+    assert.equal(result.verified, result.earned, JSON.stringify(result.proofs))
+    assert.equal(result.anchoredByControlApi, result.earned, 'the control API lists them anchored')
+    for (const p of result.proofs) {
+      assert.equal(p.verified, true)
+      assert.match(p.anchor, /^[1-9A-HJ-NP-Za-km-z]{64,88}$/)
+    }
+  })
+
+  it('depin-node: a bad flag exits 2 naming it', async () => {
+    const err: any = await run(process.execPath, [DEPIN_NODE, '--items', '0']).then(() => null, e => e)
+    assert.equal(err?.code, 2)
+    assert.equal(err.stderr, 'depin-node: --items: expected 1..10000, got "0"\n')
   })
 
   describe('batch-inference: a verified onnx job through the control API of a running node', function () {
