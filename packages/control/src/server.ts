@@ -96,6 +96,7 @@ export class ControlServer {
   }
 
   private async route (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.checkBrowserOrigin(req)
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
     const node = this.node
     if (node == null) {
@@ -212,6 +213,35 @@ export class ControlServer {
         return
       default:
         throw new HttpError(404, `no route ${route}`)
+    }
+  }
+
+  /**
+   * What a web page in a browser could make of this API, refused before any route runs:
+   * - a `Host` other than this server's own loopback names (DNS rebinding: a page whose name
+   *   resolves to 127.0.0.1 sends its own name, so it reads nothing, not even /metrics);
+   * - an `Origin` other than this server's own (a page on another origin; browsers send it on
+   *   every cross-origin POST and on fetches with headers), and `Sec-Fetch-Site: cross-site`;
+   * - a CORS preflight (`OPTIONS`): no route allows another origin, and nothing answers with
+   *   `Access-Control-Allow-*`, so a browser never lets another page send the bearer token.
+   * Clients that are not browsers (the CLI, curl, Prometheus on this host) send none of these.
+   */
+  private checkBrowserOrigin (req: IncomingMessage): void {
+    const port = this.url === '' ? undefined : new URL(this.url).port
+    const own = port == null ? [] : [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]
+    const host = req.headers.host
+    if (host != null && !own.includes(host.toLowerCase())) {
+      throw new HttpError(421, `host ${JSON.stringify(host.slice(0, 100))} is not this control API (it answers to 127.0.0.1:${port ?? '?'} and localhost:${port ?? '?'} only)`)
+    }
+    const origin = req.headers.origin
+    if (origin != null && !own.some(o => origin.toLowerCase() === `http://${o}`)) {
+      throw new HttpError(403, `requests from web origin ${JSON.stringify(origin.slice(0, 100))} are refused`)
+    }
+    if (req.headers['sec-fetch-site'] === 'cross-site') {
+      throw new HttpError(403, 'cross-site requests are refused')
+    }
+    if (req.method === 'OPTIONS') {
+      throw new HttpError(405, 'no cross-origin requests: this API answers no CORS preflight')
     }
   }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { request } from 'node:http'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -105,6 +106,50 @@ describe('ControlServer on a node built from meshServices()', () => {
     const open = await fetch(`${server.url}/metrics`)
     assert.equal(open.status, 200)
     await open.text()
+  })
+
+  it('a web page cannot use the API: another Host (DNS rebinding), another Origin, a cross-site fetch or a CORS preflight is refused before any route, token or not', async () => {
+    const token = (await readFile(join(dir, 'control.token'), 'utf8')).trim()
+    const { port } = new URL(server.url)
+    const ask = async (method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number, cors: string | null, text: string }> => {
+      // node:http, not fetch: a browser's headers (Host, Origin) set exactly as a page would send them
+      return new Promise((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: Number(port), method, path, headers }, res => {
+          let text = ''
+          res.setEncoding('utf8')
+          res.on('data', (chunk: string) => { text += chunk })
+          res.on('end', () => { resolve({ status: res.statusCode ?? 0, cors: (res.headers['access-control-allow-origin']) ?? null, text }) })
+        })
+        req.on('error', reject)
+        req.end(body)
+      })
+    }
+    const auth = { authorization: `Bearer ${token}` }
+    const job = JSON.stringify({ workload: 'echo', items: [] })
+    // DNS rebinding: evil.example resolves to 127.0.0.1, so the browser sends its name as Host
+    for (const path of ['/v1/receipts', '/metrics', '/healthz']) {
+      const res = await ask('GET', path, { host: `evil.example:${port}`, ...auth })
+      assert.equal(res.status, 421, `${path}: ${res.text}`)
+      assert.doesNotMatch(res.text, /shardmesh_|receipts"/)
+    }
+    // a page on another origin: refused whatever it carries, and nothing says it may read the answer
+    const foreign: Array<Record<string, string>> = [{ origin: 'https://evil.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }]
+    for (const headers of foreign) {
+      const post = await ask('POST', '/v1/jobs', { host: `127.0.0.1:${port}`, 'content-type': 'text/plain', ...headers, ...auth }, job)
+      assert.equal(post.status, 403, post.text)
+      const read = await ask('GET', '/v1/receipts', { host: `127.0.0.1:${port}`, ...headers, ...auth })
+      assert.equal(read.status, 403, read.text)
+      assert.equal(read.cors, null)
+    }
+    const preflight = await ask('OPTIONS', '/v1/jobs', { host: `127.0.0.1:${port}`, origin: 'https://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' })
+    assert.ok(preflight.status >= 400, preflight.text)
+    assert.equal(preflight.cors, null)
+    // its own origin and loopback names are served
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`]) {
+      const own = await ask('GET', '/v1/status', { host, origin: `http://${host}`, 'sec-fetch-site': 'same-origin', ...auth })
+      assert.equal(own.status, 200, own.text)
+      assert.equal(own.cors, null)
+    }
   })
 
   it('POST /v1/stop calls onStop; stop() removes control.json and the client then finds no node', async () => {
