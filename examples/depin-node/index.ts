@@ -82,7 +82,8 @@ try {
   say(`your DePIN node ${depin.peerId} offers echo on ${depin.getMultiaddrs()[0]}`)
 
   // 2. Serve its control API (loopback, bearer token in <dataDir>/control.token)
-  const control = new ControlServer({ node: depin, dataDir, onStop: () => {} })
+  // (onStop: what POST /v1/stop of the control API does to your node)
+  const control = new ControlServer({ node: depin, dataDir, onStop: () => { void depin.stop() } })
   const { url } = await control.start()
   cleanup.unshift(async () => { await control.stop() })
   const client = await ControlClient.fromDataDir(dataDir)
