@@ -22,7 +22,7 @@ import { ShardExecutor } from './worker/executor.js'
 import { ModelStore } from './worker/model-store.js'
 import { WorkerReceipts } from './worker/receipts.js'
 import { serveShards } from './worker/serve.js'
-import type { ComputeComponents, ComputeEvents, ComputeInit, Compute as ComputeInterface, JobSpec, PeerTrust, PlacementReport, PlanRequest, PlannedPeer, WorkerStats } from './index.js'
+import type { ComputeComponents, ComputeEvents, ComputeInit, Compute as ComputeInterface, DrainOptions, DrainResult, JobSpec, PeerTrust, PlacementReport, PlanRequest, PlannedPeer, WorkerStats } from './index.js'
 import type { PeerChannel } from './requester/channel.js'
 import type { CandidateEvidence, Exclusion, PlacementCandidate, PlacementPlan, PlacementPolicy } from './requester/placement.js'
 import type { LivenessChange } from './requester/liveness.js'
@@ -53,6 +53,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
   private readonly streams = new Set<Stream>()
   private loadTimer?: ReturnType<typeof setInterval>
   private lastFree = -1
+  private draining?: Promise<DrainResult>
   private served = 0
   private failed = 0
   private readonly shardsCounter?: CounterGroup
@@ -361,10 +362,76 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
     }
   }
 
+  /**
+   * Stop taking shards and wait for those in flight: new shards are answered ERR_BUSY (the
+   * requester places them elsewhere, no fault recorded), the advert offers no workload and no
+   * free slot, and the shards already accepted run to their answer; then the countersigned
+   * receipts of the shards answered meanwhile are waited for, so the worker keeps its proof.
+   * Resolves once nothing is in flight or awaited, or at `timeout`: what is still in flight
+   * then is cut by `stop()`, and its requesters retry it elsewhere. Called twice, the first
+   * drain is returned.
+   */
+  async drain (options: DrainOptions = {}): Promise<DrainResult> {
+    this.draining ??= this.drainNow(options)
+    return this.draining
+  }
+
+  private async drainNow (options: DrainOptions): Promise<DrainResult> {
+    const executor = this.executor
+    if (executor == null) {
+      return { inFlight: 0, handedBack: 0, receiptsAwaited: 0, receiptsMissing: 0, timedOut: false, elapsedMs: 0 }
+    }
+    const started = Date.now()
+    const inFlight = executor.inFlight
+    executor.admission.close()
+    executor.receipts?.watch()
+    clearInterval(this.loadTimer)
+    const caps = this.capabilities()
+    if (caps != null && this.init.advertise !== false && this.offered().length > 0) {
+      caps.update({ workloads: [], freeSlots: 0, loadPermille: 1000 })
+    }
+    this.log('draining: %d shard(s) in flight, no new shards taken', inFlight)
+    const timeout = options.timeout ?? C.DRAIN_TIMEOUT
+    const grace = options.receiptGrace ?? C.DRAIN_RECEIPT_GRACE
+    let receiptsAwaited = 0
+    let timedOut = false
+    /** when the last shard in flight was answered */
+    let idleSince: number | undefined
+    while (true) {
+      const awaiting = executor.receipts?.awaiting ?? 0
+      receiptsAwaited = Math.max(receiptsAwaited, awaiting)
+      const now = Date.now()
+      if (executor.inFlight > 0) {
+        idleSince = undefined
+      } else {
+        idleSince ??= now
+        // a receipt no requester countersigns (a challenge's, a rejected result's) is not waited for past the grace
+        if (awaiting === 0 || now - idleSince >= grace) {
+          break
+        }
+      }
+      if (now - started >= timeout || options.signal?.aborted === true || this.shutdown.signal.aborted) {
+        timedOut = true
+        break
+      }
+      await new Promise(resolve => setTimeout(resolve, C.DRAIN_POLL_INTERVAL))
+    }
+    const result: DrainResult = {
+      inFlight,
+      handedBack: executor.inFlight,
+      receiptsAwaited,
+      receiptsMissing: executor.receipts?.awaiting ?? 0,
+      timedOut,
+      elapsedMs: Date.now() - started
+    }
+    this.log('drained in %d ms: %d shard(s) left to hand back, %d countersigned receipt(s) missing', result.elapsedMs, result.handedBack, result.receiptsMissing)
+    return result
+  }
+
   private advertiseLoad (): void {
     const admission = this.executor?.admission
     const caps = this.capabilities()
-    if (admission == null || caps == null || admission.free === this.lastFree || this.offered().length === 0) {
+    if (admission == null || caps == null || admission.closing || admission.free === this.lastFree || this.offered().length === 0) {
       return
     }
     this.lastFree = admission.free

@@ -106,3 +106,16 @@ export const MAX_SIGNED_REMEMBERED = 16_384
 
 /** Countersigned frames checked and stored at once on one inbound stream; the stream is read no further until one ends. */
 export const MAX_COUNTERSIGNED_QUEUE = 64
+
+/** How long `drain()` waits for the shards in flight and their countersigned receipts by default (ms). */
+export const DRAIN_TIMEOUT = 30_000
+
+/**
+ * How long `drain()` waits, once no shard is in flight, for countersigned receipts still to
+ * come (ms): a requester sends them a round trip after the result, and some never come (a
+ * challenge's receipt, a result the requester rejected).
+ */
+export const DRAIN_RECEIPT_GRACE = 3_000
+
+/** How often `drain()` looks whether it is done (ms). */
+export const DRAIN_POLL_INTERVAL = 25

@@ -238,6 +238,39 @@ export interface Compute extends TypedEventTarget<ComputeEvents> {
   peerTrust(peer: PeerId | string): PeerTrust
   /** Which peers a job would use now, and why each other peer would not be used (sends nothing). */
   plan(request: PlanRequest, options?: AbortOptions): Promise<PlacementReport>
+  /**
+   * Shut the worker half down gracefully: take no new shards (ERR_BUSY, an advert offering
+   * nothing), let those in flight finish and wait for their countersigned receipts, within
+   * `timeout`. Call `stop()` (of the node) afterwards.
+   */
+  drain(options?: DrainOptions): Promise<DrainResult>
+}
+
+export interface DrainOptions {
+  /** Give up waiting after this long (ms) @default 30000 */
+  timeout?: number
+  /** Give up waiting when this aborts (e.g. a second SIGTERM) */
+  signal?: AbortSignal
+  /**
+   * Once no shard is in flight, wait at most this long for countersigned receipts still to
+   * come (ms): some never come (a challenge's) @default 3000
+   */
+  receiptGrace?: number
+}
+
+/** What a graceful drain of the worker half did. */
+export interface DrainResult {
+  /** shards in flight when the drain began */
+  inFlight: number
+  /** shards still in flight when it ended: cut at stop, their requesters retry them elsewhere */
+  handedBack: number
+  /** countersigned receipts waited for (the most at once) */
+  receiptsAwaited: number
+  /** receipts signed during the drain whose countersigned copy never came (noted as signed: the worker may pull them after a restart) */
+  receiptsMissing: number
+  /** whether the timeout (or the signal) ended it */
+  timedOut: boolean
+  elapsedMs: number
 }
 
 /** A peer's liveness: a state and the evidence behind it, with its age. Never a bare "online". */

@@ -34,6 +34,7 @@ export class Admission {
   private readonly deny: Set<string>
   private running = 0
   private readonly waiting: Waiter[] = []
+  private closed = false
 
   constructor (init: AdmissionInit) {
     this.slots = Math.max(1, init.slots)
@@ -51,11 +52,28 @@ export class Admission {
   }
 
   get free (): number {
-    return Math.max(0, this.slots - this.running)
+    return this.closed ? 0 : Math.max(0, this.slots - this.running)
   }
 
-  /** Throws NotAllowedError unless this requester may use the worker. */
+  /** Whether `close()` was called: no new shard is admitted. */
+  get closing (): boolean {
+    return this.closed
+  }
+
+  /**
+   * Admit no new shard from now on (a worker shutting down gracefully): `check()` answers
+   * ERR_BUSY, which a requester takes as "place it elsewhere", not as a fault. Shards already
+   * admitted, running or queued, go on.
+   */
+  close (): void {
+    this.closed = true
+  }
+
+  /** Throws NotAllowedError unless this requester may use the worker, BusyError once closed. */
   check (requester: PeerId): void {
+    if (this.closed) {
+      throw new BusyError('this worker is shutting down: it takes no new shards')
+    }
     const id = requester.toString()
     if (this.deny.has(id) || (this.allow.size > 0 && !this.allow.has(id))) {
       throw new NotAllowedError('this worker does not accept shards from you')

@@ -70,6 +70,7 @@ export interface ExecutorInit {
 export class ShardExecutor {
   /** shards answered so far (for the `wrongAnswersAfter` fault) */
   private answered = 0
+  private running = 0
 
   /** Whether a test fault makes this shard's outputs wrong. */
   private lies (): boolean {
@@ -84,6 +85,11 @@ export class ShardExecutor {
     return this.init.admission
   }
 
+  /** Shards between their request and their answer: fetching a model, queued or running. */
+  get inFlight (): number {
+    return this.running
+  }
+
   /** The receipts this worker signed lately, and where their countersigned copies go. */
   get receipts (): WorkerReceipts | undefined {
     return this.init.receipts
@@ -96,8 +102,17 @@ export class ShardExecutor {
   }
 
   async execute (work: ShardWork, hooks: ExecuteHooks): Promise<ShardOutput> {
+    this.init.admission.check(work.requester)
+    this.running++
+    try {
+      return await this.run(work, hooks)
+    } finally {
+      this.running--
+    }
+  }
+
+  private async run (work: ShardWork, hooks: ExecuteHooks): Promise<ShardOutput> {
     const { registry, runner, admission, models } = this.init
-    admission.check(work.requester)
     const workload = registry.get(work.workload, work.version)
     if (workload == null || !this.offers(workload.id, workload.version)) {
       throw new UnknownWorkloadError(`workload ${work.workload}@${work.version} is not installed on this worker`)

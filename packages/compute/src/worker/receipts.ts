@@ -53,6 +53,8 @@ export class WorkerReceipts {
   /** signed this tick, to be noted durably in one write */
   private readonly noted: Array<{ id: string, requester: PeerId }> = []
   private readonly max: number
+  /** receipts signed since `watch()` whose countersigned copy was not kept yet */
+  private watching?: Set<string>
 
   constructor (private readonly init: WorkerReceiptsInit) {
     this.max = init.max ?? MAX_SIGNED_REMEMBERED
@@ -72,6 +74,21 @@ export class WorkerReceipts {
   }
 
   /**
+   * Count, from now on, the receipts signed until their countersigned copy is kept (a worker
+   * shutting down waits for the receipts of its last shards before it stops).
+   */
+  watch (): void {
+    if (this.init.sink != null) {
+      this.watching ??= new Set()
+    }
+  }
+
+  /** Receipts signed since `watch()` whose countersigned copy has not been kept yet. */
+  get awaiting (): number {
+    return this.watching?.size ?? 0
+  }
+
+  /**
    * A receipt this worker just signed (an encoded SignedReceipt) for `requester`. It is also
    * noted durably through the sink's `signed` (those of one tick in one write, not awaited), so
    * the worker can ask its requester for it later, after a crash of either side.
@@ -83,6 +100,7 @@ export class WorkerReceipts {
     }
     const id = sha256Hex(decodeSignedReceipt(signedReceipt).receipt)
     this.put(id, requester.toString())
+    this.watching?.add(id)
     if (sink.signed == null) {
       return
     }
@@ -171,6 +189,9 @@ export class WorkerReceipts {
     try {
       await sink.store(taken.map(t => t.bytes))
       outcome.stored.push(...taken.map(t => t.id))
+      for (const t of taken) {
+        this.watching?.delete(t.id)
+      }
       this.init.log.trace('kept %d countersigned receipt(s) of job %s shard %d from %s', taken.length, job, shardIndex, from)
     } catch (err: any) {
       for (const t of taken) {

@@ -24,6 +24,22 @@ describe('Admission', () => {
     assert.equal(a.active, 0, 'an extra release went below zero')
   })
 
+  it('once closed, refuses every new shard with BusyError while those admitted go on', async () => {
+    const a = new Admission({ slots: 1, maxQueue: 2 })
+    const requester = peerIdFromString('12D3KooWFBEvSi47f6NrEBGiPgD9v9bjydLtMY7xSDauiYTeFmsQ')
+    await a.acquire()
+    const queued = a.acquire()
+    a.close()
+    assert.equal(a.closing, true)
+    assert.equal(a.free, 0, 'a closed worker offers no free slot')
+    assert.throws(() => { a.check(requester) }, (err: any) => err.name === 'BusyError' && err.code === 'ERR_BUSY' && /shutting down/.test(err.message))
+    a.release()
+    await queued
+    assert.equal(a.active, 1, 'the queued shard still got its slot')
+    a.release()
+    assert.equal(a.active, 0)
+  })
+
   it('hands freed slots to waiters in arrival order', async () => {
     const a = new Admission({ slots: 1, maxQueue: 3 })
     await a.acquire()

@@ -165,6 +165,31 @@ describe('worker: countersigned receipts sent back', () => {
     assert.equal(off.remembered, 0)
   })
 
+  it('watch() counts the receipts signed from then on until their countersigned copy is kept (a draining worker waits for them)', async () => {
+    const receipts = new WorkerReceipts({ self: worker, sink: { store: async () => {} }, log: quietLog })
+    const before = await signed(0)
+    receipts.remember(before, requester)
+    assert.equal(receipts.awaiting, 0, 'nothing is counted before watch()')
+    receipts.watch()
+    const during = [await signed(1), await signed(2)]
+    during.forEach(r => { receipts.remember(r, requester) })
+    assert.equal(receipts.awaiting, 2)
+    // a refused copy is still awaited; a kept one is not
+    await receipts.keep(JOB, 1, [await countersigned(during[0], otherKey)], requester)
+    assert.equal(receipts.awaiting, 2)
+    assert.equal((await receipts.keep(JOB, 1, [await countersigned(during[0])], requester)).stored.length, 1)
+    assert.equal(receipts.awaiting, 1)
+    await receipts.keep(JOB, 0, [await countersigned(before)], requester)
+    assert.equal(receipts.awaiting, 1, 'a receipt signed before watch() is not counted')
+    await receipts.keep(JOB, 2, [await countersigned(during[1])], requester)
+    assert.equal(receipts.awaiting, 0)
+
+    const off = new WorkerReceipts({ self: worker, log: quietLog })
+    off.watch()
+    off.remember(before, requester)
+    assert.equal(off.awaiting, 0, 'a worker that keeps nothing awaits nothing')
+  })
+
   it('a sink that fails stores nothing, and the receipt may come again', async () => {
     let fail = true
     const kept: Uint8Array[] = []
