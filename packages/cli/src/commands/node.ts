@@ -3,7 +3,7 @@ import { createMeshNode, solanaAddress } from '@shardmesh/node'
 import { Registry } from 'prom-client'
 import { EXIT_FAILURE, EXIT_OK, UsageError, parse, parseDuration } from '../args.js'
 import { ControlClient, ControlServer } from '@shardmesh/control'
-import { writeFileAtomic } from '@shardmesh/protocol'
+import { linkSignals, writeFileAtomic } from '@shardmesh/protocol'
 import { claimPidFile, stopDaemon } from '../daemon/files.js'
 import { DaemonLog, logNodeEvents } from '../daemon/log.js'
 import { parseStartOptions } from '../daemon/start-options.js'
@@ -11,6 +11,7 @@ import { resolveDataDir } from '../data-dir.js'
 import { watchParent } from '../parent.js'
 import type { JoinStatus, StatusResponse } from '@shardmesh/control'
 import type { StartOptions } from '../daemon/start-options.js'
+import type { DrainResult } from '@shardmesh/compute'
 import type { JoinResult, MeshNode } from '@shardmesh/node'
 
 export const NODE_HELP = `Usage: shardmesh node start [options]
@@ -19,13 +20,23 @@ export const NODE_HELP = `Usage: shardmesh node start [options]
 
 'node start' runs a mesh node until SIGINT/SIGTERM, 'node stop' or POST /v1/stop on its control
 API. It serves the control API at once, then joins the mesh through --bootstrap in the
-background; the data dir holds node.pid and control.json while it runs. 'node wait' blocks
+background; the data dir holds node.pid and control.json while it runs. It stops gracefully:
+no new shards (requesters place them elsewhere), the shards in flight finish and their
+countersigned receipts are kept, receipts wait anchored (with --solana-rpc), all within
+--shutdown-timeout; then it exits 0. A second signal stops it at once. 'node wait' blocks
 until the data dir's node answers on its control API (with --joined: until its join ended),
 'node stop' stops it (SIGTERM to the pid in node.pid) and waits until it exited.
 
 Options of 'node start':
+  --config FILE           read these options from a JSON file: keys are the flag names without
+                          dashes ("solana-rpc": "http://...", "listen": ["/ip4/..."], "warm":
+                          true); flags given here override it, relative paths are from the
+                          file's dir. $SHARDMESH_SOLANA_KEYPAIR and $SHARDMESH_SOLANA_RPC, when
+                          set, override the file (keep secrets out of it)
   --data-dir DIR          key, control token and state (default $SHARDMESH_DATA_DIR or ~/.shardmesh)
   --listen ADDR           TCP multiaddr to listen on, repeatable (default /ip4/127.0.0.1/tcp/0)
+  --announce ADDR         advertise this multiaddr to peers instead of the listen addresses
+                          (a public IP or DNS name behind NAT, a port forwarded), repeatable
   --bootstrap ADDR        a peer to join through (multiaddr with /p2p/<id>), repeatable
   --control-port PORT     loopback port of the control API (default: any free port)
   --workload ID[@VERSION] serve only this workload, repeatable (default: ocr-rec, embed, echo,
@@ -76,6 +87,8 @@ Options of 'node start':
   --parent-pid PID        exit if this process dies (used by 'shardmesh cluster')
   --ready-file FILE       once the control API serves, write the ready JSON object to FILE
                           (atomically: a script may wait for FILE to exist); removed on stop
+  --shutdown-timeout DURATION  on SIGTERM, how long to wait for the shards in flight, their
+                          receipts and the anchors before stopping anyway (default 10s)
   --log-level LEVEL       error, warn, info (default) or debug: what the node logs on stderr,
                           one line per event (peers joining and leaving the table, jobs
                           requested, shards served, receipt anchors, join outcome, peers turning
@@ -83,8 +96,10 @@ Options of 'node start':
                           errors; debug adds connections, every advert and every challenge). libp2p's and shardmesh's internal
                           loggers are separate: DEBUG='shardmesh:*' (or 'libp2p:*') turns them on
   --json                  print one JSON line when ready: { event: 'ready', peerId,
-                          solanaAddress, addrs, control, pid, dataDir, solana, join: { state } },
-                          then { event: 'joined', join } when the join through --bootstrap ended
+                          solanaAddress, addrs, announce, control, pid, dataDir, solana, join:
+                          { state } }, then { event: 'joined', join } when the join through
+                          --bootstrap ended, { event: 'stopping', graceful } and { event:
+                          'stopped', drain: { inFlight, handedBack, receiptsMissing, ... } }
   -h, --help              this help
 
 Options of 'node wait' and 'node stop':
@@ -132,8 +147,18 @@ async function nodeStart (opts: StartOptions): Promise<number> {
   const done = Promise.withResolvers<void>()
   const registry = new Registry()
   const cleanups: Array<() => void> = []
-  const stop = (): void => {
-    stopping ??= (async () => {
+  /** aborted by a second signal: stop now, whatever is in flight */
+  const hurry = new AbortController()
+  const stop = (graceful: boolean): void => {
+    if (stopping != null) {
+      hurry.abort()
+      return
+    }
+    stopping = (async () => {
+      if (opts.json) {
+        process.stdout.write(JSON.stringify({ event: 'stopping', graceful }) + '\n')
+      }
+      const drain = graceful && node != null ? await drainNode(node, opts, log, hurry.signal) : undefined
       cleanups.forEach(fn => { fn() })
       await control.stop().catch(() => {})
       await node?.stop()
@@ -141,15 +166,20 @@ async function nodeStart (opts: StartOptions): Promise<number> {
         await rm(opts.readyFile, { force: true })
       }
       await pidLock.release()
+      if (opts.json) {
+        process.stdout.write(JSON.stringify({ event: 'stopped', drain: drain ?? null }) + '\n')
+      }
       done.resolve()
     })()
   }
-  const control = new ControlServer({ dataDir, port: opts.controlPort, registry, onStop: stop, join: () => join })
+  const gracefulStop = (): void => { stop(true) }
+  const control = new ControlServer({ dataDir, port: opts.controlPort, registry, onStop: gracefulStop, join: () => join })
   try {
     await control.listen()
     node = await createMeshNode({
       dataDir,
       listen: opts.listen,
+      announce: opts.announce,
       bootstrap: opts.bootstrap,
       network: opts.network,
       metricsRegistry: registry,
@@ -188,14 +218,15 @@ async function nodeStart (opts: StartOptions): Promise<number> {
   }
   cleanups.push(logNodeEvents(node, log))
   const info = await control.start(node)
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
+  // the first signal stops gracefully, a second one at once (stop() hurries)
+  process.on('SIGINT', gracefulStop)
+  process.on('SIGTERM', gracefulStop)
   cleanups.push(() => {
-    process.off('SIGINT', stop)
-    process.off('SIGTERM', stop)
+    process.off('SIGINT', gracefulStop)
+    process.off('SIGTERM', gracefulStop)
   })
-  // a node started by a cluster must not outlive it
-  cleanups.push(watchParent(opts.parentPid, stop))
+  // a node started by a cluster must not outlive it (nobody waits for its shards then)
+  cleanups.push(watchParent(opts.parentPid, () => { stop(false) }))
 
   if (opts.bootstrap.length === 0) {
     join = joinStatus(await node.joined, 0)
@@ -205,6 +236,7 @@ async function nodeStart (opts: StartOptions): Promise<number> {
     peerId: node.peerId.toString(),
     solanaAddress: solanaAddress(node.peerId),
     addrs: node.getMultiaddrs().map(String),
+    announce: opts.announce ?? [],
     control: info.url,
     pid: process.pid,
     dataDir,
@@ -217,7 +249,7 @@ async function nodeStart (opts: StartOptions): Promise<number> {
     process.stdout.write(`peer id   ${ready.peerId}\nsolana    ${ready.solanaAddress}\ndata dir  ${dataDir}\ncontrol   ${info.url}\n`)
     process.stdout.write(opts.solanaRpc == null ? 'receipts  stored, not anchored (no --solana-rpc)\n' : `receipts  anchored on ${opts.solanaRpc}\n`)
     for (const addr of ready.addrs) {
-      process.stdout.write(`listening ${addr}\n`)
+      process.stdout.write(`${opts.announce == null ? 'listening' : 'announced'} ${addr}\n`)
     }
     if (opts.bootstrap.length > 0) {
       process.stdout.write(`joining   through ${opts.bootstrap.length} bootstrap ${opts.bootstrap.length === 1 ? 'peer' : 'peers'} (the outcome is logged; 'shardmesh node wait --joined' waits for it)\n`)
@@ -241,6 +273,40 @@ async function nodeStart (opts: StartOptions): Promise<number> {
   }
   await done.promise
   return EXIT_OK
+}
+
+/**
+ * The graceful half of a stop, within --shutdown-timeout (or until a second signal): the worker
+ * takes no new shards and waits for those in flight and their countersigned receipts, then, with
+ * a ledger, the receipts waiting are anchored. What is left when time is up is cut by the stop
+ * (requesters retry those shards elsewhere; receipts stay stored and are anchored at the next
+ * start).
+ */
+async function drainNode (node: MeshNode, opts: StartOptions, log: DaemonLog, hurry: AbortSignal): Promise<DrainResult & { anchored: boolean | null }> {
+  const deadline = Date.now() + opts.shutdownTimeout
+  log.info(`stopping gracefully: no new shards; waiting up to ${opts.shutdownTimeout / 1000}s for the shards in flight${opts.solanaRpc != null ? ' and the receipts to anchor' : ''} (a second signal stops at once)`)
+  const drain = await node.services.compute.drain({ timeout: opts.shutdownTimeout, signal: hurry })
+  if (drain.handedBack > 0) {
+    log.warn(`stopping with ${drain.handedBack} shard(s) still running: their requesters retry them elsewhere`)
+  }
+  if (drain.receiptsMissing > 0) {
+    log.warn(`${drain.receiptsMissing} countersigned receipt(s) did not come back in time: noted as signed, pulled from their requesters after a restart`)
+  }
+  let anchored: boolean | null = null
+  if (opts.solanaRpc != null && !hurry.aborted) {
+    const left = linkSignals([hurry], Math.max(1, deadline - Date.now()))
+    try {
+      await node.services.receipts.flush({ signal: left.signal })
+      anchored = true
+    } catch (err: any) {
+      anchored = false
+      log.warn(`receipts not all anchored before stopping (${err.message}): they stay stored and are anchored at the next start`)
+    } finally {
+      left.clear()
+    }
+  }
+  log.info(`drained in ${(drain.elapsedMs / 1000).toFixed(1)}s: ${drain.inFlight - drain.handedBack} of ${drain.inFlight} shard(s) in flight finished${anchored == null ? '' : anchored ? ', receipts anchored' : ''}`)
+  return { ...drain, anchored }
 }
 
 function joinStatus (result: JoinResult, bootstrapPeers: number): JoinStatus {

@@ -7,14 +7,17 @@ import { loadKeypairFile } from '@shardmesh/solana'
 import { WorkloadRegistry, builtinWorkloads, parseWorkloadSpec } from '@shardmesh/workloads'
 import { UsageError, parse, parseDuration, parseInteger } from '../args.js'
 import { resolveDataDir } from '../data-dir.js'
+import { mergeConfig, readConfigFile } from './config-file.js'
 import { parseLogLevel } from './log.js'
 import { registerWorkloadModules } from './workload-modules.js'
 import type { LogLevel } from './log.js'
 import type { MeshNetwork } from '@shardmesh/node'
 
 export const NODE_START_FLAGS = {
+  config: { type: 'string' },
   'data-dir': { type: 'string' },
   listen: { type: 'string', multiple: true },
+  announce: { type: 'string', multiple: true },
   bootstrap: { type: 'string', multiple: true },
   'control-port': { type: 'string' },
   workload: { type: 'string', multiple: true },
@@ -42,6 +45,7 @@ export const NODE_START_FLAGS = {
   'self-anchor-after': { type: 'string' },
   'ready-file': { type: 'string' },
   'log-level': { type: 'string' },
+  'shutdown-timeout': { type: 'string' },
   json: { type: 'boolean' }
 } as const
 
@@ -50,6 +54,8 @@ export interface StartOptions {
   help: boolean
   dataDir: string
   listen?: string[]
+  /** `--announce`: the addresses advertised to peers instead of the listen addresses */
+  announce?: string[]
   bootstrap: string[]
   controlPort: number
   network: MeshNetwork
@@ -82,6 +88,10 @@ export interface StartOptions {
   parentPid?: number
   readyFile?: string
   logLevel: LogLevel
+  /** `--shutdown-timeout`: how long a SIGTERM waits for the shards in flight and the anchors (ms) */
+  shutdownTimeout: number
+  /** `--config`: the file the options were read from, resolved */
+  config?: string
   json: boolean
 }
 
@@ -104,9 +114,17 @@ function parseFault (text: string | undefined): { fault?: StartOptions['fault'],
   throw new UsageError(`node start: --test-fault must be wrong-answers, wrong-answers-after:N, crash-after-anchor-send, drop-countersigned or advertise-slots:N, got "${text}"`)
 }
 
-/** Parse and check every `node start` flag; a bad one is a UsageError naming it. */
+/** Default of `--shutdown-timeout`: within `node stop`'s default 15 s. */
+export const SHUTDOWN_TIMEOUT = 10_000
+
+/**
+ * Parse and check every `node start` flag, over the keys of `--config FILE` and the environment
+ * (see config-file.ts); a bad one is a UsageError naming it.
+ */
 export async function parseStartOptions (argv: string[]): Promise<StartOptions> {
-  const { values } = parse('node start', argv, NODE_START_FLAGS)
+  const parsed = parse('node start', argv, NODE_START_FLAGS).values
+  const config = parsed.config == null ? undefined : resolve(parsed.config)
+  const values = mergeConfig(parsed, config == null ? {} : await readConfigFile(config, NODE_START_FLAGS, { command: 'node start', exclude: ['config'] }))
   const help = values.help === true
   const network = (values.network ?? 'mixed') as MeshNetwork
   if (!['lan', 'public', 'mixed'].includes(network)) {
@@ -150,6 +168,7 @@ export async function parseStartOptions (argv: string[]): Promise<StartOptions> 
     help,
     dataDir: resolveDataDir(values['data-dir']),
     listen: (values.listen as string[] | undefined)?.map(text => checkListen(text)),
+    announce: (values.announce as string[] | undefined)?.map(text => checkAnnounce(text)),
     bootstrap: ((values.bootstrap as string[] | undefined) ?? []).map(text => checkBootstrap(text)),
     controlPort,
     network,
@@ -179,6 +198,8 @@ export async function parseStartOptions (argv: string[]): Promise<StartOptions> 
     parentPid: parseInteger(values['parent-pid'], '--parent-pid', 1, 2 ** 31 - 1),
     readyFile,
     logLevel: parseLogLevel(values['log-level']),
+    shutdownTimeout: values['shutdown-timeout'] == null ? SHUTDOWN_TIMEOUT : parseDuration(values['shutdown-timeout'], '--shutdown-timeout'),
+    config,
     json: values.json === true
   }
 }
@@ -216,6 +237,19 @@ function checkListen (text: string): string {
   } catch {}
   if (!tcp) {
     throw new UsageError(`node start: --listen "${text}" is not a TCP multiaddr (e.g. /ip4/0.0.0.0/tcp/7077)`)
+  }
+  return text
+}
+
+/** An address to advertise: a multiaddr of this host without `/p2p/` (libp2p appends this node's id). */
+function checkAnnounce (text: string): string {
+  let ok = false
+  try {
+    const components = multiaddr(text).getComponents()
+    ok = components.length > 0 && !components.some(c => c.name === 'p2p')
+  } catch {}
+  if (!ok) {
+    throw new UsageError(`node start: --announce "${text}" is not a multiaddr of this node without /p2p/ (e.g. /ip4/203.0.113.7/tcp/7077 or /dns4/node.example.com/tcp/7077)`)
   }
   return text
 }
