@@ -11,11 +11,13 @@ Commands:
   node        start a mesh node (daemon) with a local control API; wait for it; stop it
   cluster     run N node processes on loopback until they converge (and --for a while)
   peers       the running node's peer table: liveness, score and each claim's status
-  job run     run a sharded job (ocr-rec, embed, echo, sleep) from the running node
+  job run     run a sharded job from the running node: a built-in workload (ocr-rec, embed,
+              echo, sleep, onnx) or one of a --workload-module
   job plan    which peers such a job would use now, and why each other would not be used
   bench       measure the mesh from the running node: per-shard overhead, throughput and
               parallel efficiency as peers are added, inference items/s; SVG charts with --out
-  receipts    list, show and verify the work receipts the node countersigned and anchored
+  receipts    list, show and verify work receipts (countersigned here, or earned as a worker);
+              batches by root, and tallies anyone can recompute
   chain       run the embedded Solana chain (LiteSVM) as a local JSON-RPC endpoint
   key         show, export or import the node key (Solana keypair JSON form)
 
