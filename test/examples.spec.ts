@@ -120,6 +120,10 @@ describe('examples', function () {
       const prefix = String(summary.namespaces).replace('*', '')
       assert.match(prefix, /^smh\d+-$/)
       assert.ok(!left.split('\n').some(line => line.startsWith(prefix)), left)
+      // and every process it started is gone (each one names the run's work dir in its arguments)
+      assert.match(summary.workDir, /shardmesh-multi-host\./)
+      const { stdout: ps } = await run('ps', ['-eo', 'pid,args'])
+      assert.deepEqual(ps.split('\n').filter(line => line.includes(summary.workDir)), [])
     })
 
     it('a bad flag: exit 2 naming it', async () => {

@@ -88,10 +88,13 @@ done
 log "network: $((HOSTS + 1)) hosts on 10.77.0.0/24 (namespaces $P-h0..$P-h$HOSTS, bridge in $SW)"
 
 # 2. host 0: the chain (on its loopback) and a forwarder from the host's address to it
-in_host 0 node "$CLI" chain --data-dir "$WORK/chain" --port 8899 --json > "$WORK/chain.out" 2> "$WORK/chain.log" &
+# (started with `ip netns exec` itself, not through a shell function: `$!` is then the pid of the
+# process, which `ip netns exec` replaces with node; a function would run in a subshell whose pid
+# is not node's. --parent-pid: each exits if this script dies, even by SIGKILL)
+ip netns exec "$P-h0" node "$CLI" chain --data-dir "$WORK/chain" --port 8899 --json --parent-pid $$ > "$WORK/chain.out" 2> "$WORK/chain.log" &
 PIDS+=($!)
 wait_file "$WORK/chain.out"
-in_host 0 node "$FORWARD" "$(ip_of 0):8899" 127.0.0.1:8899 > "$WORK/forward.out" 2> "$WORK/forward.log" &
+ip netns exec "$P-h0" node "$FORWARD" "$(ip_of 0):8899" 127.0.0.1:8899 $$ > "$WORK/forward.out" 2> "$WORK/forward.log" &
 PIDS+=($!)
 wait_file "$WORK/forward.out"
 RPC="http://$(ip_of 0):8899"
@@ -100,7 +103,7 @@ log "host 0 ($(ip_of 0)): shardmesh chain, RPC $RPC"
 # 3. hosts 1..N: a node each, on its own IP; host 1 is the others' bootstrap peer
 BOOT=()
 for h in $(seq 1 "$HOSTS"); do
-  in_host "$h" node "$CLI" node start --data-dir "$WORK/node-$h" --listen "/ip4/$(ip_of "$h")/tcp/4001" \
+  ip netns exec "$P-h$h" node "$CLI" node start --data-dir "$WORK/node-$h" --parent-pid $$ --listen "/ip4/$(ip_of "$h")/tcp/4001" \
     --network lan --workload echo --workload sleep --sleep-ms 20 --pool-size 1 --no-gpu \
     --solana-rpc "$RPC" --receipt-batch-interval 1s --challenge-interval off \
     --ready-file "$WORK/node-$h.ready" --log-level warn "${BOOT[@]}" > /dev/null 2> "$WORK/node-$h.log" &
@@ -164,6 +167,7 @@ for (const s of shards) {
 }
 const summary = {
   namespaces: `${prefix}-*`,
+  workDir: work,
   hosts: Object.values(hostOf),
   job: { jobId: job.jobId, items: job.items, shards: shards.length, outcomes: shards.map(s => s.outcome).filter((o, i, a) => a.indexOf(o) === i), shardRunsPerHost: perHost },
   receipts: { total: receipts.total, anchored: receipts.receipts.filter(r => r.anchor != null).length, anchorSignatures: [...new Set(receipts.receipts.map(r => r.anchor?.signature).filter(Boolean))] },
