@@ -125,7 +125,11 @@ export type PlanRequestJson = Json<PlanRequest>
 /** Answer of POST /v1/jobs/plan: every peer considered, used with its window or excluded with a reason. */
 export type PlanResponse = Json<PlacementReport>
 
-/** One NDJSON line of the POST /v1/jobs response. */
+/**
+ * One NDJSON line of the POST /v1/jobs response. `started.peers` is how many peers the request
+ * named (`peers`), 0 when it named none and placement may use any peer offering the workload:
+ * the peers a job used are in its result's `placement` and `peers`, once they are known.
+ */
 export type JobEvent =
   | { event: 'started', jobItems: number, peers: number }
   | ({ event: 'progress' } & Json<JobProgress>)
