@@ -11,10 +11,7 @@ import { verifyReceipt } from '@shardmesh/receipts'
 import { waitFor } from '@shardmesh/test-utils'
 import { runCli } from './utils/run-cli.js'
 import type { ChildProcess } from 'node:child_process'
-
-function items (n: number, tag: string): string[] {
-  return Array.from({ length: n }, (_, i) => Buffer.from(`${tag}-${i}`).toString('base64'))
-}
+import { items } from './utils/items.js'
 
 /**
  * Graceful shutdown over node processes: node 0 runs a sleep job on workers 1 and 2; while

@@ -6,10 +6,7 @@ import { LocalCluster } from '@shardmesh/cli/harness'
 import { decodeBundle } from '@shardmesh/receipts'
 import { waitFor } from '@shardmesh/test-utils'
 import { runCli } from './utils/run-cli.js'
-
-function items (n: number, tag: string): string[] {
-  return Array.from({ length: n }, (_, i) => Buffer.from(`${tag}-${i}`).toString('base64'))
-}
+import { items } from './utils/items.js'
 
 /**
  * `/shardmesh/receipt-batches/1.0.0` over node processes, TCP and the local chain: node 0

@@ -13,10 +13,7 @@ import { runCli } from './utils/run-cli.js'
 import { waitFor } from '@shardmesh/test-utils'
 import type { ChildProcess } from 'node:child_process'
 import type { AddressInfo } from 'node:net'
-
-function items (n: number, tag: string): string[] {
-  return Array.from({ length: n }, (_, i) => Buffer.from(`${tag}-${i}`).toString('base64'))
-}
+import { items } from './utils/items.js'
 
 /** A loopback port nothing listens on (it was free a moment ago). */
 async function closedPort (): Promise<number> {

@@ -3,10 +3,7 @@ import { LocalCluster } from '@shardmesh/cli/harness'
 import { verifyReceipt } from '@shardmesh/receipts'
 import { waitFor } from '@shardmesh/test-utils'
 import { runCli } from './utils/run-cli.js'
-
-function items (n: number, tag: string): string[] {
-  return Array.from({ length: n }, (_, i) => Buffer.from(`${tag}-${i}`).toString('base64'))
-}
+import { items } from './utils/items.js'
 
 /**
  * Both sides hold proof: node 0 requests a replicate:2 job of nodes 1 and 2 (three node

@@ -8,10 +8,7 @@ import { parseTransaction } from '@shardmesh/solana'
 import { address, createSolanaRpc } from '@solana/kit'
 import { waitFor } from '@shardmesh/test-utils'
 import { runCli } from './utils/run-cli.js'
-
-function items (n: number, tag: string): string[] {
-  return Array.from({ length: n }, (_, i) => Buffer.from(`${tag}-${i}`).toString('base64'))
-}
+import { items } from './utils/items.js'
 
 /**
  * A requester cannot erase its worker's work by going silent. Node 0 requests and node 1 works,
