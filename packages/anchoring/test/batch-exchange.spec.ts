@@ -5,12 +5,13 @@ import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { BatchRequest, MAX_BATCH_REQUEST_BYTES, RECEIPT_BATCHES_PROTOCOL } from '@shardmesh/protocol'
-import { MAX_RECEIPT_BUNDLE_BYTES, countersignReceipt, decodeBundle, encodeBundle, signReceipt } from '@shardmesh/receipts'
+import { MAX_RECEIPT_BUNDLE_BYTES, decodeBundle, encodeBundle } from '@shardmesh/receipts'
 import { silentLogger } from '@shardmesh/solana'
 import { BUNDLES_DIR, BatchExchange, BatchFetchError, anchoring, requestBatch } from '../src/index.js'
 import { readFrame, writeFrame } from '../src/frames.js'
 import { MemoryNet } from './utils/memory-net.js'
 import { StubLedger } from './utils/stub-ledger.js'
+import { earnedReceipts } from './utils/receipts.js'
 import type { Anchoring, AnchoringInit } from '../src/index.js'
 import type { BatchFetchFailure } from '../src/index.js'
 import type { PeerId, PrivateKey, Startable, Stream } from '@libp2p/interface'
@@ -71,33 +72,10 @@ describe('anchoring: /shardmesh/receipt-batches/1.0.0, anyone fetches a whole ba
     return { key, peerId, dir, service }
   }
 
-  /** `count` receipts of `worker`'s work, countersigned by `requester`. */
-  async function receipts (worker: Node, requester: Node, count: number): Promise<Uint8Array[]> {
-    const out: Uint8Array[] = []
-    for (let i = 0; i < count; i++) {
-      const signed = await signReceipt(worker.key, {
-        jobId: crypto.getRandomValues(new Uint8Array(16)),
-        shardIndex: i,
-        workload: 'echo',
-        workloadVersion: '1.0.0',
-        inputDigest: crypto.getRandomValues(new Uint8Array(32)),
-        outputDigest: crypto.getRandomValues(new Uint8Array(32)),
-        worker: worker.peerId,
-        requester: requester.peerId,
-        startedAt: 1_000,
-        finishedAt: 2_000,
-        items: 1,
-        cpuMicros: 10
-      })
-      out.push(await countersignReceipt(requester.key, signed, { policy: 'none', outcome: 'accepted' }, { verified: true }))
-    }
-    return out
-  }
-
   /** A requester with one anchored batch of `count` receipts of `worker`'s; the batch. */
   async function anchoredBatch (ledger: StubLedger, worker: Node, count: number): Promise<{ requester: Node, earned: Uint8Array[], root: string }> {
     const requester = await node({ ledger, batchSize: count, batchInterval: 600_000 })
-    const earned = await receipts(worker, requester, count)
+    const earned = await earnedReceipts(worker, requester, count)
     await requester.service.store(earned)
     await requester.service.flush({ signal: AbortSignal.timeout(20_000) })
     const [batch] = requester.service.batches({ anchored: true })
@@ -169,7 +147,7 @@ describe('anchoring: /shardmesh/receipt-batches/1.0.0, anyone fetches a whole ba
     // a root nobody holds; a sealed batch not anchored yet is not served
     assert.equal(await failure(stranger.service.fetchBatch(requester.peerId, 'ab'.repeat(32))), 'not-held')
     const held = await node({ batchSize: 2 })
-    await held.service.store(await receipts(worker, held, 2))
+    await held.service.store(await earnedReceipts(worker, held, 2))
     const store = held.service as unknown as { receiptStore: ReceiptStore }
     const sealed = await store.receiptStore.sealBatch()
     assert.ok(sealed != null)
@@ -182,7 +160,7 @@ describe('anchoring: /shardmesh/receipt-batches/1.0.0, anyone fetches a whole ba
     // the requester stores but does not anchor (no ledger)
     const requester = await node({ batchInterval: 600_000 })
     const worker = await node({ ledger, selfAnchorAfter: 1, batchInterval: 600_000 })
-    const earned = await receipts(worker, requester, 3)
+    const earned = await earnedReceipts(worker, requester, 3)
     await requester.service.store(earned)
     const anchored = new Promise<{ root: string }>(resolve => {
       worker.service.addEventListener('receipts:anchored', ({ detail }) => { resolve(detail) }, { once: true })

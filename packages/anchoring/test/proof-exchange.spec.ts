@@ -5,11 +5,12 @@ import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { MAX_PROOF_REQUEST_BYTES, RECEIPT_PROOFS_PROTOCOL, decodeSignedReceipt, sha256Hex } from '@shardmesh/protocol'
-import { ReceiptStore, checkReceiptProof, countersignReceipt, decodeReceiptProof, encodeReceiptProof, signReceipt } from '@shardmesh/receipts'
+import { ReceiptStore, checkReceiptProof, decodeReceiptProof, encodeReceiptProof } from '@shardmesh/receipts'
 import { silentLogger } from '@shardmesh/solana'
 import { ProofExchange, anchoring, requestProofs } from '../src/index.js'
 import { MemoryNet } from './utils/memory-net.js'
 import { StubLedger } from './utils/stub-ledger.js'
+import { earnedReceipts } from './utils/receipts.js'
 import type { Anchoring, AnchoringInit } from '../src/index.js'
 import type { PeerId, PrivateKey, Startable, Stream } from '@libp2p/interface'
 
@@ -49,36 +50,13 @@ describe('anchoring: /shardmesh/receipt-proofs/1.0.0, the worker pulls the proof
     return { key, peerId, service }
   }
 
-  /** `count` receipts of `worker`'s work, countersigned by `requester`. */
-  async function receipts (worker: Node, requester: Node, count: number): Promise<Uint8Array[]> {
-    const out: Uint8Array[] = []
-    for (let i = 0; i < count; i++) {
-      const signed = await signReceipt(worker.key, {
-        jobId: crypto.getRandomValues(new Uint8Array(16)),
-        shardIndex: i,
-        workload: 'echo',
-        workloadVersion: '1.0.0',
-        inputDigest: crypto.getRandomValues(new Uint8Array(32)),
-        outputDigest: crypto.getRandomValues(new Uint8Array(32)),
-        worker: worker.peerId,
-        requester: requester.peerId,
-        startedAt: 1_000,
-        finishedAt: 2_000,
-        items: 1,
-        cpuMicros: 10
-      })
-      out.push(await countersignReceipt(requester.key, signed, { policy: 'none', outcome: 'accepted' }, { verified: true }))
-    }
-    return out
-  }
-
   it('a worker holding countersigned receipts gets their Merkle paths and anchors, checks and keeps them', async () => {
     const ledger = new StubLedger()
     // nothing is sealed before the flush
     const requester = await node({ ledger, batchSize: 10, batchInterval: 600_000 })
     // the worker checks each anchor on its own view of the chain (here the same stub ledger)
     const worker = await node({ ledger })
-    const earned = await receipts(worker, requester, 5)
+    const earned = await earnedReceipts(worker, requester, 5)
     await requester.service.store(earned)
     await worker.service.store(earned, { role: 'worker' })
     // nothing anchored yet: nothing to give
@@ -109,7 +87,7 @@ describe('anchoring: /shardmesh/receipt-proofs/1.0.0, the worker pulls the proof
     const requester = await node({ ledger, batchSize: 4 })
     const worker = await node()
     const other = await node()
-    const earned = await receipts(worker, requester, 4)
+    const earned = await earnedReceipts(worker, requester, 4)
     await requester.service.store(earned)
     await requester.service.flush({ signal: AbortSignal.timeout(20_000) })
     // another peer holding the same receipts (as if it were their worker) is given no proof
@@ -119,7 +97,7 @@ describe('anchoring: /shardmesh/receipt-proofs/1.0.0, the worker pulls the proof
 
     // a worker whose chain does not hold the anchor transaction keeps nothing
     const blind = await node({ ledger: new StubLedger() })
-    const mine = await receipts(blind, requester, 2)
+    const mine = await earnedReceipts(blind, requester, 2)
     await requester.service.store(mine)
     await requester.service.flush({ signal: AbortSignal.timeout(20_000) })
     await blind.service.store(mine, { role: 'worker' })
@@ -135,7 +113,7 @@ describe('anchoring: /shardmesh/receipt-proofs/1.0.0, the worker pulls the proof
     const ledger = new StubLedger()
     const requester = await node({ ledger, batchSize: 2 })
     const worker = await node()
-    const earned = await receipts(worker, requester, 2)
+    const earned = await earnedReceipts(worker, requester, 2)
     await requester.service.store(earned)
     await requester.service.flush({ signal: AbortSignal.timeout(20_000) })
     await worker.service.store(earned, { role: 'worker' })
@@ -177,7 +155,7 @@ describe('anchoring: /shardmesh/receipt-proofs/1.0.0, the worker pulls the proof
     const workerDir = await mkdtemp(join(tmpdir(), 'shardmesh-proofs-'))
     dirs.push(workerDir)
     let worker = await node({ dir: workerDir, ledger })
-    const earned = await receipts(worker, requester, 3)
+    const earned = await earnedReceipts(worker, requester, 3)
     const ids = earned.map(bytes => receiptId(bytes))
     // the worker notes what it signed; the countersigned receipts never reach it
     await worker.service.noteSigned(ids.map(id => ({ id, requester: requester.peerId })))
@@ -200,7 +178,7 @@ describe('anchoring: /shardmesh/receipt-proofs/1.0.0, the worker pulls the proof
     assert.deepEqual(await worker.service.pullProofs(), { requesters: 0, asked: 0, stored: 0, receipts: 0, rejected: 0, failed: 0 })
 
     // signed, and the requester anchored before the worker asked: the proof brings the receipt
-    const late = await receipts(worker, requester, 2)
+    const late = await earnedReceipts(worker, requester, 2)
     await worker.service.noteSigned(late.map(bytes => ({ id: receiptId(bytes), requester: requester.peerId })))
     await requester.service.store(late)
     await requester.service.flush({ signal: AbortSignal.timeout(20_000) })
@@ -211,14 +189,14 @@ describe('anchoring: /shardmesh/receipt-proofs/1.0.0, the worker pulls the proof
   it('a receipt signed here that the requester never countersigned is asked for again only after a backoff, and another peer cannot answer for it', async () => {
     const requester = await node()
     const worker = await node()
-    const [bytes] = await receipts(worker, requester, 1)
+    const [bytes] = await earnedReceipts(worker, requester, 1)
     await worker.service.noteSigned([{ id: receiptId(bytes), requester: requester.peerId }])
     assert.equal((await worker.service.pullProofs()).asked, 1)
     // not again at once: the next ask waits 5 s, then 10 s, ... up to 10 min, for an hour
     assert.deepEqual(await worker.service.pullProofs(), { requesters: 0, asked: 0, stored: 0, receipts: 0, rejected: 0, failed: 0 })
     // a countersigned receipt for an id not asked for is refused (a forger's, or another worker's)
     const stranger = await node()
-    const [theirs] = await receipts(stranger, requester, 1)
+    const [theirs] = await earnedReceipts(stranger, requester, 1)
     await requester.service.store([theirs])
     const other = await node()
     await other.service.noteSigned([{ id: receiptId(bytes), requester: requester.peerId }])
@@ -229,7 +207,7 @@ describe('anchoring: /shardmesh/receipt-proofs/1.0.0, the worker pulls the proof
   it('the background pull lets a requester that gives nothing rest (5 s, doubling), until new receipts arrive; an explicit pull asks at once', async () => {
     const requester = await node()
     const worker = await node()
-    const earned = await receipts(worker, requester, 2)
+    const earned = await earnedReceipts(worker, requester, 2)
     await requester.service.store(earned)
     await worker.service.store(earned, { role: 'worker' })
     const store = await ReceiptStore.open(await mkdtemp(join(tmpdir(), 'shardmesh-proofs-')))
@@ -261,7 +239,7 @@ describe('anchoring: /shardmesh/receipt-proofs/1.0.0, the worker pulls the proof
     // the requester stores but does not anchor (no ledger): it has gone silent on anchors
     const requester = await node({ batchInterval: 600_000 })
     const worker = await node({ ledger, selfAnchorAfter: 1, batchInterval: 600_000 })
-    const earned = await receipts(worker, requester, 4)
+    const earned = await earnedReceipts(worker, requester, 4)
     await requester.service.store(earned)
     await worker.service.store(earned, { role: 'worker' })
     const anchored = new Promise<{ root: string, count: number }>(resolve => {
