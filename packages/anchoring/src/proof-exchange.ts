@@ -169,15 +169,22 @@ export class ProofExchange {
   }
 
   /**
-   * One round of the pull: the `worker` receipts without a proof, grouped by requester, at most
-   * MAX_PROOF_REQUEST_IDS each, one request per requester. Each proof received is decoded,
-   * checked (both signatures, the Merkle path, that it is the stored receipt asked for, and the
-   * anchor on chain when there is a ledger) and stored. Failures are logged and counted, never thrown.
+   * One round of the pull: the `worker` receipts without a proof and the receipts signed here
+   * but never received countersigned, grouped by requester, at most MAX_PROOF_REQUEST_IDS each,
+   * one request per requester (a requester resting after rounds that gave nothing is left out
+   * unless `force`). Each receipt and proof received is decoded, checked (both signatures, the
+   * Merkle path, that it is what was asked for, and the anchor on chain when there is a ledger)
+   * and stored. Failures are logged and counted, never thrown.
    */
   async pull (options: PullOptions = {}): Promise<PullResult> {
     const result: PullResult = { requesters: 0, asked: 0, stored: 0, receipts: 0, rejected: 0, failed: 0 }
     const groups = new Map<string, { requester: PeerId, ids: Set<string>, held: string[], signed: string[] }>()
+    const now = Date.now()
     const ask = (requester: string, peer: () => PeerId, id: string, held: boolean): boolean => {
+      if (options.force !== true && (this.quiet.get(requester)?.next ?? 0) > now) {
+        // it had nothing new lately: asked again after its backoff (or when new receipts arrive)
+        return false
+      }
       let group = groups.get(requester)
       if (group == null) {
         group = { requester: peer(), ids: new Set(), held: [], signed: [] }
@@ -199,7 +206,7 @@ export class ProofExchange {
       if (ask(requester.toString(), () => requester, id, false)) {
         const count = (this.asks.get(id)?.count ?? 0) + 1
         this.asks.delete(id)
-        this.asks.set(id, { count, next: Date.now() + Math.min(PENDING_SIGNED_RETRY_MAX, PENDING_SIGNED_RETRY_BASE * 2 ** (count - 1)) })
+        this.asks.set(id, { count, next: now + Math.min(PENDING_SIGNED_RETRY_MAX, PENDING_SIGNED_RETRY_BASE * 2 ** (count - 1)) })
       }
     }
     for (const id of this.asks.keys()) {
@@ -208,13 +215,8 @@ export class ProofExchange {
       }
       this.asks.delete(id)
     }
-    const now = Date.now()
     for (const [key, { requester, ids, held, signed }] of groups) {
       options.signal?.throwIfAborted()
-      if (options.force !== true && (this.quiet.get(key)?.next ?? 0) > now) {
-        // it had nothing new lately: asked again after its backoff (or when new receipts arrive)
-        continue
-      }
       const before = result.stored + result.receipts
       result.requesters++
       result.asked += ids.size
