@@ -64,6 +64,7 @@
 export { ControlServer } from './server.js'
 export type { ControlServerOptions } from './server.js'
 export { ControlClient } from './client.js'
+export { dashboardUrl } from './dashboard.js'
 export { ControlPortInUseError, ControlRequestError, NodeNotRunningError, NoNodeToServeError } from './errors.js'
 export type { ControlNode, MetricsRegistry } from './node.js'
 export type * from './types.js'

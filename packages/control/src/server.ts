@@ -10,6 +10,7 @@ import { loadOrCreateToken } from './files.js'
 import { optionalCount, readJson, send } from './http.js'
 import { planJob, runJob } from './jobs.js'
 import { routeReceipts } from './receipts.js'
+import { serveDashboard } from './dashboard.js'
 import { peerRow, peerTrust } from './serialize.js'
 import type { ControlNode, MetricsRegistry } from './node.js'
 import type { ComputeResponse, ControlInfo, FindResponse, JoinStatus, PeersResponse, PublishResponse, StatusResponse } from './types.js'
@@ -33,7 +34,9 @@ export interface ControlServerOptions {
 
 /**
  * The daemon's local control API: loopback HTTP only, every `/v1` route behind the bearer token
- * kept in `<dataDir>/control.token` (mode 0600). `/metrics` (Prometheus) is open on loopback.
+ * kept in `<dataDir>/control.token` (mode 0600). `/metrics` (Prometheus) is open on loopback, and
+ * so is the dashboard page at `/` (it holds no data: it reads `/v1` with the token given in its
+ * login URL, `dashboardUrl()`).
  */
 export class ControlServer {
   private readonly server: Server
@@ -109,6 +112,9 @@ export class ControlServer {
       }
       res.writeHead(200, { 'content-type': this.options.registry.contentType })
       res.end(await this.options.registry.metrics())
+      return
+    }
+    if (await serveDashboard(req, res, url)) {
       return
     }
     if (req.method === 'GET' && url.pathname === '/healthz') {
