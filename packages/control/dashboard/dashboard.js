@@ -340,7 +340,7 @@ function renderReceipts () {
     }
   }
   const batches = (state.batches?.batches ?? []).slice().sort((a, b) => b.sealedAt - a.sealedAt)
-  $('batches-count').textContent = `${batches.length}`
+  $('batches-count').textContent = `${batches.length} newest of ${state.batches?.total ?? batches.length}`
   $('batches').tBodies[0].replaceChildren(...batches.slice(0, RECEIPTS_SHOWN).map(b => h('tr', { 'data-root': b.root, 'data-anchored': b.anchor != null },
     idCell(b.root), h('td', {}, b.count), h('td', {}, new Date(b.sealedAt).toLocaleTimeString()),
     h('td', {}, b.anchor == null ? badge('sealed', 'not yet') : [badge('anchored'), ' ', signatureLink(b.anchor.signature)]),
@@ -459,7 +459,7 @@ async function pollFast () {
 async function pollSlow () {
   const [receipts, batches, metrics] = await Promise.all([
     api(`/v1/receipts?limit=${RECEIPTS_SHOWN}`),
-    api('/v1/receipts/batches'),
+    api(`/v1/receipts/batches?limit=${RECEIPTS_SHOWN}`),
     fetch('/metrics', { cache: 'no-store', credentials: 'omit' }).then(r => r.ok ? r.text() : '')
   ])
   Object.assign(state, { receipts, batches })

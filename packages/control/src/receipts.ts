@@ -91,13 +91,17 @@ export async function routeReceipts (node: ControlNode, req: IncomingMessage, re
     return true
   }
   if (method === 'GET' && url.pathname === '/v1/receipts/batches') {
-    const body: ReceiptBatchRow[] = receipts.batches().map(b => ({
+    // `limit`: the newest batches only (as the dashboard asks); all of them, oldest first, without it
+    const limit = optionalCount(url.searchParams.get('limit'), 'limit')
+    const all = receipts.batches()
+    const batches = limit == null ? all : all.sort((a, b) => b.sealedAt - a.sealedAt).slice(0, limit)
+    const body: ReceiptBatchRow[] = batches.map(b => ({
       root: b.root,
       count: b.count,
       sealedAt: b.sealedAt,
       anchor: b.anchor == null ? null : { signature: b.anchor.signature, slot: b.anchor.slot.toString(), fee: b.anchor.fee?.toString() ?? null, anchoredAt: b.anchor.anchoredAt }
     }))
-    send(res, 200, { batches: body })
+    send(res, 200, { batches: body, total: all.length })
     return true
   }
   const b = /^\/v1\/receipts\/batches\/([^/]+)\/bundle$/.exec(url.pathname)

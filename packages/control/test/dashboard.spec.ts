@@ -32,7 +32,8 @@ describe('the dashboard page the control API serves', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'shardmesh-dashboard-'))
     // serving the page touches nothing of the node: a node with an identity is enough
-    const node = { peerId: peerIdFromString('12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'), services: {} } as unknown as ControlNode
+    const batches = [1, 3, 2].map(n => ({ root: String(n).repeat(64), count: n, sealedAt: n * 1000, receipts: [], anchor: undefined }))
+    const node = { peerId: peerIdFromString('12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'), services: { receipts: { batches: () => batches.slice() } } } as unknown as ControlNode
     server = new ControlServer({ node, dataDir: dir, onStop: () => {} })
     url = (await server.start()).url
     token = (await readFile(join(dir, 'control.token'), 'utf8')).trim()
@@ -84,6 +85,16 @@ describe('the dashboard page the control API serves', () => {
     assert.equal((await raw(url, '/', { headers: { host: `attacker.example:${port}` } })).status, 421)
     assert.equal((await raw(url, '/dashboard.js', { headers: { origin: 'http://attacker.example' } })).status, 403)
     assert.equal((await raw(url, '/', { headers: { host: `localhost:${port}` } })).status, 200)
+  })
+
+  it('GET /v1/receipts/batches?limit=N: the newest N, and how many there are (what the page polls stays small)', async () => {
+    const auth = { authorization: `Bearer ${token}` }
+    const newest = JSON.parse((await raw(url, '/v1/receipts/batches?limit=2', { headers: auth })).body)
+    assert.deepEqual(newest.batches.map((b: any) => b.count), [3, 2])
+    assert.equal(newest.total, 3)
+    const all = JSON.parse((await raw(url, '/v1/receipts/batches', { headers: auth })).body)
+    assert.deepEqual(all.batches.map((b: any) => b.count), [1, 3, 2])
+    assert.equal((await raw(url, '/v1/receipts/batches?limit=-1', { headers: auth })).status, 400)
   })
 
   it('logs in with the token in the URL fragment, which a browser never sends', () => {
