@@ -55,6 +55,7 @@ function row (peerId: string, t: PeerTrustJson | null, fields: Partial<PeerRow> 
     priceHint: '',
     addrs: [],
     trust: t,
+    connected: true,
     ...fields
   }
 }

@@ -28,12 +28,25 @@ import type { CandidateEvidence, Exclusion, PlacementCandidate, PlacementPlan, P
 import type { LivenessChange } from './requester/liveness.js'
 import type { AttestationPubSub } from './trust/attestation-gossip.js'
 import type { ChallengeOutcome } from './trust/challenger.js'
-import type { JobResult, RunJobOptions } from './requester/types.js'
+import type { JobPlacement, JobResult, JobSnapshot, RunJobOptions } from './requester/types.js'
 import type { VerificationPolicy } from './requester/verification.js'
 import type { Capabilities, PeerCapabilities } from '@shardmesh/capabilities'
 import type { AbortOptions, Connection, CounterGroup, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import type { ModelFile, Workload } from '@shardmesh/workloads'
+
+/** A job this node requested, from `run()` until it ends: what is known before its `JobRun` exists, then the run. */
+interface LiveJob {
+  jobId: string
+  workload: string
+  verification: string
+  items: number
+  startedAt: number
+  /** once the peers were found (also when none could be used) */
+  placement?: JobPlacement
+  /** once shards go out */
+  run?: JobRun
+}
 
 export class Compute extends TypedEventEmitter<ComputeEvents> implements ComputeInterface, Startable {
   public readonly registry: WorkloadRegistry
@@ -67,6 +80,10 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
   /** this node's own items/s per slot, per offered workload (`id@version`), once calibrated */
   private readonly calibration = new Map<string, number>()
   private readonly jobsCounter?: CounterGroup
+  /** jobs this node requested that have not ended, oldest first (a Map keeps insertion order) */
+  private readonly liveJobs = new Map<string, LiveJob>()
+  /** the last snapshots of the newest jobs that ended, newest first, at most `FINISHED_JOBS_KEPT` */
+  private finishedJobs: JobSnapshot[] = []
 
   constructor (components: ComputeComponents, init: ComputeInit = {}) {
     super()
@@ -457,12 +474,16 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
     const jobId = randomBytes(16)
     const finished = { jobId: Buffer.from(jobId).toString('hex'), workload: workloadKey(workload), verification: formatVerification(policy), items: job.items.length }
     const started = Date.now()
+    const live: LiveJob = { ...finished, startedAt: started }
+    this.liveJobs.set(live.jobId, live)
     try {
-      const result = await this.runJob(jobId, workload, job, policy, { ...options, signal: linked.signal })
+      const result = await this.runJob(jobId, workload, job, policy, { ...options, signal: linked.signal }, live)
+      this.endJob(live)
       const peers = result.peers.filter(p => p.shards > 0).length
       this.safeDispatchEvent('job:finished', { detail: { ...finished, outcome: 'ok', shards: result.shards.length, peers, elapsedMs: result.elapsedMs } })
       return result
     } catch (err: any) {
+      this.endJob(live, { code: String(err.code ?? err.name), message: String(err.message) })
       this.safeDispatchEvent('job:finished', { detail: { ...finished, outcome: 'error', code: String(err.code ?? err.name), message: err.message, elapsedMs: Date.now() - started } })
       throw err
     } finally {
@@ -470,7 +491,54 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
     }
   }
 
-  private async runJob (jobId: Uint8Array, workload: Workload<any, any>, job: JobSpec, policy: VerificationPolicy, options: RunJobOptions & { signal: AbortSignal }): Promise<JobResult> {
+  /**
+   * The jobs this node requested: those running now (oldest first), then the last
+   * `FINISHED_JOBS_KEPT` that ended (newest first), each as it stands (see `JobSnapshot`).
+   */
+  jobs (): JobSnapshot[] {
+    const now = Date.now()
+    return [
+      ...[...this.liveJobs.values()].map(live => this.snapshotOf(live, now)),
+      ...this.finishedJobs.map(snapshot => structuredClone(snapshot))
+    ]
+  }
+
+  /** A job as it stands now: from its run once shards go out, from what placement found before. */
+  private snapshotOf (live: LiveJob, now: number, end?: { at: number, error?: { code: string, message: string } }): JobSnapshot {
+    const base = {
+      jobId: live.jobId,
+      workload: live.workload,
+      verification: live.verification,
+      state: end == null ? (live.run == null ? 'placing' as const : 'running' as const) : end.error == null ? 'ok' as const : 'error' as const,
+      startedAt: live.startedAt,
+      finishedAt: end?.at ?? null,
+      items: live.items
+    }
+    const withError = end?.error == null ? base : { ...base, error: { ...end.error } }
+    if (live.run != null) {
+      return { ...withError, ...live.run.snapshot() }
+    }
+    return {
+      ...withError,
+      progress: { shardsDone: 0, shardsTotal: 0, itemsDone: 0, itemsTotal: live.items, peersInUse: 0, elapsedMs: (end?.at ?? now) - live.startedAt, itemsPerSec: 0 },
+      shards: { total: 0, done: 0, inFlight: 0, attempts: 0, retries: 0, hedged: 0, checked: 0, disputed: 0 },
+      peers: [],
+      disputes: [],
+      placement: live.placement == null ? { considered: 0, used: [], excluded: [] } : structuredClone(live.placement)
+    }
+  }
+
+  /** A job ended: keep its last snapshot (and let go of its run: its items, outputs and receipts). */
+  private endJob (live: LiveJob, error?: { code: string, message: string }): void {
+    if (!this.liveJobs.delete(live.jobId)) {
+      return
+    }
+    const snapshot = this.snapshotOf(live, Date.now(), { at: Date.now(), error })
+    live.run = undefined
+    this.finishedJobs = [snapshot, ...this.finishedJobs.slice(0, C.FINISHED_JOBS_KEPT - 1)]
+  }
+
+  private async runJob (jobId: Uint8Array, workload: Workload<any, any>, job: JobSpec, policy: VerificationPolicy, options: RunJobOptions & { signal: AbortSignal }, live: LiveJob): Promise<JobResult> {
     const shardSize = job.shardSize ?? C.SHARD_SIZE
     if (!Number.isSafeInteger(shardSize) || shardSize < 1) {
       throw new RangeError(`shardSize must be a positive integer, got ${shardSize}`)
@@ -478,6 +546,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
     const model = job.model != null ? { digest: sha256Hex(job.model), bytes: job.model } : undefined
     const placement = options.placement ?? this.init.placement ?? earnedPlacement({ minScore: this.init.minScore })
     const { plan, considered, noWorkload } = await this.placement(workload, placement, policy, options, this.challenger != null && this.init.challenges !== false && this.init.challenges?.beforeFirstWork !== false)
+    live.placement = { considered: considered + noWorkload.length, used: plan.peers.map(p => p.channel.peerId.toString()), excluded: [...plan.excluded, ...noWorkload] }
     if (plan.peers.length === 0) {
       throw new NoPeersError(this.noPeersMessage(workload, plan.excluded, options))
     }
@@ -513,6 +582,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
       returnReceipts: this.init.returnReceipts,
       log: this.log
     })
+    live.run = run
     try {
       const result = await run.run()
       this.jobsCounter?.increment({ ok: true })

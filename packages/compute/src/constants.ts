@@ -119,3 +119,6 @@ export const DRAIN_RECEIPT_GRACE = 3_000
 
 /** How often `drain()` looks whether it is done (ms). */
 export const DRAIN_POLL_INTERVAL = 25
+
+/** Finished jobs `Compute.jobs()` keeps (the newest), beside those still running. */
+export const FINISHED_JOBS_KEPT = 20

@@ -32,7 +32,7 @@ import type { LivenessChange } from './requester/liveness.js'
 import type { ExclusionReason, PlacementPolicy } from './requester/placement.js'
 import type { AttestationRefusal } from './trust/attestation-gossip.js'
 import type { ChallengeOutcome } from './trust/challenger.js'
-import type { JobResult, ReceiptSink, RunJobOptions } from './requester/types.js'
+import type { JobResult, JobSnapshot, ReceiptSink, RunJobOptions } from './requester/types.js'
 import type { WorkerFaults } from './worker/executor.js'
 import type { AbortOptions, ComponentLogger, Metrics, PeerId, PrivateKey, TypedEventTarget } from '@libp2p/interface'
 import type { Capabilities } from '@shardmesh/capabilities'
@@ -228,6 +228,13 @@ export interface Compute extends TypedEventTarget<ComputeEvents> {
   readonly registry: WorkloadRegistry
   /** Run a job across the mesh (and this node, if it offers the workload). */
   run(job: JobSpec, options?: RunJobOptions): Promise<JobResult>
+  /**
+   * The jobs this node requested, for a live view: those not ended yet, oldest first (`placing`
+   * while their peers are found and challenged, then `running`), then the last
+   * `FINISHED_JOBS_KEPT` (20) that ended, newest first, each with its final state (`ok` or
+   * `error`). Each snapshot is computed when asked, from the job's live state.
+   */
+  jobs(): JobSnapshot[]
   /** What the worker half is doing now. */
   stats(): WorkerStats
   /** The workloads this node serves to others. */
@@ -363,6 +370,6 @@ export type { WorkerFaults, ShardWork, ShardOutput } from './worker/executor.js'
 export { Admission } from './worker/admission.js'
 export { WorkerReceipts } from './worker/receipts.js'
 export type { WorkerReceiptsInit, CountersignedOutcome, CountersignedRefusal } from './worker/receipts.js'
-export { MAX_SIGNED_REMEMBERED } from './constants.js'
+export { MAX_SIGNED_REMEMBERED, FINISHED_JOBS_KEPT } from './constants.js'
 export { ModelStore } from './worker/model-store.js'
 export type { ModelStoreInit, ModelLease, ModelStoreUsage } from './worker/model-store.js'

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { BATCH_FETCH_TIMEOUT, CONTROL_FILE, FLUSH_TIMEOUT, PLAN_TIMEOUT, PULL_TIMEOUT, REQUEST_TIMEOUT, TOKEN_FILE } from './constants.js'
 import { ControlRequestError, NodeNotRunningError } from './errors.js'
 import type { ReceiptBatchRow, ReceiptPullResponse, ReceiptResponse, ReceiptsResponse, ReceiptsStatsJson } from './types.js'
-import type { ComputeResponse, ControlInfo, FindResponse, JobEvent, JobRequest, JobResultJson, PeersResponse, PlanRequestJson, PlanResponse, PublishResponse, StatusResponse } from './types.js'
+import type { ComputeResponse, ControlInfo, FindResponse, JobEvent, JobRequest, JobResultJson, JobsResponse, PeersResponse, PlanRequestJson, PlanResponse, PublishResponse, StatusResponse } from './types.js'
 
 /** A client for a running node's control API, found through its data dir. */
 export class ControlClient {
@@ -53,6 +53,14 @@ export class ControlClient {
 
   async compute (): Promise<ComputeResponse> {
     return this.request('GET', '/v1/compute')
+  }
+
+  /**
+   * The jobs the node requested: those running now (oldest first) with their progress, shards
+   * per peer, retries, hedges, disputes and placement, then the last that ended (newest first).
+   */
+  async jobs (): Promise<JobsResponse> {
+    return this.request('GET', '/v1/jobs')
   }
 
   /**

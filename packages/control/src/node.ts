@@ -11,7 +11,7 @@ import type { MeshServices } from '@shardmesh/node'
 export interface ControlNode extends Pick<Libp2p, 'peerId' | 'getMultiaddrs' | 'getConnections'> {
   services: {
     capabilities: Pick<Capabilities, 'getAdvert' | 'getPeers' | 'getPeer' | 'findPeers' | 'update' | 'publish' | 'capabilityKeys' | 'providerRecords'>
-    compute: Pick<Compute, 'run' | 'stats' | 'offered' | 'registry' | 'peerTrust' | 'plan'>
+    compute: Pick<Compute, 'run' | 'stats' | 'offered' | 'registry' | 'peerTrust' | 'plan' | 'jobs'>
     receipts: Pick<MeshServices['receipts'], 'stats' | 'list' | 'get' | 'matchPrefix' | 'summarize' | 'proof' | 'batches' | 'flush' | 'pullProofs' | 'fetchBatch'>
   }
 }

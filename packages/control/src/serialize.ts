@@ -1,5 +1,5 @@
 import type { ControlNode } from './node.js'
-import type { PeerRow, PeerTrustJson } from './types.js'
+import type { PeerRow, PeerTrustJson, SolanaStatus } from './types.js'
 import type { PeerCapabilities, VerifiedAdvert } from '@shardmesh/capabilities'
 
 /**
@@ -18,8 +18,17 @@ export function peerTrust (node: ControlNode, peerId: string): PeerTrustJson | n
   }
 }
 
-/** A verified advert as a `PeerRow`, with what this node knows of the peer (`trust`). */
-export function peerRow (p: PeerCapabilities | (VerifiedAdvert & Partial<PeerCapabilities>), now = Date.now(), trust: PeerTrustJson | null = null): PeerRow {
+/** The peers this node has an open connection to now (peer id strings). */
+export function connectedPeers (node: ControlNode): Set<string> {
+  return new Set(node.getConnections().filter(c => c.status === 'open').map(c => c.remotePeer.toString()))
+}
+
+/**
+ * A verified advert as a `PeerRow`, with what this node knows of the peer (`trust`) and whether
+ * it is connected to it now (`connected`; by default only this node's own advert, whose
+ * `source` is absent or `self`, counts as connected).
+ */
+export function peerRow (p: PeerCapabilities | (VerifiedAdvert & Partial<PeerCapabilities>), now = Date.now(), trust: PeerTrustJson | null = null, connected: boolean = (p.source ?? 'self') === 'self'): PeerRow {
   return {
     peerId: p.peerId.toString(),
     seq: p.seq,
@@ -37,6 +46,51 @@ export function peerRow (p: PeerCapabilities | (VerifiedAdvert & Partial<PeerCap
     totalSlots: p.totalSlots,
     priceHint: p.priceHint,
     addrs: p.addrs.map(a => a.toString()),
-    trust
+    trust,
+    connected
   }
+}
+
+/**
+ * Which public explorer cluster an RPC URL is, by its host: `devnet`, `testnet` or
+ * `mainnet-beta` for Solana's public endpoints and hosts that name one of them (an RPC
+ * provider's `*mainnet*` host); null for anything else (a local chain has no explorer) and for
+ * a URL that does not parse.
+ */
+export function explorerCluster (rpc: string): SolanaStatus['explorerCluster'] {
+  let host: string
+  try {
+    host = new URL(rpc).hostname.toLowerCase()
+  } catch {
+    return null
+  }
+  if (host.includes('mainnet')) {
+    return 'mainnet-beta'
+  }
+  if (host.includes('devnet')) {
+    return 'devnet'
+  }
+  if (host.includes('testnet')) {
+    return 'testnet'
+  }
+  return null
+}
+
+/**
+ * The Solana status of a node anchoring through `rpc`, or null when it anchors nothing. The RPC
+ * is reported by its origin only (scheme, host, port): RPC providers put API keys in the path,
+ * the query or the credentials of the URL, and the status is shown on a page.
+ */
+export function solanaStatus (rpc: string | undefined): SolanaStatus | null {
+  if (rpc == null || rpc === '') {
+    return null
+  }
+  let origin: string
+  try {
+    const url = new URL(rpc)
+    origin = url.origin === 'null' ? `${url.protocol}//${url.host}` : url.origin
+  } catch {
+    origin = rpc
+  }
+  return { rpc: origin, explorerCluster: explorerCluster(rpc) }
 }

@@ -11,9 +11,9 @@ import { optionalCount, readJson, send } from './http.js'
 import { planJob, runJob } from './jobs.js'
 import { routeReceipts } from './receipts.js'
 import { serveDashboard } from './dashboard.js'
-import { peerRow, peerTrust } from './serialize.js'
+import { connectedPeers, peerRow, peerTrust, solanaStatus } from './serialize.js'
 import type { ControlNode, MetricsRegistry } from './node.js'
-import type { ComputeResponse, ControlInfo, FindResponse, JoinStatus, PeersResponse, PublishResponse, StatusResponse } from './types.js'
+import type { ComputeResponse, ControlInfo, FindResponse, JobsResponse, JoinStatus, PeersResponse, PublishResponse, StatusResponse } from './types.js'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -30,6 +30,11 @@ export interface ControlServerOptions {
   onStop: () => void
   /** How the node's join stands, for `GET /v1/status`. @default standalone with no peers */
   join?: () => JoinStatus
+  /**
+   * The Solana RPC URL the node anchors its receipts through, for `GET /v1/status` (`solana`,
+   * with the explorer cluster the page links to). @default none: receipts are not anchored
+   */
+  solanaRpc?: string
 }
 
 /**
@@ -137,18 +142,27 @@ export class ControlServer {
           startedAt: this.startedAt,
           uptimeMs: Date.now() - this.startedAt,
           rssBytes: process.memoryUsage().rss,
-          connectedPeers: new Set(node.getConnections().map(c => c.remotePeer.toString())).size,
+          connectedPeers: connectedPeers(node).size,
           advert: advert == null ? null : peerRow(advert),
           capabilityKeys: caps.capabilityKeys(),
           providerRecords: caps.providerRecords(),
-          join: this.options.join?.() ?? { state: 'standalone', connected: 0, attempts: 0, closestPeers: 0, failures: [] }
+          join: this.options.join?.() ?? { state: 'standalone', connected: 0, attempts: 0, closestPeers: 0, failures: [] },
+          solana: solanaStatus(this.options.solanaRpc)
         }
         send(res, 200, body)
         return
       }
       case 'GET /v1/peers': {
         const now = Date.now()
-        const body: PeersResponse = { now, peers: caps.getPeers().map(p => peerRow(p, now, peerTrust(node, p.peerId.toString()))) }
+        const connected = connectedPeers(node)
+        const self = node.peerId.toString()
+        const body: PeersResponse = {
+          now,
+          peers: caps.getPeers().map(p => {
+            const id = p.peerId.toString()
+            return peerRow(p, now, peerTrust(node, id), id === self || connected.has(id))
+          })
+        }
         send(res, 200, body)
         return
       }
@@ -173,7 +187,11 @@ export class ControlServer {
           minFreeSlots: min == null ? undefined : Number(min)
         }, { sources: sources, maxProviders: max == null ? undefined : Math.max(1, Number(max)) })
         const self = node.peerId.toString()
-        const rows = found.map(p => peerRow(p, undefined, peerTrust(node, p.peerId.toString())))
+        const connected = connectedPeers(node)
+        const rows = found.map(p => {
+          const id = p.peerId.toString()
+          return peerRow(p, undefined, peerTrust(node, id), id === self || connected.has(id))
+        })
         // a GPU is believed when measured (a speed beyond the peer's CPUs); this node's own is its own probe
         const believed = gpu == null || claimed === 'true' ? rows : rows.filter(r => r.peerId === self || r.trust?.gpus.status === 'measured')
         const body: FindResponse = { elapsedMs: performance.now() - start, peers: believed, omittedClaims: rows.length - believed.length }
@@ -204,6 +222,11 @@ export class ControlServer {
           offered: node.services.compute.offered().map(w => `${w.id}@${w.version}`),
           installed: node.services.compute.registry.list().map(w => `${w.id}@${w.version}`)
         }
+        send(res, 200, body)
+        return
+      }
+      case 'GET /v1/jobs': {
+        const body: JobsResponse = { now: Date.now(), jobs: node.services.compute.jobs() }
         send(res, 200, body)
         return
       }

@@ -6,7 +6,7 @@
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { AdvertSource, PeerCapabilities, ProviderRecordStatus } from '@shardmesh/capabilities'
-import type { JobProgress, JobResult, PeerTrust, PlacementReport, PlanRequest, RunJobOptions, WorkerStats, JobSpec } from '@shardmesh/compute'
+import type { JobProgress, JobResult, JobSnapshot, PeerTrust, PlacementReport, PlanRequest, RunJobOptions, WorkerStats, JobSpec } from '@shardmesh/compute'
 import type { JoinResult, MeshServices } from '@shardmesh/node'
 import type { ReceiptBatch, ReceiptSummary, StoredReceipt, VerificationFields, VerifiedReceipt } from '@shardmesh/receipts'
 import type { CID } from 'multiformats/cid'
@@ -44,6 +44,19 @@ export type PeerTrustJson = Json<PeerTrust>
 export type PeerRow = Json<Omit<PeerCapabilities, 'bytes' | 'source'>> & {
   source: AdvertSource | 'self'
   trust: PeerTrustJson | null
+  /**
+   * This node has an open connection to the peer now (true for this node's own row): evidence
+   * beside liveness (a killed peer's connection closes; a frozen one's stays open).
+   */
+  connected: boolean
+}
+
+/** The Solana cluster receipts are anchored on, and which explorer shows it. */
+export interface SolanaStatus {
+  /** the origin of the RPC URL the node anchors through (scheme, host and port: no path, query or credentials, where API keys go) */
+  rpc: string
+  /** the cluster's name on the public explorer; null for a cluster it cannot show (a local chain) */
+  explorerCluster: 'devnet' | 'testnet' | 'mainnet-beta' | null
 }
 
 export interface StatusResponse {
@@ -59,6 +72,8 @@ export interface StatusResponse {
   capabilityKeys: string[]
   providerRecords: Array<Json<ProviderRecordStatus>>
   join: JoinStatus
+  /** where receipts are anchored (`ControlServerOptions.solanaRpc`); null: not anchored */
+  solana: SolanaStatus | null
 }
 
 /**
@@ -136,13 +151,24 @@ export type JobEvent =
   | { event: 'result', result: JobResultJson }
   | { event: 'error', code: string, message: string }
 
+/** A job this node requested, as `GET /v1/jobs` lists it (see `Compute.jobs()`). */
+export type JobSnapshotJson = Json<JobSnapshot>
+
+/**
+ * Answer of `GET /v1/jobs`: the jobs this node requested that run now (oldest first), then the
+ * last ones that ended (newest first); `now` is the node's clock, to age `startedAt`.
+ */
+export interface JobsResponse {
+  now: number
+  jobs: JobSnapshotJson[]
+}
+
 /**
  * A `JobResult`: `outputs` holds the base64 of each encoded output item, in input order,
  * `receipts` the base64 of each countersigned receipt.
  */
 export type JobResultJson = Json<JobResult>
 
-/** One stored receipt, as the control API lists it (`batch`: root, hex, of the batch it was sealed in). */
 /** A stored receipt; `role` says why this node holds it (`requester`: it countersigned it; `worker`: it did the work). */
 export type ReceiptRow = Json<Pick<StoredReceipt, 'id' | 'jobId' | 'shardIndex' | 'workload' | 'worker' | 'requester' | 'storedAt' | 'role'>> & {
   batch: string | null

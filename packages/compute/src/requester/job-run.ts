@@ -3,7 +3,7 @@ import { BadResultError, BusyError, JobAbortedError, NotAllowedError, ShardTimeo
 import { FailurePolicy } from './failure-policy.js'
 import { hedgeStragglers } from './hedging.js'
 import { defaultPlacement } from './placement.js'
-import { jobProgress, jobResult } from './report.js'
+import { jobProgress, jobResult, peerReport } from './report.js'
 import { checkResult } from './result-check.js'
 import { ShardQueue, pullShards } from './scheduler.js'
 import { newPeer, splitJob } from './state.js'
@@ -12,7 +12,7 @@ import { initialReplicas } from './verification.js'
 import { countersign, decide, disputeOf, sameOutputs } from './voting.js'
 import type { Exclusion, PeerPlacement, PlacementPolicy, WindowObservation } from './placement.js'
 import type { Attempt, PeerState, ShardResult, ShardState } from './state.js'
-import type { Dispute, JobEvidenceSink, JobProgress, JobResult, ReceiptSink, ShardReport } from './types.js'
+import type { Dispute, JobEvidenceSink, JobProgress, JobResult, JobSnapshot, ReceiptSink, ShardReport } from './types.js'
 import type { VerificationPolicy } from './verification.js'
 import type { Logger, PeerId, PrivateKey } from '@libp2p/interface'
 import type { EvidenceKind } from '@shardmesh/trust'
@@ -71,6 +71,9 @@ export interface JobRunInit {
   clock?: JobClock
 }
 
+/** What a `JobRun` knows of itself now: the parts of a `JobSnapshot` that come from its live state. */
+export type JobRunSnapshot = Pick<JobSnapshot, 'progress' | 'shards' | 'peers' | 'disputes' | 'placement'>
+
 /** How often stragglers are looked for (ms). */
 const HEDGE_INTERVAL = 100
 
@@ -106,6 +109,8 @@ export class JobRun {
   private readonly started: number
   private lastAccepted: number
   private finished = false
+  /** when `run()` settled, on the job's clock */
+  private finishedAt?: number
   private timer?: unknown
   private hedgeTimer?: unknown
   private resolve!: (result: JobResult) => void
@@ -128,6 +133,36 @@ export class JobRun {
     return this.clock.now()
   }
 
+  /**
+   * The job as it stands: progress (shards whose receipts are stored), shard counts, each peer's
+   * report with its attempts in flight, disputes and placement. Built from the live state each
+   * time it is asked (nothing is kept per shard for it); once the job ended it is its final state.
+   */
+  snapshot (): JobRunSnapshot {
+    const shards = { total: this.shards.length, done: 0, inFlight: 0, attempts: 0, retries: 0, hedged: 0, checked: 0, disputed: 0 }
+    for (const shard of this.shards) {
+      shards.done += shard.done != null ? 1 : 0
+      shards.inFlight += shard.running.size
+      shards.attempts += shard.attempts
+      shards.retries += shard.failures
+      shards.hedged += shard.hedged ? 1 : 0
+      shards.checked += shard.checked ? 1 : 0
+      shards.disputed += shard.disputed ? 1 : 0
+    }
+    const elapsedMs = (this.finishedAt ?? this.now()) - this.started
+    return {
+      progress: jobProgress({ shards: this.ackedShards, items: this.ackedItems }, { shards: this.shards.length, items: this.init.items.length }, this.peers, elapsedMs),
+      shards,
+      peers: this.peers.map(p => ({ ...peerReport(p), inFlight: p.inflight })),
+      disputes: this.disputes.map(d => ({ shard: d.shard, winners: [...d.winners], losers: [...d.losers] })),
+      placement: {
+        considered: this.init.considered ?? this.peers.length + (this.init.excluded?.length ?? 0),
+        used: this.peers.map(p => p.id),
+        excluded: (this.init.excluded ?? []).map(e => ({ ...e }))
+      }
+    }
+  }
+
   async run (): Promise<JobResult> {
     const promise = new Promise<JobResult>((resolve, reject) => {
       this.resolve = resolve
@@ -148,6 +183,7 @@ export class JobRun {
     try {
       return await promise
     } finally {
+      this.finishedAt = this.now()
       this.init.signal?.removeEventListener('abort', onAbort)
     }
   }

@@ -171,3 +171,68 @@ export interface JobPlacement {
   used: string[]
   excluded: Exclusion[]
 }
+
+/**
+ * Shard counts of a job, as `Compute.jobs()` reports them while it runs and once it ended.
+ * Computed from the job's live state only when asked.
+ */
+export interface JobShardCounts {
+  /** shards of the job (0 while it is still being placed) */
+  total: number
+  /** shards decided: a result accepted (its receipts may still be being stored: `progress` counts those stored) */
+  done: number
+  /** attempts in flight now (replicas and hedges each count) */
+  inFlight: number
+  /** attempts started: first tries, replicas, retries and hedges, cancelled ones too */
+  attempts: number
+  /**
+   * failed attempts (errors, timeouts, bad results; a busy answer is not one): each sent its
+   * shard back to the queue for another try, unless it was one too many and failed the job
+   */
+  retries: number
+  /** shards that got a second attempt because the first was a straggler */
+  hedged: number
+  /** shards a spot check ran on a second peer */
+  checked: number
+  /** shards on which peers disagreed */
+  disputed: number
+}
+
+/** What one peer is doing for a job: its report so far, and the attempts it holds now. */
+export type JobPeerSnapshot = PeerReport & {
+  /** attempts of this job in flight on the peer now */
+  inFlight: number
+}
+
+/**
+ * A job this node requested, as it stands now (see `Compute.jobs()`): `placing` while its
+ * peers are found and challenged, `running` once shards go out, then `ok` or `error` (the
+ * last state it had is kept).
+ */
+export interface JobSnapshot {
+  /** hex */
+  jobId: string
+  /** `id@version` */
+  workload: string
+  verification: string
+  state: 'placing' | 'running' | 'ok' | 'error'
+  /** when `run()` was called (ms since the epoch) */
+  startedAt: number
+  /** when it ended (ms since the epoch), null while it runs */
+  finishedAt: number | null
+  /** input items */
+  items: number
+  /** why it failed: the error's code (or name) and message */
+  error?: { code: string, message: string }
+  /**
+   * as `onProgress` reports it (shards whose receipts are stored); `elapsedMs` counts from
+   * when the first shards went out (from `startedAt` while placing)
+   */
+  progress: JobProgress
+  shards: JobShardCounts
+  /** the peers the job uses, in pull order (none while placing) */
+  peers: JobPeerSnapshot[]
+  disputes: Dispute[]
+  /** the candidates considered, those used and why each other was not used (empty while placing) */
+  placement: JobPlacement
+}
