@@ -173,7 +173,7 @@ async function nodeStart (opts: StartOptions): Promise<number> {
     })()
   }
   const gracefulStop = (): void => { stop(true) }
-  const control = new ControlServer({ dataDir, port: opts.controlPort, registry, onStop: gracefulStop, join: () => join })
+  const control = new ControlServer({ dataDir, port: opts.controlPort, registry, onStop: gracefulStop, join: () => join, solanaRpc: opts.solanaRpc })
   try {
     await control.listen()
     node = await createMeshNode({
