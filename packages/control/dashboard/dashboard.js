@@ -20,11 +20,12 @@ const $ = (id) => document.getElementById(id)
 function h (tag, attrs = {}, ...children) {
   const el = document.createElement(tag)
   for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue
+    // false leaves a plain attribute out, but is said in a data attribute (`data-connected="false"`)
+    if (v == null || (v === false && !k.startsWith('data-'))) continue
     if (k === 'class') el.className = v
     else el.setAttribute(k, String(v))
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c == null || c === false) continue
     el.append(c instanceof Node ? c : document.createTextNode(String(c)))
   }
