@@ -29,7 +29,8 @@ describe('shardmesh CLI', function () {
     const res = await runCli(['--help'])
     assert.equal(res.code, 0)
     assert.match(res.stdout, /Commands:/)
-    for (const cmd of [['node', '--help'], ['cluster', '--help'], ['peers', '--help'], ['demo', '--help'], ['key', '--help'], ['receipts', '--help'], ['chain', '--help']]) {
+    assert.match(res.stdout, /^ {2}dashboard {3}the login URL of the running node's dashboard/m)
+    for (const cmd of [['node', '--help'], ['cluster', '--help'], ['peers', '--help'], ['dashboard', '--help'], ['demo', '--help'], ['key', '--help'], ['receipts', '--help'], ['chain', '--help']]) {
       const r = await runCli(cmd)
       assert.equal(r.code, 0, cmd.join(' '))
       assert.match(r.stdout, /Usage: shardmesh/)

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { startChainServer } from '@shardmesh/chain'
 import { CLI_BIN } from '@shardmesh/cli/harness'
+import { ControlClient } from '@shardmesh/control'
 import { runCli } from './utils/run-cli.js'
 import type { ChainServer } from '@shardmesh/chain'
 
@@ -150,6 +151,57 @@ describe('shardmesh demo (the main job, as a user runs it)', function () {
     const unanchored = await runCli(['demo', '--no-chain', '--pay', '5'])
     assert.equal(unanchored.code, 2)
     assert.match(unanchored.stderr, /--pay pays in the transaction that anchors the receipts: it needs a chain/)
+  })
+
+  it('--keep: after its results the cluster and the chain serve on, node 0\'s login URL printed, until SIGINT stops them and keeps the chain\'s history', async () => {
+    const out = join(dir, 'keep')
+    const child = spawn(process.execPath, [CLI_BIN, 'demo', '--nodes', '2', '--items', '8', '--keep', '--json', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    const exited = once(child, 'exit')
+    try {
+      // the JSON object comes first, with the login URL, while the cluster keeps running
+      const [line] = await Promise.race([
+        once(createInterface({ input: child.stdout }), 'line') as Promise<string[]>,
+        exited.then(([code]) => { throw new Error(`the demo exited (${code as number}) before its results: ${stderr}`) })
+      ])
+      const demo = JSON.parse(line)
+      assert.equal(demo.ok, true, line)
+      assert.match(demo.dashboard, /^http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{64}$/)
+      const login = new URL(demo.dashboard)
+      const node0 = new ControlClient(login.origin, new URLSearchParams(login.hash.slice(1)).get('token') ?? '')
+      const status = await node0.status()
+      assert.equal(status.peerId, demo.peers.find((p: { node: number }) => p.node === 0).peerId)
+      // node 1 serves on too: node 0 still holds its advert and a connection to it
+      const node1 = demo.peers.find((p: { node: number }) => p.node === 1).peerId
+      assert.ok((await node0.peers()).peers.some(p => p.peerId === node1), 'node 0 no longer lists node 1')
+      assert.ok(status.connectedPeers >= 1)
+      // its dashboard has the demo's job to show
+      const jobs = (await node0.jobs()).jobs
+      assert.deepEqual(jobs.map(j => [j.jobId, j.state, j.items]), [[demo.job.jobId, 'ok', 8]])
+      // the chain's history is copied when it stops, not before
+      assert.equal(demo.receipts.chainDir, join(out, 'chain'))
+      assert.equal(existsSync(demo.receipts.chainDir), false)
+
+      process.kill(child.pid as number, 'SIGINT')
+      const [code] = await exited
+      assert.equal(code, 0, stderr)
+      assert.throws(() => process.kill(status.pid, 0), { code: 'ESRCH' }, `node 0 (pid ${status.pid}) outlived the demo`)
+      // the history kept is whole: the chain it serves again verifies the worker's proof
+      const server = await startChainServer({ port: 0, dataDir: demo.receipts.chainDir })
+      try {
+        const res = await runCli(['receipts', 'verify', demo.receipts.verified.files.worker, '--solana-rpc', server.url, '--json'])
+        assert.equal(res.code, 0, res.stdout + res.stderr)
+        assert.equal(JSON.parse(res.stdout).ok, true)
+      } finally {
+        await server.close()
+      }
+    } finally {
+      if (child.exitCode == null && child.signalCode == null) {
+        process.kill(child.pid as number, 'SIGKILL')
+        await exited
+      }
+    }
   })
 
   it('a reader that goes away (demo | head -3) ends it quietly, its chain and nodes with it', async () => {

@@ -99,6 +99,9 @@ describe('shardmesh node start, wait, stop (a daemon as scripts run it)', functi
     const node = startNode(['--data-dir', dataDir, '--json', '--bootstrap', '/ip4/127.0.0.1/tcp/1'], daemons)
     const ready = await jsonLine(node, 'ready')
     assert.deepEqual(ready.join, { state: 'joining' })
+    // the ready event goes to scripts and --ready-file: it never carries the control token
+    const token = (await readFile(join(dataDir, 'control.token'), 'utf8')).trim()
+    assert.ok(!node.stdout.join('\n').includes(token), node.stdout.join('\n'))
     const status = await (await ControlClient.fromDataDir(dataDir)).status()
     assert.equal(status.peerId, ready.peerId)
     assert.ok(['joining', 'unreachable'].includes(status.join.state), status.join.state)
@@ -133,6 +136,34 @@ describe('shardmesh node start, wait, stop (a daemon as scripts run it)', functi
     for (const file of [readyFile, join(dataDir, 'node.pid'), join(dataDir, 'control.json')]) {
       assert.equal(existsSync(file), false, file)
     }
+  })
+
+  it('prints the dashboard\'s login URL after its control URL (text mode); shardmesh dashboard prints it again while the node runs', async () => {
+    const dataDir = join(dir, 'dashboard')
+    const node = startNode(['--data-dir', dataDir], daemons)
+    const line = await waitFor(async () => node.stdout.find(l => l.startsWith('dashboard ')), `the dashboard line (stdout: ${node.stdout.join('\n')}; stderr: ${node.stderr.join('\n')})`, { timeout: 60_000, interval: 100 })
+    const control = JSON.parse(await readFile(join(dataDir, 'control.json'), 'utf8')).url as string
+    const token = (await readFile(join(dataDir, 'control.token'), 'utf8')).trim()
+    const login = `${control}/#token=${token}`
+    assert.equal(line, `dashboard ${login}`)
+    assert.equal(node.stdout[node.stdout.indexOf(line) - 1], `control   ${control}`)
+
+    const plain = await runCli(['dashboard', '--data-dir', dataDir])
+    assert.equal(plain.code, 0, plain.stderr)
+    assert.equal(plain.stdout, `${login}\n`)
+    const json = await runCli(['dashboard', '--data-dir', dataDir, '--json'])
+    assert.equal(json.code, 0, json.stderr)
+    const { peerId } = await (await ControlClient.fromDataDir(dataDir)).status()
+    assert.deepEqual(JSON.parse(json.stdout), { url: login, control, peerId })
+
+    // a node killed leaves its control.json behind: the URL it names is not printed
+    process.kill(node.child.pid as number, 'SIGKILL')
+    await node.exited
+    assert.equal(existsSync(join(dataDir, 'control.json')), true)
+    const dead = await runCli(['dashboard', '--data-dir', dataDir])
+    assert.equal(dead.code, 1)
+    assert.equal(dead.stdout, '')
+    assert.match(dead.stderr, new RegExp(`^shardmesh dashboard: node at ${control} does not answer`))
   })
 
   it('a stale pid file (its process is gone) neither blocks a start nor fools node stop', async () => {

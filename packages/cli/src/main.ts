@@ -11,6 +11,7 @@ Commands:
   node        start a mesh node (daemon) with a local control API; wait for it; stop it
   cluster     run N node processes on loopback until they converge (and --for a while)
   peers       the running node's peer table: liveness, score and each claim's status
+  dashboard   the login URL of the running node's dashboard (a page its control API serves)
   job run     run a sharded job from the running node: a built-in workload (ocr-rec, embed,
               echo, sleep, onnx) or one of a --workload-module
   job plan    which peers such a job would use now, and why each other would not be used
@@ -60,6 +61,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   node: async () => (await import('./commands/node.js')).nodeCommand,
   cluster: async () => (await import('./commands/cluster.js')).clusterCommand,
   peers: async () => (await import('./commands/peers.js')).peersCommand,
+  dashboard: async () => (await import('./commands/dashboard.js')).dashboardCommand,
   key: async () => (await import('./commands/key.js')).keyCommand,
   job: async () => (await import('./commands/job.js')).jobCommand,
   receipts: async () => (await import('./commands/receipts.js')).receiptsCommand,

@@ -1,6 +1,6 @@
 import { cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
-import { basename, join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { RECEIPT_BATCHES_PROTOCOL, decodeItemList, encodeItemList, plural } from '@shardmesh/protocol'
 import { parseVerification, peersNeeded } from '@shardmesh/compute'
 import { checkBundle, decodeBundle, decodeReceiptProof, encodeBundle, formatTallyJson, paymentsByWorker, tally } from '@shardmesh/receipts'
@@ -14,6 +14,7 @@ import { age, shortId, table } from '../format.js'
 import { progressBar } from '../job/progress.js'
 import { decodeOutputs, ocrAccuracy, peersThatWorked, renderPeerSummary, renderPlacement } from '../job/summary.js'
 import { formatLiveness, rate } from '../trust.js'
+import { loginUrl } from '../daemon/login.js'
 import { checkTallySources } from './receipts.js'
 import type { JobResultJson, PeerTrustJson, ReceiptRow } from '@shardmesh/control'
 import type { VerifiedReport } from '../chain/verify.js'
@@ -51,9 +52,16 @@ Options:
                        the tally then shows owed, paid and missing per worker
   --out DIR            where the proofs and bundles are kept (default
                        ./shardmesh-demo-<UTC time>; must be new or empty)
+  --keep               once the results are printed, keep the cluster (and the local chain)
+                       running and print the dashboard's login URL of node 0 (it holds
+                       node 0's control token), until SIGINT/SIGTERM (Ctrl-C) stops them;
+                       then it exits with the demo's outcome. The nodes stay up, idle, during
+                       the one-process run, and the chain's history is copied to
+                       <out>/chain when it stops
 ${SOLANA_HELP.trimEnd()}
   --json               print one JSON object: { nodes, items, accuracy, peers, throughput, job,
-                       receipts, tally, cluster }; each of peers has its shards, items, attempts,
+                       receipts, tally, cluster } (with --keep also dashboard, the login
+                       URL, printed before it waits); each of peers has its shards, items, attempts,
                        failures, window, itemsPerSec, and what node 0 knows of it:
                        measuredItemsPerSec (null: not measured) and liveness; receipts has
                        proofDir, chainDir, verified (worker and requester: peer ids,
@@ -76,6 +84,7 @@ export async function demoCommand (argv: string[]): Promise<number> {
     timeout: { type: 'string' },
     out: { type: 'string' },
     pay: { type: 'string' },
+    keep: { type: 'boolean' },
     ...SOLANA_FLAGS,
     json: { type: 'boolean' }
   })
@@ -99,6 +108,7 @@ export async function demoCommand (argv: string[]): Promise<number> {
   }
   const proofDir = solana == null ? undefined : await checkOutDir(values.out ?? `shardmesh-demo-${utcStamp(new Date())}`)
   const json = values.json === true
+  const keep = values.keep === true
   const say = (line: string): void => { if (!json) process.stdout.write(line + '\n') }
 
   // two cores shared by n processes: one inference thread each keeps the machine honest
@@ -115,7 +125,13 @@ export async function demoCommand (argv: string[]): Promise<number> {
   const onOutputError = (): void => { outputClosed = true }
   process.stdout.once('error', onOutputError)
   let stopping: Promise<void> | undefined
+  /** with --keep, once the results are out: the signal that ends the wait */
+  let keeping: PromiseWithResolvers<NodeJS.Signals> | undefined
   const stop = (signal: NodeJS.Signals): void => {
+    if (keeping != null) {
+      keeping.resolve(signal)
+      return
+    }
     stopping ??= cluster.stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : outputClosed ? 0 : 143))
   }
   process.once('SIGINT', stop)
@@ -187,10 +203,13 @@ export async function demoCommand (argv: string[]): Promise<number> {
       liveness: known.get(p.peerId)?.liveness ?? null
     }))
     const convergence = { convergedMs: report.convergedMs, readyMs: report.readyMs }
-    // the nodes stop (their cores go to the local run); the chain stays up for the check at the end
-    await cluster.stopNodes()
+    // the nodes stop (their cores go to the local run); the chain stays up for the check at the
+    // end. With --keep they stay up, idle, for the dashboard afterwards
+    if (!keep) {
+      await cluster.stopNodes()
+    }
 
-    say(`\nthe same ${plural(count, 'line')} in this one process, ${plural(availableParallelism(), 'pool thread')}, same shards...`)
+    say(`\nthe same ${plural(count, 'line')} in this one process, ${plural(availableParallelism(), 'pool thread')}, same shards${keep ? ' (the nodes stay up, idle: --keep)' : ''}...`)
     const local = await runLocally(workload, images, shardSize)
     const ratio = result.itemsPerSec / local.itemsPerSec
     say(`local: ${local.itemsPerSec.toFixed(1)} lines/s; mesh: ${result.itemsPerSec.toFixed(1)} lines/s; mesh/local = ${ratio.toFixed(2)} (one machine: the mesh adds processes, not cores)`)
@@ -199,11 +218,12 @@ export async function demoCommand (argv: string[]): Promise<number> {
     const checked = anchoring == null || kept == null ? undefined : await verifyKept(anchoring, kept, cluster, result, names, pay, say)
     const receipts = checked?.receipts
     if (receipts != null && cluster.chain != null) {
-      receipts.chainDir = await keepChain(cluster, receipts.proofDir)
+      // with --keep the chain serves on: its history is copied when the demo stops
+      receipts.chainDir = keep ? join(receipts.proofDir, 'chain') : await keepChain(cluster, receipts.proofDir)
     }
     if (receipts != null) {
       const bundles = receipts.files.filter(file => file.startsWith('bundle-')).length
-      say(`\nkept in ${receipts.proofDir}: worker-proof.json, requester-proof.json, ${plural(bundles, 'bundle-ROOT.json file')}${receipts.chainDir == null ? '' : ', chain/ (the local chain\'s history)'}`)
+      say(`\nkept in ${receipts.proofDir}: worker-proof.json, requester-proof.json, ${plural(bundles, 'bundle-ROOT.json file')}${receipts.chainDir == null ? '' : `, chain/ (the local chain's history${keep ? ', copied there when the demo stops' : ''})`}`)
       if (receipts.chainDir != null) {
         say(`  check them again: shardmesh chain --data-dir ${receipts.chainDir} (it serves on port 8899), then`)
         say(`  shardmesh receipts verify ${receipts.verified.files.worker} --solana-rpc http://127.0.0.1:8899`)
@@ -212,6 +232,7 @@ export async function demoCommand (argv: string[]): Promise<number> {
 
     const receiptsOk = receipts == null || (receipts.verified.ok && receipts.tallyCheck.ok && (receipts.settlement?.ok ?? true) && receipts.anchored === receipts.count && receipts.count === result.receipts.length)
     const ok = accuracy.charAccuracyNoSpaces >= MIN_ACCURACY && sameText && receiptsOk
+    const dashboard = keep ? await loginUrl(cluster.nodes[0].dataDir, cluster.nodes[0].control.url) : undefined
     if (json) {
       const body: DemoJson = {
         ok,
@@ -226,11 +247,15 @@ export async function demoCommand (argv: string[]): Promise<number> {
         localMatchesMesh: sameText,
         receipts: receipts ?? null,
         tally: checked?.tally ?? null,
-        cluster: convergence
+        cluster: convergence,
+        ...(dashboard == null ? {} : { dashboard })
       }
       process.stdout.write(JSON.stringify(body) + '\n')
     } else if (!ok) {
       say(receiptsOk ? `FAILED: accuracy below ${MIN_ACCURACY * 100} % or local and mesh disagree` : 'FAILED: the receipts were not all anchored, a proof kept did not verify, the tally\'s check failed, or a worker was not paid what it was owed')
+    }
+    if (dashboard != null) {
+      await keepRunning(cluster, dashboard, receipts?.chainDir ?? null, say, waiting => { keeping = waiting })
     }
     return ok ? EXIT_OK : EXIT_FAILURE
   } catch (err) {
@@ -281,6 +306,8 @@ interface DemoJson {
   /** the rows of `receipts tally --json` over the job's bundles, each anchor checked on chain (null: no chain, or the check failed) */
   tally: TallyJsonRow[] | null
   cluster: { convergedMs: number | null, readyMs: number }
+  /** with --keep: the dashboard's login URL of node 0 (it holds node 0's control token) */
+  dashboard?: string
 }
 
 interface DemoReceipts {
@@ -575,6 +602,27 @@ async function verifyKept (anchoring: Anchoring, kept: Kept, cluster: LocalClust
   }
   say(receipts.tallyMatchesJob ? 'the tally gives each worker exactly the shards and items of the job\'s report' : 'the tally differs from the job\'s report (shards retried or verified elsewhere?)')
   return { receipts, tally: rows }
+}
+
+/**
+ * `--keep`: the cluster (and the local chain) serve on; the login URL of node 0's dashboard is
+ * printed (in JSON mode it was in the JSON object), and this waits for SIGINT/SIGTERM (`wait`
+ * hands the demo's signal handler what to resolve). Then the nodes stop (gracefully: receipts
+ * still waiting are anchored) and, with the local chain, its history is copied to `chainDir`;
+ * the caller's `finally` stops the rest.
+ */
+async function keepRunning (cluster: LocalCluster, dashboard: string, chainDir: string | null, say: (line: string) => void, wait: (signal: PromiseWithResolvers<NodeJS.Signals>) => void): Promise<void> {
+  const signal = Promise.withResolvers<NodeJS.Signals>()
+  wait(signal)
+  say(`\ndashboard ${dashboard}`)
+  say(`the cluster${cluster.chain == null ? '' : ' and the local chain'} keep running: open the dashboard in a browser on this machine; Ctrl-C stops ${cluster.chain == null ? 'it' : 'them'}`)
+  await signal.promise
+  say('stopping the cluster...')
+  await cluster.stopNodes()
+  if (chainDir != null && cluster.chain != null) {
+    await keepChain(cluster, dirname(chainDir))
+    say(`the local chain's history is kept in ${chainDir}`)
+  }
 }
 
 /**

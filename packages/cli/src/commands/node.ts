@@ -6,6 +6,7 @@ import { ControlClient, ControlServer } from '@shardmesh/control'
 import { linkSignals, writeFileAtomic } from '@shardmesh/protocol'
 import { claimPidFile, stopDaemon } from '../daemon/files.js'
 import { DaemonLog, logNodeEvents } from '../daemon/log.js'
+import { loginUrl } from '../daemon/login.js'
 import { parseStartOptions } from '../daemon/start-options.js'
 import { resolveDataDir } from '../data-dir.js'
 import { watchParent } from '../parent.js'
@@ -20,7 +21,9 @@ export const NODE_HELP = `Usage: shardmesh node start [options]
 
 'node start' runs a mesh node until SIGINT/SIGTERM, 'node stop' or POST /v1/stop on its control
 API. It serves the control API at once, then joins the mesh through --bootstrap in the
-background; the data dir holds node.pid and control.json while it runs. It stops gracefully:
+background; the data dir holds node.pid and control.json while it runs. Without --json it
+prints the login URL of the dashboard the control API serves (the URL holds the control
+token; 'shardmesh dashboard' prints it again). It stops gracefully:
 no new shards (requesters place them elsewhere), the shards in flight finish and their
 countersigned receipts are kept, receipts wait anchored (with --solana-rpc), all within
 --shutdown-timeout; then it exits 0. A second signal stops it at once. 'node wait' blocks
@@ -247,6 +250,8 @@ async function nodeStart (opts: StartOptions): Promise<number> {
     process.stdout.write(JSON.stringify(ready) + '\n')
   } else {
     process.stdout.write(`peer id   ${ready.peerId}\nsolana    ${ready.solanaAddress}\ndata dir  ${dataDir}\ncontrol   ${info.url}\n`)
+    // the login URL holds the control token: printed for the operator, never in the JSON events
+    process.stdout.write(`dashboard ${await loginUrl(dataDir, info.url)}\n`)
     process.stdout.write(opts.solanaRpc == null ? 'receipts  stored, not anchored (no --solana-rpc)\n' : `receipts  anchored on ${opts.solanaRpc}\n`)
     for (const addr of ready.addrs) {
       process.stdout.write(`${opts.announce == null ? 'listening' : 'announced'} ${addr}\n`)
