@@ -19,7 +19,9 @@ const PAGE_WAIT = 60_000
  * The dashboard in a real browser (Debian chromium, driven by playwright-core), against a real
  * cluster of node processes anchoring on the local chain: node 0 requests a job of two workers,
  * the page shows it progress, a worker SIGKILLed mid-job turns dead on the page (its evidence
- * age still counting), the job ends complete and the receipts appear anchored. Logging in keeps
+ * age still counting), the job ends complete and the receipts appear anchored; a worker frozen
+ * (SIGSTOP) turns dead though its connection stays open, the job that had only it fails with the
+ * reason on the page, and the worker is back once it thaws. Logging in keeps
  * no credential the browser would send by itself, and a wrong token asks to log in again.
  *
  * Screenshots go to `$SHARDMESH_SCREENSHOTS` when set (the README's come from
@@ -43,8 +45,6 @@ describe('the dashboard, in a real browser, against a real cluster', function ()
     cluster = new LocalCluster({
       nodes: 3,
       solana: 'local',
-      advertTtl: '6s',
-      refresh: '1s',
       // node 0 requests (and offers nothing of the job); nodes 1 and 2 sleep 250 ms an item
       nodeArgs: i => i === 0
         ? ['--workload', 'echo', '--receipt-batch-interval', '500ms', '--challenge-interval', 'off']
@@ -149,6 +149,31 @@ describe('the dashboard, in a real browser, against a real cluster', function ()
     await page.waitForSelector('svg[data-metric="shardmesh_receipts_stored_total"]:not([data-points="0"])', { timeout: PAGE_WAIT })
     await page.locator('#receipts-section').scrollIntoViewIfNeeded()
     await page.screenshot({ path: join(shots, 'dashboard-receipts.png'), fullPage: true })
+  })
+
+  it('shows a frozen worker dead while its connection stays open, the job that had only it failed and why, and the worker back once it thaws', async () => {
+    const [requester, w1] = cluster.nodes
+    const job = requester.control.runJob({ workload: 'sleep', items: items(8, 'frozen'), shardSize: 2, peers: [w1.peerId], includeSelf: false })
+    const failed = assert.rejects(job, /ERR_PEER_UNRESPONSIVE/)
+    const running = page.locator('#jobs .job[data-state="running"]')
+    await running.locator(`tr[data-peer="${w1.peerId}"]`).waitFor({ timeout: PAGE_WAIT })
+    // SIGSTOP: the process is there and its sockets open, but nothing answers
+    process.kill(w1.pid, 'SIGSTOP')
+    try {
+      const frozen = page.locator(`#peers tr[data-peer="${w1.peerId}"][data-liveness="dead"]`)
+      await frozen.waitFor({ timeout: PAGE_WAIT })
+      assert.equal(await frozen.getAttribute('data-connected'), 'true', 'a frozen process keeps its connection: only the heartbeat tells')
+      // no other worker was allowed: the job fails, and the page says why
+      await failed
+      const ended = page.locator('#jobs .job[data-state="error"]').first()
+      await ended.waitFor({ timeout: PAGE_WAIT })
+      assert.match(await ended.textContent() ?? '', /ERR_PEER_UNRESPONSIVE/)
+      await page.screenshot({ path: join(shots, 'dashboard-frozen-peer.png'), fullPage: true })
+    } finally {
+      process.kill(w1.pid, 'SIGCONT')
+    }
+    // thawed, it speaks again (its next advert outranks the verdict of a peer no longer watched)
+    await page.waitForSelector(`#peers tr[data-peer="${w1.peerId}"]:not([data-liveness="dead"]):not([data-liveness="suspect"])`, { timeout: PAGE_WAIT })
   })
 
   it('asks to log in again when the token is wrong, and shows no data', async () => {

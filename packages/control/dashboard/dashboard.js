@@ -125,6 +125,9 @@ const state = {
   receipts: null,
   batches: null,
   fetchedAt: 0,
+  /** the peer rows of the last poll, and the peers that have left the table since (`trackGone`) */
+  lastRows: new Map(),
+  gone: new Map(),
   /** metric samples: [{ at, values: Map(key -> number) }] */
   samples: []
 }
@@ -231,27 +234,53 @@ function scoreCell (t) {
     h('div', { class: 'muted' }, reasons))
 }
 
+/**
+ * Peers that left the node's table (their advert expired: a dead or frozen peer stops renewing it)
+ * stay on the page for a while, marked so, with what was last known of them and its age still
+ * counting: a peer that died never just vanishes from view.
+ */
+const GONE_KEPT = 10 * 60 * 1000
+const GONE_MAX = 50
+
+function trackGone (rows) {
+  const now = Date.now()
+  const present = new Set(rows.map(p => p.peerId))
+  for (const [id, g] of state.gone) {
+    if (present.has(id) || now - g.goneAt > GONE_KEPT) state.gone.delete(id)
+  }
+  for (const [id, last] of state.lastRows) {
+    if (!present.has(id) && !state.gone.has(id)) state.gone.set(id, { row: last.row, fetchedAt: last.fetchedAt, goneAt: now })
+  }
+  while (state.gone.size > GONE_MAX) state.gone.delete(state.gone.keys().next().value)
+  state.lastRows = new Map(rows.map(p => [p.peerId, { row: p, fetchedAt: state.fetchedAt }]))
+}
+
 function renderPeers () {
   const body = $('peers').tBodies[0]
   const rows = state.peers?.peers ?? []
   const self = state.status?.peerId
-  $('peers-count').textContent = `${rows.length}`
-  body.replaceChildren(...rows.map(p => {
-    const t = p.trust
-    const isSelf = p.peerId === self
-    const live = isSelf ? { state: 'self', evidence: 'none', ageMs: null } : t?.liveness ?? { state: 'unknown', evidence: 'none', ageMs: null }
-    const slots = t == null ? `${p.totalSlots}` : `${t.slots.claimed} / ${t.slots.earned.length === 0 ? '-' : t.slots.earned.map(e => `${e.window} (${e.workload})`).join(', ')}`
-    return h('tr', { 'data-peer': p.peerId, 'data-liveness': live.state, 'data-connected': p.connected },
-      idCell(p.peerId),
-      h('td', {}, isSelf ? badge('own', 'this node') : badge(live.state), live.rttMs != null ? h('span', { class: 'muted' }, ` rtt ${rate(live.rttMs)} ms`) : ''),
-      h('td', {}, live.ageMs == null ? '-' : [liveAge(live.ageMs, state.fetchedAt), h('span', { class: 'muted' }, ` (${live.evidence})`)]),
-      h('td', {}, p.connected == null ? '-' : p.connected ? 'open' : h('span', { class: 'warn' }, 'none')),
-      scoreCell(t),
-      throughputCell(t),
-      gpuCell(p),
-      h('td', {}, slots),
-      h('td', {}, liveAge(p.ageMs, state.fetchedAt)))
-  }))
+  trackGone(rows)
+  $('peers-count').textContent = `${rows.length}${state.gone.size > 0 ? `, and ${state.gone.size} whose advert expired` : ''}`
+  const gone = [...state.gone.values()].map(g => peerRow(g.row, g.fetchedAt, self, g.goneAt))
+  body.replaceChildren(...rows.map(p => peerRow(p, state.fetchedAt, self)), ...gone)
+}
+
+/** One peer's row; `goneAt`: when it left the table (its last known state is shown, ageing). */
+function peerRow (p, fetchedAt, self, goneAt) {
+  const t = p.trust
+  const isSelf = p.peerId === self
+  const live = isSelf ? { state: 'self', evidence: 'none', ageMs: null } : t?.liveness ?? { state: 'unknown', evidence: 'none', ageMs: null }
+  const slots = t == null ? `${p.totalSlots}` : `${t.slots.claimed} / ${t.slots.earned.length === 0 ? '-' : t.slots.earned.map(e => `${e.window} (${e.workload})`).join(', ')}`
+  return h('tr', { 'data-peer': p.peerId, 'data-liveness': live.state, 'data-connected': goneAt == null ? p.connected : null, 'data-gone': goneAt != null, class: goneAt == null ? null : 'gone' },
+    idCell(p.peerId),
+    h('td', {}, isSelf ? badge('own', 'this node') : badge(live.state), live.rttMs != null ? h('span', { class: 'muted' }, ` rtt ${rate(live.rttMs)} ms`) : ''),
+    h('td', {}, live.ageMs == null ? '-' : [liveAge(live.ageMs, fetchedAt), h('span', { class: 'muted' }, ` (${live.evidence})`)]),
+    h('td', {}, goneAt != null ? h('span', { class: 'muted' }, `left the table ${new Date(goneAt).toLocaleTimeString()}`) : p.connected == null ? '-' : p.connected ? 'open' : h('span', { class: 'warn' }, 'none')),
+    scoreCell(t),
+    throughputCell(t),
+    gpuCell(p),
+    h('td', {}, slots),
+    h('td', {}, liveAge(p.ageMs, fetchedAt), goneAt == null ? '' : [' ', badge('dead', 'expired')]))
 }
 
 // --- jobs -----------------------------------------------------------------------------------
