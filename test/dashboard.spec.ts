@@ -105,7 +105,7 @@ describe('the dashboard, in a real browser, against a real cluster', function ()
     const jobId = await running.getAttribute('data-job')
     assert.ok(jobId != null && /^[0-9a-f]{32}$/.test(jobId))
     assert.equal(await running.getAttribute('data-shards-total'), '20')
-    await page.screenshot({ path: join(shots, 'dashboard-job.png'), fullPage: true })
+    await page.screenshot({ path: join(shots, 'dashboard-job.jpg'), quality: 80 })
 
     // a worker dies with shards in flight: its heartbeat goes silent, and the page says dead
     await cluster.kill(2)
@@ -122,7 +122,7 @@ describe('the dashboard, in a real browser, against a real cluster', function ()
       const el = (globalThis as any).document.querySelector(`#peers tr[data-peer="${peer}"] .age`)
       return el != null && Number(el.dataset.age) + Date.now() - Number(el.dataset.at) > before + 1500
     }, [w2.peerId, first] as const, { timeout: PAGE_WAIT })
-    await page.screenshot({ path: join(shots, 'dashboard-dead-peer.png'), fullPage: true })
+    await page.screenshot({ path: join(shots, 'dashboard-dead-peer.jpg'), quality: 80 })
 
     // the job still ends complete, on the worker left
     const result = await job
@@ -147,8 +147,7 @@ describe('the dashboard, in a real browser, against a real cluster', function ()
     await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('#receipts tr[data-role="requester"][data-proof="anchored"]').length === 20, undefined, { timeout: PAGE_WAIT })
     // the metric charts have history (receipts stored over the last minutes)
     await page.waitForSelector('svg[data-metric="shardmesh_receipts_stored_total"]:not([data-points="0"])', { timeout: PAGE_WAIT })
-    await page.locator('#receipts-section').scrollIntoViewIfNeeded()
-    await page.screenshot({ path: join(shots, 'dashboard-receipts.png'), fullPage: true })
+    await page.locator('#receipts-section').screenshot({ path: join(shots, 'dashboard-receipts.jpg'), quality: 80 })
   })
 
   it('shows a frozen worker dead while its connection stays open, the job that had only it failed and why, and the worker back once it thaws', async () => {
@@ -168,7 +167,7 @@ describe('the dashboard, in a real browser, against a real cluster', function ()
       const ended = page.locator('#jobs .job[data-state="error"]').first()
       await ended.waitFor({ timeout: PAGE_WAIT })
       assert.match(await ended.textContent() ?? '', /ERR_PEER_UNRESPONSIVE/)
-      await page.screenshot({ path: join(shots, 'dashboard-frozen-peer.png'), fullPage: true })
+      await page.screenshot({ path: join(shots, 'dashboard-frozen-peer.jpg'), quality: 80 })
     } finally {
       process.kill(w1.pid, 'SIGCONT')
     }
