@@ -54,10 +54,10 @@ Options:
                        ./shardmesh-demo-<UTC time>; must be new or empty)
   --keep               once the results are printed, keep the cluster (and the local chain)
                        running and print the dashboard's login URL of node 0 (it holds
-                       node 0's control token), until SIGINT/SIGTERM (Ctrl-C) stops them;
-                       then it exits with the demo's outcome. The nodes stay up, idle, during
-                       the one-process run, and the chain's history is copied to
-                       <out>/chain when it stops
+                       node 0's control token), until SIGINT/SIGTERM (Ctrl-C) stops them
+                       gracefully and it exits with the demo's outcome (a second signal
+                       stops them at once). The nodes stay up, idle, during the one-process
+                       run, and the chain's history is copied to <out>/chain at the stop
 ${SOLANA_HELP.trimEnd()}
   --json               print one JSON object: { nodes, items, accuracy, peers, throughput, job,
                        receipts, tally, cluster } (with --keep also dashboard, the login
@@ -129,7 +129,10 @@ export async function demoCommand (argv: string[]): Promise<number> {
   let keeping: PromiseWithResolvers<NodeJS.Signals> | undefined
   const stop = (signal: NodeJS.Signals): void => {
     if (keeping != null) {
+      // the end of --keep's wait: the cluster stops gracefully; a second signal as without --keep
       keeping.resolve(signal)
+      keeping = undefined
+      process.once(signal, stop)
       return
     }
     stopping ??= cluster.stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : outputClosed ? 0 : 143))
@@ -615,7 +618,7 @@ async function keepRunning (cluster: LocalCluster, dashboard: string, chainDir: 
   const signal = Promise.withResolvers<NodeJS.Signals>()
   wait(signal)
   say(`\ndashboard ${dashboard}`)
-  say(`the cluster${cluster.chain == null ? '' : ' and the local chain'} keep running: open the dashboard in a browser on this machine; Ctrl-C stops ${cluster.chain == null ? 'it' : 'them'}`)
+  say(`${cluster.chain == null ? 'the cluster keeps' : 'the cluster and the local chain keep'} running: open the dashboard in a browser on this machine; Ctrl-C stops ${cluster.chain == null ? 'it' : 'them'}`)
   await signal.promise
   say('stopping the cluster...')
   await cluster.stopNodes()
