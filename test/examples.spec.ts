@@ -32,6 +32,7 @@ describe('examples', function () {
     assert.ok(result.earned >= 4, `earned ${result.earned}`)
     assert.equal(result.verified, result.earned, JSON.stringify(result.proofs))
     assert.equal(result.anchoredByControlApi, result.earned, 'the control API lists them anchored')
+    assert.equal(result.dashboard, true, 'the control API serves the dashboard page')
     for (const p of result.proofs) {
       assert.equal(p.verified, true)
       assert.match(p.anchor, /^[1-9A-HJ-NP-Za-km-z]{64,88}$/)

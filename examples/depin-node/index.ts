@@ -88,6 +88,11 @@ try {
   cleanup.unshift(async () => { await control.stop() })
   const client = await ControlClient.fromDataDir(dataDir)
   say(`control API at ${url} (shardmesh receipts list --data-dir ${dataDir})`)
+  // ...and with it the dashboard page, at its root: its login URL (the token in its fragment)
+  // is what `shardmesh dashboard --data-dir DIR` prints, or dashboardUrl(url, token)
+  const page = await fetch(`${url}/`)
+  const dashboard = page.ok && (page.headers.get('content-type') ?? '').startsWith('text/html')
+  say(`dashboard at ${url}/ (log in: shardmesh dashboard --data-dir ${dataDir})`)
 
   // 3. Somewhere on the mesh, a requester (here: a plain mesh node in this process) that pays
   //    the fees of its anchors, so its key's account is funded on the chain
@@ -144,6 +149,7 @@ try {
     shardsByNode: job.shards.filter(s => s.peer === depin.peerId.toString()).length,
     earned: earned.length,
     anchoredByControlApi: status.receipts.filter(r => r.anchor != null).length,
+    dashboard,
     verified: proofs.filter(p => p.verified).length,
     proofs
   }
