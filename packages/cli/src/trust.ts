@@ -4,9 +4,9 @@
  * a bare "online".
  */
 
-import { plural } from '@shardmesh/protocol'
+import { plural } from '@shardmesh/protocol/wording'
 import { seconds, shortId } from './format.js'
-import type { PeerRow, PeerTrustJson } from '@shardmesh/control'
+import type { PeerRow, PeerTrustJson } from '@shardmesh/control/client'
 
 type Liveness = PeerTrustJson['liveness']
 type Score = PeerTrustJson['score']

@@ -1,14 +1,14 @@
 import { mkdtemp, mkdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { ControlClient } from '@shardmesh/control'
+import { ControlClient } from '@shardmesh/control/client'
 import { fundAddresses } from '../chain/fund.js'
 import { killChainProcess, startChainProcess } from './chain-process.js'
 import { measureConvergence, waitConverged } from './convergence.js'
 import { CLI_BIN, Supervisor, exitOf, readyLine } from './supervisor.js'
 import type { ChainProcess } from './chain-process.js'
 import type { ConvergenceReport, WaitConvergedOptions } from './convergence.js'
-import type { JoinStatus, PeerRow } from '@shardmesh/control'
+import type { JoinStatus, PeerRow } from '@shardmesh/control/client'
 import type { ChildProcess } from 'node:child_process'
 
 export interface LocalClusterOptions {

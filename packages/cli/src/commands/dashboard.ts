@@ -1,4 +1,4 @@
-import { ControlClient } from '@shardmesh/control'
+import { ControlClient } from '@shardmesh/control/client'
 import { EXIT_OK, parse } from '../args.js'
 import { loginUrl } from '../daemon/login.js'
 import { resolveDataDir } from '../data-dir.js'

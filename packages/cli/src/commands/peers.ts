@@ -1,10 +1,10 @@
-import { plural } from '@shardmesh/protocol'
+import { plural } from '@shardmesh/protocol/wording'
 import { EXIT_OK, UsageError, parse } from '../args.js'
-import { ControlClient } from '@shardmesh/control'
+import { ControlClient } from '@shardmesh/control/client'
 import { resolveDataDir } from '../data-dir.js'
 import { age, seconds, shortId, table } from '../format.js'
 import { formatSlots, renderWhy, trustCells } from '../trust.js'
-import type { FindResponse, PeerRow } from '@shardmesh/control'
+import type { FindResponse, PeerRow } from '@shardmesh/control/client'
 
 export const PEERS_HELP = `Usage: shardmesh peers [--find KEY [--claimed] | --why PEER] [options]
 

@@ -1,13 +1,10 @@
 import { readFile, stat, writeFile } from 'node:fs/promises'
-import { plural } from '@shardmesh/protocol'
-import { bundleProof, checkBundle, decodeBundle, decodeReceiptProof, encodeBundle, formatTallyCsv, formatTallyJson, paymentsByWorker, tally } from '@shardmesh/receipts'
+import { plural } from '@shardmesh/protocol/wording'
 import { EXIT_FAILURE, EXIT_OK, UsageError, parse, parseInteger } from '../args.js'
-import { addressOfPeerId } from '@shardmesh/solana'
-import { verifyProofOverRpc } from '../chain/verify.js'
-import { ControlClient } from '@shardmesh/control'
+import { ControlClient } from '@shardmesh/control/client'
 import { resolveDataDir } from '../data-dir.js'
 import { shortId, table } from '../format.js'
-import type { ReceiptRow } from '@shardmesh/control'
+import type { ReceiptRow } from '@shardmesh/control/client'
 import type { AnchorTransfers, CheckedBundle, ReceiptBundle, ReceiptProof, TallyRow } from '@shardmesh/receipts'
 
 export const RECEIPTS_HELP = `Usage: shardmesh receipts <list|show|verify|bundle|tally> [options]
@@ -200,6 +197,8 @@ async function show (argv: string[]): Promise<number> {
 }
 
 async function verify (argv: string[]): Promise<number> {
+  // the receipt codecs and the chain client load only for the commands that check (list and show ask the node)
+  const [{ decodeReceiptProof }, { verifyProofOverRpc }] = await Promise.all([import('@shardmesh/receipts'), import('../chain/verify.js')])
   const { values, positionals } = parse('receipts verify', argv, {
     'data-dir': { type: 'string' },
     'solana-rpc': { type: 'string' },
@@ -286,6 +285,7 @@ async function fetchBundle (client: ControlClient, root: string, from?: string):
 }
 
 async function bundle (argv: string[]): Promise<number> {
+  const { checkBundle, decodeBundle, encodeBundle } = await import('@shardmesh/receipts')
   const { values, positionals } = parse('receipts bundle', argv, {
     'data-dir': { type: 'string' },
     out: { type: 'string' },
@@ -351,6 +351,7 @@ function parseSince (text: string | undefined): number | undefined {
 }
 
 async function tallyCommand (argv: string[]): Promise<number> {
+  const [{ formatTallyCsv, formatTallyJson, paymentsByWorker, tally }, { addressOfPeerId }] = await Promise.all([import('@shardmesh/receipts'), import('@shardmesh/solana')])
   const { values, positionals } = parse('receipts tally', argv, {
     'data-dir': { type: 'string' },
     bundle: { type: 'string', multiple: true },
@@ -440,6 +441,7 @@ export type TallyCheck =
  * RPC its anchor verified on chain (memo, requester signature, slot, cluster).
  */
 export async function checkTallySources (sources: TallySource[], options: { rpcUrl?: string, wsUrl?: string } = {}): Promise<TallyCheck> {
+  const [{ bundleProof, checkBundle, decodeBundle }, { verifyProofOverRpc }] = await Promise.all([import('@shardmesh/receipts'), import('../chain/verify.js')])
   const checked: CheckedBundle[] = []
   const anchors = new Map<string, AnchorTransfers>()
   for (const source of sources) {

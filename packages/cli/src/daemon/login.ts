@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { constants, dashboardUrl } from '@shardmesh/control'
+import { constants, dashboardUrl } from '@shardmesh/control/client'
 
 /**
  * The dashboard's login URL of the node serving `controlUrl` from `dataDir`: the control URL with
