@@ -12,7 +12,7 @@ import { initialReplicas } from './verification.js'
 import { countersign, decide, disputeOf, sameOutputs } from './voting.js'
 import type { Exclusion, PeerPlacement, PlacementPolicy, WindowObservation } from './placement.js'
 import type { Attempt, PeerState, ShardResult, ShardState } from './state.js'
-import type { Dispute, JobEvidenceSink, JobProgress, JobResult, JobSnapshot, ReceiptSink, ShardReport } from './types.js'
+import type { Dispute, JobEvidenceSink, JobPlacement, JobProgress, JobResult, JobSnapshot, ReceiptSink, ShardReport } from './types.js'
 import type { VerificationPolicy } from './verification.js'
 import type { Logger, PeerId, PrivateKey } from '@libp2p/interface'
 import type { EvidenceKind } from '@shardmesh/trust'
@@ -155,12 +155,14 @@ export class JobRun {
       shards,
       peers: this.peers.map(p => ({ ...peerReport(p), inFlight: p.inflight })),
       disputes: this.disputes.map(d => ({ shard: d.shard, winners: [...d.winners], losers: [...d.losers] })),
-      placement: {
-        considered: this.init.considered ?? this.peers.length + (this.init.excluded?.length ?? 0),
-        used: this.peers.map(p => p.id),
-        excluded: (this.init.excluded ?? []).map(e => ({ ...e }))
-      }
+      placement: this.placementReport()
     }
+  }
+
+  /** The candidates the job considered, the peers it uses and those it excluded (copies). */
+  private placementReport (): JobPlacement {
+    const excluded = (this.init.excluded ?? []).map(e => ({ ...e }))
+    return { considered: this.init.considered ?? this.peers.length + excluded.length, used: this.peers.map(p => p.id), excluded }
   }
 
   async run (): Promise<JobResult> {
@@ -606,10 +608,7 @@ export class JobRun {
         receipts: this.receipts,
         items: this.init.items.length,
         elapsedMs: this.now() - this.started,
-        placement: {
-          considered: this.init.considered ?? this.peers.length + (this.init.excluded?.length ?? 0),
-          excluded: this.init.excluded ?? []
-        }
+        placement: this.placementReport()
       }))
     }).catch((err: Error) => { this.reject(err) })
   }
