@@ -54,6 +54,7 @@ describe('shardmesh CLI', function () {
     [['node', 'start', '--test-fault', 'wrong-answers-after:x', '--data-dir', DIR], /--test-fault must be wrong-answers, wrong-answers-after:N/],
     [['demo', '--no-chain', '--solana-rpc', 'http://127.0.0.1:8899'], /exclude each other/],
     [['chain', '--port', '70000'], /--port: "70000" must be a whole number from 0 to 65535/],
+    [['chain', '--host', 'example.com'], /chain: --host must be an IP address, not "example.com"/],
     [['receipts', 'show', 'xyz'], /give one receipt id/],
     [['receipts', 'verify'], /give one proof file or receipt id/],
     [['receipts', 'verify', 'not-a-file-or-id'], /neither a file nor a receipt id/],

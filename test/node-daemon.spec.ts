@@ -204,21 +204,24 @@ describe('shardmesh node start, wait, stop (a daemon as scripts run it)', functi
     }
   })
 
-  it('chain keeps a pid file while it runs; chain stop ends it; a busy --port fails with one line', async () => {
+  it('chain keeps a pid file while it runs; chain stop ends it; a busy --port fails with one line; --host picks the address', async () => {
     const dataDir = join(dir, 'chain')
-    const child = spawn(process.execPath, [CLI_BIN, 'chain', '--data-dir', dataDir, '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    // another loopback address than the default 127.0.0.1: served there, and nothing said about it
+    const child = spawn(process.execPath, [CLI_BIN, 'chain', '--data-dir', dataDir, '--host', '127.0.0.2', '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] })
     const chain: Daemon = { child, stdout: [], stderr: [], exited: once(child, 'exit').then(([code]) => code as number | null) }
     createInterface({ input: child.stdout }).on('line', line => chain.stdout.push(line))
     createInterface({ input: child.stderr }).on('line', line => chain.stderr.push(line))
     daemons.push(chain)
     const ready = await jsonLine(chain, 'ready')
+    assert.equal(new URL(ready.url as string).hostname, '127.0.0.2')
+    assert.deepEqual(chain.stderr, [])
     assert.equal(Number((await readFile(join(dataDir, 'chain.pid'), 'utf8')).trim()), child.pid)
 
     const second = await runCli(['chain', '--data-dir', dataDir, '--port', '0'])
     assert.equal(second.code, 1)
     assert.match(second.stderr, new RegExp(`a chain already runs on .* \\(pid ${child.pid as number}\\); stop it with: shardmesh chain stop`))
     const port = new URL(ready.url as string).port
-    const busy = await runCli(['chain', '--data-dir', join(dir, 'chain-busy'), '--port', port])
+    const busy = await runCli(['chain', '--data-dir', join(dir, 'chain-busy'), '--host', '127.0.0.2', '--port', port])
     assert.equal(busy.code, 1, busy.stderr)
     assert.equal(busy.stderr, `shardmesh chain: port ${port} is in use (pick another with --port, or 0 for any)\n`)
     assert.equal(existsSync(join(dir, 'chain-busy', 'chain.pid')), false)

@@ -37,7 +37,6 @@ ip netns del "$P-probe"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CLI="$ROOT/packages/cli/bin/shardmesh.js"
-FORWARD="$ROOT/examples/multi-host/forward.mjs"
 [ -f "$ROOT/packages/cli/dist/src/main.js" ] || { echo "multi-host: build first: npm run build" >&2; exit 1; }
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/shardmesh-multi-host.XXXXXX")
 log() { if [ "$JSON" = 0 ]; then echo "$@"; fi; }
@@ -87,16 +86,13 @@ for h in $(seq 0 "$HOSTS"); do
 done
 log "network: $((HOSTS + 1)) hosts on 10.77.0.0/24 (namespaces $P-h0..$P-h$HOSTS, bridge in $SW)"
 
-# 2. host 0: the chain (on its loopback) and a forwarder from the host's address to it
-# (started with `ip netns exec` itself, not through a shell function: `$!` is then the pid of the
-# process, which `ip netns exec` replaces with node; a function would run in a subshell whose pid
-# is not node's. --parent-pid: each exits if this script dies, even by SIGKILL)
-ip netns exec "$P-h0" node "$CLI" chain --data-dir "$WORK/chain" --port 8899 --json --parent-pid $$ > "$WORK/chain.out" 2> "$WORK/chain.log" &
+# 2. host 0: the chain, served on the host's own address (--host: a test chain for this private
+# network; started with `ip netns exec` itself, not through a shell function: `$!` is then the pid
+# of the process, which `ip netns exec` replaces with node; a function would run in a subshell
+# whose pid is not node's. --parent-pid: it exits if this script dies, even by SIGKILL)
+ip netns exec "$P-h0" node "$CLI" chain --data-dir "$WORK/chain" --host "$(ip_of 0)" --port 8899 --json --parent-pid $$ > "$WORK/chain.out" 2> "$WORK/chain.log" &
 PIDS+=($!)
 wait_file "$WORK/chain.out"
-ip netns exec "$P-h0" node "$FORWARD" "$(ip_of 0):8899" 127.0.0.1:8899 $$ > "$WORK/forward.out" 2> "$WORK/forward.log" &
-PIDS+=($!)
-wait_file "$WORK/forward.out"
 RPC="http://$(ip_of 0):8899"
 log "host 0 ($(ip_of 0)): shardmesh chain, RPC $RPC"
 
@@ -112,7 +108,7 @@ for h in $(seq 1 "$HOSTS"); do
   addr=$(json_field 'addrs[0]' < "$WORK/node-$h.ready")
   sol=$(json_field solanaAddress < "$WORK/node-$h.ready")
   # the node key signs (and by default pays for) its anchors: fund it on host 0's chain
-  in_host 0 node "$CLI" chain airdrop "$sol" --solana-rpc http://127.0.0.1:8899 > /dev/null
+  in_host 0 node "$CLI" chain airdrop "$sol" --solana-rpc "$RPC" > /dev/null
   [ "$h" = 1 ] && BOOT=(--bootstrap "$addr")
   log "host $h ($(ip_of "$h")): node $addr"
 done

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises'
+import { isIP } from 'node:net'
 import { join } from 'node:path'
 import { startChainServer } from '@shardmesh/chain'
 import { EXIT_FAILURE, EXIT_OK, UsageError, parse, parseDuration, parseInteger } from '../args.js'
@@ -11,10 +12,11 @@ export const CHAIN_HELP = `Usage: shardmesh chain [options]
        shardmesh chain stop [--data-dir DIR] [--timeout DURATION]
        shardmesh chain airdrop ADDRESS [--solana-rpc URL] [--sol N] [--json]
 
-Run the embedded Solana chain (LiteSVM) as a JSON-RPC + WebSocket endpoint on loopback until
-SIGINT/SIGTERM. Every transaction advances the slot and the blockhash; the whole history is
-kept in the data dir, so a restarted chain still serves every transaction it took. Point any
-Solana client at it (solana CLI: --url http://127.0.0.1:PORT); nodes use --solana-rpc.
+Run the embedded Solana chain (LiteSVM) as a JSON-RPC + WebSocket endpoint, on loopback unless
+--host says otherwise, until SIGINT/SIGTERM. Every transaction advances the slot and the
+blockhash; the whole history is kept in the data dir, so a restarted chain still serves every
+transaction it took. Point any Solana client at it (solana CLI: --url http://127.0.0.1:PORT);
+nodes use --solana-rpc.
 While it runs, its pid is in <data dir>/chain.pid; 'chain stop' stops it (SIGTERM to that pid)
 and waits until it exited.
 
@@ -24,6 +26,10 @@ through requestAirdrop and waits until it landed (default --solana-rpc http://12
 
 Options:
   --data-dir DIR    where the chain keeps its state (default <shardmesh data dir>/chain)
+  --host ADDR       the address to serve on (default 127.0.0.1). Another than a loopback
+                    one opens the chain to every host that reaches it, faucet included
+                    (requestAirdrop): a test chain for a private network of your own
+                    (e.g. hosts in network namespaces); said on stderr when it starts
   --port PORT       RPC port; the WebSocket is on the same port and on PORT+1, as on
                     solana-test-validator (default 8899; 0 = any free pair). A taken
                     PORT+1 is reported on stderr; the same-port WebSocket still works
@@ -42,6 +48,7 @@ export async function chainCommand (argv: string[]): Promise<number> {
   }
   const { values } = parse('chain', argv, {
     'data-dir': { type: 'string' },
+    host: { type: 'string' },
     port: { type: 'string' },
     'parent-pid': { type: 'string' },
     json: { type: 'boolean' }
@@ -51,19 +58,29 @@ export async function chainCommand (argv: string[]): Promise<number> {
     return EXIT_OK
   }
   const port = parseInteger(values.port ?? '8899', '--port', 0, 65535) as number
+  const host = values.host ?? '127.0.0.1'
+  if (isIP(host) === 0) {
+    throw new UsageError(`chain: --host must be an IP address, not "${host.slice(0, 100)}"`)
+  }
   const parentPid = parseInteger(values['parent-pid'], '--parent-pid', 1, 2 ** 31)
   const dataDir = chainDataDir(values['data-dir'])
   await mkdir(dataDir, { recursive: true, mode: 0o700 })
   const pidLock = await claimPidFile(dataDir, 'chain')
   let server
   try {
-    server = await startChainServer({ dataDir, port })
+    server = await startChainServer({ dataDir, host, port, allowNonLoopback: true })
   } catch (err: any) {
     await pidLock.release()
     if (err.code === 'EADDRINUSE') {
       throw new Error(`port ${port} is in use (pick another with --port, or 0 for any)`, { cause: err })
     }
+    if (err.code === 'EADDRNOTAVAIL') {
+      throw new Error(`${host} is not an address of this host (--host)`, { cause: err })
+    }
     throw err
+  }
+  if (!isLoopbackAddress(host)) {
+    process.stderr.write(`shardmesh chain: serving on ${host}: every host that reaches it may call any method, airdrops included (a test chain for a private network)\n`)
   }
   let stopping: Promise<void> | undefined
   let stopped = (): void => {}
@@ -89,6 +106,11 @@ export async function chainCommand (argv: string[]): Promise<number> {
   await done
   unwatch()
   return EXIT_OK
+}
+
+/** 127.0.0.0/8 and ::1 (and ::ffff:127.x). */
+function isLoopbackAddress (host: string): boolean {
+  return isIP(host) === 4 ? host.startsWith('127.') : host === '::1' || host.startsWith('::ffff:127.')
 }
 
 /** The chain's data dir: --data-dir, else `<shardmesh data dir>/chain`. */
