@@ -32,7 +32,10 @@ describe('benchmark smoke runs', function () {
     assert.equal(out.smoke, true)
     assert.equal(out.machine.cpus > 0, true)
 
-    const { inProcess, childProcess } = out.overhead
+    const { inProcess, childProcess, limits } = out.overhead
+    // the machine's own limits beside the figures: one verify + one sign a shard caps a requester
+    assert.ok(limits.ed25519SignPerSec > 0 && limits.ed25519VerifyPerSec > 0 && limits.sha256PerSec > 0)
+    assert.ok(limits.signVerifyCeiling > 0 && limits.signVerifyCeiling < Math.min(limits.ed25519SignPerSec, limits.ed25519VerifyPerSec))
     assert.deepEqual(inProcess.pipelined.map((r: any) => r.workers), [1, 2])
     for (const r of [...inProcess.pipelined, childProcess.pipelined]) {
       assert.equal(r.shards, 200)

@@ -48,8 +48,8 @@ const smoke = values.smoke
 
 const config = {
   overhead: smoke
-    ? { items: 200, workers: [1, 2], sequential: 50 }
-    : { items: 4_000, workers: [1, 2, 4], sequential: 1_000 },
+    ? { items: 200, workers: [1, 2], sequential: 50, limitsMs: 100 }
+    : { items: 4_000, workers: [1, 2, 4], sequential: 1_000, limitsMs: 500 },
   scaling: smoke
     ? { peers: [1, 2, 4], msPerItem: 10, shardsPerPeer: 10, shardSize: 2, sweepShardSizes: [1] }
     : {
@@ -131,8 +131,9 @@ function commit (): string | undefined {
 function report (o: Output): string {
   const lines: string[] = [`compute benchmark${o.smoke ? ' (smoke)' : ''}, ${o.machine.cpus} cores, Node ${o.machine.node}, load ${o.machine.loadavg.join(' ')}`]
   if (o.overhead != null) {
-    const { inProcess, childProcess } = o.overhead
+    const { inProcess, childProcess, limits } = o.overhead
     lines.push('overhead (echo, 1-item shards):')
+    lines.push(`  machine limits, one core: Ed25519 ${limits.ed25519SignPerSec} signs/s, ${limits.ed25519VerifyPerSec} verifies/s; sha256 ${limits.sha256PerSec}/s of 1 KiB; one verify + one sign a shard caps a requester at ${limits.signVerifyCeiling} shards/s`)
     const pipe = (where: string, r: PipelinedRun): string =>
       `  ${where}: ${r.shardsPerSec} shards/s, shard duration p50/p99 ${r.shardDurationMs.p50}/${r.shardDurationMs.p99} ms, completion interval p50 ${r.completionIntervalMs.p50} ms, CPU ${r.cpuCores} cores = ${r.cpuMsPerShard} ms/shard`
     const seq = (where: string, r: Sequential): string =>
@@ -143,6 +144,8 @@ function report (o: Output): string {
     lines.push(seq('in-process', inProcess))
     lines.push(pipe('1 worker process', childProcess.pipelined))
     lines.push(seq('worker process', childProcess))
+    const r = childProcess.pipelined
+    lines.push(`  as a fraction of the machine: the worker-process run is ${(100 * r.shardsPerSec / limits.signVerifyCeiling).toFixed(1)} % of the sign+verify ceiling; one shard at a time, a whole job takes ${(childProcess.jobRttMs.p50 / childProcess.streamRttMs.p50).toFixed(2)}x the raw stream's round trip (p50)`)
   }
   if (o.scaling != null) {
     lines.push(`scaling (sleep ${o.scaling.msPerItem} ms/item, slots 1, ${o.scaling.shardsPerPeer} shards per peer):`)

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
+import { machine as machineLimits } from '@shardmesh/benchmark-trust/dist/src/machine.js'
 import { echo } from '@shardmesh/workloads'
 import { startWorker, stopWorker } from './child.js'
 import { connectAll, stopAll, tcpComputeNode } from './nodes.js'
@@ -15,6 +16,7 @@ import { streamRtt } from './stream-rtt.js'
 import type { WorkerProcess } from './child.js'
 import type { ComputeNode } from './nodes.js'
 import type { Summary } from './stats.js'
+import type { Machine } from '@shardmesh/benchmark-trust/dist/src/machine.js'
 import type { PeerId } from '@libp2p/interface'
 
 export interface OverheadOptions {
@@ -24,6 +26,8 @@ export interface OverheadOptions {
   workers: number[]
   /** one-at-a-time samples (raw stream and whole jobs) */
   sequential: number
+  /** how long each of the machine's limits is measured (ms) */
+  limitsMs: number
 }
 
 export interface PipelinedRun {
@@ -52,6 +56,14 @@ export interface Sequential {
 
 export interface OverheadResult {
   items: number
+  /**
+   * The machine's own limits, measured in this process just before the runs (one core), and what
+   * they cap: a requester verifies the worker's receipt signature and countersigns it, one of
+   * each per shard, so `signVerifyCeiling` = 1 / (1/signs + 1/verifies) shards/s on one core
+   * whatever else it does; `streamCeiling` = 1000 / the raw stream's p50 round trip, the rate of
+   * one request at a time on one stream. Each run's shards/s reads as a fraction of those.
+   */
+  limits: Machine['limits'] & { signVerifyCeiling: number }
   /** requester and workers in this process */
   inProcess: { pipelined: PipelinedRun[] } & Sequential
   /** the requester here, one worker in a child process: `cpu*` is the requester's alone */
@@ -113,6 +125,9 @@ async function warm (requester: ComputeNode, workers: PeerId[], count: number): 
 
 export async function overhead (options: OverheadOptions): Promise<OverheadResult> {
   const most = Math.max(...options.workers)
+  progress('overhead: measuring the machine\'s limits (Ed25519 sign and verify, sha256), one core')
+  const { limits } = machineLimits(options.limitsMs)
+  const signVerifyCeiling = Math.round(1 / (1 / limits.ed25519SignPerSec + 1 / limits.ed25519VerifyPerSec))
   progress(`overhead: starting 1 requester and ${most} echo workers (slots 1) on TCP loopback`)
   const requester = await tcpComputeNode({ workloads: [echo()], poolSize: 1 })
   const workers = await Promise.all(Array.from({ length: most }, async () => tcpComputeNode({ workloads: [echo()], poolSize: 1, slots: 1 })))
@@ -138,7 +153,7 @@ export async function overhead (options: OverheadOptions): Promise<OverheadResul
     progress(`overhead: ${options.items} one-item echo shards over the worker process`)
     const childRun = await pipelined(requester, [remote], options.items)
     const childProcess = { pipelined: childRun, ...await sequential(requester, remote, options.sequential) }
-    return { items: options.items, inProcess, childProcess, loadavg: loadavg() }
+    return { items: options.items, limits: { ...limits, signVerifyCeiling }, inProcess, childProcess, loadavg: loadavg() }
   } finally {
     if (child != null) {
       await stopWorker(child.child)
