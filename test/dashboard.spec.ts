@@ -45,10 +45,10 @@ describe('the dashboard, in a real browser, against a real cluster', function ()
     cluster = new LocalCluster({
       nodes: 3,
       solana: 'local',
-      // node 0 requests (and offers nothing of the job); nodes 1 and 2 sleep 250 ms an item
+      // node 0 requests (and offers nothing of the job); nodes 1 and 2 sleep 500 ms an item
       nodeArgs: i => i === 0
         ? ['--workload', 'echo', '--receipt-batch-interval', '500ms', '--challenge-interval', 'off']
-        : ['--workload', 'sleep', '--sleep-ms', '250', '--pool-size', '1', '--slots', '2', '--challenge-interval', 'off']
+        : ['--workload', 'sleep', '--sleep-ms', '500', '--pool-size', '1', '--slots', '2', '--challenge-interval', 'off']
     })
     await cluster.start()
     await cluster.waitConverged({ timeout: 60_000 })
@@ -107,7 +107,10 @@ describe('the dashboard, in a real browser, against a real cluster', function ()
     assert.equal(await running.getAttribute('data-shards-total'), '20')
     await page.screenshot({ path: join(shots, 'dashboard-job.jpg'), quality: 80 })
 
-    // a worker dies with shards in flight: its heartbeat goes silent, and the page says dead
+    // a worker dies with shards in flight (the node's own word: the page may lag a poll behind):
+    // its heartbeat goes silent, and the page says dead
+    const inFlight = (await requester.control.jobs()).jobs.find(j => j.jobId === jobId)?.peers.find(p => p.peerId === w2.peerId)?.inFlight ?? 0
+    assert.ok(inFlight > 0, 'the worker holds shards of the job when it dies')
     await cluster.kill(2)
     const dead = page.locator(`#peers tr[data-peer="${w2.peerId}"][data-liveness="dead"]`)
     await dead.waitFor({ timeout: PAGE_WAIT })
@@ -152,10 +155,16 @@ describe('the dashboard, in a real browser, against a real cluster', function ()
 
   it('shows a frozen worker dead while its connection stays open, the job that had only it failed and why, and the worker back once it thaws', async () => {
     const [requester, w1] = cluster.nodes
-    const job = requester.control.runJob({ workload: 'sleep', items: items(8, 'frozen'), shardSize: 2, peers: [w1.peerId], includeSelf: false })
+    // 20 shards of a second on one worker: seconds of work still in flight when it freezes
+    const job = requester.control.runJob({ workload: 'sleep', items: items(40, 'frozen'), shardSize: 2, peers: [w1.peerId], includeSelf: false })
     const failed = assert.rejects(job, /ERR_PEER_UNRESPONSIVE/)
-    const running = page.locator('#jobs .job[data-state="running"]')
-    await running.locator(`tr[data-peer="${w1.peerId}"]`).waitFor({ timeout: PAGE_WAIT })
+    await page.waitForFunction(() => {
+      const el = (globalThis as any).document.querySelector('#jobs .job[data-state="running"]')
+      return el != null && Number(el.dataset.shardsDone) >= 1
+    }, undefined, { timeout: PAGE_WAIT })
+    // the node's own word that the worker holds shards now (the page may lag a poll behind)
+    const inFlight = (await requester.control.jobs()).jobs.find(j => j.state === 'running')?.peers.find(p => p.peerId === w1.peerId)?.inFlight ?? 0
+    assert.ok(inFlight > 0, 'the worker holds shards of the job when it freezes')
     // SIGSTOP: the process is there and its sockets open, but nothing answers
     process.kill(w1.pid, 'SIGSTOP')
     try {
