@@ -494,6 +494,7 @@ async function pollSlow () {
   ])
   Object.assign(state, { receipts, batches })
   sampleMetrics(metrics, Date.now())
+  renderSummary()
   renderReceipts()
   renderCharts()
 }
