@@ -1,3 +1,6 @@
+// Node 20 lacks Promise.withResolvers, which libp2p and these commands use: installed first,
+// whatever a command loads (a command that only asks a node loads no package that installs it)
+import '@shardmesh/protocol/polyfill'
 import { readFile } from 'node:fs/promises'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, parse } from './args.js'
 
