@@ -6,9 +6,6 @@ import type { ReceiptBatchRow, ReceiptPullResponse, ReceiptResponse, ReceiptsRes
 import type { ComputeResponse, ControlInfo, FindResponse, JobEvent, JobRequest, JobResultJson, JobsResponse, PeersResponse, PlanRequestJson, PlanResponse, PublishResponse, StatusResponse } from './types.js'
 
 /** A client for a running node's control API, found through its data dir. */
-/** Errors of a connection reset under a request, after which a GET may be asked again. */
-const RESET_CODES: ReadonlySet<unknown> = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'])
-
 export class ControlClient {
   constructor (readonly url: string, private readonly token: string) {}
 
@@ -161,24 +158,13 @@ export class ControlClient {
 
   private async request <T> (method: string, path: string, body?: unknown, timeout = REQUEST_TIMEOUT): Promise<T> {
     let res: Response
-    const signal = AbortSignal.timeout(timeout)
-    const send = async (): Promise<Response> => fetch(`${this.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
-      body: body == null ? undefined : JSON.stringify(body),
-      signal
-    })
     try {
-      try {
-        res = await send()
-      } catch (err: any) {
-        // a GET changes nothing: asked again once when the connection was reset under it (a
-        // kept-alive socket the server closed as it was reused), never when nothing listens
-        if (method !== 'GET' || !RESET_CODES.has(err.cause?.code) || signal.aborted) {
-          throw err
-        }
-        res = await send()
-      }
+      res = await fetch(`${this.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+        body: body == null ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeout)
+      })
     } catch (err: any) {
       throw new NodeNotRunningError(`node at ${this.url} does not answer: ${err.cause?.code ?? err.message}`)
     }
