@@ -21,7 +21,8 @@ const PAGE_WAIT = 60_000
  * the page shows it progress, a worker SIGKILLed mid-job turns dead on the page (its evidence
  * age still counting), the job ends complete and the receipts appear anchored; a worker frozen
  * (SIGSTOP) turns dead though its connection stays open, the job that had only it fails with the
- * reason on the page, and the worker is back once it thaws. Logging in keeps
+ * reason on the page, and the worker is back once it thaws; when node 0 itself dies, the page says
+ * the node stopped answering. Logging in keeps
  * no credential the browser would send by itself, and a wrong token asks to log in again.
  *
  * Screenshots go to `$SHARDMESH_SCREENSHOTS` when set (the README's come from
@@ -195,5 +196,16 @@ describe('the dashboard, in a real browser, against a real cluster', function ()
     } finally {
       await other.close()
     }
+  })
+
+  it('says so when the node stops answering, and greys out what it last showed', async () => {
+    const [requester] = cluster.nodes
+    const shownPeers = await page.locator('#peers tbody tr').count()
+    await cluster.kill(0)
+    await page.waitForSelector('body[data-state="stale"]', { timeout: PAGE_WAIT })
+    assert.match(await page.locator('#freshness').textContent() ?? '', /^the node has not answered for .* what is shown is from /)
+    // what it showed stays, marked stale, never passed off as live
+    assert.equal(await page.locator('#peers tbody tr').count(), shownPeers)
+    assert.equal(await page.locator('#node-id').textContent(), requester.peerId)
   })
 })
