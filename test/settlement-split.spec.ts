@@ -37,13 +37,40 @@ describe('settlement on the chain: a batch owing many workers is split, every tr
     await rm(dir, { recursive: true, force: true })
   })
 
-  it('splits 2 × MAX_ANCHOR_PAYMENTS + 3 payees into 3 anchors, each paying its own batch exactly', async () => {
+  /** A requester's key, funded on the chain, and its anchoring service there (started; batches sealed only by flush). */
+  async function fundedAnchorer (at: string): Promise<{ node: PrivateKey, signer: Awaited<ReturnType<typeof signerFromPrivateKey>>, ledger: EmbeddedLedger, anchorer: Anchoring & Startable }> {
     const node = await generateKeyPair('Ed25519')
     const signer = await signerFromPrivateKey(node)
     chain.airdrop(signer.address, 10n * SOL)
     const ledger = new EmbeddedLedger({ chain, signer })
-    service = anchoring({ dir, ledger, batchSize: 10_000, batchInterval: 3_600_000 })({ privateKey: node, logger: { forComponent: () => silentLogger() } }) as Anchoring & Startable
-    await service.start()
+    const anchorer = anchoring({ dir: at, ledger, batchSize: 10_000, batchInterval: 3_600_000 })({ privateKey: node, logger: { forComponent: () => silentLogger() } }) as Anchoring & Startable
+    await anchorer.start()
+    return { node, signer, ledger, anchorer }
+  }
+
+  /** A receipt of `items` echo items by `worker` for `requester`, at PRICE an item, countersigned as accepted. */
+  async function paidReceipt (worker: PrivateKey, requester: PrivateKey, job: number, shardIndex: number, items: number): Promise<Uint8Array> {
+    const signed = await signReceipt(worker, {
+      jobId: new Uint8Array(16).fill(job),
+      shardIndex,
+      workload: 'echo',
+      workloadVersion: '1.0.0',
+      inputDigest: new Uint8Array(32).fill(1),
+      outputDigest: new Uint8Array(32).fill(2),
+      worker: peerIdFromPrivateKey(worker),
+      requester: peerIdFromPrivateKey(requester),
+      startedAt: 1_000,
+      finishedAt: 2_000,
+      items,
+      cpuMicros: 10,
+      lamportsPerItem: PRICE
+    })
+    return countersignReceipt(requester, signed, { policy: 'none', outcome: 'accepted' }, { verified: true })
+  }
+
+  it('splits 2 × MAX_ANCHOR_PAYMENTS + 3 payees into 3 anchors, each paying its own batch exactly', async () => {
+    const { node, signer, ledger, anchorer } = await fundedAnchorer(dir)
+    service = anchorer
 
     const workers: PrivateKey[] = []
     for (let i = 0; i < 2 * MAX_ANCHOR_PAYMENTS + 3; i++) {
@@ -57,22 +84,7 @@ describe('settlement on the chain: a batch owing many workers is split, every tr
     const receipts: Uint8Array[] = []
     for (const [i, worker] of workers.entries()) {
       const items = 1 + (i % 5)
-      const signed = await signReceipt(worker, {
-        jobId: new Uint8Array(16).fill(9),
-        shardIndex: i,
-        workload: 'echo',
-        workloadVersion: '1.0.0',
-        inputDigest: new Uint8Array(32).fill(1),
-        outputDigest: new Uint8Array(32).fill(2),
-        worker: peerIdFromPrivateKey(worker),
-        requester: peerIdFromPrivateKey(node),
-        startedAt: 1_000,
-        finishedAt: 2_000,
-        items,
-        cpuMicros: 10,
-        lamportsPerItem: PRICE
-      })
-      receipts.push(await countersignReceipt(node, signed, { policy: 'none', outcome: 'accepted' }, { verified: true }))
+      receipts.push(await paidReceipt(worker, node, 9, i, items))
       owed.set(addressOfPeerId(peerIdFromPrivateKey(worker)), BigInt(items) * PRICE)
     }
     const payerBefore = chain.getBalance(signer.address)
@@ -99,12 +111,7 @@ describe('settlement on the chain: a batch owing many workers is split, every tr
   })
 
   it('a payment too small to open a payee\'s account does not hold the proof back: the batch is anchored without it, and it stays owed', async () => {
-    const node = await generateKeyPair('Ed25519')
-    const signer = await signerFromPrivateKey(node)
-    chain.airdrop(signer.address, 10n * SOL)
-    const ledger = new EmbeddedLedger({ chain, signer })
-    const own = anchoring({ dir: join(dir, 'rent'), ledger, batchSize: 10_000, batchInterval: 3_600_000 })({ privateKey: node, logger: { forComponent: () => silentLogger() } }) as Anchoring & Startable
-    await own.start()
+    const { node, signer, ledger, anchorer: own } = await fundedAnchorer(join(dir, 'rent'))
     try {
       const funded = await generateKeyPair('Ed25519')
       const fresh = await generateKeyPair('Ed25519')
@@ -113,22 +120,7 @@ describe('settlement on the chain: a batch owing many workers is split, every tr
       chain.airdrop(fundedAddress, SOL)
       const receipts: Uint8Array[] = []
       for (const [i, worker] of [funded, fresh].entries()) {
-        const signed = await signReceipt(worker, {
-          jobId: new Uint8Array(16).fill(8),
-          shardIndex: i,
-          workload: 'echo',
-          workloadVersion: '1.0.0',
-          inputDigest: new Uint8Array(32).fill(1),
-          outputDigest: new Uint8Array(32).fill(2),
-          worker: peerIdFromPrivateKey(worker),
-          requester: peerIdFromPrivateKey(node),
-          startedAt: 1_000,
-          finishedAt: 2_000,
-          items: 3,
-          cpuMicros: 10,
-          lamportsPerItem: PRICE
-        })
-        receipts.push(await countersignReceipt(node, signed, { policy: 'none', outcome: 'accepted' }, { verified: true }))
+        receipts.push(await paidReceipt(worker, node, 8, i, 3))
       }
       await own.store(receipts)
       await own.flush({ signal: AbortSignal.timeout(60_000) })
