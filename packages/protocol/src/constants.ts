@@ -71,6 +71,15 @@ export const MAX_COUNTERSIGNED_RECEIPTS = 7
 /** Domain-separation prefixes of the worker's receipt signature and the requester's countersignature. */
 export const RECEIPT_SIGNATURE_DOMAIN = 'shardmesh:receipt:v1'
 export const COUNTERSIGN_SIGNATURE_DOMAIN = 'shardmesh:countersign:v1'
+/** The domain of a worker's one signature over a group of receipts (the root of their Merkle tree). */
+export const RECEIPT_GROUP_SIGNATURE_DOMAIN = 'shardmesh:receipt-group:v1'
+/** The domain of a requester's one countersignature over a group of receipts. */
+export const COUNTERSIGN_GROUP_SIGNATURE_DOMAIN = 'shardmesh:countersign-group:v1'
+/**
+ * Most receipts one group signature covers: a receipt carries the audit path of its group (at
+ * most log2 of this many hashes, 6), so a group never makes a receipt much larger.
+ */
+export const MAX_RECEIPT_GROUP = 64
 
 /** Gossipsub topic on which nodes publish the signed attestations of the challenges they ran. */
 export const ATTESTATION_TOPIC = `${PROTOCOL_PREFIX}/attestations/1`

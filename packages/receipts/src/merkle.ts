@@ -120,14 +120,15 @@ function isHash (value: unknown): value is Uint8Array {
 }
 
 /**
- * Check that `leafHash` is leaf `index` of the tree of `size` leaves whose root is `root`, with
- * the audit path `path` (RFC 9162 §2.1.3.2). False for any malformed input; never throws.
+ * The root that `leafHash`, as leaf `index` of a tree of `size` leaves, leads to along the audit
+ * path `path` (RFC 9162 §2.1.3.2); undefined when the path cannot belong to such a leaf (too
+ * short, too long, or malformed). Never throws.
  */
-export function verifyInclusion (leafHash: Uint8Array, index: number, size: number, path: Uint8Array[], root: Uint8Array): boolean {
+export function rootFromPath (leafHash: Uint8Array, index: number, size: number, path: Uint8Array[]): Uint8Array | undefined {
   try {
-    if (!isHash(leafHash) || !isHash(root) || !Array.isArray(path) || path.length > MAX_MERKLE_PATH_LENGTH ||
+    if (!isHash(leafHash) || !Array.isArray(path) || path.length > MAX_MERKLE_PATH_LENGTH ||
       !Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) {
-      return false
+      return undefined
     }
     // plain arithmetic, not bit operators: sizes may pass 2^32
     let fn = index
@@ -135,7 +136,7 @@ export function verifyInclusion (leafHash: Uint8Array, index: number, size: numb
     let r: Uint8Array = leafHash
     for (const p of path) {
       if (!isHash(p) || sn === 0) {
-        return false
+        return undefined
       }
       if (fn % 2 === 1 || fn === sn) {
         r = nodeHash(p, r)
@@ -149,8 +150,20 @@ export function verifyInclusion (leafHash: Uint8Array, index: number, size: numb
       fn = Math.floor(fn / 2)
       sn = Math.floor(sn / 2)
     }
-    return sn === 0 && Buffer.from(r.buffer, r.byteOffset, r.byteLength).equals(root)
+    return sn === 0 ? r : undefined
   } catch {
+    return undefined
+  }
+}
+
+/**
+ * Check that `leafHash` is leaf `index` of the tree of `size` leaves whose root is `root`, with
+ * the audit path `path` (RFC 9162 §2.1.3.2). False for any malformed input; never throws.
+ */
+export function verifyInclusion (leafHash: Uint8Array, index: number, size: number, path: Uint8Array[], root: Uint8Array): boolean {
+  if (!isHash(root)) {
     return false
   }
+  const r = rootFromPath(leafHash, index, size, path)
+  return r != null && Buffer.from(r.buffer, r.byteOffset, r.byteLength).equals(root)
 }

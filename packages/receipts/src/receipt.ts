@@ -1,7 +1,10 @@
 import { publicKeyFromProtobuf, publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromMultihash, peerIdFromPublicKey } from '@libp2p/peer-id'
 import {
+  COUNTERSIGN_GROUP_SIGNATURE_DOMAIN,
   COUNTERSIGN_SIGNATURE_DOMAIN,
+  MAX_RECEIPT_GROUP,
+  RECEIPT_GROUP_SIGNATURE_DOMAIN,
   RECEIPT_SIGNATURE_DOMAIN,
   decodeReceipt,
   decodeSignedReceipt,
@@ -15,8 +18,9 @@ import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { signEd25519, verifyEd25519 } from './ed25519.js'
 import { InvalidReceiptError } from './errors.js'
+import { MerkleTree, leafHash, rootFromPath } from './merkle.js'
 import type { PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
-import type { Verification } from '@shardmesh/protocol'
+import type { Loose, GroupPath, Verification } from '@shardmesh/protocol'
 
 export const RECEIPT_VERSION = 1
 
@@ -64,12 +68,83 @@ export interface VerifiedReceipt extends ReceiptFields {
 
 const RECEIPT_DOMAIN = new TextEncoder().encode(RECEIPT_SIGNATURE_DOMAIN)
 const COUNTERSIGN_DOMAIN = new TextEncoder().encode(COUNTERSIGN_SIGNATURE_DOMAIN)
+const RECEIPT_GROUP_DOMAIN = new TextEncoder().encode(RECEIPT_GROUP_SIGNATURE_DOMAIN)
+const COUNTERSIGN_GROUP_DOMAIN = new TextEncoder().encode(COUNTERSIGN_GROUP_SIGNATURE_DOMAIN)
+const EMPTY = new Uint8Array(0)
 
-function countersignedBytes (receipt: Uint8Array, verification: Uint8Array): Uint8Array {
+function u32be (value: number): Uint8Array {
+  const bytes = new Uint8Array(4)
+  new DataView(bytes.buffer).setUint32(0, value)
+  return bytes
+}
+
+/** What the requester countersigns of one receipt, without the domain: u32be(len(receipt)) ‖ receipt ‖ verification. */
+function countersignedBody (receipt: Uint8Array, verification: Uint8Array): Uint8Array {
   // the receipt's length first, so no (receipt, verification) split is ambiguous
-  const length = new Uint8Array(4)
-  new DataView(length.buffer).setUint32(0, receipt.byteLength)
-  return uint8ArrayConcat([COUNTERSIGN_DOMAIN, length, receipt, verification])
+  return uint8ArrayConcat([u32be(receipt.byteLength), receipt, verification])
+}
+
+/** What one signature over a group covers: domain ‖ u32be(count) ‖ the root of the group's Merkle tree. */
+function groupMessage (domain: Uint8Array, count: number, root: Uint8Array): Uint8Array {
+  return uint8ArrayConcat([domain, u32be(count), root])
+}
+
+/**
+ * One signature over `leaves` (each a leaf's bytes), and each leaf's place in their tree. A lone
+ * leaf has no group: it is signed alone, as before groups existed.
+ */
+function signGroup (key: PrivateKey, groupDomain: Uint8Array, leaves: Uint8Array[], singleMessage: (leaf: Uint8Array) => Uint8Array): Array<{ signature: Uint8Array, group?: Loose<GroupPath> }> {
+  if (leaves.length === 1) {
+    return [{ signature: signEd25519(key, singleMessage(leaves[0])) }]
+  }
+  const tree = MerkleTree.fromLeaves(leaves)
+  const signature = signEd25519(key, groupMessage(groupDomain, leaves.length, tree.root))
+  return leaves.map((_, index) => ({ signature, group: { index, count: leaves.length, path: tree.proof(index) } }))
+}
+
+function checkGroupSize (count: number): void {
+  if (count < 1 || count > MAX_RECEIPT_GROUP) {
+    throw new RangeError(`a group signature covers 1 to ${MAX_RECEIPT_GROUP} receipts, not ${count}`)
+  }
+}
+
+/**
+ * Group signatures that verified, so the other receipts of a group cost their path's hashes and
+ * not another Ed25519 verification. Keyed by the exact key, message and signature: a hit can
+ * only be bytes that verified before. Bounded; the oldest entries go first.
+ */
+const verifiedGroups = new Map<string, true>()
+const MAX_VERIFIED_GROUPS = 4096
+
+function verifyGroupSignature (key: PublicKey, message: Uint8Array, signature: Uint8Array): boolean {
+  const id = `${Buffer.from(key.raw).toString('base64')}:${Buffer.from(message).toString('base64')}:${Buffer.from(signature).toString('base64')}`
+  if (verifiedGroups.has(id)) {
+    return true
+  }
+  if (!verifyEd25519(key, message, signature)) {
+    return false
+  }
+  if (verifiedGroups.size >= MAX_VERIFIED_GROUPS) {
+    verifiedGroups.delete(verifiedGroups.keys().next().value as string)
+  }
+  verifiedGroups.set(id, true)
+  return true
+}
+
+/**
+ * The message a signature over `leaf` must verify against: alone (`single`), or through the
+ * group whose path it carries. Undefined when the path cannot be one of a group (a size out of
+ * range, an index past it, a path of the wrong length or shape).
+ */
+function signedMessage (leaf: Uint8Array, group: GroupPath | undefined, groupDomain: Uint8Array, single: () => Uint8Array): Uint8Array | undefined {
+  if (group == null) {
+    return single()
+  }
+  if (group.count < 2 || group.count > MAX_RECEIPT_GROUP) {
+    return undefined
+  }
+  const root = rootFromPath(leafHash(leaf), group.index, group.count, group.path)
+  return root == null ? undefined : groupMessage(groupDomain, group.count, root)
 }
 
 /** The largest u64: a price must fit the receipt's field. */
@@ -115,11 +190,33 @@ export function storedOwedLamports (bytes: Uint8Array): bigint {
 
 /** The worker encodes its receipt and signs it with the node key. */
 export async function signReceipt (key: PrivateKey, fields: ReceiptFields): Promise<Uint8Array> {
-  if (!fields.worker.equals(peerIdFromPublicKey(key.publicKey))) {
-    throw new RangeError('a receipt must be signed by its worker')
-  }
+  return signReceipts(key, [fields])[0]
+}
+
+/**
+ * The worker encodes several receipts and signs them with one signature: the root of the
+ * Merkle tree over the encoded receipts (RFC 9162), each receipt carrying its audit path, so each
+ * stays provable on its own (docs/PROTOCOL.md §6). One receipt is signed alone. At most
+ * `MAX_RECEIPT_GROUP`.
+ */
+export function signReceipts (key: PrivateKey, fields: ReceiptFields[]): Uint8Array[] {
+  checkGroupSize(fields.length)
+  const self = peerIdFromPublicKey(key.publicKey)
+  const receipts = fields.map(f => {
+    if (!f.worker.equals(self)) {
+      throw new RangeError('a receipt must be signed by its worker')
+    }
+    return encodeOne(f)
+  })
+  const workerKey = publicKeyToProtobuf(key.publicKey)
+  return signGroup(key, RECEIPT_GROUP_DOMAIN, receipts, r => uint8ArrayConcat([RECEIPT_DOMAIN, r])).map(({ signature, group }, i) =>
+    encodeSignedReceipt({ receipt: receipts[i], workerKey, workerSignature: signature, requesterKey: EMPTY, requesterSignature: EMPTY, workerGroup: group })
+  )
+}
+
+function encodeOne (fields: ReceiptFields): Uint8Array {
   const price = checkPrice(fields.lamportsPerItem ?? 0n)
-  const receipt = encodeReceipt({
+  return encodeReceipt({
     version: RECEIPT_VERSION,
     jobId: fields.jobId,
     shardIndex: fields.shardIndex,
@@ -136,8 +233,6 @@ export async function signReceipt (key: PrivateKey, fields: ReceiptFields): Prom
     // absent when unpaid: an unpaid receipt has the bytes it had before prices existed
     lamportsPerItem: price > 0n ? price : undefined
   })
-  const signature = signEd25519(key, uint8ArrayConcat([RECEIPT_DOMAIN, receipt]))
-  return encodeSignedReceipt({ receipt, workerKey: publicKeyToProtobuf(key.publicKey), workerSignature: signature, requesterKey: new Uint8Array(0), requesterSignature: new Uint8Array(0) })
 }
 
 export interface CountersignOptions {
@@ -150,13 +245,36 @@ export interface CountersignOptions {
 
 /** The requester adds its verdict and countersigns a receipt it verified. */
 export async function countersignReceipt (key: PrivateKey, signedReceipt: Uint8Array, verification: VerificationFields, options: CountersignOptions = {}): Promise<Uint8Array> {
+  return (await countersignReceipts(key, [{ receipt: signedReceipt, verification }], options))[0]
+}
+
+/** One receipt to countersign, and the requester's verdict on it. */
+export interface ToCountersign {
+  /** the encoded SignedReceipt, as its worker signed it */
+  receipt: Uint8Array
+  verification: VerificationFields
+}
+
+/**
+ * The requester adds its verdict to several receipts and countersigns them with one signature
+ * over the root of their Merkle tree, each receipt carrying its audit path (docs/PROTOCOL.md §6).
+ * One receipt is countersigned alone. At most `MAX_RECEIPT_GROUP`.
+ */
+export async function countersignReceipts (key: PrivateKey, items: ToCountersign[], options: CountersignOptions = {}): Promise<Uint8Array[]> {
+  checkGroupSize(items.length)
   if (options.verified !== true) {
-    await verifyReceipt(signedReceipt, { requireCountersignature: false, requester: peerIdFromPublicKey(key.publicKey) })
+    const self = peerIdFromPublicKey(key.publicKey)
+    for (const item of items) {
+      await verifyReceipt(item.receipt, { requireCountersignature: false, requester: self })
+    }
   }
-  const signed = decodeSignedReceipt(signedReceipt)
-  const v: Verification = { policy: verification.policy, outcome: verification.outcome }
-  const signature = signEd25519(key, countersignedBytes(signed.receipt, encodeVerification(v)))
-  return encodeSignedReceipt({ ...signed, verification: v, requesterKey: publicKeyToProtobuf(key.publicKey), requesterSignature: signature })
+  const signed = items.map(item => decodeSignedReceipt(item.receipt))
+  const verifications: Verification[] = items.map(({ verification }) => ({ policy: verification.policy, outcome: verification.outcome }))
+  const bodies = signed.map((s, i) => countersignedBody(s.receipt, encodeVerification(verifications[i])))
+  const requesterKey = publicKeyToProtobuf(key.publicKey)
+  return signGroup(key, COUNTERSIGN_GROUP_DOMAIN, bodies, body => uint8ArrayConcat([COUNTERSIGN_DOMAIN, body])).map(({ signature, group }, i) =>
+    encodeSignedReceipt({ ...signed[i], verification: verifications[i], requesterKey, requesterSignature: signature, requesterGroup: group })
+  )
 }
 
 export interface VerifyReceiptOptions {
@@ -221,8 +339,14 @@ function readReceipt (bytes: Uint8Array, options: VerifyReceiptOptions, checkSig
   if (!peerIdFromPublicKey(workerKey).equals(worker)) {
     throw new InvalidReceiptError('worker-mismatch', 'signed by a key that is not the worker it names')
   }
-  if (checkSignatures && !verifyEd25519(workerKey, uint8ArrayConcat([RECEIPT_DOMAIN, signed.receipt]), signed.workerSignature)) {
-    throw new InvalidReceiptError('bad-worker-signature', 'the worker signature does not verify')
+  if (checkSignatures) {
+    const message = signedMessage(signed.receipt, signed.workerGroup, RECEIPT_GROUP_DOMAIN, () => uint8ArrayConcat([RECEIPT_DOMAIN, signed.receipt]))
+    if (message == null) {
+      throw new InvalidReceiptError('bad-worker-signature', 'the worker signature names a group this receipt is not in (a malformed group path)')
+    }
+    if (!(signed.workerGroup == null ? verifyEd25519(workerKey, message, signed.workerSignature) : verifyGroupSignature(workerKey, message, signed.workerSignature))) {
+      throw new InvalidReceiptError('bad-worker-signature', 'the worker signature does not verify')
+    }
   }
   if (options.worker != null && !options.worker.equals(worker)) {
     throw new InvalidReceiptError('unexpected-worker', `names worker ${worker.toString()}, expected ${options.worker.toString()}`)
@@ -237,8 +361,15 @@ function readReceipt (bytes: Uint8Array, options: VerifyReceiptOptions, checkSig
       throw new InvalidReceiptError('requester-mismatch', 'countersigned by a key that is not the requester it names')
     }
     const verification = signed.verification ?? { policy: '', outcome: '' }
-    if (checkSignatures && !verifyEd25519(requesterKey, countersignedBytes(signed.receipt, encodeVerification(verification)), signed.requesterSignature)) {
-      throw new InvalidReceiptError('bad-countersignature', 'the requester countersignature does not verify')
+    if (checkSignatures) {
+      const body = countersignedBody(signed.receipt, encodeVerification(verification))
+      const message = signedMessage(body, signed.requesterGroup, COUNTERSIGN_GROUP_DOMAIN, () => uint8ArrayConcat([COUNTERSIGN_DOMAIN, body]))
+      if (message == null) {
+        throw new InvalidReceiptError('bad-countersignature', 'the requester countersignature names a group this receipt is not in (a malformed group path)')
+      }
+      if (!(signed.requesterGroup == null ? verifyEd25519(requesterKey, message, signed.requesterSignature) : verifyGroupSignature(requesterKey, message, signed.requesterSignature))) {
+        throw new InvalidReceiptError('bad-countersignature', 'the requester countersignature does not verify')
+      }
     }
   } else if (options.requireCountersignature ?? true) {
     throw new InvalidReceiptError('missing-countersignature', 'the requester has not countersigned this receipt')

@@ -1,4 +1,4 @@
-import { decodeMessage, encodeMessage, message, streamMessage } from 'protons-runtime'
+import { decodeMessage, encodeMessage, MaxLengthError, message, streamMessage } from 'protons-runtime'
 import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
 import type { Codec, DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
@@ -509,6 +509,8 @@ export interface SignedReceipt {
   verification?: Verification
   requesterKey: Uint8Array<ArrayBuffer>
   requesterSignature: Uint8Array<ArrayBuffer>
+  workerGroup?: GroupPath
+  requesterGroup?: GroupPath
 }
 
 export namespace SignedReceipt {
@@ -549,6 +551,16 @@ export namespace SignedReceipt {
         if ((obj.requesterSignature != null && obj.requesterSignature.byteLength > 0)) {
           w.uint32(50)
           w.bytes(obj.requesterSignature)
+        }
+
+        if (obj.workerGroup != null) {
+          w.uint32(58)
+          GroupPath.codec().encode(obj.workerGroup, w)
+        }
+
+        if (obj.requesterGroup != null) {
+          w.uint32(66)
+          GroupPath.codec().encode(obj.requesterGroup, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -593,6 +605,18 @@ export namespace SignedReceipt {
             }
             case 6: {
               obj.requesterSignature = reader.bytes()
+              break
+            }
+            case 7: {
+              obj.workerGroup = GroupPath.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.workerGroup
+              })
+              break
+            }
+            case 8: {
+              obj.requesterGroup = GroupPath.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.requesterGroup
+              })
               break
             }
             default: {
@@ -652,6 +676,20 @@ export namespace SignedReceipt {
               }
               break
             }
+            case 7: {
+              yield * GroupPath.codec().stream(reader, reader.uint32(), `${prefix}.workerGroup`, {
+                limits: opts.limits?.workerGroup
+              })
+
+              break
+            }
+            case 8: {
+              yield * GroupPath.codec().stream(reader, reader.uint32(), `${prefix}.requesterGroup`, {
+                limits: opts.limits?.requesterGroup
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -699,6 +737,38 @@ export namespace SignedReceipt {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface SignedReceiptWorkerGroupIndexFieldEvent {
+    field: '$.workerGroup.index'
+    value: number
+  }
+
+  export interface SignedReceiptWorkerGroupCountFieldEvent {
+    field: '$.workerGroup.count'
+    value: number
+  }
+
+  export interface SignedReceiptWorkerGroupPathFieldEvent {
+    field: '$.workerGroup.path[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SignedReceiptRequesterGroupIndexFieldEvent {
+    field: '$.requesterGroup.index'
+    value: number
+  }
+
+  export interface SignedReceiptRequesterGroupCountFieldEvent {
+    field: '$.requesterGroup.count'
+    value: number
+  }
+
+  export interface SignedReceiptRequesterGroupPathFieldEvent {
+    field: '$.requesterGroup.path[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<SignedReceipt>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SignedReceipt.codec())
   }
@@ -707,7 +777,161 @@ export namespace SignedReceipt {
     return decodeMessage(buf, SignedReceipt.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SignedReceipt>): Generator<SignedReceiptReceiptFieldEvent | SignedReceiptWorkerKeyFieldEvent | SignedReceiptWorkerSignatureFieldEvent | SignedReceiptVerificationPolicyFieldEvent | SignedReceiptVerificationOutcomeFieldEvent | SignedReceiptRequesterKeyFieldEvent | SignedReceiptRequesterSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SignedReceipt>): Generator<SignedReceiptReceiptFieldEvent | SignedReceiptWorkerKeyFieldEvent | SignedReceiptWorkerSignatureFieldEvent | SignedReceiptVerificationPolicyFieldEvent | SignedReceiptVerificationOutcomeFieldEvent | SignedReceiptRequesterKeyFieldEvent | SignedReceiptRequesterSignatureFieldEvent | SignedReceiptWorkerGroupIndexFieldEvent | SignedReceiptWorkerGroupCountFieldEvent | SignedReceiptWorkerGroupPathFieldEvent | SignedReceiptRequesterGroupIndexFieldEvent | SignedReceiptRequesterGroupCountFieldEvent | SignedReceiptRequesterGroupPathFieldEvent> {
     return streamMessage(buf, SignedReceipt.codec(), opts)
+  }
+}
+
+export interface GroupPath {
+  index: number
+  count: number
+  path: Uint8Array<ArrayBuffer>[]
+}
+
+export namespace GroupPath {
+  let _codec: Codec<GroupPath>
+
+  export const codec = (): Codec<GroupPath> => {
+    if (_codec == null) {
+      _codec = message<GroupPath>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.index != null && obj.index !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.index)
+        }
+
+        if ((obj.count != null && obj.count !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.count)
+        }
+
+        if (obj.path != null && obj.path.length > 0) {
+          for (const value of obj.path) {
+            w.uint32(26)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          index: 0,
+          count: 0,
+          path: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.index = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.count = reader.uint32()
+              break
+            }
+            case 3: {
+              if (opts.limits?.path != null && obj.path.length === opts.limits.path) {
+                throw new MaxLengthError('Decode error - repeated field "path" had too many elements')
+              }
+
+              obj.path.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          path: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.index`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.count`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 3: {
+              if (opts.limits?.path != null && obj.path === opts.limits.path) {
+                throw new MaxLengthError('Streaming decode error - repeated field "path" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.path[]`,
+                index: obj.path,
+                value: reader.bytes()
+              }
+
+              obj.path++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface GroupPathIndexFieldEvent {
+    field: '$.index'
+    value: number
+  }
+
+  export interface GroupPathCountFieldEvent {
+    field: '$.count'
+    value: number
+  }
+
+  export interface GroupPathPathFieldEvent {
+    field: '$.path[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<GroupPath>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, GroupPath.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<GroupPath>): GroupPath {
+    return decodeMessage(buf, GroupPath.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<GroupPath>): Generator<GroupPathIndexFieldEvent | GroupPathCountFieldEvent | GroupPathPathFieldEvent> {
+    return streamMessage(buf, GroupPath.codec(), opts)
   }
 }
