@@ -122,3 +122,10 @@ export const DRAIN_POLL_INTERVAL = 25
 
 /** Finished jobs `Compute.jobs()` keeps (the newest), beside those still running. */
 export const FINISHED_JOBS_KEPT = 20
+
+/**
+ * Frames waiting on a shard stream go out together, up to about this many bytes a write (at
+ * least one frame): small frames share a Yamux frame, a Noise message and a syscall, while a
+ * ping still gets ahead of a model sent in chunks.
+ */
+export const MAX_WRITE_BATCH_BYTES = 256 * 1024

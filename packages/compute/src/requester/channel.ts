@@ -7,8 +7,9 @@ import {
   encodeClientFrame,
   fromWireError
 } from '@shardmesh/protocol'
-import { HEARTBEAT_INTERVAL, STREAM_READ_BUFFER_BYTES } from '../constants.js'
+import { HEARTBEAT_INTERVAL, MAX_WRITE_BATCH_BYTES, STREAM_READ_BUFFER_BYTES } from '../constants.js'
 import { PeerUnresponsiveError, ShardTimeoutError, StreamClosedError } from '../errors.js'
+import { takeFrames } from '../tick-batch.js'
 import type { LivenessBook } from './liveness.js'
 import type { ShardExecutor, ShardOutput } from '../worker/executor.js'
 import type { ModelStore } from '../worker/model-store.js'
@@ -128,6 +129,7 @@ export class RemoteChannel implements PeerChannel {
   /** a ping is being written now */
   private pingWriting = false
   private draining = false
+  private drainScheduled = false
   private nextSeq = 1
   /** when each recent ping went out (monotonic ms), by seq */
   private readonly pings = new Map<number, number>()
@@ -349,10 +351,17 @@ export class RemoteChannel implements PeerChannel {
 
   private write (frame: Loose<ClientFrame>): void {
     this.queue.push(encodeClientFrame(frame))
-    this.drain()
+    // at the end of this turn of the event loop: the frames queued in it share one write
+    if (!this.drainScheduled) {
+      this.drainScheduled = true
+      setImmediate(() => {
+        this.drainScheduled = false
+        this.drain()
+      })
+    }
   }
 
-  /** Write what waits, one frame after the other, a waiting ping first. */
+  /** Write what waits, a waiting ping first, as few writes as the frames allow. */
   private drain (): void {
     if (this.draining) {
       return
@@ -363,18 +372,22 @@ export class RemoteChannel implements PeerChannel {
         while (true) {
           const ping = this.ping
           this.ping = undefined
-          const bytes = ping?.bytes ?? this.queue.shift()
-          if (bytes == null) {
+          if (ping == null && this.queue.length === 0) {
             return
           }
           this.pingWriting = ping != null
+          // what waits goes out in one write: one Yamux frame, one Noise message, one syscall.
+          // Taken before the stream opens, so that a stream that cannot open loses them (their
+          // shards fail with it) rather than this loop trying them again forever
+          const frames = takeFrames(this.queue, MAX_WRITE_BATCH_BYTES)
           let current: { stream: Stream, lp: ReturnType<typeof lpStream> } | undefined
           try {
             current = await this.open()
             if (ping != null) {
               this.timePing(ping.seq)
+              frames.unshift(ping.bytes)
             }
-            await current.lp.write(bytes)
+            await current.lp.writeV(frames)
           } catch (err: any) {
             this.log('shard stream to %p failed: %s', this.peerId, err.message)
             await this.resetIfCurrent(current?.stream, err)

@@ -16,6 +16,28 @@ export interface HedgeInit {
 }
 
 /**
+ * `hedgeThreshold` of a job's growing list of round trips, sorted again only when the list grew
+ * by a sixteenth since (or is still small): a job's tail calls it on every result, and sorting
+ * tens of thousands of round trips each time cost more than the shards themselves. A percentile
+ * of thousands of samples moves little with the last few.
+ */
+export class StragglerThreshold {
+  private samples = -1
+  private value: number | undefined
+
+  constructor (private readonly init: HedgeInit = {}) {}
+
+  of (durations: readonly number[]): number | undefined {
+    const n = durations.length
+    if (this.samples < 0 || n < this.samples || n - this.samples > Math.max(16, this.samples / 16)) {
+      this.value = hedgeThreshold(durations, this.init)
+      this.samples = n
+    }
+    return this.value
+  }
+}
+
+/**
  * How long an attempt may run before it is a straggler: `factor` × the `percentile` of the
  * round trips completed so far, at least `minDelay`; undefined while too few have completed.
  */
@@ -54,6 +76,8 @@ export interface Hedge {
  * - straggler: every running attempt is past the threshold (`hedgeThreshold`); the shard goes
  *   to the first peer with room that has not tried it. Stops at the first straggler no peer can take.
  *
+ * `shards` are those of the job that may have attempts running (others are skipped), and
+ * `threshold` the straggler threshold now (`hedgeThreshold`; undefined: no straggler rule yet).
  * `launch` must count the attempt in `peer.inflight` and `shard.tried` before it returns. A
  * hedge answers for its shard: whichever result comes first counts and the other attempt is
  * cancelled, so the shard needs no more results. A peer with room is healthy, out of backoff and
@@ -61,9 +85,9 @@ export interface Hedge {
  *
  * @returns the shards hedged now, with the peer each went to and the rule that sent it
  */
-export function hedgeStragglers (shards: readonly ShardState[], peers: readonly PeerState[], durations: readonly number[], now: number, launch: (shard: ShardState, peer: PeerState) => void, init: HedgeInit = {}): Hedge[] {
+export function hedgeStragglers (shards: Iterable<ShardState>, peers: readonly PeerState[], threshold: number | undefined, now: number, launch: (shard: ShardState, peer: PeerState) => void, init: HedgeInit = {}): Hedge[] {
   const hedged: Hedge[] = []
-  const open = shards.filter(s => s.done == null && !s.hedged && s.running.size > 0)
+  const open = [...shards].filter(s => s.done == null && !s.hedged && s.running.size > 0).sort((a, b) => a.index - b.index)
   if (init.endgame !== false) {
     // the expected end of each shard's attempts, when every one of its peers has a mean round trip
     const ends: Array<{ shard: ShardState, end: number }> = []
@@ -105,7 +129,6 @@ export function hedgeStragglers (shards: readonly ShardState[], peers: readonly 
       }
     }
   }
-  const threshold = hedgeThreshold(durations, init)
   if (threshold == null) {
     return hedged
   }

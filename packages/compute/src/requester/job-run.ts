@@ -1,13 +1,16 @@
+import { MAX_RECEIPT_GROUP } from '@shardmesh/protocol'
+import { countersignReceipts } from '@shardmesh/receipts'
 import { UnknownWorkloadError } from '@shardmesh/workloads'
 import { BadResultError, BusyError, JobAbortedError, NotAllowedError, ShardTimeoutError, USER_ERROR_CODES } from '../errors.js'
 import { FailurePolicy } from './failure-policy.js'
-import { hedgeStragglers } from './hedging.js'
+import { StragglerThreshold, hedgeStragglers } from './hedging.js'
 import { defaultPlacement } from './placement.js'
 import { jobProgress, jobResult, peerReport } from './report.js'
 import { checkResult } from './result-check.js'
 import { ShardQueue, pullShards } from './scheduler.js'
 import { newPeer, splitJob } from './state.js'
 import { whyStuck } from './stuck.js'
+import { TickBatch } from '../tick-batch.js'
 import { initialReplicas } from './verification.js'
 import { countersign, decide, disputeOf, sameOutputs } from './voting.js'
 import type { Exclusion, PeerPlacement, PlacementPolicy, WindowObservation } from './placement.js'
@@ -15,6 +18,7 @@ import type { Attempt, PeerState, ShardResult, ShardState } from './state.js'
 import type { Dispute, JobEvidenceSink, JobPlacement, JobProgress, JobResult, JobSnapshot, ReceiptSink, ShardReport } from './types.js'
 import type { VerificationPolicy } from './verification.js'
 import type { Logger, PeerId, PrivateKey } from '@libp2p/interface'
+import type { ToCountersign } from '@shardmesh/receipts'
 import type { EvidenceKind } from '@shardmesh/trust'
 import type { Workload } from '@shardmesh/workloads'
 
@@ -115,8 +119,17 @@ export class JobRun {
   private hedgeTimer?: unknown
   private resolve!: (result: JobResult) => void
   private reject!: (err: Error) => void
+  /** shards with at least one attempt running: the only ones hedging looks at */
+  private readonly running = new Set<ShardState>()
+  private readonly stragglerThreshold = new StragglerThreshold()
   private readonly countersigning: Array<Promise<void>> = []
   private readonly receipts: Uint8Array[][] = []
+  /**
+   * Shards decided in the same turn of the event loop are countersigned together: one signature
+   * over the group, each receipt with its path (docs/PROTOCOL.md §6). The results were verified
+   * as they arrived.
+   */
+  private readonly countersigner: TickBatch<ToCountersign, Uint8Array>
 
   constructor (private readonly init: JobRunInit) {
     this.shards = splitJob(init.workload, init.items, init.shardSize, initialReplicas(init.policy))
@@ -127,6 +140,7 @@ export class JobRun {
     this.clock = init.clock ?? systemClock
     this.started = this.clock.now()
     this.lastAccepted = this.started
+    this.countersigner = new TickBatch(async items => countersignReceipts(init.privateKey, items, { verified: true }), MAX_RECEIPT_GROUP)
   }
 
   private now (): number {
@@ -254,6 +268,7 @@ export class JobRun {
     })
     const attempt: Attempt = { peer, handle, startedAt, hedge }
     shard.running.add(attempt)
+    this.running.add(shard)
     handle.result.then(
       (output) => { this.onResult(shard, attempt, output.output, output.receipt) },
       (err: Error) => { this.onError(shard, attempt, err) }
@@ -263,6 +278,9 @@ export class JobRun {
   private endAttempt (shard: ShardState, attempt: Attempt): boolean {
     if (!shard.running.delete(attempt)) {
       return false
+    }
+    if (shard.running.size === 0) {
+      this.running.delete(shard)
     }
     attempt.peer.inflight--
     return !this.finished
@@ -468,7 +486,7 @@ export class JobRun {
    * send each agreeing worker its own.
    */
   private async acknowledge (shard: ShardState, agreeing: ShardResult[], outcome: ShardReport['outcome']): Promise<void> {
-    const signed = await countersign(this.init.privateKey, agreeing, this.init.policy, outcome)
+    const signed = await countersign(async item => this.countersigner.add(item), agreeing, this.init.policy, outcome)
     await this.init.receiptSink?.store(signed, { signal: this.init.signal })
     if (this.init.returnReceipts !== false) {
       this.returnReceipts(shard, agreeing, signed)
@@ -544,7 +562,7 @@ export class JobRun {
       return
     }
     const now = this.now()
-    hedgeStragglers(this.shards, this.peers, this.durations, now, (shard, peer) => {
+    hedgeStragglers(this.running, this.peers, this.stragglerThreshold.of(this.durations), now, (shard, peer) => {
       this.launch(shard, peer, true)
     }).forEach(({ shard, peer, reason }) => {
       this.init.log('hedging shard %d on %s after %d ms (%s)', shard.index, peer.id, now - shard.firstStartedAt, reason)
@@ -587,6 +605,7 @@ export class JobRun {
         attempt.peer.inflight--
         attempt.handle.cancel()
       }
+      this.running.delete(shard)
     }
     this.reject(err)
   }

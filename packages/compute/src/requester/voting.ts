@@ -1,11 +1,10 @@
-import { countersignReceipt } from '@shardmesh/receipts'
 import { callWorkload } from '@shardmesh/workloads'
 import { DisputeUnresolvedError } from '../errors.js'
 import { MAX_REPLICAS, formatVerification, isSpotChecked, majority } from './verification.js'
 import type { ShardResult, ShardState } from './state.js'
 import type { Dispute, ShardReport } from './types.js'
 import type { VerificationPolicy } from './verification.js'
-import type { PrivateKey } from '@libp2p/interface'
+import type { ToCountersign } from '@shardmesh/receipts'
 import type { Workload } from '@shardmesh/workloads'
 
 /** What a shard's results decide. */
@@ -91,8 +90,11 @@ export function disputeOf (shard: ShardState, agreeing: ShardResult[]): Dispute 
   }
 }
 
-/** The agreeing results' receipts, countersigned by the requester with the policy and the shard's outcome. */
-export async function countersign (privateKey: PrivateKey, agreeing: ShardResult[], policy: VerificationPolicy, outcome: ShardReport['outcome']): Promise<Uint8Array[]> {
+/**
+ * The agreeing results' receipts, countersigned by the requester with the policy and the shard's
+ * outcome, through `sign` (which may countersign them in a group with other shards' receipts).
+ */
+export async function countersign (sign: (item: ToCountersign) => Promise<Uint8Array>, agreeing: ShardResult[], policy: VerificationPolicy, outcome: ShardReport['outcome']): Promise<Uint8Array[]> {
   const text = formatVerification(policy)
-  return Promise.all(agreeing.map(async r => countersignReceipt(privateKey, r.receipt, { policy: text, outcome }, { verified: true })))
+  return Promise.all(agreeing.map(async r => sign({ receipt: r.receipt, verification: { policy: text, outcome } })))
 }

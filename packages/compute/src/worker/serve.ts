@@ -10,7 +10,8 @@ import {
   toWireError
 } from '@shardmesh/protocol'
 import { AbortError } from '@shardmesh/workloads'
-import { MAX_COUNTERSIGNED_QUEUE, PING_MIN_INTERVAL, STREAM_READ_BUFFER_BYTES } from '../constants.js'
+import { MAX_COUNTERSIGNED_QUEUE, MAX_WRITE_BATCH_BYTES, PING_MIN_INTERVAL, STREAM_READ_BUFFER_BYTES } from '../constants.js'
+import { takeFrames } from '../tick-batch.js'
 import { ModelMismatchError, ShardTimeoutError, StreamClosedError } from '../errors.js'
 import type { ShardExecutor } from './executor.js'
 import type { ModelStore, ModelWriter } from './model-store.js'
@@ -78,7 +79,8 @@ interface ModelTransfer {
  * The worker side of one `/shardmesh/shard/1.0.0` stream. The requester may keep the stream
  * open and send many shards on it, concurrently; each is answered by id. A frame that does
  * not decode ends the stream (its framing can no longer be trusted) after a coded error;
- * a shard whose *content* is bad gets its own error and the stream goes on. A ping is answered
+ * a shard whose *content* is bad gets its own error and the stream goes on. Frames waiting to be
+ * written go out together in one write. A ping is answered
  * with a pong at once, ahead of any frame waiting to be written (at most one per `pingInterval`),
  * and counts as activity for the inbound deadline. A `countersigned` frame (the requester sends
  * back this worker's receipts of a shard it accepted) is checked and kept by the executor's
@@ -109,17 +111,17 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
     drained = (async () => {
       try {
         while (open) {
-          let bytes: Uint8Array | undefined
+          // what waits goes out in one write (one Yamux frame, one Noise message, one syscall),
+          // a pong first
+          const frames = takeFrames(queue, MAX_WRITE_BATCH_BYTES)
           if (pong != null) {
-            bytes = encodeWorkerFrame({ pong: { seq: pong } })
+            frames.unshift(encodeWorkerFrame({ pong: { seq: pong } }))
             pong = undefined
-          } else {
-            bytes = queue.shift()
           }
-          if (bytes == null) {
+          if (frames.length === 0) {
             break
           }
-          await lp.write(bytes, { signal: options.signal })
+          await lp.writeV(frames, { signal: options.signal })
         }
       } catch (err: any) {
         open = false
@@ -130,9 +132,17 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
     })()
   }
 
+  let drainScheduled = false
   const send = (frame: Loose<WorkerFrame>): void => {
     queue.push(encodeWorkerFrame(frame))
-    drain()
+    // at the end of this turn of the event loop: the frames queued in it share one write
+    if (!drainScheduled) {
+      drainScheduled = true
+      setImmediate(() => {
+        drainScheduled = false
+        drain()
+      })
+    }
   }
 
   const answerPing = (seq: number): void => {
@@ -199,6 +209,11 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
     for (const task of tasks.values()) {
       task.controller.abort(new AbortError('shard stream closed'))
     }
+    // a frame queued in this turn (an error about the stream, say) goes out before the stream closes
+    if (drainScheduled) {
+      drainScheduled = false
+      drain()
+    }
     do {
       await drained
     } while (draining)
@@ -246,7 +261,9 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
     const task: Task = { controller: new AbortController() }
     tasks.set(id, task)
     const timeout = request.timeoutMs > 0 ? setTimeout(() => { task.controller.abort(new ShardTimeoutError('shard deadline passed')) }, request.timeoutMs) : undefined
-    let lastProgress = 0
+    // progress goes out once the shard has run for a progress interval: a short shard's result
+    // is its only frame
+    let lastProgress = Date.now()
     const started = performance.now()
     const outcome = (wire?: { code: string, message: string }): ShardOutcome => ({
       jobId: Buffer.from(request.jobId).toString('hex'),

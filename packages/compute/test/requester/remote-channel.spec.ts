@@ -31,4 +31,29 @@ describe('RemoteChannel', () => {
     assert.equal(opens[0].signal.reason.name, 'StreamClosedError')
     await failed
   })
+
+  it('a stream that cannot open fails the shards waiting for it, and the channel stops trying', async () => {
+    let opens = 0
+    const connectionManager = {
+      openStream: async () => {
+        opens++
+        throw new Error('no route to the peer')
+      }
+    } as unknown as ConnectionManager
+    const channel = new RemoteChannel(peerIdFromString('12D3KooWP66jqd6up7yMAKX1Bpm9w9zx2SNWX63zTdRsXP9PnRsU'), connectionManager, quietLog)
+    const attempt = { jobId: new Uint8Array(16), workload: 'echo', version: '1.0.0', input: new Uint8Array(0), idleTimeout: 60_000 }
+    // three shards in one turn: their frames wait together for the stream
+    const handles = [0, 1, 2].map(shardIndex => channel.send({ ...attempt, shardIndex }))
+    for (const handle of handles) {
+      await assert.rejects(handle.result, (err: any) => err.name === 'StreamClosedError' && /no route to the peer/.test(err.message))
+    }
+    const tried = opens
+    // the frames went with their shards: nothing is left to write, so nothing opens again
+    for (let i = 0; i < 50; i++) {
+      await new Promise(resolve => setImmediate(resolve))
+    }
+    assert.equal(opens, tried)
+    assert.ok(tried >= 1 && tried <= 3, `${tried} opens for one batch of frames`)
+    channel.close()
+  })
 })
