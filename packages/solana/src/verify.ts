@@ -1,6 +1,6 @@
 import { InvalidReceiptProofError, anchorParty, checkReceiptProof } from '@shardmesh/receipts'
 import { AnchorVerificationError } from './errors.js'
-import { addressOfPeerId } from './keys.js'
+import { addressOfPeerId } from './address.js'
 import type { AnchorRecord, Ledger, LedgerCallOptions } from './ledger.js'
 import type { ReceiptProof, VerifiedReceipt } from '@shardmesh/receipts'
 

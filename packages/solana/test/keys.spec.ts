@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { getBase58Decoder, signBytes, verifySignature } from '@solana/kit'
+import { getAddressDecoder, getBase58Decoder, signBytes, verifySignature } from '@solana/kit'
+import { base58 } from '../src/address.js'
 import { addressOfPeerId, loadKeypairFile, signerFromPrivateKey } from '../src/index.js'
 
 function rejectsAs (name: string, text?: string) {
@@ -39,6 +40,24 @@ describe('keys', () => {
     const signature = await signBytes(signer.keyPair.privateKey, data)
     assert.deepEqual(Uint8Array.from(signature), Uint8Array.from(await key.sign(data)))
     assert.ok(await verifySignature(signer.keyPair.publicKey, signature, data))
+  })
+
+  it('base58 without kit: the addresses kit decodes, leading zero bytes and all', async () => {
+    const kit = getBase58Decoder()
+    const addresses = getAddressDecoder()
+    const cases: Uint8Array[] = [new Uint8Array(0), new Uint8Array(32), Uint8Array.of(0, 0, 1), Uint8Array.of(255), new Uint8Array(32).fill(255)]
+    for (let i = 0; i < 200; i++) {
+      const bytes = Uint8Array.from((await generateKeyPair('Ed25519')).publicKey.raw)
+      // keys whose first bytes are zero, as one in 256 real keys has
+      bytes.fill(0, 0, i % 4)
+      cases.push(bytes)
+    }
+    for (const bytes of cases) {
+      assert.equal(base58(bytes), kit.decode(bytes), Array.from(bytes).join(','))
+      if (bytes.length === 32) {
+        assert.equal(base58(bytes), addresses.decode(bytes))
+      }
+    }
   })
 
   it('refuses keys that are not Ed25519', async () => {
