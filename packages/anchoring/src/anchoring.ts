@@ -1,11 +1,10 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { MAX_BATCH_INBOUND_STREAMS, MAX_PROOF_INBOUND_STREAMS, RECEIPT_BATCHES_PROTOCOL, RECEIPT_PROOFS_PROTOCOL, linkSignals } from '@shardmesh/protocol'
 import { ReceiptStore, decodeTrustedReceipt } from '@shardmesh/receipts'
-import { RpcLedger, loadKeypairFile, signerFromPrivateKey } from '@shardmesh/solana'
-import { Anchorer } from './anchorer.js'
 import * as C from './constants.js'
 import { BatchExchange } from './batch-exchange.js'
 import { ProofExchange } from './proof-exchange.js'
+import type { Anchorer } from './anchorer.js'
 import type { PullOptions, PullResult } from './proof-exchange.js'
 import type { Anchoring, AnchoringComponents, AnchoringEvents, AnchoringInit, AnchoringStats, LedgerConfig, StoreReceiptsOptions } from './index.js'
 import type { AbortOptions, Counter, Logger, PeerId, Startable } from '@libp2p/interface'
@@ -93,7 +92,11 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
       await this.startProofs()
       return
     }
+    // the anchor loop and the Solana client (@solana/kit, some 150 modules) are loaded only by a
+    // node that anchors: one without a ledger stores receipts and never pays for loading them
+    const { Anchorer } = await import('./anchorer.js')
     if (!isLedger(config)) {
+      const { RpcLedger, loadKeypairFile, signerFromPrivateKey } = await import('@shardmesh/solana')
       const signer = await signerFromPrivateKey(this.components.privateKey)
       const feePayer = config.feePayerKeypair != null ? await loadKeypairFile(config.feePayerKeypair) : undefined
       this.ledger = new RpcLedger({ rpcUrl: config.rpcUrl, wsUrl: config.wsUrl, signer, feePayer, logger: this.components.logger })

@@ -2,11 +2,11 @@ import { mkdir, readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BatchRequest, MAX_BATCH_REQUEST_BYTES, MessageTooLargeError, ShardmeshError, linkSignals, writeFileAtomic } from '@shardmesh/protocol'
 import { MAX_RECEIPT_BUNDLE_BYTES, batchBundle, bundleProof, checkBundle, decodeBundle, encodeBundle } from '@shardmesh/receipts'
-import { verifyReceiptProof } from '@shardmesh/solana'
+import { verifyReceiptProof } from '@shardmesh/solana/core'
 import { readFrame, writeFrame } from './frames.js'
 import type { AbortOptions, Connection, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { CheckedBundle, ReceiptBundle, ReceiptStore } from '@shardmesh/receipts'
-import type { Ledger } from '@shardmesh/solana'
+import type { Ledger } from '@shardmesh/solana/core'
 
 /**
  * Both ends of `/shardmesh/receipt-batches/1.0.0`, the fetch by which anyone who saw an anchor

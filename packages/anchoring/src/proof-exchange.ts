@@ -3,12 +3,12 @@ import {
   ProofResponse, linkSignals
 } from '@shardmesh/protocol'
 import { MAX_PENDING_SIGNED, checkReceiptProof, decodeReceiptProof, decodeTrustedReceipt, encodeReceiptProof, verifyReceipt } from '@shardmesh/receipts'
-import { addressOfPeerId } from '@shardmesh/solana'
+import { addressOfPeerId } from '@shardmesh/solana/core'
 import { PENDING_SIGNED_RETRY_BASE, PENDING_SIGNED_RETRY_MAX, PENDING_SIGNED_WINDOW, PULL_BACKOFF_BASE, PULL_BACKOFF_MAX } from './constants.js'
 import { readFrame, writeFrame } from './frames.js'
 import type { AbortOptions, Connection, Logger, PeerId, Stream } from '@libp2p/interface'
 import type { ReceiptStore } from '@shardmesh/receipts'
-import type { Ledger } from '@shardmesh/solana'
+import type { Ledger } from '@shardmesh/solana/core'
 
 /**
  * Both ends of `/shardmesh/receipt-proofs/1.0.0`, the pull by which a worker gets, from the

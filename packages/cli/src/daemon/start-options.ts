@@ -3,7 +3,6 @@ import { dirname, resolve } from 'node:path'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { constants as caps } from '@shardmesh/capabilities'
-import { loadKeypairFile } from '@shardmesh/solana'
 import { WorkloadRegistry, builtinWorkloads, parseWorkloadSpec } from '@shardmesh/workloads'
 import { UsageError, parse, parseDuration, parseInteger } from '../args.js'
 import { resolveDataDir } from '../data-dir.js'
@@ -279,6 +278,8 @@ function checkPeerId (text: string, flag: string): string {
 }
 
 async function checkKeypair (path: string): Promise<void> {
+  // the Solana client is loaded only when a fee payer is named (a node without one never needs it)
+  const { loadKeypairFile } = await import('@shardmesh/solana')
   try {
     await loadKeypairFile(path)
   } catch (err: any) {
