@@ -32,6 +32,14 @@ export interface KernelRef {
   module: string
   /** the export to call, default `createKernel` */
   exportName?: string
+  /**
+   * Modules the pool imports on the main thread before any of its threads runs this kernel
+   * (bare specifiers resolved from `@shardmesh/workloads`, or `file:` URLs): native addons
+   * that must be loaded by the main thread first, like sharp on glibc, where a thread that
+   * loaded it first can crash the process as it exits. The workload definition then need not
+   * load them when it is imported, only when a kernel is about to run.
+   */
+  mainThreadFirst?: string[]
 }
 
 /** Options handed to a kernel factory: everything must survive structured cloning. */

@@ -238,6 +238,24 @@ describe('WorkerPool', function () {
     await assert.rejects(pool.warm({ ...TASK, options: { ...TASK.options, params: { failToLoad: true } } }), named('WorkloadFailedError'))
   })
 
+  it('imports a kernel\'s mainThreadFirst modules on the main thread, once, before it starts a thread', async () => {
+    pool = new WorkerPool({ size: 1 })
+    const missing = { ...TASK, kernel: { ...KERNEL, mainThreadFirst: ['@shardmesh/no-such-module'] } }
+    await assert.rejects(pool.run(missing, items('a')), (err: any) => {
+      assert.equal(err?.name, 'WorkloadFailedError')
+      assert.match(err.message, /@shardmesh\/no-such-module/)
+      return true
+    })
+    assert.equal(threads(pool).length, 0, 'no thread started for a kernel whose first modules did not load')
+
+    const first = new URL('./fixtures/loaded-first.js', import.meta.url).href
+    const task = { ...TASK, kernel: { ...KERNEL, mainThreadFirst: [first] } }
+    const [a, b] = await Promise.all([pool.run(task, items('a')), pool.run(task, items('b'))])
+    assert.deepEqual([texts(a.outputs), texts(b.outputs)], [['a'], ['b']])
+    await pool.warm(task)
+    assert.deepEqual((globalThis as { shardmeshLoadedFirst?: boolean[] }).shardmeshLoadedFirst, [true])
+  })
+
   it('lets the process exit after close(), a crashed thread included', async () => {
     const script = fileURLToPath(new URL('./fixtures/pool-exit.js', import.meta.url))
     const { stdout } = await promisify(execFile)(process.execPath, [script], { timeout: 10_000 })

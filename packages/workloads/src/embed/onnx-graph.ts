@@ -4,10 +4,21 @@
  */
 
 import { endianness } from 'node:os'
-import onnxProto from 'onnx-proto'
+import { createRequire } from 'node:module'
+import type OnnxProto from 'onnx-proto'
 import type { onnx } from 'onnx-proto'
 
-const { AttributeProto, TensorProto, ModelProto } = onnxProto.onnx
+let loaded: typeof onnx | undefined
+
+/**
+ * onnx-proto (protobufjs, about 70 ms of CPU to load), required on first use: only a node that
+ * builds the embed model (once per cache dir) loads it, not every node that imports the
+ * workloads. A CommonJS package, so `require` keeps the builder synchronous.
+ */
+function proto (): typeof onnx {
+  loaded ??= (createRequire(import.meta.url)('onnx-proto') as typeof OnnxProto).onnx
+  return loaded
+}
 
 /** An attribute value: a number is an int unless listed in `floats`, arrays are int lists. */
 export type AttributeValue = number | number[] | { float: number }
@@ -26,12 +37,12 @@ export interface ModelMetadata {
 
 function attribute (name: string, value: AttributeValue): onnx.IAttributeProto {
   if (Array.isArray(value)) {
-    return { name, type: AttributeProto.AttributeType.INTS, ints: value }
+    return { name, type: proto().AttributeProto.AttributeType.INTS, ints: value }
   }
   if (typeof value === 'object') {
-    return { name, type: AttributeProto.AttributeType.FLOAT, f: value.float }
+    return { name, type: proto().AttributeProto.AttributeType.FLOAT, f: value.float }
   }
-  return { name, type: AttributeProto.AttributeType.INT, i: value }
+  return { name, type: proto().AttributeProto.AttributeType.INT, i: value }
 }
 
 function valueInfo (name: string, elemType: number, dims: Dim[]): onnx.IValueInfoProto {
@@ -82,7 +93,7 @@ export class GraphBuilder {
     this.initializers.push({
       name,
       dims,
-      dataType: TensorProto.DataType.FLOAT,
+      dataType: proto().TensorProto.DataType.FLOAT,
       rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
     })
     return name
@@ -97,7 +108,7 @@ export class GraphBuilder {
   ints (values: number[]): string {
     const name = `const_i64_${values.join('_')}`
     return this.constant(name, () => {
-      this.initializers.push({ name, dims: [values.length], dataType: TensorProto.DataType.INT64, int64Data: values })
+      this.initializers.push({ name, dims: [values.length], dataType: proto().TensorProto.DataType.INT64, int64Data: values })
       return name
     })
   }
@@ -122,7 +133,7 @@ export class GraphBuilder {
 
   /** The serialised `ModelProto`. */
   encode (meta: ModelMetadata): Uint8Array {
-    const model = ModelProto.create({
+    const model = proto().ModelProto.create({
       irVersion: meta.irVersion,
       opsetImport: [{ domain: '', version: meta.opset }],
       producerName: meta.producerName,
@@ -137,12 +148,12 @@ export class GraphBuilder {
         output: this.outputs
       }
     })
-    return ModelProto.encode(model).finish()
+    return proto().ModelProto.encode(model).finish()
   }
 }
 
-/** ONNX element types used here. */
+/** ONNX element types used here (`TensorProto.DataType`'s values, fixed by the ONNX standard). */
 export const ElemType = {
-  FLOAT: TensorProto.DataType.FLOAT,
-  INT64: TensorProto.DataType.INT64
+  FLOAT: 1,
+  INT64: 7
 } as const

@@ -5,14 +5,12 @@
  * source of random bytes instead, the lines are fresh (a challenge input) and may be fitted to
  * given sizes, so that they cost the recogniser exactly what lines of those sizes cost.
  *
- * Importing this module loads sharp on the importing thread; the workload definition imports
- * it, so sharp is loaded on the main thread before any pool thread loads it (sharp's advice for
- * worker_threads on glibc, where unloading it with a thread can crash the process).
+ * sharp is loaded on first use (`./sharp.ts`), not when this module is imported.
  */
 import { Prng } from '@shardmesh/protocol/fuzz'
-import sharp from 'sharp'
 import { RandomSource } from '../random.js'
 import { LINE_HEIGHT } from './constants.js'
+import { loadSharp } from './sharp.js'
 import type { OutputInfo } from 'sharp'
 
 export interface GenerateOcrLinesOptions {
@@ -162,6 +160,7 @@ type RenderOptions = Required<Omit<GenerateOcrLinesOptions, 'count' | 'seed' | '
 
 /** The glyphs of `text` in a style, on a transparent background, as PNG. */
 async function renderGlyphs (text: string, style: { size: number, weight: string, ink: string }): Promise<{ data: Buffer, info: OutputInfo }> {
+  const sharp = await loadSharp()
   const glyphs = sharp({
     text: {
       text: `<span foreground="${style.ink}">${escapeMarkup(text)}</span>`,
@@ -201,6 +200,7 @@ async function renderLine (tokens: string[], prng: Draw, options: RenderOptions,
   const top = Math.min(slack, Math.floor(slack / 2) + prng.int(5) - 2)
   const left = fit == null ? 4 + prng.int(13) : 4 + prng.int(Math.max(1, Math.min(13, fit.width - info.width - 7)))
   const right = fit == null ? 4 + prng.int(13) : Math.max(0, fit.width - info.width - left)
+  const sharp = await loadSharp()
   const image = sharp(data)
     .extend({
       top: Math.max(0, top),

@@ -4,9 +4,9 @@
  * the model cannot read as one line (too short, too tall, too narrow or too wide once resized)
  * is refused with `InvalidInputError` rather than read as garbage.
  */
-import sharp from 'sharp'
 import { InvalidInputError } from '../errors.js'
 import { LINE_HEIGHT, MAX_IMAGE_HEIGHT, MAX_IMAGE_PIXELS, MAX_LINE_WIDTH, MIN_IMAGE_HEIGHT, MIN_LINE_WIDTH } from './constants.js'
+import { loadSharp } from './sharp.js'
 
 /** A normalised line image: `data` is [3, height, width] float32. */
 export interface LineTensor {
@@ -52,6 +52,7 @@ export function checkLineSize (width: number, height: number, maxWidth = MAX_LIN
 
 /** The size of an image as displayed (EXIF orientation applied); `InvalidInputError` when it does not decode. */
 export async function lineImageSize (bytes: Uint8Array): Promise<{ width: number, height: number }> {
+  const sharp = await loadSharp()
   let size
   try {
     size = (await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, autoOrient: true, failOn: 'error' }).metadata()).autoOrient
@@ -73,6 +74,7 @@ export async function preprocessLine (bytes: Uint8Array, options: PreprocessOpti
   const maxWidth = options.maxWidth ?? MAX_LINE_WIDTH
   const source = await lineImageSize(bytes)
   const width = checkLineSize(source.width, source.height, maxWidth)
+  const sharp = await loadSharp()
   let pixels: Buffer
   try {
     const image = sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, autoOrient: true, failOn: 'error' })

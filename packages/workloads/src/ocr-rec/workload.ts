@@ -89,7 +89,8 @@ export function ocrRec (init: OcrRecInit = {}): Workload<Uint8Array, OcrLine> {
     version: OCR_REC_VERSION,
     description: 'Text-line recognition (PP-OCRv4, ONNX): one line image in, its text and confidence out',
     executor: 'pool',
-    kernel: { module: new URL('./kernel.js', import.meta.url).href },
+    // sharp: loaded on the main thread before a pool thread loads it (see ./sharp.ts)
+    kernel: { module: new URL('./kernel.js', import.meta.url).href, mainThreadFirst: ['sharp'] },
     params,
     input: ocrImageCodec,
     output: ocrLineCodec,

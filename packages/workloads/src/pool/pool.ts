@@ -69,6 +69,8 @@ export class WorkerPool {
   private readonly queue: Job[] = []
   private nextId = 1
   private closed = false
+  /** the `mainThreadFirst` modules of the kernels run so far, imported on this thread */
+  private readonly loadedFirst = new Map<string, Promise<unknown>>()
 
   constructor (init: WorkerPoolInit = {}) {
     this.size = Math.max(1, init.size ?? availableParallelism())
@@ -142,6 +144,10 @@ export class WorkerPool {
   }
 
   private async submit (message: Job['message'], options: PoolRunOptions): Promise<PoolResult> {
+    const first = message.kernel.mainThreadFirst
+    if (first != null && first.length > 0) {
+      await this.loadFirst(first)
+    }
     if (this.closed) {
       throw new PoolClosedError()
     }
@@ -161,6 +167,26 @@ export class WorkerPool {
       this.queue.push(job)
       this.dispatch()
     })
+  }
+
+  /**
+   * Import a kernel's `mainThreadFirst` modules here, on the main thread, before a thread can
+   * run the kernel (once per module; a module that fails to load is tried again next time).
+   */
+  private async loadFirst (specifiers: string[]): Promise<void> {
+    await Promise.all(specifiers.map(async specifier => {
+      let loaded = this.loadedFirst.get(specifier)
+      if (loaded == null) {
+        loaded = import(specifier)
+        this.loadedFirst.set(specifier, loaded)
+        loaded.catch(() => { this.loadedFirst.delete(specifier) })
+      }
+      try {
+        await loaded
+      } catch (err: any) {
+        throw new WorkloadFailedError(`cannot load ${specifier} on the main thread before the kernel: ${err?.message ?? err}`, { cause: err })
+      }
+    }))
   }
 
   private cancel (job: Job): void {
