@@ -7,13 +7,14 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { startChainServer } from '@shardmesh/chain'
 import { verifyProofOverRpc } from '@shardmesh/cli'
 import { decodeReceipt, decodeSignedReceipt, encodeReceipt, encodeSignedReceipt, encodeItemList, sha256 } from '@shardmesh/protocol'
-import { ReceiptStore, countersignReceipt, decodeReceiptProof, encodeReceiptProof, signReceipt } from '@shardmesh/receipts'
+import { ReceiptStore, countersignReceipt, countersignReceipts, decodeReceiptProof, encodeReceiptProof, signReceipt, signReceipts } from '@shardmesh/receipts'
 import { RpcLedger, signerFromPrivateKey } from '@shardmesh/solana'
 import { address, createSolanaRpc, lamports } from '@solana/kit'
 import { ProofCheckError, rpcCall, verifyProof } from './independent-verifier/verify.js'
 import { runCli } from './utils/run-cli.js'
 import type { Check } from './independent-verifier/verify.js'
 import type { PrivateKey } from '@libp2p/interface'
+import type { ReceiptFields } from '@shardmesh/receipts'
 
 /**
  * Proofs from a real receipt store, anchored on a real (embedded) chain served over JSON-RPC,
@@ -81,9 +82,24 @@ describe('an independent verifier (docs/PROTOCOL.md only) checks proofs from a r
       await rpc.requestAirdrop(address(ledger.address), lamports(10_000_000_000n)).send()
     }
 
-    // three shards: the worker signs, the requester countersigns and stores them, seals and anchors a batch
+    // six shards: the worker signs, the requester countersigns and stores them, seals and anchors
+    // a batch. Shards 0-2 are signed one by one, 3-5 as one group by each party (PROTOCOL.md §6)
     const store = await ReceiptStore.open(join(dir, 'receipts'))
     const countersigned: Uint8Array[] = []
+    const fieldsOf = (i: number): ReceiptFields => ({
+      jobId: new Uint8Array(16).fill(3),
+      shardIndex: i,
+      workload: 'ocr-rec',
+      workloadVersion: '1.0.0',
+      inputDigest: sha256(encodeItemList([Uint8Array.of(i)])),
+      outputDigest: sha256(encodeItemList([Uint8Array.of(i, i)])),
+      worker: peerIdFromPrivateKey(workerKey),
+      requester: peerIdFromPrivateKey(requesterKey),
+      startedAt: 1_717_000_000_000,
+      finishedAt: 1_717_000_000_250,
+      items: 1,
+      cpuMicros: 1000
+    })
     for (const i of [0, 1, 2]) {
       const signed = await signReceipt(workerKey, {
         jobId: new Uint8Array(16).fill(3),
@@ -101,6 +117,8 @@ describe('an independent verifier (docs/PROTOCOL.md only) checks proofs from a r
       })
       countersigned.push(await countersignReceipt(requesterKey, signed, { policy: 'spot-check:0.1', outcome: 'accepted' }))
     }
+    const group = signReceipts(workerKey, [3, 4, 5].map(fieldsOf))
+    countersigned.push(...await countersignReceipts(requesterKey, group.map(receipt => ({ receipt, verification: { policy: 'spot-check:0.1', outcome: 'accepted' } }))))
     const stored = await store.addMany(countersigned)
     const batch = await store.sealBatch()
     assert.ok(batch != null)
@@ -154,6 +172,21 @@ describe('an independent verifier (docs/PROTOCOL.md only) checks proofs from a r
     const verified = verifyProof(files[1], txJson, genesisHash)
     // the receipt id: sha256 of the Receipt bytes, as shardmesh names it
     assert.equal(verified.receiptId, Buffer.from(sha256(decodeSignedReceipt(Buffer.from(proof.receipt, 'base64')).receipt)).toString('hex'))
+  })
+
+  it('checks a receipt signed in a group by the path it carries: a doctored path, index or verdict is refused', () => {
+    const file = files[4]
+    const parsed = JSON.parse(file)
+    const signed = decodeSignedReceipt(Buffer.from(parsed.receipt, 'base64'))
+    assert.deepEqual([signed.workerGroup?.index, signed.workerGroup?.count, signed.requesterGroup?.index, signed.requesterGroup?.count], [1, 3, 1, 3])
+    assert.equal(verifyProof(file, txBase64, genesisHash).outcome, 'accepted')
+    const change = (edit: (s: typeof signed) => Uint8Array): string => JSON.stringify({ ...parsed, receipt: Buffer.from(edit(structuredClone(signed))).toString('base64') })
+    const flipped = (path: Uint8Array[]): Uint8Array[] => path.map((h, i) => i === 0 ? Uint8Array.from(h, (b, j) => j === 0 ? b ^ 1 : b) : h)
+    rejectsAt('worker-signature', () => verifyProof(change(s => encodeSignedReceipt({ ...s, workerGroup: { ...s.workerGroup!, path: flipped(s.workerGroup!.path) } })), txBase64, genesisHash))
+    rejectsAt('worker-signature', () => verifyProof(change(s => encodeSignedReceipt({ ...s, workerGroup: { ...s.workerGroup!, index: 0 } })), txBase64, genesisHash))
+    rejectsAt('worker-signature', () => verifyProof(change(s => encodeSignedReceipt({ ...s, workerGroup: undefined })), txBase64, genesisHash))
+    rejectsAt('countersignature', () => verifyProof(change(s => encodeSignedReceipt({ ...s, requesterGroup: { ...s.requesterGroup!, path: flipped(s.requesterGroup!.path) } })), txBase64, genesisHash))
+    rejectsAt('countersignature', () => verifyProof(change(s => encodeSignedReceipt({ ...s, verification: { policy: 'spot-check:0.1', outcome: 'checked' } })), txBase64, genesisHash))
   })
 
   it('rejects tampered receipt bytes (worker-signature)', () => {

@@ -70,6 +70,25 @@ describe('protocol test vectors (docs/PROTOCOL.md)', () => {
     assert.equal(merkle.root, node(node(merkle.leaves[0], merkle.leaves[1]), merkle.leaves[2]))
     assert.equal(merkle.leaves[0], sha256('00' + receipt.signedReceipt))
     assert.equal(memo.text, `shardmesh:v1:${merkle.root as string}:3`)
+    // a group of three: the worker signs domain ‖ u32be(3) ‖ the root over the Receipt bytes, the
+    // requester domain ‖ u32be(3) ‖ the root over u32be(len) ‖ Receipt ‖ Verification of each
+    const { receiptGroup: g } = stored as any
+    assert.equal(g.workerLeaves[0], sha256('00' + receipt.receipt))
+    assert.equal(g.workerRoot, node(node(g.workerLeaves[0], g.workerLeaves[1]), g.workerLeaves[2]))
+    assert.equal(g.workerSignatureInput, Buffer.from('shardmesh:receipt-group:v1').toString('hex') + '00000003' + g.workerRoot)
+    assert.ok(ed25519Verify(keys.worker.publicKey, g.workerSignatureInput, g.workerSignature))
+    assert.deepEqual(g.workerPath1, [g.workerLeaves[0], g.workerLeaves[2]])
+    assert.equal(g.countersignedLeaves[0], sha256('00' + length + receipt.receipt + receipt.verification))
+    assert.equal(g.requesterRoot, node(node(g.countersignedLeaves[0], g.countersignedLeaves[1]), g.countersignedLeaves[2]))
+    assert.equal(g.countersignatureInput, Buffer.from('shardmesh:countersign-group:v1').toString('hex') + '00000003' + g.requesterRoot)
+    assert.ok(ed25519Verify(keys.requester.publicKey, g.countersignatureInput, g.requesterSignature))
+    assert.deepEqual(g.requesterPath1, [g.countersignedLeaves[0], g.countersignedLeaves[2]])
+    // fields 7 and 8 of the SignedReceipt: GroupPath { index 1, count 3, path }
+    const groupPath = (path: string[]): string => {
+      const body = '0801' + '1003' + path.map(h => '1a20' + h).join('')
+      return (body.length / 2).toString(16).padStart(2, '0') + body
+    }
+    assert.ok(g.signedReceipt1.endsWith('3a' + groupPath(g.workerPath1) + '42' + groupPath(g.requesterPath1)), 'fields 7 and 8 close the SignedReceipt')
     assert.equal(memo.bytes, Buffer.from(memo.text).toString('hex'))
   })
 })

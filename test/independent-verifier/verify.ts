@@ -220,15 +220,21 @@ const sha256 = (...parts: Uint8Array[]): Uint8Array => {
 // ---- Merkle (RFC 9162 §2.1.3.2) ----
 
 function verifyInclusion (leaf: Uint8Array, index: number, size: number, path: Uint8Array[], root: Uint8Array): boolean {
-  if (index < 0 || index >= size) {
-    return false
+  const r = rootFromPath(leaf, index, size, path)
+  return r != null && same(r, root)
+}
+
+/** The root a leaf hash leads to along an audit path (RFC 9162 §2.1.3.2); undefined if the path cannot fit. */
+function rootFromPath (leaf: Uint8Array, index: number, size: number, path: Uint8Array[]): Uint8Array | undefined {
+  if (index < 0 || index >= size || path.some(p => p.length !== 32)) {
+    return undefined
   }
   let fn = index
   let sn = size - 1
   let r = leaf
   for (const p of path) {
     if (sn === 0) {
-      return false
+      return undefined
     }
     if (fn % 2 === 1 || fn === sn) {
       r = sha256(Uint8Array.of(1), p, r)
@@ -242,7 +248,37 @@ function verifyInclusion (leaf: Uint8Array, index: number, size: number, path: U
     fn = Math.floor(fn / 2)
     sn = Math.floor(sn / 2)
   }
-  return sn === 0 && same(r, root)
+  return sn === 0 ? r : undefined
+}
+
+/**
+ * What a signature over `leaf` covers: the single-receipt message, or, when the SignedReceipt
+ * carries a GroupPath (field `groupField`), domain ‖ u32be(count) ‖ the group's root. Undefined
+ * when the GroupPath cannot be one of a group of 2 to 64.
+ */
+function signedMessage (signed: Fields, groupField: number, leaf: Uint8Array, single: Uint8Array, groupDomain: string): Uint8Array | undefined {
+  if (!signed.has(groupField)) {
+    return single
+  }
+  const group = readFields(bytesField(signed, groupField))
+  const index = Number(uintField(group, 1))
+  const count = Number(uintField(group, 2))
+  const path = (group.get(3) ?? []).map(p => {
+    if (!(p instanceof Uint8Array)) {
+      throw new Error('a group path entry is not length-delimited')
+    }
+    return p
+  })
+  if (count < 2 || count > 64) {
+    return undefined
+  }
+  const root = rootFromPath(sha256(Uint8Array.of(0), leaf), index, count, path)
+  if (root == null) {
+    return undefined
+  }
+  const countBytes = Buffer.alloc(4)
+  countBytes.writeUInt32BE(count)
+  return Buffer.concat([Buffer.from(groupDomain), countBytes, root])
 }
 
 // ---- Solana transactions ----
@@ -410,17 +446,27 @@ export function verifyProof (proofText: string, transaction: any, genesisHash: s
     fail('receipt', `does not decode (${err.message})`)
   }
 
-  // the worker's signature: Ed25519 over "shardmesh:receipt:v1" || Receipt bytes
-  if (!same(workerKey, worker) || !ed25519Verify(worker, Buffer.concat([Buffer.from('shardmesh:receipt:v1'), receipt]), bytesField(signed, 3))) {
+  // the worker's signature: Ed25519 over "shardmesh:receipt:v1" || Receipt bytes, or, for a
+  // receipt signed in a group (field 7), over "shardmesh:receipt-group:v1" || u32be(count) || root
+  let workerMessage: Uint8Array | undefined
+  let requesterMessage: Uint8Array | undefined
+  try {
+    workerMessage = signedMessage(signed, 7, receipt, Buffer.concat([Buffer.from('shardmesh:receipt:v1'), receipt]), 'shardmesh:receipt-group:v1')
+    // the countersignature: "shardmesh:countersign:v1" || u32be(len(receipt)) || receipt || Verification,
+    // or, countersigned in a group (field 8), "shardmesh:countersign-group:v1" || u32be(count) || the
+    // root over each receipt's u32be(len(receipt)) || receipt || Verification
+    const length = Buffer.alloc(4)
+    length.writeUInt32BE(receipt.length)
+    const verificationBytes = Buffer.concat([stringField(1, policy), stringField(2, outcome)])
+    const body = Buffer.concat([length, receipt, verificationBytes])
+    requesterMessage = signedMessage(signed, 8, body, Buffer.concat([Buffer.from('shardmesh:countersign:v1'), body]), 'shardmesh:countersign-group:v1')
+  } catch (err: any) {
+    fail('receipt', `does not decode (${err.message})`)
+  }
+  if (workerMessage == null || !same(workerKey, worker) || !ed25519Verify(worker, workerMessage, bytesField(signed, 3))) {
     fail('worker-signature', 'the worker named in the receipt did not sign it')
   }
-
-  // the countersignature: "shardmesh:countersign:v1" || u32be(len(receipt)) || receipt || Verification
-  const length = Buffer.alloc(4)
-  length.writeUInt32BE(receipt.length)
-  const verificationBytes = Buffer.concat([stringField(1, policy), stringField(2, outcome)])
-  const countersigned = Buffer.concat([Buffer.from('shardmesh:countersign:v1'), length, receipt, verificationBytes])
-  if (!same(requesterKey, requester) || !ed25519Verify(requester, countersigned, bytesField(signed, 6))) {
+  if (requesterMessage == null || !same(requesterKey, requester) || !ed25519Verify(requester, requesterMessage, bytesField(signed, 6))) {
     fail('countersignature', 'the requester named in the receipt did not countersign it')
   }
 
