@@ -44,7 +44,18 @@ describe('benchmark smoke runs', function () {
       assert.ok(r.shardDurationMs.p50 <= r.shardDurationMs.p99)
       assert.equal(r.completionIntervalMs.samples, 199)
     }
+    // the deep pipeline: four times the shards, 128 in flight, receipts signed in groups
+    const { deep } = childProcess
+    assert.equal(deep.shards, 800)
+    assert.equal(deep.window, 128)
+    assert.ok(deep.perRequesterCore > 0 && deep.cpuMsPerShard > 0)
+    assert.ok(deep.receiptsPerWorkerSignature >= 1 && deep.receiptsPerWorkerSignature <= 64, `${deep.receiptsPerWorkerSignature} receipts per worker signature`)
+    assert.ok(deep.receiptsPerCountersignature >= 1 && deep.receiptsPerCountersignature <= 64)
     for (const seq of [inProcess, childProcess]) {
+      assert.deepEqual(seq.streamPerShard.map((c: any) => c.items), [1, 64])
+      for (const c of seq.streamPerShard) {
+        assert.ok(c.reusedMs.samples >= 50 && c.newStreamMs.samples === c.reusedMs.samples)
+      }
       assert.equal(seq.streamRttMs.samples, 50)
       assert.equal(seq.jobRttMs.samples, 50)
       assert.ok(seq.streamRttMs.p50 > 0 && seq.streamRttMs.p50 <= seq.streamRttMs.p99)

@@ -14,8 +14,8 @@ export interface WorkerProcess {
   multiaddrs: string[]
 }
 
-export async function startWorker (cacheDir: string, poolSize: number, timeoutMs = 60_000): Promise<WorkerProcess> {
-  const child = fork(WORKER, ['--cache-dir', cacheDir, '--pool-size', String(poolSize)], {
+export async function startWorker (cacheDir: string, poolSize: number, timeoutMs = 60_000, slots?: number): Promise<WorkerProcess> {
+  const child = fork(WORKER, ['--cache-dir', cacheDir, '--pool-size', String(poolSize), ...(slots != null ? ['--slots', String(slots)] : [])], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc']
   })
   try {

@@ -23,21 +23,36 @@ import type { ScalingResult } from './scaling.js'
 const SCENARIOS = ['overhead', 'scaling', 'inference'] as const
 type Scenario = typeof SCENARIOS[number]
 
-const { values } = parseArgs({
-  options: {
-    scenario: { type: 'string', default: 'all' },
-    smoke: { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-    // scaling knobs, for exploring; the defaults are what the README reports
-    peers: { type: 'string' },
-    'shards-per-peer': { type: 'string' },
-    'shard-size': { type: 'string' },
-    sweep: { type: 'string' },
-    // inference knobs
-    'ocr-shard-size': { type: 'string' },
-    'embed-shard-size': { type: 'string' }
+const USAGE = 'usage: node benchmarks/compute/dist/src/index.js [--scenario overhead|scaling|inference|all] [--smoke] [--json]\n' +
+  '  scaling: [--peers 1,2,4] [--shards-per-peer N] [--shard-size N] [--sweep 20,10,5]; inference: [--ocr-shard-size N] [--embed-shard-size N]\n'
+
+const { values } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        help: { type: 'boolean', short: 'h', default: false },
+        scenario: { type: 'string', default: 'all' },
+        smoke: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        // scaling knobs, for exploring; the defaults are what the README reports
+        peers: { type: 'string' },
+        'shards-per-peer': { type: 'string' },
+        'shard-size': { type: 'string' },
+        sweep: { type: 'string' },
+        // inference knobs
+        'ocr-shard-size': { type: 'string' },
+        'embed-shard-size': { type: 'string' }
+      }
+    })
+  } catch (err: any) {
+    process.stderr.write(`${err.message}\n${USAGE}`)
+    process.exit(2)
   }
-})
+})()
+if (values.help) {
+  process.stdout.write(USAGE)
+  process.exit(0)
+}
 
 const chosen: Scenario[] = values.scenario === 'all' ? [...SCENARIOS] : [values.scenario as Scenario]
 if (chosen.some(s => !SCENARIOS.includes(s))) {
@@ -143,9 +158,14 @@ function report (o: Output): string {
     }
     lines.push(seq('in-process', inProcess))
     lines.push(pipe('1 worker process', childProcess.pipelined))
+    const d = childProcess.deep
+    lines.push(pipe(`1 worker process, ${d.window} in flight`, d))
+    lines.push(`    = ${d.perRequesterCore} shards/s per requester core; worker ${d.workerCpuMsPerShard ?? '?'} ms CPU/shard; ${d.receiptsPerWorkerSignature} receipts per worker signature, ${d.receiptsPerCountersignature} per countersignature`)
     lines.push(seq('worker process', childProcess))
-    const r = childProcess.pipelined
-    lines.push(`  as a fraction of the machine: the worker-process run is ${(100 * r.shardsPerSec / limits.signVerifyCeiling).toFixed(1)} % of the sign+verify ceiling; one shard at a time, a whole job takes ${(childProcess.jobRttMs.p50 / childProcess.streamRttMs.p50).toFixed(2)}x the raw stream's round trip (p50)`)
+    for (const c of childProcess.streamPerShard) {
+      lines.push(`  ${c.items}-item shard, one at a time: reused stream p50 ${c.reusedMs.p50} ms, a new stream each p50 ${c.newStreamMs.p50} ms`)
+    }
+    lines.push(`  as a fraction of the machine: one requester core does ${(100 * d.perRequesterCore / limits.signVerifyCeiling).toFixed(1)} % of what one verify + one sign a shard would allow; one shard at a time, a whole job takes ${(childProcess.jobRttMs.p50 / childProcess.streamRttMs.p50).toFixed(2)}x the raw stream's round trip (p50)`)
   }
   if (o.scaling != null) {
     lines.push(`scaling (sleep ${o.scaling.msPerItem} ms/item, slots 1, ${o.scaling.shardsPerPeer} shards per peer):`)

@@ -3,6 +3,7 @@
  * work itself costs nothing: a requester and 1, 2 or 4 workers in this process (one JS thread
  * carries both sides), then one worker in a child process (the requester's side alone).
  */
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,12 +13,14 @@ import { echo } from '@shardmesh/workloads'
 import { startWorker, stopWorker } from './child.js'
 import { connectAll, stopAll, tcpComputeNode } from './nodes.js'
 import { loadavg, progress, round, summary, withCpu } from './stats.js'
+import { decodeSignedReceipt } from '@shardmesh/protocol'
 import { streamRtt } from './stream-rtt.js'
 import type { WorkerProcess } from './child.js'
 import type { ComputeNode } from './nodes.js'
 import type { Summary } from './stats.js'
 import type { Machine } from '@shardmesh/benchmark-trust/dist/src/machine.js'
 import type { PeerId } from '@libp2p/interface'
+import type { PlacementPolicy } from '@shardmesh/compute'
 
 export interface OverheadOptions {
   /** items (= shards) per pipelined job */
@@ -50,8 +53,29 @@ export interface PipelinedRun {
 export interface Sequential {
   /** one shard in flight on a reused stream, the protocol spoken directly (no scheduler) */
   streamRttMs: Summary & { progressFramesPerShard: number }
+  /**
+   * The same, side by side for shards of 1 and 64 items: on the reused stream, and on a new
+   * stream opened for each shard (the round trip then includes the stream's opening)
+   */
+  streamPerShard: Array<{ items: number, reusedMs: Summary, newStreamMs: Summary }>
   /** `compute.run()` of a one-item job, one job after the other, on the reused channel */
   jobRttMs: Summary
+}
+
+/**
+ * The requester with a deep pipeline: one worker process that runs 64 shards at once, and a
+ * window of `DEEP_WINDOW` shards in flight. Its `cpuMsPerShard` is what one shard costs the
+ * requester when the worker is never the wait; `perRequesterCore` the shards/s that makes on one
+ * core (1000 / cpuMsPerShard).
+ */
+export interface DeepRun extends PipelinedRun {
+  window: number
+  perRequesterCore: number
+  /** the worker process's CPU per shard (ms), from /proc; undefined off Linux */
+  workerCpuMsPerShard?: number
+  /** receipts per worker signature and per requester countersignature (group sizes), mean */
+  receiptsPerWorkerSignature: number
+  receiptsPerCountersignature: number
 }
 
 export interface OverheadResult {
@@ -66,22 +90,49 @@ export interface OverheadResult {
   limits: Machine['limits'] & { signVerifyCeiling: number }
   /** requester and workers in this process */
   inProcess: { pipelined: PipelinedRun[] } & Sequential
-  /** the requester here, one worker in a child process: `cpu*` is the requester's alone */
-  childProcess: { pipelined: PipelinedRun } & Sequential
+  /**
+   * the requester here, one worker in a child process: `cpu*` is the requester's alone. `pipelined`
+   * uses the default placement (an unadvertised peer gets a window of 3), `deep` a window of
+   * `DEEP_WINDOW`
+   */
+  childProcess: { pipelined: PipelinedRun, deep: DeepRun } & Sequential
   loadavg: number[]
 }
 
 const encoder = new TextEncoder()
 
+/** Shards in flight in the deep run, and the slots of the worker process. */
+const DEEP_WINDOW = 128
+const WORKER_SLOTS = 64
+
+/** Every peer gets `window` shards in flight, whatever it advertised, and keeps it. */
+function fixedWindow (window: number): PlacementPolicy {
+  return {
+    place: candidates => candidates.map(({ channel }) => ({ channel, window })),
+    window: () => window
+  }
+}
+
+/** A process's user + system CPU so far (ms), from /proc; undefined where there is none. */
+function processCpuMs (pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    // utime and stime (fields 14 and 15 of stat), in clock ticks of 10 ms
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return undefined
+  }
+}
+
 function items (n: number, prefix: string): Uint8Array[] {
   return Array.from({ length: n }, (_, i) => encoder.encode(`${prefix}-${i}`))
 }
 
-async function pipelined (requester: ComputeNode, workers: PeerId[], count: number): Promise<PipelinedRun> {
+async function pipelined (requester: ComputeNode, workers: PeerId[], count: number, placement?: PlacementPolicy): Promise<PipelinedRun & { receipts: Uint8Array[] }> {
   const completions: number[] = []
   const { value: result, cpuCores, wallMs } = await withCpu(async () => requester.services.compute.run(
     { workload: 'echo', items: items(count, `w${workers.length}`), shardSize: 1 },
-    { peers: workers, onProgress: () => { completions.push(performance.now()) } }
+    { peers: workers, onProgress: () => { completions.push(performance.now()) }, placement }
   ))
   if (result.outputs.length !== count) {
     throw new Error(`echo job returned ${result.outputs.length} outputs for ${count} items`)
@@ -96,13 +147,50 @@ async function pipelined (requester: ComputeNode, workers: PeerId[], count: numb
     cpuMsPerShard: round(cpuCores * wallMs / result.shards.length, 3),
     shardDurationMs: summary(result.shards.map(s => s.durationMs), 1),
     completionIntervalMs: summary(intervals),
-    perWorker: workers.map(w => result.peers.find(p => p.peerId === w.toString())?.shards ?? 0)
+    perWorker: workers.map(w => result.peers.find(p => p.peerId === w.toString())?.shards ?? 0),
+    receipts: result.receipts
+  }
+}
+
+/** Mean receipts per signature: each group of n receipts shares one signature. */
+function perSignature (receipts: Uint8Array[], group: 'workerGroup' | 'requesterGroup'): number {
+  if (receipts.length === 0) {
+    return 0
+  }
+  const signatures = receipts.reduce((sum, bytes) => sum + 1 / (decodeSignedReceipt(bytes)[group]?.count ?? 1), 0)
+  return round(receipts.length / signatures, 1)
+}
+
+async function deep (requester: ComputeNode, worker: PeerId, workerPid: number | undefined, count: number): Promise<DeepRun> {
+  const before = processCpuMs(workerPid)
+  const { receipts, ...run } = await pipelined(requester, [worker], count, fixedWindow(DEEP_WINDOW))
+  const after = processCpuMs(workerPid)
+  return {
+    ...run,
+    window: DEEP_WINDOW,
+    perRequesterCore: Math.round(1000 / run.cpuMsPerShard),
+    workerCpuMsPerShard: before != null && after != null ? round((after - before) / run.shards, 3) : undefined,
+    receiptsPerWorkerSignature: perSignature(receipts, 'workerGroup'),
+    receiptsPerCountersignature: perSignature(receipts, 'requesterGroup')
   }
 }
 
 async function sequential (requester: ComputeNode, worker: PeerId, count: number): Promise<Sequential> {
   progress(`overhead: ${count} shards one at a time on a reused stream`)
   const rtt = await streamRtt(requester, worker, count, 100)
+  const streamPerShard: Sequential['streamPerShard'] = []
+  for (const size of [1, 64]) {
+    progress(`overhead: ${size}-item shards one at a time, a reused stream and a new stream each, interleaved`)
+    const rounds = Math.max(10, Math.round(count / 10))
+    const reused: number[] = []
+    const fresh: number[] = []
+    // interleaved in rounds, so that both see the same machine
+    for (let r = 0; r < 5; r++) {
+      reused.push(...(await streamRtt(requester, worker, rounds, r === 0 ? 20 : 0, { items: size })).samples)
+      fresh.push(...(await streamRtt(requester, worker, rounds, r === 0 ? 20 : 0, { items: size, streamPerShard: true })).samples)
+    }
+    streamPerShard.push({ items: size, reusedMs: summary(reused), newStreamMs: summary(fresh) })
+  }
   progress(`overhead: ${count} one-item jobs one after the other`)
   const job: number[] = []
   for (let i = 0; i < count + 50; i++) {
@@ -114,6 +202,7 @@ async function sequential (requester: ComputeNode, worker: PeerId, count: number
   }
   return {
     streamRttMs: { ...summary(rtt.samples), progressFramesPerShard: round(rtt.progressFrames / Math.max(1, rtt.samples.length), 2) },
+    streamPerShard,
     jobRttMs: summary(job)
   }
 }
@@ -140,19 +229,23 @@ export async function overhead (options: OverheadOptions): Promise<OverheadResul
     const runs: PipelinedRun[] = []
     for (const n of options.workers) {
       progress(`overhead: ${options.items} one-item echo shards over ${n} in-process worker(s)`)
-      runs.push(await pipelined(requester, ids.slice(0, n), options.items))
+      const { receipts: _receipts, ...run } = await pipelined(requester, ids.slice(0, n), options.items)
+      runs.push(run)
     }
     const inProcess = { pipelined: runs, ...await sequential(requester, ids[0], options.sequential) }
     await stopAll(workers)
 
-    progress('overhead: starting a worker process (slots 1)')
-    child = await startWorker(cacheDir, 1)
+    progress(`overhead: starting a worker process (slots ${WORKER_SLOTS})`)
+    child = await startWorker(cacheDir, 1, undefined, WORKER_SLOTS)
     const connection = await requester.dial(multiaddr(child.multiaddrs[0]))
     const remote = connection.remotePeer
     await warm(requester, [remote], Math.min(500, options.items))
     progress(`overhead: ${options.items} one-item echo shards over the worker process`)
-    const childRun = await pipelined(requester, [remote], options.items)
-    const childProcess = { pipelined: childRun, ...await sequential(requester, remote, options.sequential) }
+    const { receipts: _receipts, ...childRun } = await pipelined(requester, [remote], options.items)
+    const deepItems = options.items * 4
+    progress(`overhead: ${deepItems} one-item echo shards over the worker process, ${DEEP_WINDOW} in flight`)
+    const deepRun = await deep(requester, remote, child.child.pid, deepItems)
+    const childProcess = { pipelined: childRun, deep: deepRun, ...await sequential(requester, remote, options.sequential) }
     return { items: options.items, limits: { ...limits, signVerifyCeiling }, inProcess, childProcess, loadavg: loadavg() }
   } finally {
     if (child != null) {

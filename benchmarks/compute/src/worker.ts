@@ -4,7 +4,7 @@
  * stdout once it listens; exits on SIGTERM/SIGINT, or when its parent dies (the IPC channel of
  * `fork` closes, or the parent pid changes).
  *
- *   node dist/src/worker.js --cache-dir <dir> [--pool-size 1]
+ *   node dist/src/worker.js --cache-dir <dir> [--pool-size 1] [--slots N]
  */
 import { parseArgs } from 'node:util'
 import { echo, embed, ocrRec } from '@shardmesh/workloads'
@@ -13,7 +13,9 @@ import { tcpComputeNode } from './nodes.js'
 const { values } = parseArgs({
   options: {
     'cache-dir': { type: 'string' },
-    'pool-size': { type: 'string', default: '1' }
+    'pool-size': { type: 'string', default: '1' },
+    // shards it runs at once (inline kernels such as echo need no pool thread each) @default pool size
+    slots: { type: 'string' }
   }
 })
 
@@ -21,6 +23,7 @@ const parent = process.ppid
 const node = await tcpComputeNode({
   workloads: [ocrRec(), embed(), echo()],
   poolSize: Number(values['pool-size']),
+  ...(values.slots != null ? { slots: Number(values.slots) } : {}),
   cacheDir: values['cache-dir']
 })
 
