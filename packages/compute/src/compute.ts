@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
+import { setTimeout as delay } from 'node:timers/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SHARD_PROTOCOL, linkSignals, plural, sha256Hex } from '@shardmesh/protocol'
@@ -14,7 +15,7 @@ import { JobRun } from './requester/job-run.js'
 import { LivenessBook } from './requester/liveness.js'
 import { MIN_SCORE, earnedPlacement, planOf } from './requester/placement.js'
 import { AttestationGossip } from './trust/attestation-gossip.js'
-import { calibrate } from './trust/calibrate.js'
+import { CALIBRATION_JITTER, CALIBRATION_PAUSE, calibrate } from './trust/calibrate.js'
 import { Challenger } from './trust/challenger.js'
 import { formatVerification, parseVerification, peersNeeded } from './requester/verification.js'
 import { Admission } from './worker/admission.js'
@@ -238,14 +239,29 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
     return [...advertised.filter(a => !offered.some(o => o.id === a.id && o.version === a.version)), ...offered]
   }
 
-  /** Measure this node's own items/s per slot of each offered workload, then advertise it. */
+  /**
+   * Measure this node's own items/s per slot of each offered workload, then advertise it. Paced
+   * behind the join (see `CalibrationSchedule`): the node has advertised its workloads
+   * unmeasured already, and the CPU calibration takes (about 2 s for the built-ins) would
+   * otherwise compete with its own join and, on a shared host, with every other node's.
+   */
   private async calibrateSelf (caps: Capabilities): Promise<void> {
     const runner = this.runner
     if (runner == null) {
       return
     }
+    const schedule = typeof this.init.calibrate === 'object' ? this.init.calibrate : {}
+    const signal = this.shutdown.signal
     try {
-      const { speeds } = await calibrate(this.offered(), runner, { signal: this.shutdown.signal, log: this.log })
+      if (schedule.after != null && !signal.aborted) {
+        const stopped = new Promise<void>(resolve => { signal.addEventListener('abort', () => { resolve() }, { once: true }) })
+        await Promise.race([schedule.after.catch(() => {}), stopped])
+      }
+      const jitter = Math.random() * (schedule.jitter ?? CALIBRATION_JITTER)
+      if (jitter > 0) {
+        await delay(jitter, undefined, { signal })
+      }
+      const { speeds } = await calibrate(this.offered(), runner, { signal, log: this.log, pause: schedule.pause ?? CALIBRATION_PAUSE })
       for (const [key, speed] of speeds) {
         this.calibration.set(key, speed.itemsPerSec)
       }

@@ -32,6 +32,7 @@ import type { LivenessChange } from './requester/liveness.js'
 import type { ExclusionReason, PlacementPolicy } from './requester/placement.js'
 import type { AttestationRefusal } from './trust/attestation-gossip.js'
 import type { ChallengeOutcome } from './trust/challenger.js'
+import type { CalibrationSchedule } from './trust/calibrate.js'
 import type { JobResult, JobSnapshot, ReceiptSink, RunJobOptions } from './requester/types.js'
 import type { WorkerFaults } from './worker/executor.js'
 import type { AbortOptions, ComponentLogger, Metrics, PeerId, PrivateKey, TypedEventTarget } from '@libp2p/interface'
@@ -125,8 +126,12 @@ export interface ComputeInit {
    * places work on unmeasured peers with the smallest window). @default {}
    */
   challenges?: false | ChallengeOptions
-  /** Measure this node's own items/s per offered workload at start and advertise it. @default true */
-  calibrate?: boolean
+  /**
+   * Measure this node's own items/s per offered workload after start and advertise it; an
+   * object says when (`CalibrationSchedule`: after a promise, a random delay, pauses).
+   * @default true (at once, then within `CALIBRATION_JITTER`)
+   */
+  calibrate?: boolean | CalibrationSchedule
   /** Peers whose score is below this get no work, unless a job sets its own `minScore`. @default 0.25 */
   minScore?: number
 }
@@ -364,7 +369,7 @@ export type { ChallengerInit, ChallengeOutcome, ChallengeVerdict, ChallengeRunOp
 export { AttestationGossip, validateAttestationMessage } from './trust/attestation-gossip.js'
 export type { AttestationGossipInit, AttestationPubSub, AttestationValidation, AttestationRefusal } from './trust/attestation-gossip.js'
 export { calibrate } from './trust/calibrate.js'
-export type { SelfCalibration, SelfCalibrations, CalibrateOptions } from './trust/calibrate.js'
+export type { SelfCalibration, SelfCalibrations, CalibrateOptions, CalibrationSchedule } from './trust/calibrate.js'
 export type { PeerChannel, ShardAttempt, AttemptHandle, CountersignedDelivery } from './requester/channel.js'
 export type { WorkerFaults, ShardWork, ShardOutput } from './worker/executor.js'
 export { Admission } from './worker/admission.js'

@@ -61,6 +61,9 @@ export async function createMeshNode (options: MeshNodeOptions = {}): Promise<Me
   const privateKey = options.privateKey ??
     (options.dataDir != null ? await loadOrCreatePrivateKey(options.dataDir) : await generateKeyPair('Ed25519'))
   const bootstrap = options.bootstrap ?? []
+  // the compute service calibrates itself once the join settled (or at once when not started
+  // here): its CPU would otherwise compete with the join, and on a shared host with all others'
+  const joinSettled = Promise.withResolvers<void>()
   const node = await createLibp2p({
     privateKey,
     addresses: {
@@ -86,7 +89,8 @@ export async function createMeshNode (options: MeshNodeOptions = {}): Promise<Me
       compute: {
         cacheDir: options.dataDir != null ? join(options.dataDir, 'cache') : undefined,
         trustFile: options.dataDir != null ? join(options.dataDir, C.TRUST_FILE) : undefined,
-        ...options.compute
+        ...options.compute,
+        calibrate: options.compute?.calibrate ?? { after: joinSettled.promise }
       },
       receipts: {
         dir: options.dataDir != null ? join(options.dataDir, C.RECEIPTS_DIR) : undefined,
@@ -98,6 +102,9 @@ export async function createMeshNode (options: MeshNodeOptions = {}): Promise<Me
 
   const started = options.start ?? true
   node.joined = Promise.resolve(NOT_JOINED)
+  if (!started) {
+    joinSettled.resolve()
+  }
   if (started) {
     await listen(node)
     const stopped = new AbortController()
@@ -105,6 +112,7 @@ export async function createMeshNode (options: MeshNodeOptions = {}): Promise<Me
     node.joined = joinMesh(node, bootstrap, { timeout: options.joinTimeout, signal: stopped.signal })
       .catch((err: Error) => ({ ...NOT_JOINED, failures: [{ addr: 'join', error: err.message }] }))
     keepJoined(node, bootstrap, stopped.signal)
+    void node.joined.finally(() => { joinSettled.resolve() })
     if (options.awaitJoin ?? true) {
       await node.joined
     }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:net'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { waitFor } from '@shardmesh/test-utils'
 import { createMeshNode } from '../src/index.js'
 import { memoryMeshNode } from './utils/cluster.js'
 import type { Server } from 'node:net'
@@ -23,6 +24,31 @@ describe('createMeshNode', function () {
     await node.stop()
     const result = await joined
     assert.equal(result.connected, 0)
+  })
+
+  it('advertises what it serves at once, unmeasured, and calibrates itself only once its join settled', async () => {
+    const nobody = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+    const node = await memoryMeshNode({}, {
+      bootstrap: [`/memory/nobody-${randomUUID()}/p2p/${nobody.toString()}`],
+      awaitJoin: false,
+      joinTimeout: 1_500,
+      compute: { offer: ['echo'], poolSize: 1 }
+    })
+    const echoThroughput = (): number | undefined => node.services.capabilities.getAdvert()?.workloads.find(w => w.id === 'echo')?.throughput
+    let joined = false
+    void node.joined.then(() => { joined = true })
+    try {
+      await waitFor(() => echoThroughput() === 0, 'echo advertised, unmeasured')
+      // the join runs until its deadline: no calibration competes with it
+      while (!joined) {
+        assert.equal(node.services.compute.ownSpeeds().size, 0, 'calibrated before the join settled')
+        await new Promise(resolve => setTimeout(resolve, 100))
+      }
+      await waitFor(() => node.services.compute.ownSpeeds().has('echo@1.0.0'), 'calibration once the join settled', { timeout: 10_000 })
+      await waitFor(() => (echoThroughput() ?? 0) > 0, 'the measured throughput advertised')
+    } finally {
+      await node.stop()
+    }
   })
 
   it('a listen address in use fails the start with a ListenError naming it, and nothing keeps running', async () => {

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises'
 import { AbortError, workloadKey } from '@shardmesh/workloads'
 import type { Logger } from '@libp2p/interface'
 import type { Workload, WorkloadRunner } from '@shardmesh/workloads'
@@ -20,8 +21,33 @@ export interface SelfCalibrations {
   errors: Map<string, Error>
 }
 
+/**
+ * When a node measures itself after it starts. Calibrating the built-in workloads costs about
+ * 2 s of CPU (models built or read, inference sessions created, the input run twice): on a host
+ * where many nodes start at once, that CPU is taken from the handshakes and DHT lookups of their
+ * joins. So a node advertises first (an unmeasured workload at throughput 0), waits until its
+ * own join settled, then a random part of `jitter` (nodes that joined together do not all
+ * calibrate together), and measures one workload at a time with a `pause` between them.
+ */
+/** The default `CalibrationSchedule.jitter` (ms). */
+export const CALIBRATION_JITTER = 2_000
+
+/** The default `CalibrationSchedule.pause` (ms). */
+export const CALIBRATION_PAUSE = 200
+
+export interface CalibrationSchedule {
+  /** Start once this settles (a mesh node passes the end of its first join). @default at once */
+  after?: Promise<unknown>
+  /** Then wait a random time of up to this long (ms). @default 2000 */
+  jitter?: number
+  /** Pause between two workloads (ms). @default 200 */
+  pause?: number
+}
+
 export interface CalibrateOptions {
   signal?: AbortSignal
+  /** a pause between two workloads (ms), to leave the CPU to other work for a moment @default 0 */
+  pause?: number
   /** where failures are logged (at error level: the operator should know) */
   log?: Logger
   /** the clock the runs are timed with @default performance.now */
@@ -31,10 +57,12 @@ export interface CalibrateOptions {
 /**
  * Measure this node's own items/s per slot on each workload it offers: its fixed calibration
  * input (`workload.calibration()`, no options) run as one shard on one pool slot, once to warm
- * up (kernel loaded, model built or read, caches filled), then once timed. Workloads that need
- * a shipped model are skipped, and so are those whose calibration input is empty. One
- * workload's failure does not stop the others: it is in `errors`. Aborting the signal throws
- * `AbortError` between runs.
+ * up (kernel loaded in that thread, model built or read, caches filled), then once timed on the
+ * same thread (the first free one; the other threads load the kernel with their first shard,
+ * or at start with `warm`: loading it into every thread here cost a node CPU and memory for
+ * each workload it may never be sent). Workloads that need a shipped model are skipped, and so
+ * are those whose calibration input is empty. One workload's failure does not stop the others:
+ * it is in `errors`. Aborting the signal throws `AbortError` between runs.
  *
  * The figure is a claim this node advertises about itself; peers believe it only once they have
  * measured it (a challenge).
@@ -44,6 +72,7 @@ export async function calibrate (workloads: Array<Workload<any, any>>, runner: W
   const speeds = new Map<string, SelfCalibration>()
   const errors = new Map<string, Error>()
   const aborted = (): boolean => options.signal?.aborted === true
+  let first = true
   for (const workload of workloads) {
     if (aborted()) {
       throw new AbortError('calibration aborted')
@@ -53,12 +82,15 @@ export async function calibrate (workloads: Array<Workload<any, any>>, runner: W
     }
     const key = workloadKey(workload)
     try {
+      if (!first && (options.pause ?? 0) > 0) {
+        await delay(options.pause, undefined, { signal: options.signal })
+      }
       const inputs = await workload.calibration()
       if (inputs.length === 0) {
         continue
       }
+      first = false
       const items = inputs.map(item => workload.input.encode(item))
-      await runner.warm(workload)
       await runner.run(workload, items, { signal: options.signal })
       const started = clock()
       const { outputs } = await runner.run(workload, items, { signal: options.signal })
