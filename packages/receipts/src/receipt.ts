@@ -286,21 +286,49 @@ export interface VerifyReceiptOptions {
   requester?: PeerId
 }
 
-function keyOf (bytes: Uint8Array, reason: 'bad-worker-key' | 'bad-requester-key'): PublicKey {
+/**
+ * Keys and peer ids decoded lately, by their bytes: a requester reads the same worker's key and
+ * ids in every receipt, and building them (a multihash, an identity digest, a key object) cost
+ * more than the rest of a grouped receipt's check. Bounded; the oldest go first.
+ */
+const MAX_DECODED = 1024
+const decodedKeys = new Map<string, { key: PublicKey, peerId: PeerId }>()
+const decodedPeers = new Map<string, PeerId>()
+
+function remember <T> (cache: Map<string, T>, id: string, value: T): T {
+  if (cache.size >= MAX_DECODED) {
+    cache.delete(cache.keys().next().value as string)
+  }
+  cache.set(id, value)
+  return value
+}
+
+/** A receipt's Ed25519 public key (protobuf form), with the peer id it makes. */
+function keyOf (bytes: Uint8Array, reason: 'bad-worker-key' | 'bad-requester-key'): { key: PublicKey, peerId: PeerId } {
+  const id = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
+  const known = decodedKeys.get(id)
+  if (known != null) {
+    return known
+  }
   try {
     const key = publicKeyFromProtobuf(bytes)
     if (key.type !== 'Ed25519') {
       throw new Error(`${key.type} keys are not accepted`)
     }
-    return key
+    return remember(decodedKeys, id, { key, peerId: peerIdFromPublicKey(key) })
   } catch (err: any) {
     throw new InvalidReceiptError(reason, `unusable public key (${err.message})`)
   }
 }
 
 function peerOf (bytes: Uint8Array, field: string): PeerId {
+  const id = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
+  const known = decodedPeers.get(id)
+  if (known != null) {
+    return known
+  }
   try {
-    return peerIdFromMultihash(Digest.decode(bytes))
+    return remember(decodedPeers, id, peerIdFromMultihash(Digest.decode(bytes)))
   } catch {
     throw new InvalidReceiptError('undecodable', `${field} is not a peer id`)
   }
@@ -335,8 +363,8 @@ function readReceipt (bytes: Uint8Array, options: VerifyReceiptOptions, checkSig
   }
   const worker = peerOf(receipt.worker, 'worker')
   const requester = peerOf(receipt.requester, 'requester')
-  const workerKey = keyOf(signed.workerKey, 'bad-worker-key')
-  if (!peerIdFromPublicKey(workerKey).equals(worker)) {
+  const { key: workerKey, peerId: workerKeyPeer } = keyOf(signed.workerKey, 'bad-worker-key')
+  if (!workerKeyPeer.equals(worker)) {
     throw new InvalidReceiptError('worker-mismatch', 'signed by a key that is not the worker it names')
   }
   if (checkSignatures) {
@@ -356,8 +384,8 @@ function readReceipt (bytes: Uint8Array, options: VerifyReceiptOptions, checkSig
   }
   const countersigned = signed.requesterSignature.byteLength > 0
   if (countersigned) {
-    const requesterKey = keyOf(signed.requesterKey, 'bad-requester-key')
-    if (!peerIdFromPublicKey(requesterKey).equals(requester)) {
+    const { key: requesterKey, peerId: requesterKeyPeer } = keyOf(signed.requesterKey, 'bad-requester-key')
+    if (!requesterKeyPeer.equals(requester)) {
       throw new InvalidReceiptError('requester-mismatch', 'countersigned by a key that is not the requester it names')
     }
     const verification = signed.verification ?? { policy: '', outcome: '' }
