@@ -1,4 +1,3 @@
-import { lpStream } from '@libp2p/utils'
 import {
   MAX_MODEL_CHUNK_BYTES,
   MAX_SHARD_FRAME_BYTES,
@@ -9,6 +8,7 @@ import {
 } from '@shardmesh/protocol'
 import { HEARTBEAT_INTERVAL, MAX_WRITE_BATCH_BYTES, STREAM_READ_BUFFER_BYTES } from '../constants.js'
 import { PeerUnresponsiveError, ShardTimeoutError, StreamClosedError } from '../errors.js'
+import { FrameReader, writeFrames } from '../frames.js'
 import { takeFrames } from '../tick-batch.js'
 import type { LivenessBook } from './liveness.js'
 import type { ShardExecutor, ShardOutput } from '../worker/executor.js'
@@ -119,7 +119,7 @@ interface Pending {
  */
 export class RemoteChannel implements PeerChannel {
   public readonly local = false
-  private stream?: Promise<{ stream: Stream, lp: ReturnType<typeof lpStream> }>
+  private stream?: Promise<{ stream: Stream, reader: FrameReader }>
   private readonly pending = new Map<number, Pending>()
   private nextId = 1
   /** frames waiting to be written, in order */
@@ -380,14 +380,14 @@ export class RemoteChannel implements PeerChannel {
           // Taken before the stream opens, so that a stream that cannot open loses them (their
           // shards fail with it) rather than this loop trying them again forever
           const frames = takeFrames(this.queue, MAX_WRITE_BATCH_BYTES)
-          let current: { stream: Stream, lp: ReturnType<typeof lpStream> } | undefined
+          let current: { stream: Stream, reader: FrameReader } | undefined
           try {
             current = await this.open()
             if (ping != null) {
               this.timePing(ping.seq)
               frames.unshift(ping.bytes)
             }
-            await current.lp.writeV(frames)
+            await writeFrames(current.stream, frames)
           } catch (err: any) {
             this.log('shard stream to %p failed: %s', this.peerId, err.message)
             await this.resetIfCurrent(current?.stream, err)
@@ -422,15 +422,15 @@ export class RemoteChannel implements PeerChannel {
     this.reset(err)
   }
 
-  private async open (): Promise<{ stream: Stream, lp: ReturnType<typeof lpStream> }> {
+  private async open (): Promise<{ stream: Stream, reader: FrameReader }> {
     if (this.closed) {
       throw new StreamClosedError('channel closed')
     }
     const opening = this.stream ??= (async () => {
       const stream = await this.connectionManager.openStream(this.peerId, SHARD_PROTOCOL, { signal: this.closing.signal })
-      const lp = lpStream(stream, { maxDataLength: MAX_SHARD_FRAME_BYTES, maxBufferSize: STREAM_READ_BUFFER_BYTES })
-      void this.readLoop(stream, lp)
-      return { stream, lp }
+      const reader = new FrameReader(stream, { maxDataLength: MAX_SHARD_FRAME_BYTES, maxBufferSize: STREAM_READ_BUFFER_BYTES })
+      void this.readLoop(stream, reader)
+      return { stream, reader }
     })()
     try {
       return await opening
@@ -450,13 +450,17 @@ export class RemoteChannel implements PeerChannel {
     this.failAll(new StreamClosedError(`stream to ${this.peerId.toString()} closed: ${err.message}`))
   }
 
-  private async readLoop (stream: Stream, lp: ReturnType<typeof lpStream>): Promise<void> {
+  private async readLoop (stream: Stream, reader: FrameReader): Promise<void> {
     try {
       while (true) {
-        const frame = decodeWorkerFrame((await lp.read()).subarray())
-        this.onFrame(frame)
+        const bytes = await reader.read()
+        if (bytes == null) {
+          throw new StreamClosedError('the worker closed the stream')
+        }
+        this.onFrame(decodeWorkerFrame(bytes))
       }
     } catch (err: any) {
+      reader.close()
       if (this.stream != null) {
         const current = await this.stream.catch(() => undefined)
         if (current?.stream === stream) {

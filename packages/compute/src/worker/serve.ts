@@ -1,4 +1,3 @@
-import { lpStream } from '@libp2p/utils'
 import {
   MAX_MODEL_CHUNK_BYTES,
   MAX_SHARD_FRAME_BYTES,
@@ -13,6 +12,7 @@ import { AbortError } from '@shardmesh/workloads'
 import { MAX_COUNTERSIGNED_QUEUE, MAX_WRITE_BATCH_BYTES, PING_MIN_INTERVAL, STREAM_READ_BUFFER_BYTES } from '../constants.js'
 import { takeFrames } from '../tick-batch.js'
 import { ModelMismatchError, ShardTimeoutError, StreamClosedError } from '../errors.js'
+import { FrameReader, writeFrames } from '../frames.js'
 import type { ShardExecutor } from './executor.js'
 import type { ModelStore, ModelWriter } from './model-store.js'
 import type { CountersignedOutcome } from './receipts.js'
@@ -89,7 +89,7 @@ interface ModelTransfer {
  */
 export async function serveShards (stream: Stream, options: ServeShardsOptions): Promise<void> {
   const { executor, log, requester } = options
-  const lp = lpStream(stream, { maxDataLength: MAX_SHARD_FRAME_BYTES, maxBufferSize: STREAM_READ_BUFFER_BYTES })
+  const reader = new FrameReader(stream, { maxDataLength: MAX_SHARD_FRAME_BYTES, maxBufferSize: STREAM_READ_BUFFER_BYTES })
   const tasks = new Map<number, Task>()
   const pingInterval = options.pingInterval ?? PING_MIN_INTERVAL
   /** frames waiting to be written, in order */
@@ -121,7 +121,7 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
           if (frames.length === 0) {
             break
           }
-          await lp.writeV(frames, { signal: options.signal })
+          await writeFrames(stream, frames, { signal: options.signal })
         }
       } catch (err: any) {
         open = false
@@ -176,7 +176,12 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
     while (open) {
       let frame
       try {
-        frame = decodeClientFrame((await lp.read({ signal: reading.signal })).subarray())
+        const bytes = await reader.read({ signal: reading.signal })
+        if (bytes == null) {
+          // the requester closed its end: nothing more will come
+          break
+        }
+        frame = decodeClientFrame(bytes)
       } catch (err: any) {
         if (err.name === 'InvalidDataLengthError' || err.name === 'InvalidDataLengthLengthError') {
           send({ error: { id: 0, ...toWireError(new MessageTooLargeError(`shard frame over ${MAX_SHARD_FRAME_BYTES} bytes`)) } })
@@ -202,6 +207,7 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
     }
   } finally {
     reads = false
+    reader.close()
     clearTimeout(idleTimer)
     reading.clear()
     options.signal.removeEventListener('abort', onShutdown)
