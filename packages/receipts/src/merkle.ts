@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { MAX_MERKLE_PATH_LENGTH, MERKLE_HASH_BYTES } from './constants.js'
 import { EmptyMerkleTreeError } from './errors.js'
 
@@ -11,18 +11,26 @@ import { EmptyMerkleTreeError } from './errors.js'
  * level unchanged, which gives the same root and audit paths as the recursive definition.
  */
 
-const LEAF_PREFIX = Uint8Array.of(0x00)
-const NODE_PREFIX = Uint8Array.of(0x01)
 const H = MERKLE_HASH_BYTES
+
+// one-shot `crypto.hash` over the prefixed bytes: for these small inputs it costs less than half
+// of a `createHash` object with three updates, and a requester hashes a dozen per shard
 
 /** The hash of a leaf: sha256(0x00 ‖ data). */
 export function leafHash (data: Uint8Array): Uint8Array {
-  return createHash('sha256').update(LEAF_PREFIX).update(data).digest()
+  const bytes = Buffer.allocUnsafe(1 + data.byteLength)
+  bytes[0] = 0x00
+  bytes.set(data, 1)
+  return hash('sha256', bytes, 'buffer')
 }
 
 /** The hash of an inner node: sha256(0x01 ‖ left ‖ right). */
 export function nodeHash (left: Uint8Array, right: Uint8Array): Uint8Array {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest()
+  const bytes = Buffer.allocUnsafe(1 + left.byteLength + right.byteLength)
+  bytes[0] = 0x01
+  bytes.set(left, 1)
+  bytes.set(right, 1 + left.byteLength)
+  return hash('sha256', bytes, 'buffer')
 }
 
 /** The next level up: pairs hashed, an odd last node carried over. */
@@ -31,7 +39,7 @@ function levelAbove (level: Buffer): Buffer {
   const next = Buffer.allocUnsafe(Math.ceil(count / 2) * H)
   let i = 0
   for (; i + 1 < count; i += 2) {
-    createHash('sha256').update(NODE_PREFIX).update(level.subarray(i * H, (i + 2) * H)).digest().copy(next, (i / 2) * H)
+    next.set(nodeHash(level.subarray(i * H, (i + 1) * H), level.subarray((i + 1) * H, (i + 2) * H)), (i / 2) * H)
   }
   if (i < count) {
     level.copy(next, (i / 2) * H, i * H, (i + 1) * H)
@@ -64,7 +72,7 @@ export class MerkleTree {
   static fromLeaves (data: Uint8Array[]): MerkleTree {
     const leaves = Buffer.allocUnsafe(data.length * H)
     for (let i = 0; i < data.length; i++) {
-      createHash('sha256').update(LEAF_PREFIX).update(data[i]).digest().copy(leaves, i * H)
+      leaves.set(leafHash(data[i]), i * H)
     }
     return new MerkleTree(leaves)
   }
