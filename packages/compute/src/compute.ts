@@ -15,7 +15,7 @@ import { JobRun } from './requester/job-run.js'
 import { LivenessBook } from './requester/liveness.js'
 import { MIN_SCORE, earnedPlacement, planOf } from './requester/placement.js'
 import { AttestationGossip } from './trust/attestation-gossip.js'
-import { CALIBRATION_JITTER, CALIBRATION_PAUSE, calibrate } from './trust/calibrate.js'
+import { CALIBRATION_JITTER, CALIBRATION_MAX_WAIT, CALIBRATION_PAUSE, CALIBRATION_QUIET, calibrate, waitForIdleCpu } from './trust/calibrate.js'
 import { Challenger } from './trust/challenger.js'
 import { formatVerification, parseVerification, peersNeeded } from './requester/verification.js'
 import { Admission } from './worker/admission.js'
@@ -257,9 +257,15 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
         const stopped = new Promise<void>(resolve => { signal.addEventListener('abort', () => { resolve() }, { once: true }) })
         await Promise.race([schedule.after.catch(() => {}), stopped])
       }
-      const jitter = Math.random() * (schedule.jitter ?? CALIBRATION_JITTER)
-      if (jitter > 0) {
-        await delay(jitter, undefined, { signal })
+      const deadline = Date.now() + (schedule.maxWait ?? CALIBRATION_MAX_WAIT)
+      await quietMesh(caps, schedule.quiet ?? CALIBRATION_QUIET, deadline - Date.now(), signal)
+      const jitter = schedule.jitter ?? CALIBRATION_JITTER
+      if (schedule.idleCpu !== false) {
+        // half the host idle, at most one core's worth: a 2-core host with one node calibrating
+        // already is busy enough that the next one waits
+        await waitForIdleCpu(Math.min(1, availableParallelism() / 2), deadline, jitter, signal)
+      } else if (jitter > 0) {
+        await delay(Math.random() * jitter, undefined, { signal })
       }
       const { speeds } = await calibrate(this.offered(), runner, { signal, log: this.log, pause: schedule.pause ?? CALIBRATION_PAUSE })
       for (const [key, speed] of speeds) {
@@ -792,4 +798,34 @@ function checkPayment (pay: RunJobOptions['pay']): void {
   if (typeof price !== 'bigint' || price < 1n || price > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw new RangeError(`pay.lamportsPerItem must be a bigint from 1 to ${Number.MAX_SAFE_INTEGER}, got ${String(price)}`)
   }
+}
+
+/**
+ * Resolves once no peer new to this node's table has advertised itself for `quiet` ms, or
+ * `max` ms from now, or when `signal` aborts: the moment the peers that started beside this node
+ * have joined (their handshakes and lookups are CPU this node should not compete with).
+ */
+async function quietMesh (caps: Capabilities, quiet: number, max: number, signal: AbortSignal): Promise<void> {
+  if (quiet <= 0 || max <= 0 || signal.aborted) {
+    return
+  }
+  await new Promise<void>(resolve => {
+    const done = (): void => {
+      clearTimeout(timer)
+      clearTimeout(deadline)
+      caps.removeEventListener('peer:advert', onAdvert)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const onAdvert = (evt: CustomEvent<{ added: boolean }>): void => {
+      if (evt.detail.added) {
+        clearTimeout(timer)
+        timer = setTimeout(done, quiet)
+      }
+    }
+    let timer = setTimeout(done, quiet)
+    const deadline = setTimeout(done, max)
+    caps.addEventListener('peer:advert', onAdvert)
+    signal.addEventListener('abort', done, { once: true })
+  })
 }

@@ -14,6 +14,7 @@ import { meshServices } from './services.js'
 import type { JoinResult } from './join.js'
 import type { MeshServices, MeshServicesInit } from './services.js'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { ComputeInit } from '@shardmesh/compute'
 import type { Libp2pOptions } from 'libp2p'
 import type { Registry } from 'prom-client'
 
@@ -90,7 +91,7 @@ export async function createMeshNode (options: MeshNodeOptions = {}): Promise<Me
         cacheDir: options.dataDir != null ? join(options.dataDir, 'cache') : undefined,
         trustFile: options.dataDir != null ? join(options.dataDir, C.TRUST_FILE) : undefined,
         ...options.compute,
-        calibrate: options.compute?.calibrate ?? { after: joinSettled.promise }
+        calibrate: calibrateAfter(options.compute?.calibrate, joinSettled.promise)
       },
       receipts: {
         dir: options.dataDir != null ? join(options.dataDir, C.RECEIPTS_DIR) : undefined,
@@ -118,6 +119,14 @@ export async function createMeshNode (options: MeshNodeOptions = {}): Promise<Me
     }
   }
   return node
+}
+
+/** The compute service's calibration schedule, with the join to wait for unless one is given (or calibration is off). */
+function calibrateAfter (calibrate: ComputeInit['calibrate'], joined: Promise<void>): ComputeInit['calibrate'] {
+  if (calibrate === false) {
+    return false
+  }
+  return { after: joined, ...(typeof calibrate === 'object' ? calibrate : {}) }
 }
 
 const NOT_JOINED: JoinResult = { connected: 0, attempts: 0, closestPeers: 0, failures: [] }

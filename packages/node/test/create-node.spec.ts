@@ -32,7 +32,8 @@ describe('createMeshNode', function () {
       bootstrap: [`/memory/nobody-${randomUUID()}/p2p/${nobody.toString()}`],
       awaitJoin: false,
       joinTimeout: 1_500,
-      compute: { offer: ['echo'], poolSize: 1 }
+      // no wait for a quiet mesh or an idle host here: what is tested is the wait for the join
+      compute: { offer: ['echo'], poolSize: 1, calibrate: { quiet: 0, idleCpu: false, jitter: 0 } }
     })
     const echoThroughput = (): number | undefined => node.services.capabilities.getAdvert()?.workloads.find(w => w.id === 'echo')?.throughput
     let joined = false

@@ -1,3 +1,4 @@
+import { cpus } from 'node:os'
 import { setTimeout as delay } from 'node:timers/promises'
 import { AbortError, workloadKey } from '@shardmesh/workloads'
 import type { Logger } from '@libp2p/interface'
@@ -21,27 +22,92 @@ export interface SelfCalibrations {
   errors: Map<string, Error>
 }
 
-/**
- * When a node measures itself after it starts. Calibrating the built-in workloads costs about
- * 2 s of CPU (models built or read, inference sessions created, the input run twice): on a host
- * where many nodes start at once, that CPU is taken from the handshakes and DHT lookups of their
- * joins. So a node advertises first (an unmeasured workload at throughput 0), waits until its
- * own join settled, then a random part of `jitter` (nodes that joined together do not all
- * calibrate together), and measures one workload at a time with a `pause` between them.
- */
 /** The default `CalibrationSchedule.jitter` (ms). */
 export const CALIBRATION_JITTER = 2_000
 
 /** The default `CalibrationSchedule.pause` (ms). */
 export const CALIBRATION_PAUSE = 200
 
+/** The default `CalibrationSchedule.quiet` (ms). */
+export const CALIBRATION_QUIET = 3_000
+
+/** The default `CalibrationSchedule.maxWait` (ms). */
+export const CALIBRATION_MAX_WAIT = 30_000
+
+/** How long each look at the host's idle CPU lasts (ms). */
+const IDLE_WINDOW = 500
+
+/**
+ * When a node measures itself after it starts. Calibrating the built-in workloads costs about
+ * 2 s of CPU (models built or read, inference sessions created, the input run twice): on a host
+ * where many nodes start at once, that CPU is taken from the handshakes and DHT lookups of their
+ * joins. So a node advertises first (an unmeasured workload at throughput 0), waits until its
+ * own join settled and then until no new peer has appeared for `quiet` (the peers starting
+ * beside it have joined too; a node's own join settles long before those of the nodes started
+ * after it), then until the host has a core to spare (half of it idle, at most one core's worth:
+ * nodes still starting on the same host come first, and nodes that calibrate one after the other
+ * leave each other the CPU; each look after a random pause of up to `jitter`, so that nodes
+ * waiting together do not all start together), and measures one workload at a time with a
+ * `pause` between them. Waiting for a quiet mesh and an idle host ends after `maxWait`.
+ */
 export interface CalibrationSchedule {
   /** Start once this settles (a mesh node passes the end of its first join). @default at once */
   after?: Promise<unknown>
-  /** Then wait a random time of up to this long (ms). @default 2000 */
+  /**
+   * Then wait until no peer new to this node advertised itself for this long (ms); 0: do not
+   * wait. @default 3000
+   */
+  quiet?: number
+  /**
+   * Wait for a quiet mesh and a core to spare at most this long after `after` settled (ms).
+   * @default 30000
+   */
+  maxWait?: number
+  /** Wait for a core to spare. @default true */
+  idleCpu?: boolean
+  /** A random wait of up to this long (ms) before each look at the host's CPU. @default 2000 */
   jitter?: number
   /** Pause between two workloads (ms). @default 200 */
   pause?: number
+}
+
+/** The cores' worth of CPU idle on this host over the next `window` ms (all processes). */
+export async function idleCores (window: number = IDLE_WINDOW, signal?: AbortSignal): Promise<number> {
+  const before = cpuTimes()
+  await delay(window, undefined, { signal })
+  const after = cpuTimes()
+  const total = after.total - before.total
+  return total <= 0 ? after.cores : after.cores * (after.idle - before.idle) / total
+}
+
+function cpuTimes (): { idle: number, total: number, cores: number } {
+  let idle = 0
+  let total = 0
+  const all = cpus()
+  for (const { times } of all) {
+    idle += times.idle
+    total += times.user + times.nice + times.sys + times.idle + times.irq
+  }
+  return { idle, total, cores: all.length }
+}
+
+/**
+ * Resolves once the host has `cores` of CPU idle over a short window, at `deadline` (a
+ * `Date.now()` time) or when `signal` aborts, whichever is first. Each look comes after a
+ * random pause of up to `jitter` ms: nodes on one host that wait together do not all see the
+ * same idle moment and all start at once.
+ */
+export async function waitForIdleCpu (cores: number, deadline: number, jitter: number, signal?: AbortSignal): Promise<void> {
+  while (Date.now() < deadline && signal?.aborted !== true) {
+    try {
+      await delay(Math.random() * jitter, undefined, { signal })
+      if (await idleCores(IDLE_WINDOW, signal) >= cores) {
+        return
+      }
+    } catch {
+      return
+    }
+  }
 }
 
 export interface CalibrateOptions {
