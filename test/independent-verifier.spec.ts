@@ -101,20 +101,7 @@ describe('an independent verifier (docs/PROTOCOL.md only) checks proofs from a r
       cpuMicros: 1000
     })
     for (const i of [0, 1, 2]) {
-      const signed = await signReceipt(workerKey, {
-        jobId: new Uint8Array(16).fill(3),
-        shardIndex: i,
-        workload: 'ocr-rec',
-        workloadVersion: '1.0.0',
-        inputDigest: sha256(encodeItemList([Uint8Array.of(i)])),
-        outputDigest: sha256(encodeItemList([Uint8Array.of(i, i)])),
-        worker: peerIdFromPrivateKey(workerKey),
-        requester: peerIdFromPrivateKey(requesterKey),
-        startedAt: 1_717_000_000_000,
-        finishedAt: 1_717_000_000_250,
-        items: 1,
-        cpuMicros: 1000
-      })
+      const signed = await signReceipt(workerKey, fieldsOf(i))
       countersigned.push(await countersignReceipt(requesterKey, signed, { policy: 'spot-check:0.1', outcome: 'accepted' }))
     }
     const group = signReceipts(workerKey, [3, 4, 5].map(fieldsOf))
