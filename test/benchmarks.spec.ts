@@ -23,6 +23,10 @@ describe('benchmark smoke runs', function () {
     assert.equal(r.propagationMs.samples + r.propagationMs.skipped, 3 * 2)
     assert.equal(r.findProvidersMs.found, 3)
     assert.ok(r.rssMiB.max > 0)
+    // the floor beside it: one lone node start's CPU, times the nodes, over the cores
+    assert.ok(out.aloneStartCpuSeconds.median > 0)
+    assert.equal(r.aloneStartCpuBoundMs, Math.round(out.aloneStartCpuSeconds.median * 3 / out.machine.cpus * 1000))
+    assert.equal(r.loadavg.before.length, 3)
   })
 
   it('compute --smoke measures overhead, scaling and inference and prints one JSON object', async () => {

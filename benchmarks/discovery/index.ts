@@ -4,7 +4,9 @@
  *   (and the part of it that is process start-up: all nodes ready),
  * - propagation of an advert change: receiver's `receivedAt` − sender's `issuedAt`, p50/p99,
  * - DHT findProviders latency for a capability one node alone provides (to the first provider),
- * - RSS per node process.
+ * - RSS per node process,
+ * - the CPU one node process spends to start alone (no peers), median of three: × nodes ÷ cores,
+ *   the least wall time any cluster of that size can start in here, joins aside.
  *
  * Prints one JSON object. `--smoke` runs a 3-node cluster with few samples (the tests run it).
  *
@@ -58,7 +60,29 @@ async function sleep (ms: number): Promise<void> {
   await new Promise(resolve => setTimeout(resolve, ms))
 }
 
-async function measure (n: number): Promise<Record<string, unknown>> {
+/**
+ * CPU seconds one `node start --workload echo` uses until it is ready, alone on this host (its
+ * module loading and start, no peer to join): the median of `runs` starts, one at a time.
+ */
+async function aloneStartCpu (runs: number): Promise<{ runs: number[], median: number } | null> {
+  const samples: number[] = []
+  for (let r = 0; r < runs; r++) {
+    const cluster = new LocalCluster({ nodes: 1, startTimeout: 60_000, nodeArgs: () => ['--workload', 'echo@1.0.0'] })
+    try {
+      await cluster.start()
+      const cpu = cpuSeconds(cluster.nodes[0].pid)
+      if (cpu == null) return null
+      samples.push(cpu)
+    } finally {
+      await cluster.stop()
+    }
+  }
+  return { runs: samples, median: [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)] }
+}
+
+async function measure (n: number, alone: number | null): Promise<Record<string, unknown>> {
+  // this host is shared: the load when this size started and ended stands beside its figures
+  const loadBefore = os.loadavg().map(round)
   const cluster = new LocalCluster({
     nodes: n,
     startTimeout: 180_000,
@@ -124,23 +148,28 @@ async function measure (n: number): Promise<Record<string, unknown>> {
       convergedAfterReadyMs: conv.convergedMs - conv.readyMs,
       startupCpuSecondsPerNode: startupCpu.length === 0 ? null : round(startupCpu.reduce((a, b) => a + b, 0) / startupCpu.length),
       startupCpuBoundMs: startupCpu.length === 0 ? null : Math.round(startupCpu.reduce((a, b) => a + b, 0) / os.availableParallelism() * 1000),
+      // the part of that floor no protocol change can lower: n lone starts (module loading, start)
+      aloneStartCpuBoundMs: alone == null ? null : Math.round(alone * n / os.availableParallelism() * 1000),
       propagationMs: { ...summary(propagation), skipped },
       findProvidersMs: { ...summary(findMs), found, asked: finds },
-      rssMiB: { mean: round(rssMiB.reduce((a, b) => a + b, 0) / rssMiB.length), max: round(Math.max(...rssMiB)) }
+      rssMiB: { mean: round(rssMiB.reduce((a, b) => a + b, 0) / rssMiB.length), max: round(Math.max(...rssMiB)) },
+      loadavg: { before: loadBefore, after: os.loadavg().map(round) }
     }
   } finally {
     await cluster.stop()
   }
 }
 
+const alone = await aloneStartCpu(smoke ? 1 : 3)
 const results = []
 for (const n of sizes) {
-  results.push(await measure(n))
+  results.push(await measure(n, alone?.median ?? null))
 }
 console.info(JSON.stringify({
   benchmark: 'discovery',
   smoke,
   date: new Date().toISOString(),
   machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model, memoryGiB: round(os.totalmem() / 2 ** 30), node: process.version, loadavg: os.loadavg().map(round) },
+  aloneStartCpuSeconds: alone,
   results
 }))
