@@ -74,6 +74,19 @@ const BENCHMARKS = {
         yLabel: 'shards/s',
         series: [{ name: 'shards/s', points: r.overhead.inProcess.pipelined.map(x => ({ x: x.workers, y: x.shardsPerSec })) }]
       })],
+      // results from before 2026-12-05 have no deep-pipeline run
+      ...(r.overhead.childProcess.deep == null
+        ? []
+        : [['requester', () => barChart({
+            title: 'compute: one requester core, shards/s (1000 / CPU ms per shard)',
+            xLabel: 'setup',
+            yLabel: 'shards/s per requester core',
+            bars: [
+              ...r.overhead.inProcess.pipelined.map(x => ({ label: `${x.workers} in-process worker(s), both sides`, value: Math.round(1000 / x.cpuMsPerShard) })),
+              { label: 'worker process, window 3', value: Math.round(1000 / r.overhead.childProcess.pipelined.cpuMsPerShard) },
+              { label: `worker process, window ${r.overhead.childProcess.deep.window}`, value: r.overhead.childProcess.deep.perRequesterCore }
+            ]
+          })]]),
       ['scaling', () => lineChart({
         title: 'compute: scheduling efficiency (sleep)',
         xLabel: 'peers',

@@ -82,10 +82,11 @@ export interface OverheadResult {
   items: number
   /**
    * The machine's own limits, measured in this process just before the runs (one core), and what
-   * they cap: a requester verifies the worker's receipt signature and countersigns it, one of
-   * each per shard, so `signVerifyCeiling` = 1 / (1/signs + 1/verifies) shards/s on one core
-   * whatever else it does; `streamCeiling` = 1000 / the raw stream's p50 round trip, the rate of
-   * one request at a time on one stream. Each run's shards/s reads as a fraction of those.
+   * they cap: a requester that verified one worker signature and made one countersignature per
+   * shard would be held to `signVerifyCeiling` = 1 / (1/signs + 1/verifies) shards/s on one core
+   * whatever else it did. Receipts are signed in groups (`receiptsPerWorkerSignature`), so the
+   * deep run passes that ceiling. The raw stream's round trip (`streamRttMs`), the transport's own
+   * limit for one request at a time, is measured beside the whole job's (`jobRttMs`).
    */
   limits: Machine['limits'] & { signVerifyCeiling: number }
   /** requester and workers in this process */
