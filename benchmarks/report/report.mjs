@@ -78,13 +78,13 @@ const BENCHMARKS = {
       ...(r.overhead.childProcess.deep == null
         ? []
         : [['requester', () => barChart({
-            title: 'compute: one requester core, shards/s (1000 / CPU ms per shard)',
+            title: 'compute: shards/s per requester core (same process: both sides)',
             xLabel: 'setup',
             yLabel: 'shards/s per requester core',
             bars: [
-              ...r.overhead.inProcess.pipelined.map(x => ({ label: `${x.workers} in-process worker(s), both sides`, value: Math.round(1000 / x.cpuMsPerShard) })),
-              { label: 'worker process, window 3', value: Math.round(1000 / r.overhead.childProcess.pipelined.cpuMsPerShard) },
-              { label: `worker process, window ${r.overhead.childProcess.deep.window}`, value: r.overhead.childProcess.deep.perRequesterCore }
+              ...r.overhead.inProcess.pipelined.map(x => ({ label: `same process ×${x.workers}`, value: Math.round(1000 / x.cpuMsPerShard) })),
+              { label: 'process, window 3', value: Math.round(1000 / r.overhead.childProcess.pipelined.cpuMsPerShard) },
+              { label: `process, window ${r.overhead.childProcess.deep.window}`, value: r.overhead.childProcess.deep.perRequesterCore }
             ]
           })]]),
       ['scaling', () => lineChart({
