@@ -125,7 +125,7 @@ export const FINISHED_JOBS_KEPT = 20
 
 /**
  * Frames waiting on a shard stream go out together, up to about this many bytes a write (at
- * least one frame): small frames share a Yamux frame, a Noise message and a syscall, while a
- * ping still gets ahead of a model sent in chunks.
+ * least one frame): small frames share a Yamux frame and a Noise message (and their socket
+ * writes), while a ping still gets ahead of a model sent in chunks.
  */
 export const MAX_WRITE_BATCH_BYTES = 256 * 1024

@@ -286,3 +286,17 @@ export async function writeFrames (stream: Stream, frames: Uint8Array[], options
     signal?.addEventListener('abort', onAbort, { once: true })
   })
 }
+
+/**
+ * Take frames from the front of `queue` for one write: at least one, then more while they stay
+ * within `maxBytes` in all.
+ */
+export function takeFrames (queue: Uint8Array[], maxBytes: number): Uint8Array[] {
+  let bytes = 0
+  let count = 0
+  while (count < queue.length && (count === 0 || bytes + queue[count].byteLength <= maxBytes)) {
+    bytes += queue[count].byteLength
+    count++
+  }
+  return queue.splice(0, count)
+}

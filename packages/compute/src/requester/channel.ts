@@ -8,8 +8,7 @@ import {
 } from '@shardmesh/protocol'
 import { HEARTBEAT_INTERVAL, MAX_WRITE_BATCH_BYTES, STREAM_READ_BUFFER_BYTES } from '../constants.js'
 import { PeerUnresponsiveError, ShardTimeoutError, StreamClosedError } from '../errors.js'
-import { FrameReader, writeFrames } from '../frames.js'
-import { takeFrames } from '../tick-batch.js'
+import { FrameReader, takeFrames, writeFrames } from '../frames.js'
 import type { LivenessBook } from './liveness.js'
 import type { ShardExecutor, ShardOutput } from '../worker/executor.js'
 import type { ModelStore } from '../worker/model-store.js'
@@ -376,7 +375,7 @@ export class RemoteChannel implements PeerChannel {
             return
           }
           this.pingWriting = ping != null
-          // what waits goes out in one write: one Yamux frame, one Noise message, one syscall.
+          // what waits goes out in one write: one Yamux frame and one Noise message, not one each.
           // Taken before the stream opens, so that a stream that cannot open loses them (their
           // shards fail with it) rather than this loop trying them again forever
           const frames = takeFrames(this.queue, MAX_WRITE_BATCH_BYTES)

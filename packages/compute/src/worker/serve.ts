@@ -10,9 +10,8 @@ import {
 } from '@shardmesh/protocol'
 import { AbortError } from '@shardmesh/workloads'
 import { MAX_COUNTERSIGNED_QUEUE, MAX_WRITE_BATCH_BYTES, PING_MIN_INTERVAL, STREAM_READ_BUFFER_BYTES } from '../constants.js'
-import { takeFrames } from '../tick-batch.js'
 import { ModelMismatchError, ShardTimeoutError, StreamClosedError } from '../errors.js'
-import { FrameReader, writeFrames } from '../frames.js'
+import { FrameReader, takeFrames, writeFrames } from '../frames.js'
 import type { ShardExecutor } from './executor.js'
 import type { ModelStore, ModelWriter } from './model-store.js'
 import type { CountersignedOutcome } from './receipts.js'
@@ -111,7 +110,7 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
     drained = (async () => {
       try {
         while (open) {
-          // what waits goes out in one write (one Yamux frame, one Noise message, one syscall),
+          // what waits goes out in one write (one Yamux frame and one Noise message, not one each),
           // a pong first
           const frames = takeFrames(queue, MAX_WRITE_BATCH_BYTES)
           if (pong != null) {
