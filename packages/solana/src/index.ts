@@ -28,26 +28,15 @@
  * ```
  */
 
-export type { AnchorMeta, AnchorRecord, AnchorResult, AnchorStatus, Ledger, LedgerCallOptions, Payment, PreparedAnchor, Transfer } from './ledger.js'
-export * from './errors.js'
-export {
-  MAX_ANCHOR_ATTEMPTS,
-  MAX_TRANSACTION_SIZE,
-  MEMO_PROGRAM_ADDRESS,
-  MEMO_V1_PROGRAM_ADDRESS,
-  SHARDMESH_CHAIN_VERSION_KEY,
-  SYSTEM_PROGRAM_ADDRESS
-} from './constants.js'
+// everything of `@shardmesh/solana/core` (addresses, keypair format, proofs, errors, constants)
+export * from './core.js'
 export { MAX_ANCHOR_PAYMENTS, RENT_EXEMPT_MINIMUM, anchorTransactionSize, rentRefusedAccount, buildAnchorTransaction, getTransferInstruction, parseTransaction, preparedPayments, preparedWireBytes } from './transaction.js'
 export type { AnchorTransactionInit, ParsedTransaction } from './transaction.js'
 export { checkAnchorRecord, getMemoInstruction, isMemoProgram } from './memo.js'
-export { addressOfPeerId, addressOfPublicKey, parseSolanaKeypair } from './address.js'
 export { loadKeypairFile, signerFromPrivateKey } from './keys.js'
 export { RpcLedger, defaultWsUrl } from './rpc-ledger.js'
 export { createRpc } from './rpc.js'
 export type { RpcLedgerInit } from './rpc-ledger.js'
-export { describeVerificationFailure, verifyReceiptProof } from './verify.js'
-export type { VerificationFailure, VerifiedReceiptProof, VerifyReceiptProofOptions } from './verify.js'
 
 // For other Ledger implementations (`@shardmesh/chain`'s EmbeddedLedger): the same anchor
 // retries, send-failure reading and silent default logger as RpcLedger's.
