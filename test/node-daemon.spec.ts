@@ -75,6 +75,7 @@ describe('shardmesh node start, wait, stop (a daemon as scripts run it)', functi
     [['node', 'start', '--data-dir', NEVER, '--log-level', 'loud'], /--log-level must be one of error, warn, info, debug/],
     [['node', 'start', '--data-dir', NEVER, '--ready-file', join(DIR, 'no', 'such', 'ready.json')], /--ready-file: cannot write in/],
     [['node', 'start', '--data-dir', NEVER, '--solana-rpc', 'http://127.0.0.1:1', '--solana-keypair', join(DIR, 'no-such-keypair.json')], /--solana-keypair .*no-such-keypair\.json/],
+    [['node', 'start', '--data-dir', NEVER, '--swarm-key', join(DIR, 'no-such-swarm.key')], /--swarm-key .*no-such-swarm\.key: not a swarm key: no such file/],
     [['node', 'wait', '--data-dir', NEVER, '--timeout', 'soon'], /--timeout: "soon" is not a duration/],
     [['node', 'stop', '--data-dir', NEVER, '--bogus'], /Unknown option '--bogus'/],
     [['cluster', '--advert-ttl', '5s', '--refresh', '10s'], /cluster: --refresh 10s must be shorter than --advert-ttl 5s/],
@@ -234,6 +235,27 @@ describe('shardmesh node start, wait, stop (a daemon as scripts run it)', functi
     const again = await runCli(['chain', 'stop', '--data-dir', dataDir])
     assert.equal(again.code, 1)
     assert.match(again.stderr, /no chain runs on/)
+  })
+
+  it('--swarm-key makes a private mesh: a node with the same key (key swarm --out) joins and serves a job; one without joins nothing', async () => {
+    const keyFile = join(dir, 'swarm.key')
+    const made = await runCli(['key', 'swarm', '--out', keyFile])
+    assert.equal(made.code, 0, made.stderr)
+    const a = startNode(['--data-dir', join(dir, 'pm-a'), '--json', '--swarm-key', keyFile], daemons)
+    const readyA = await jsonLine(a, 'ready')
+    const b = startNode(['--data-dir', join(dir, 'pm-b'), '--json', '--swarm-key', keyFile, '--bootstrap', readyA.addrs[0]], daemons)
+    const readyB = await jsonLine(b, 'ready')
+    const outsider = startNode(['--data-dir', join(dir, 'pm-c'), '--json', '--bootstrap', readyA.addrs[0]], daemons)
+    const readyOutsider = await jsonLine(outsider, 'ready')
+    const joinedOutsider = await jsonLine(outsider, 'joined')
+    assert.equal(joinedOutsider.join.state, 'unreachable', JSON.stringify(joinedOutsider))
+    const controlA = await ControlClient.fromDataDir(join(dir, 'pm-a'))
+    await waitFor(async () => (await controlA.peers()).peers.find(p => p.peerId === readyB.peerId), 'A holds B', { timeout: 60_000, interval: 100 })
+    const job = await runCli(['job', 'run', '--data-dir', join(dir, 'pm-b'), '--workload', 'echo', '--generate', '4', '--shard-size', '1', '--peer', readyA.peerId, '--no-local', '--json'])
+    assert.equal(job.code, 0, job.stderr)
+    const outsiderJob = await runCli(['job', 'run', '--data-dir', join(dir, 'pm-c'), '--workload', 'echo', '--generate', '4', '--peer', readyA.peerId, '--no-local', '--json'])
+    assert.notEqual(outsiderJob.code, 0, outsiderJob.stdout)
+    assert.ok((await controlA.peers()).peers.every(p => p.peerId !== readyOutsider.peerId), 'A never lists the outsider')
   })
 
   it('logs peers joining and leaving its table, jobs it ran and shards it served on stderr; --log-level error silences them', async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import * as C from './constants.js'
@@ -11,6 +12,7 @@ import { joinMesh } from './join.js'
 import { loadOrCreatePrivateKey } from './keys.js'
 import { meshMetrics } from './metrics.js'
 import { meshServices } from './services.js'
+import { parseSwarmKey } from './swarm-key.js'
 import type { JoinResult } from './join.js'
 import type { MeshServices, MeshServicesInit } from './services.js'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
@@ -43,6 +45,13 @@ export interface MeshNodeOptions extends MeshServicesInit {
   awaitJoin?: boolean
   /** Deadline of the join (ms). @default 15000 */
   joinTimeout?: number
+  /**
+   * A private mesh: the bytes of a swarm key file (`generateSwarmKey`, libp2p's
+   * `/key/swarm/psk/1.0.0/` format). Every connection is then protected with it before Noise,
+   * and only nodes holding the same key can connect: an outsider cannot gossip, find peers
+   * through this node or send it shards. @default none (an open mesh)
+   */
+  swarmKey?: Uint8Array
 }
 
 export type MeshNode = Libp2p<MeshServices> & {
@@ -65,8 +74,11 @@ export async function createMeshNode (options: MeshNodeOptions = {}): Promise<Me
   // the compute service calibrates itself once the join settled (or at once when not started
   // here): its CPU would otherwise compete with the join, and on a shared host with all others'
   const joinSettled = Promise.withResolvers<void>()
+  // checked before anything starts: a malformed key is named, not a failed handshake later
+  const psk = options.swarmKey != null ? parseSwarmKey(options.swarmKey) : undefined
   const node = await createLibp2p({
     privateKey,
+    connectionProtector: psk != null ? preSharedKey({ psk }) : undefined,
     addresses: {
       listen: options.listen ?? C.DEFAULT_LISTEN,
       announce: options.announce

@@ -33,3 +33,13 @@ export class KeyNotFoundError extends ShardmeshError {
     this.name = 'KeyNotFoundError'
   }
 }
+
+/** A swarm key (the pre-shared key of a private mesh) that is unreadable or not in libp2p's format. */
+export class InvalidSwarmKeyError extends ShardmeshError {
+  static readonly code = 'ERR_INVALID_SWARM_KEY'
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(`not a swarm key: ${message}`, InvalidSwarmKeyError.code, options)
+    this.name = 'InvalidSwarmKeyError'
+  }
+}

@@ -50,7 +50,8 @@ export type { MeshNode, MeshNodeOptions } from './create-node.js'
 export { meshServices } from './services.js'
 export type { MeshNetwork, MeshServices, MeshServicesInit, MeshServiceFactories } from './services.js'
 export { joinMesh } from './join.js'
-export { InvalidKeyError, KeyNotFoundError, ListenError } from './errors.js'
+export { InvalidKeyError, InvalidSwarmKeyError, KeyNotFoundError, ListenError } from './errors.js'
+export { MAX_SWARM_KEY_FILE_BYTES, generateSwarmKey, loadSwarmKey, parseSwarmKey } from './swarm-key.js'
 export type { JoinOptions, JoinResult } from './join.js'
 export {
   loadPrivateKey, loadOrCreatePrivateKey, writePrivateKey, exportSolanaKeypair, importSolanaKeypair, solanaAddress

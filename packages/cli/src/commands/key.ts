@@ -1,11 +1,11 @@
 import { chmod, readFile, writeFile } from 'node:fs/promises'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { exportSolanaKeypair, importSolanaKeypair, loadPrivateKey, solanaAddress, writePrivateKey } from '@shardmesh/node'
+import { exportSolanaKeypair, generateSwarmKey, importSolanaKeypair, loadPrivateKey, solanaAddress, writePrivateKey } from '@shardmesh/node'
 import { EXIT_OK, UsageError, parse } from '../args.js'
 import { resolveDataDir } from '../data-dir.js'
 import type { PrivateKey } from '@libp2p/interface'
 
-export const KEY_HELP = `Usage: shardmesh key <show|export|import> [options]
+export const KEY_HELP = `Usage: shardmesh key <show|export|import|swarm> [options]
 
 The node key is one Ed25519 key: the libp2p PeerId and the node's Solana address. Only
 'node start' and 'key import' create one; 'show' and 'export' read the data dir's key.
@@ -15,12 +15,17 @@ The node key is one Ed25519 key: the libp2p PeerId and the node's Solana address
                                                      array), mode 0600; --force replaces FILE
   key import [--data-dir D] --in FILE [--force]      use a Solana CLI keypair as the node key;
                                                      --force replaces the data dir's key
+  key swarm  --out FILE [--force]                    write a new swarm key (a private mesh's
+                                                     pre-shared key, libp2p's format), mode 0600;
+                                                     give the same file to every node of the mesh
+                                                     with 'node start --swarm-key FILE'
 `
 
 const SUBCOMMAND_OPTIONS = {
   show: { json: { type: 'boolean' } },
   export: { out: { type: 'string' }, force: { type: 'boolean' } },
-  import: { in: { type: 'string' }, force: { type: 'boolean' } }
+  import: { in: { type: 'string' }, force: { type: 'boolean' } },
+  swarm: { out: { type: 'string' }, force: { type: 'boolean' } }
 } as const
 
 export async function keyCommand (argv: string[]): Promise<number> {
@@ -29,12 +34,17 @@ export async function keyCommand (argv: string[]): Promise<number> {
     process.stdout.write(KEY_HELP)
     return sub == null ? 2 : EXIT_OK
   }
-  if (sub !== 'show' && sub !== 'export' && sub !== 'import') {
+  if (sub !== 'show' && sub !== 'export' && sub !== 'import' && sub !== 'swarm') {
     throw new UsageError(`key: unknown subcommand "${sub}" (try: shardmesh key --help)`)
   }
   const { values } = parse(`key ${sub}`, rest, { 'data-dir': { type: 'string' }, ...SUBCOMMAND_OPTIONS[sub] })
   if (values.help === true) {
     process.stdout.write(KEY_HELP)
+    return EXIT_OK
+  }
+  if (sub === 'swarm') {
+    if (values.out == null) throw new UsageError('key swarm: --out FILE is required')
+    await writeSecret('key swarm', values.out, generateSwarmKey(), values.force === true)
     return EXIT_OK
   }
   const dataDir = resolveDataDir(values['data-dir'])
@@ -49,18 +59,7 @@ export async function keyCommand (argv: string[]): Promise<number> {
     case 'export': {
       if (values.out == null) throw new UsageError('key export: --out FILE is required')
       const key = await readKey(dataDir)
-      try {
-        await writeFile(values.out, JSON.stringify(exportSolanaKeypair(key)), { mode: 0o600, flag: values.force === true ? 'w' : 'wx' })
-      } catch (err: any) {
-        if (err.code === 'EEXIST') {
-          throw new UsageError(`key export: --out ${values.out} exists; --force replaces it`)
-        }
-        throw new Error(`cannot write --out ${values.out}: ${err.code ?? err.message}`, { cause: err })
-      }
-      if (values.force === true) {
-        // an existing file keeps its mode on 'w': a secret key must not stay readable by others
-        await chmod(values.out, 0o600)
-      }
+      await writeSecret('key export', values.out, JSON.stringify(exportSolanaKeypair(key)), values.force === true)
       return EXIT_OK
     }
     case 'import': {
@@ -80,6 +79,22 @@ export async function keyCommand (argv: string[]): Promise<number> {
       process.stdout.write(`peer id  ${peerIdFromPrivateKey(key).toString()}\nsolana   ${solanaAddress(key.publicKey)}\n`)
       return EXIT_OK
     }
+  }
+}
+
+/** Write a secret to `path`, mode 0600; an existing file only with `force`. */
+async function writeSecret (command: string, path: string, data: string | Uint8Array, force: boolean): Promise<void> {
+  try {
+    await writeFile(path, data, { mode: 0o600, flag: force ? 'w' : 'wx' })
+  } catch (err: any) {
+    if (err.code === 'EEXIST') {
+      throw new UsageError(`${command}: --out ${path} exists; --force replaces it`)
+    }
+    throw new Error(`cannot write --out ${path}: ${err.code ?? err.message}`, { cause: err })
+  }
+  if (force) {
+    // an existing file keeps its mode on 'w': a secret must not stay readable by others
+    await chmod(path, 0o600)
   }
 }
 

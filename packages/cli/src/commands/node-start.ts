@@ -65,6 +65,7 @@ export async function nodeStart (opts: StartOptions): Promise<number> {
     await control.listen()
     node = await createMeshNode({
       dataDir,
+      swarmKey: opts.swarmKey,
       listen: opts.listen,
       announce: opts.announce,
       bootstrap: opts.bootstrap,

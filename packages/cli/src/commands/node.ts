@@ -48,6 +48,9 @@ Options of 'node start':
   --max-queue N           shards that may wait for a slot (default: slots x 4)
   --allow PEER_ID         serve only these requesters, repeatable
   --deny PEER_ID          never serve these requesters, repeatable
+  --swarm-key FILE        a private mesh: only nodes started with the same swarm key file
+                          ('shardmesh key swarm --out FILE') can connect to this one; others
+                          cannot join, gossip or send shards (env SHARDMESH_SWARM_KEY)
   --sleep-ms MS           ms per item of the 'sleep' workload (default 10)
   --warm                  load the served models into every thread at start
   --solana-rpc URL        anchor receipt batches on this Solana cluster (a 'shardmesh chain',

@@ -12,7 +12,7 @@ export const MAX_CONFIG_FILE_BYTES = 1024 * 1024
  * file's own directory (not from wherever the daemon was started), so a unit file or a script
  * may start it from anywhere; `~/` is the home directory.
  */
-export const PATH_KEYS: ReadonlySet<string> = new Set(['data-dir', 'solana-keypair', 'ready-file', 'workload-module'])
+export const PATH_KEYS: ReadonlySet<string> = new Set(['data-dir', 'solana-keypair', 'swarm-key', 'ready-file', 'workload-module'])
 
 /**
  * Secrets (and what an operator may prefer to keep out of a file) read from the environment when
@@ -21,7 +21,8 @@ export const PATH_KEYS: ReadonlySet<string> = new Set(['data-dir', 'solana-keypa
  */
 export const CONFIG_ENV: Readonly<Record<string, string>> = {
   'solana-keypair': 'SHARDMESH_SOLANA_KEYPAIR',
-  'solana-rpc': 'SHARDMESH_SOLANA_RPC'
+  'solana-rpc': 'SHARDMESH_SOLANA_RPC',
+  'swarm-key': 'SHARDMESH_SWARM_KEY'
 }
 
 /** The values of a parsed config file, by flag name, typed as parseArgs types a flag's value. */

@@ -39,6 +39,7 @@ export const NODE_START_FLAGS = {
   'solana-rpc': { type: 'string' },
   'solana-ws': { type: 'string' },
   'solana-keypair': { type: 'string' },
+  'swarm-key': { type: 'string' },
   'receipt-batch-size': { type: 'string' },
   'receipt-batch-interval': { type: 'string' },
   'self-anchor-after': { type: 'string' },
@@ -77,6 +78,8 @@ export interface StartOptions {
   solanaRpc?: string
   solanaWs?: string
   solanaKeypair?: string
+  /** `--swarm-key`: the private mesh's key file, checked and read */
+  swarmKey?: Uint8Array
   batchSize?: number
   batchInterval?: number
   /** `--self-anchor-after`: ms (0: never) */
@@ -158,6 +161,7 @@ export async function parseStartOptions (argv: string[]): Promise<StartOptions> 
   if (solanaKeypair != null && !help) {
     await checkKeypair(solanaKeypair)
   }
+  const swarmKey = values['swarm-key'] == null || help ? undefined : await readSwarmKey(resolve(values['swarm-key']))
   const controlPort = parseInteger(values['control-port'], '--control-port', 0, 65535) ?? 0
   const readyFile = values['ready-file'] == null ? undefined : resolve(values['ready-file'])
   if (readyFile != null && !help) {
@@ -187,6 +191,7 @@ export async function parseStartOptions (argv: string[]): Promise<StartOptions> 
     solanaRpc,
     solanaWs: values['solana-ws'],
     solanaKeypair,
+    swarmKey,
     batchSize: parseInteger(values['receipt-batch-size'], '--receipt-batch-size', 1, 10_000),
     batchInterval: values['receipt-batch-interval'] == null ? undefined : positiveDuration(values['receipt-batch-interval'], '--receipt-batch-interval'),
     selfAnchorAfter: values['self-anchor-after'] == null
@@ -284,6 +289,15 @@ async function checkKeypair (path: string): Promise<void> {
     await loadKeypairFile(path)
   } catch (err: any) {
     throw new UsageError(`node start: --solana-keypair ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`)
+  }
+}
+
+async function readSwarmKey (path: string): Promise<Uint8Array> {
+  const { loadSwarmKey } = await import('@shardmesh/node')
+  try {
+    return await loadSwarmKey(path)
+  } catch (err: any) {
+    throw new UsageError(`node start: --swarm-key ${path}: ${err.message}`)
   }
 }
 
