@@ -15,11 +15,6 @@ export class TickBatch<I, O> {
     }
   }
 
-  /** Calls waiting for the end of this turn. */
-  get size (): number {
-    return this.pending.length
-  }
-
   async add (input: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.pending.push({ input, resolve, reject })
