@@ -221,10 +221,12 @@ describe('receipts anchored by node processes on the local chain', function () {
     // sending keeps them to itself); the worker then pulls the proof of each once it is anchored
     const held = await list()
     assert.ok(held.total > 0, 'the worker holds none of its receipts')
+    // a requester whose rounds gave nothing (not anchored yet) rests up to a minute between
+    // background rounds, so the deadline lies beyond one such rest
     const proven = await waitFor(async () => {
       const anchored = await list('--anchored')
       return anchored.total === held.total ? anchored : undefined
-    }, 'the worker to pull the proof of every receipt it holds', { timeout: 60_000, interval: 500 })
+    }, 'the worker to pull the proof of every receipt it holds', { timeout: 150_000, interval: 500 })
     for (const row of proven.receipts) {
       assert.equal(row.role, 'worker')
       assert.ok(row.batch != null && row.anchor != null)

@@ -43,6 +43,10 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
   private proofs?: ProofExchange
   private handling = false
   private pullTimer?: ReturnType<typeof setInterval>
+  /** a requester back online may have anchored while it was away: asked at once */
+  private readonly onPeerConnect = (evt: CustomEvent<PeerId>): void => {
+    this.proofs?.wake(evt.detail)
+  }
   private kickTimer?: ReturnType<typeof setTimeout>
   private pulling: Promise<unknown> = Promise.resolve()
   private pullAbort?: AbortController
@@ -189,6 +193,7 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
     if (connectionManager != null && this.proofPullInterval > 0) {
       this.pullTimer = setInterval(() => { this.backgroundPull() }, this.proofPullInterval)
       this.pullTimer.unref?.()
+      this.components.events?.addEventListener('peer:connect', this.onPeerConnect)
     }
   }
 
@@ -266,6 +271,7 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
   }
 
   async stop (): Promise<void> {
+    this.components.events?.removeEventListener('peer:connect', this.onPeerConnect)
     clearInterval(this.pullTimer)
     clearTimeout(this.kickTimer)
     this.pullTimer = undefined

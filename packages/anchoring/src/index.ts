@@ -135,6 +135,11 @@ export interface AnchoringComponents {
   connectionManager?: {
     openStream(peer: PeerId, protocol: string, options?: AbortOptions): Promise<Stream>
   }
+  /**
+   * with them, a requester that connects again is asked for proofs at once, not after the rest
+   * its earlier empty or failed rounds earned it (libp2p passes its own)
+   */
+  events?: Pick<TypedEventTarget<{ 'peer:connect': CustomEvent<PeerId> }>, 'addEventListener' | 'removeEventListener'>
 }
 
 export interface AnchoringStats {

@@ -271,9 +271,13 @@ export class ProofExchange {
     this.quiet.set(key, { misses, next: Date.now() + Math.min(PULL_BACKOFF_MAX, PULL_BACKOFF_BASE * 2 ** (misses - 1)) })
   }
 
-  /** New receipts to ask about arrived: every requester may be asked at once again. */
-  wake (): void {
-    this.quiet.clear()
+  /** New receipts to ask about arrived (every requester), or `requester` connected again: asked at once at the next round. */
+  wake (requester?: PeerId): void {
+    if (requester == null) {
+      this.quiet.clear()
+    } else {
+      this.quiet.delete(requester.toString())
+    }
   }
 
   /**

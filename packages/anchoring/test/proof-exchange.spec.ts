@@ -204,7 +204,7 @@ describe('anchoring: /shardmesh/receipt-proofs/1.0.0, the worker pulls the proof
     assert.equal(other.service.count(), 0)
   })
 
-  it('the background pull lets a requester that gives nothing rest (5 s, doubling), until new receipts arrive; an explicit pull asks at once', async () => {
+  it('the background pull lets a requester that gives nothing rest (5 s, doubling), until new receipts arrive or it connects again; an explicit pull asks at once', async () => {
     const requester = await node()
     const worker = await node()
     const earned = await earnedReceipts(worker, requester, 2)
@@ -228,6 +228,12 @@ describe('anchoring: /shardmesh/receipt-proofs/1.0.0, the worker pulls the proof
       assert.equal((await exchange.pull({ force: true })).requesters, 1)
       // new receipts to ask about: every requester may be asked again
       exchange.wake()
+      assert.equal((await exchange.pull()).requesters, 1)
+      assert.equal((await exchange.pull()).requesters, 0)
+      // another peer connecting wakes nothing; the requester connecting again is asked at once
+      exchange.wake(worker.peerId)
+      assert.equal((await exchange.pull()).requesters, 0)
+      exchange.wake(requester.peerId)
       assert.equal((await exchange.pull()).requesters, 1)
     } finally {
       await store.close()
