@@ -8,7 +8,11 @@
  *
  * - `waitFor(check, what, { timeout, interval })` polls a condition or a value until it holds;
  * - `memoryNode(services)` is a libp2p node on the in-memory transport running the services it
- *   is given; `memoryListen()` gives the transport and a fresh address to builders of their own.
+ *   is given; `memoryListen()` gives the transport and a fresh address to builders of their own;
+ * - `NetLab` (also `@shardmesh/test-utils/netns`): hosts as Linux network namespaces on a private
+ *   bridge, processes run inside them and stopped by pid, partitions, rate limits, and ports
+ *   forwarded from this process into a host (root and iproute2; `NetLab.unavailable()` says why
+ *   not).
  *
  * @example
  *
@@ -29,3 +33,5 @@ export type { Check, WaitForOptions } from './wait.js'
 export { memoryListen, memoryNode } from './memory-node.js'
 export type { MemoryListen, MemoryNodeOptions } from './memory-node.js'
 export { WaitTimeoutError } from './errors.js'
+export { NetLab } from './netns.js'
+export type { Forward, ForwardOptions, LabExecResult, LabProcess, LabSpawnOptions, LinkLimit, NetHost, NetLabOptions } from './netns.js'
