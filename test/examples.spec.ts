@@ -119,7 +119,7 @@ describe('examples', function () {
       // torn down: none of its namespaces is left
       const { stdout: left } = await run('ip', ['netns', 'list'])
       const prefix = String(summary.namespaces).replace('*', '')
-      assert.match(prefix, /^smh\d+-$/)
+      assert.match(prefix, /^nl\d+x\d+-$/)
       assert.ok(!left.split('\n').some(line => line.startsWith(prefix)), left)
       // and every process it started is gone (each one names the run's work dir in its arguments)
       assert.match(summary.workDir, /shardmesh-multi-host\./)
