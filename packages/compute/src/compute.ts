@@ -118,7 +118,13 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
       maxBytes: this.init.modelCacheBytes ?? C.MODEL_CACHE_BYTES,
       share: this.init.modelCacheShare ?? C.MODEL_CACHE_SHARE
     })
-    const admission = new Admission({ slots: this.slots, maxQueue: this.maxQueue, allow: this.init.allow, deny: this.init.deny })
+    const admission = new Admission({
+      slots: this.slots,
+      maxQueue: this.maxQueue,
+      allow: this.init.allow,
+      deny: this.init.deny,
+      onRefused: reason => { this.components.inbound?.refused(SHARD_PROTOCOL, reason) }
+    })
     this.executor = new ShardExecutor({
       peerId: this.components.peerId,
       privateKey: this.components.privateKey,
@@ -374,6 +380,7 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
       progressInterval: this.init.progressInterval ?? C.PROGRESS_INTERVAL,
       modelTimeout: this.init.modelTimeout ?? C.MODEL_TIMEOUT,
       idleTimeout: C.INBOUND_IDLE_TIMEOUT,
+      budget: this.init.inboundBudget != null ? { budget: this.init.inboundBudget, peer: connection.remotePeer.toString(), protocol: SHARD_PROTOCOL } : undefined,
       inflightModels: this.inflightModels,
       onShard: (outcome, detail) => {
         const code = detail.code
@@ -708,7 +715,8 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
     const now = Date.now()
     return {
       liveness: this.liveness.view(peer, entry),
-      advertAgeMs: entry == null ? undefined : Math.max(0, now - entry.issuedAt),
+      // on this node's clock: a peer whose clock lags is not taken for stale
+      advertAgeMs: entry == null ? undefined : Math.max(0, now - (entry.localIssuedAt ?? entry.issuedAt)),
       advertTtlMs: entry == null ? undefined : entry.expiresAt - entry.issuedAt,
       score: trust.score(peer),
       measured: trust.measured(peer, workload.id, workload.version),

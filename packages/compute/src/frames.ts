@@ -1,5 +1,7 @@
 import { StreamClosedError } from './errors.js'
 import type { Stream } from '@libp2p/interface'
+import { InboundBudgetError } from '@shardmesh/protocol'
+import type { InboundBudget } from '@shardmesh/protocol'
 
 /**
  * Length-prefixed frames (an unsigned varint length, then that many bytes) on a libp2p stream,
@@ -34,6 +36,13 @@ export interface FrameReaderInit {
   maxDataLength: number
   /** the most bytes held unread; more aborts the stream with `StreamBufferError` */
   maxBufferSize: number
+  /**
+   * The node-wide inbound budget the stream's bytes are taken from (inbound streams): the
+   * reader reads on only while the frame it is receiving fits what it holds of the budget;
+   * otherwise it pauses the stream and waits in line, and a wait that times out aborts the
+   * stream with `InboundBudgetError`.
+   */
+  budget?: { budget: InboundBudget, peer: string, protocol: string }
 }
 
 /** Bytes a varint needs for `value`. */
@@ -60,6 +69,14 @@ export class FrameReader {
   private ended = false
   private wake?: () => void
   private readonly maxLengthLength: number
+  /** bytes held of the inbound budget */
+  private charged = 0
+  /** the whole length (prefix and body) of the frame at the head of the buffer, once its prefix arrived */
+  private headFrame = 0
+  /** a wait for budget is under way (the stream is paused) */
+  private waiting?: AbortController
+  /** closed by its owner: it holds nothing more of the budget */
+  private closed = false
 
   constructor (private readonly stream: Stream, private readonly init: FrameReaderInit) {
     this.maxLengthLength = varintLength(init.maxDataLength)
@@ -81,14 +98,104 @@ export class FrameReader {
       }
     }
     if (this.buffered > this.init.maxBufferSize) {
-      const err = new StreamBufferError(`read buffer overflow - ${this.buffered} > ${this.init.maxBufferSize}`)
-      this.failure = err
-      this.chunks.length = 0
-      this.buffered = 0
+      this.fail(new StreamBufferError(`read buffer overflow - ${this.buffered} > ${this.init.maxBufferSize}`))
+    } else {
+      this.settle()
+    }
+    this.wake?.()
+  }
+
+  /**
+   * Give up on the stream: drop what it buffered and abort it with `err` (after the current
+   * dispatch). A refusal by the budget leaves the stream open (and paused) for the caller to
+   * say why before it closes it: `read()` throws the `InboundBudgetError`.
+   */
+  private fail (err: Error): void {
+    this.failure = err
+    this.chunks.length = 0
+    this.buffered = 0
+    this.giveBack()
+    if (err.name !== 'InboundBudgetError') {
       // let the current dispatch finish first
       queueMicrotask(() => { this.stream.abort(err) })
     }
-    this.wake?.()
+  }
+
+  /**
+   * Hold as much of the budget as the reader needs: the bytes it buffers, or the whole frame
+   * being received if that is more. What is no longer needed goes back; what is missing is
+   * taken if it fits, or else the stream pauses until it is granted (the bytes already in
+   * memory are charged anyway).
+   */
+  private settle (): void {
+    const budget = this.init.budget
+    if (budget == null || this.failure != null || this.closed) {
+      return
+    }
+    const want = Math.max(this.buffered, this.headFrame)
+    if (want < this.charged) {
+      budget.budget.release(budget.peer, this.charged - want)
+      this.charged = want
+      return
+    }
+    // while it waits the stream is paused: libp2p holds what still arrives (at most what the
+    // sender had in flight, and never more than the stream's maxReadBufferLength), and hands it
+    // over once the reader resumes
+    if (want === this.charged || this.waiting != null) {
+      return
+    }
+    if (this.headFrame > budget.budget.maxPeerBytes) {
+      // it could never fit: refused now, not after a wait
+      budget.budget.refuse(budget.protocol, 'bytes')
+      this.fail(new InboundBudgetError(`a frame of ${this.headFrame} bytes is over this node's inbound share per peer (${budget.budget.maxPeerBytes} bytes)`, 'bytes'))
+      return
+    }
+    if (budget.budget.tryTake(budget.peer, want - this.charged)) {
+      this.charged = want
+      return
+    }
+    if (this.buffered > this.charged) {
+      budget.budget.force(budget.peer, this.buffered - this.charged)
+      this.charged = this.buffered
+    }
+    // what is missing of the frame, or (a reader that holds more than fits: a slow reader, or
+    // bytes forced in over the budget) a byte of room: the stream reads on once there is room
+    const amount = Math.max(want - this.charged, 1)
+    const waiting = this.waiting = new AbortController()
+    try {
+      this.stream.pause()
+    } catch {
+      // closing already: nothing more will come
+    }
+    budget.budget.take(budget.peer, amount, { protocol: budget.protocol, signal: waiting.signal }).then(() => {
+      this.waiting = undefined
+      this.charged += amount
+      if (this.failure != null || this.ended) {
+        this.giveBack()
+        return
+      }
+      try {
+        this.stream.resume()
+      } catch {}
+      this.settle()
+    }, (err: Error) => {
+      this.waiting = undefined
+      if (waiting.signal.aborted || this.failure != null) {
+        return
+      }
+      this.fail(err)
+      this.wake?.()
+    })
+  }
+
+  /** Give back every byte held of the budget, and leave the line. */
+  private giveBack (): void {
+    this.waiting?.abort()
+    this.waiting = undefined
+    if (this.init.budget != null && this.charged > 0) {
+      this.init.budget.budget.release(this.init.budget.peer, this.charged)
+    }
+    this.charged = 0
   }
 
   private readonly onClose = (evt: { error?: Error }): void => {
@@ -96,6 +203,11 @@ export class FrameReader {
       this.failure ??= evt.error
     }
     this.ended = true
+    if (this.failure != null) {
+      this.chunks.length = 0
+      this.buffered = 0
+      this.giveBack()
+    }
     this.wake?.()
   }
 
@@ -115,6 +227,7 @@ export class FrameReader {
   async read (options: { signal?: AbortSignal } = {}): Promise<Uint8Array | undefined> {
     while (true) {
       const frame = this.take()
+      this.settle()
       if (frame != null) {
         return frame
       }
@@ -153,6 +266,11 @@ export class FrameReader {
     this.stream.removeEventListener('close', this.onClose)
     this.stream.removeEventListener('remoteCloseWrite', this.onRemoteCloseWrite)
     this.ended = true
+    this.closed = true
+    this.chunks.length = 0
+    this.buffered = 0
+    this.headFrame = 0
+    this.giveBack()
     this.wake?.()
   }
 
@@ -190,8 +308,10 @@ export class FrameReader {
       throw new InvalidDataLengthError(`frame of ${length} bytes, over the ${this.init.maxDataLength} byte limit`)
     }
     if (this.buffered < prefix + length) {
+      this.headFrame = prefix + length
       return null
     }
+    this.headFrame = 0
     this.consume(prefix)
     return this.cut(length)
   }

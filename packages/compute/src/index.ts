@@ -38,6 +38,7 @@ import type { WorkerFaults } from './worker/executor.js'
 import type { AbortOptions, ComponentLogger, Metrics, PeerId, PrivateKey, TypedEventTarget } from '@libp2p/interface'
 import type { Capabilities } from '@shardmesh/capabilities'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import type { InboundBudget } from '@shardmesh/protocol'
 import type { GpuClaim, PeerScore, ThroughputClaim } from '@shardmesh/trust'
 import type { Workload, WorkloadRegistry } from '@shardmesh/workloads'
 
@@ -57,6 +58,13 @@ export interface ComputeInit {
   slots?: number
   /** Shards that may wait for a slot; more are refused with ERR_BUSY. @default slots * 4 */
   maxQueue?: number
+  /**
+   * The node-wide inbound budget (`@shardmesh/protocol`'s `InboundBudget`, made by
+   * `createMeshNode` from its `limits`): every inbound shard stream takes the bytes it buffers
+   * from it, waits (paused) when they do not fit, and is refused with `ERR_BUSY` when the wait
+   * times out. @default none (each stream is bounded by its own read buffer only)
+   */
+  inboundBudget?: InboundBudget
   /** Only these requesters (peer id strings) are served; empty = everyone. @default [] */
   allow?: string[]
   /** These requesters are never served. @default [] */
@@ -157,6 +165,17 @@ export interface ComputeComponents {
    * serves and finds the peers a job runs on.
    */
   capabilities?: Capabilities
+  /**
+   * Where the refusals of this node's inbound work are counted (a mesh node's `inbound`
+   * service): a requester refused by the allow/deny lists counts as `denied` or `not-allowed`
+   * on the shard protocol.
+   */
+  inbound?: InboundRefusals
+}
+
+/** Where a node counts the inbound work it refused (`shardmesh_inbound_refused_total{protocol,reason}`). */
+export interface InboundRefusals {
+  refused(protocol: string, reason: string): void
 }
 
 /** A job: a workload and its encoded input items. */

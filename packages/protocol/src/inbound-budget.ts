@@ -200,6 +200,11 @@ export class InboundBudget {
     })
   }
 
+  /** Count a refusal decided by a reader (a frame over the peer share, say). */
+  refuse (protocol: string, reason: InboundRefusalReason): void {
+    this.init.onRefused?.(protocol, reason)
+  }
+
   /** Give back bytes `peer` held. */
   release (peer: string, bytes: number): void {
     if (bytes <= 0) {

@@ -10,8 +10,9 @@ import {
 } from '@shardmesh/protocol'
 import { AbortError } from '@shardmesh/workloads'
 import { MAX_COUNTERSIGNED_QUEUE, MAX_WRITE_BATCH_BYTES, PING_MIN_INTERVAL, STREAM_READ_BUFFER_BYTES } from '../constants.js'
-import { ModelMismatchError, ShardTimeoutError, StreamClosedError } from '../errors.js'
+import { BusyError, ModelMismatchError, ShardTimeoutError, StreamClosedError } from '../errors.js'
 import { FrameReader, takeFrames, writeFrames } from '../frames.js'
+import type { FrameReaderInit } from '../frames.js'
 import type { ShardExecutor } from './executor.js'
 import type { ModelStore, ModelWriter } from './model-store.js'
 import type { CountersignedOutcome } from './receipts.js'
@@ -38,6 +39,8 @@ export interface ServeShardsOptions {
    * @default PING_MIN_INTERVAL
    */
   pingInterval?: number
+  /** the node-wide inbound budget the stream's frames take their bytes from */
+  budget?: FrameReaderInit['budget']
   /** models being received now, by digest, shared by every stream of the node */
   inflightModels: Map<string, Promise<ModelFile>>
   /** a shard was answered: with its result, or a coded error */
@@ -88,7 +91,7 @@ interface ModelTransfer {
  */
 export async function serveShards (stream: Stream, options: ServeShardsOptions): Promise<void> {
   const { executor, log, requester } = options
-  const reader = new FrameReader(stream, { maxDataLength: MAX_SHARD_FRAME_BYTES, maxBufferSize: STREAM_READ_BUFFER_BYTES })
+  const reader = new FrameReader(stream, { maxDataLength: MAX_SHARD_FRAME_BYTES, maxBufferSize: STREAM_READ_BUFFER_BYTES, budget: options.budget })
   const tasks = new Map<number, Task>()
   const pingInterval = options.pingInterval ?? PING_MIN_INTERVAL
   /** frames waiting to be written, in order */
@@ -161,6 +164,8 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
   const reading = linkSignals([options.signal, deadline.signal])
   let idleTimer: ReturnType<typeof setTimeout> | undefined
   let reads = true
+  /** the inbound budget refused the stream: it is reset once the refusal went out */
+  let refused: Error | undefined
   const armDeadline = (): void => {
     clearTimeout(idleTimer)
     if (tasks.size === 0 && reads) {
@@ -186,6 +191,10 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
           send({ error: { id: 0, ...toWireError(new MessageTooLargeError(`shard frame over ${MAX_SHARD_FRAME_BYTES} bytes`)) } })
         } else if (err.name === 'InvalidMessageError' || err.name === 'MessageTooLargeError') {
           send({ error: { id: 0, ...toWireError(err) } })
+        } else if (err.name === 'InboundBudgetError') {
+          // the node buffers all it may for peers: the requester tries again later or elsewhere
+          refused = err
+          send({ error: { id: 0, ...toWireError(new BusyError(`refused: ${String(err.message)}`)) } })
         }
         break
       }
@@ -223,7 +232,12 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
       await drained
     } while (draining)
     open = false
-    if (deadline.signal.aborted) {
+    if (refused != null) {
+      // the refusal is written before the stream is reset; a peer that holds its end open
+      // (paused, it can send no more than its window) does not keep it
+      await stream.close({ signal: AbortSignal.timeout(REFUSAL_CLOSE_TIMEOUT) }).catch(() => {})
+      stream.abort(refused)
+    } else if (deadline.signal.aborted) {
       // a peer that sends nothing may not close its end either: do not wait for it
       log('shard stream from %p closed: %s', requester, deadline.signal.reason.message)
       stream.abort(deadline.signal.reason)
@@ -385,6 +399,9 @@ export async function serveShards (stream: Stream, options: ServeShardsOptions):
     })
   }
 }
+
+/** How long a refused stream's close may take to write the refusal before the stream is reset (ms). */
+const REFUSAL_CLOSE_TIMEOUT = 5_000
 
 /** `promise`, or the signal's reason as soon as it aborts. */
 async function raceAbort <T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
