@@ -37,3 +37,14 @@ export const REJOIN_INTERVAL = 5_000
 
 /** The file in the data dir where the node keeps what it learned of its peers (evidence, scores, attestations). */
 export const TRUST_FILE = 'trust.json'
+
+/**
+ * Default per-peer rate of inbound streams, on each protocol: a burst of 500, then 50 a second
+ * on average. Far above what an honest peer opens (gossipsub and the shard protocol reuse one
+ * stream; kad-dht, identify, capabilities, receipt proofs and batches open a few per lookup or
+ * round), low enough that a peer flooding one protocol with streams is reset past it.
+ */
+export const INBOUND_STREAM_RATE = { streams: 500, interval: 10_000 }
+
+/** Peers whose inbound stream buckets a node keeps (least recently seen forgotten first). */
+export const INBOUND_GUARD_MAX_PEERS = 4096

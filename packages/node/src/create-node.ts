@@ -14,6 +14,7 @@ import { meshMetrics } from './metrics.js'
 import { meshServices } from './services.js'
 import { parseSwarmKey } from './swarm-key.js'
 import type { JoinResult } from './join.js'
+import type { RateLimits } from './inbound-guard.js'
 import type { MeshServices, MeshServicesInit } from './services.js'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { ComputeInit } from '@shardmesh/compute'
@@ -52,6 +53,20 @@ export interface MeshNodeOptions extends MeshServicesInit {
    * through this node or send it shards. @default none (an open mesh)
    */
   swarmKey?: Uint8Array
+  /**
+   * Who may ask this node for work. Only the requesters in `allowRequesters` (peer id strings)
+   * are served shards when it is not empty; those in `denyRequesters` never are (deny wins).
+   * A refused requester gets ERR_NOT_ALLOWED on the shard protocol and places its shards
+   * elsewhere. The lists are the compute service's `allow`/`deny` (either may be given there);
+   * they do not apply to the mesh's own protocols (DHT, gossip, adverts): a denied peer still
+   * routes and relays for the others, and adverts are signed and public anyway. @default everyone
+   */
+  access?: { allowRequesters?: string[], denyRequesters?: string[] }
+  /**
+   * Per-peer rates of inbound streams, on every protocol (see `RateLimits`); `false`: none.
+   * The same as `inbound.rateLimits`. @default 500 streams per 10 s per peer and protocol
+   */
+  rateLimits?: RateLimits | false
 }
 
 export type MeshNode = Libp2p<MeshServices> & {
@@ -99,10 +114,17 @@ export async function createMeshNode (options: MeshNodeOptions = {}): Promise<Me
       : undefined,
     services: meshServices({
       ...options,
+      inbound: {
+        registry: options.metricsRegistry,
+        ...options.inbound,
+        rateLimits: options.rateLimits ?? options.inbound?.rateLimits
+      },
       compute: {
         cacheDir: options.dataDir != null ? join(options.dataDir, 'cache') : undefined,
         trustFile: options.dataDir != null ? join(options.dataDir, C.TRUST_FILE) : undefined,
         ...options.compute,
+        allow: mergeLists(options.compute?.allow, options.access?.allowRequesters),
+        deny: mergeLists(options.compute?.deny, options.access?.denyRequesters),
         calibrate: calibrateAfter(options.compute?.calibrate, joinSettled.promise)
       },
       receipts: {
@@ -139,6 +161,11 @@ function calibrateAfter (calibrate: ComputeInit['calibrate'], joined: Promise<vo
     return false
   }
   return { after: joined, ...(typeof calibrate === 'object' ? calibrate : {}) }
+}
+
+/** Both lists in one, each peer id once (undefined when neither is given). */
+function mergeLists (a: string[] | undefined, b: string[] | undefined): string[] | undefined {
+  return a == null && b == null ? undefined : [...new Set([...(a ?? []), ...(b ?? [])])]
 }
 
 const NOT_JOINED: JoinResult = { connected: 0, attempts: 0, closestPeers: 0, failures: [] }

@@ -43,3 +43,16 @@ export class InvalidSwarmKeyError extends ShardmeshError {
     this.name = 'InvalidSwarmKeyError'
   }
 }
+
+/**
+ * An inbound stream this node refused before its handler ran (the peer sees a reset stream):
+ * `reason` is `rate` (the peer opened more streams of this protocol than its rate allows).
+ */
+export class InboundRefusedError extends ShardmeshError {
+  static readonly code = 'ERR_INBOUND_REFUSED'
+
+  constructor (readonly protocol: string, readonly reason: string, options?: ErrorOptions) {
+    super(`inbound ${protocol} stream refused: ${reason}`, InboundRefusedError.code, options)
+    this.name = 'InboundRefusedError'
+  }
+}

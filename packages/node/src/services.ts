@@ -8,6 +8,8 @@ import { capabilities } from '@shardmesh/capabilities'
 import { compute } from '@shardmesh/compute'
 import { WorkloadRegistry, builtinWorkloads } from '@shardmesh/workloads'
 import { DHT_PROTOCOL } from './constants.js'
+import { inboundGuard } from './inbound-guard.js'
+import type { InboundGuard, InboundGuardInit } from './inbound-guard.js'
 import type { GossipSub, GossipsubOpts } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT, KadDHTInit } from '@libp2p/kad-dht'
@@ -25,6 +27,12 @@ import type { Compute, ComputeComponents, ComputeInit, ReceiptSink } from '@shar
 export type MeshNetwork = 'lan' | 'public' | 'mixed'
 
 export interface MeshServicesInit {
+  /**
+   * The `inbound` service: per-peer rate limits of every inbound protocol (a stream past its
+   * peer's rate is reset before its handler runs) and the count of every refusal
+   * (`shardmesh_inbound_refused_total{protocol,reason}` in `registry`).
+   */
+  inbound?: InboundGuardInit
   capabilities?: CapabilitiesInit
   /**
    * The compute service. By default every built-in workload is registered (so this node can
@@ -48,6 +56,7 @@ export interface MeshServicesInit {
 
 /** The services a mesh node runs, by the keys the shardmesh services look them up under. */
 export type MeshServices = {
+  inbound: InboundGuard
   identify: Identify
   ping: Ping
   dht: KadDHT
@@ -95,7 +104,8 @@ const MAPPERS = {
  * identify, ping (kad-dht needs it under `ping`), kad-dht on the private `/shardmesh` protocol
  * in server mode, gossipsub without IP-colocation penalties, and the shardmesh services:
  * capabilities, compute, and anchoring under the key `receipts` (`@shardmesh/anchoring`: the
- * compute service's receipt sink).
+ * compute service's receipt sink). The first service, `inbound`, rate-limits the streams each
+ * peer opens on every protocol the others handle (see `InboundGuard`).
  *
  * Spread it into the `services` of your own `createLibp2p()` to embed shardmesh in an
  * existing node; keep your own `identify`/`ping` by listing them after the spread.
@@ -103,6 +113,9 @@ const MAPPERS = {
 export function meshServices (init: MeshServicesInit = {}): MeshServiceFactories {
   const network = init.network ?? 'mixed'
   return {
+    // first: it wraps the handlers every later service registers, and they count their
+    // refusals in it (`components.inbound`)
+    inbound: inboundGuard(init.inbound),
     identify: identify(),
     ping: ping({ maxOutboundStreams: 4 }),
     dht: kadDHT({

@@ -76,7 +76,7 @@ export function renderPeerSummary (result: JobResultJson, names: (peerId: string
         const e = extra(p.peerId)
         row.push(e?.measured ?? '-', e?.liveness ?? '-')
       }
-      row.push([p.local ? 'this node' : '', p.banned ? 'dropped' : ''].filter(s => s !== '').join(', '))
+      row.push([p.local ? 'this node' : '', p.refused != null ? `refused us: ${p.refused}` : p.banned ? 'dropped' : ''].filter(s => s !== '').join(', '))
       return row
     })
   ) + '\n\n' + PEER_SUMMARY_LEGEND

@@ -538,7 +538,11 @@ export class JobRun {
     const wasBanned = peer.banned
     const verdict = this.failures.onFailure(shard, peer, err, now)
     if (!wasBanned && peer.banned) {
-      this.init.log('peer %s dropped from the job after %s', peer.id, peer.lastError?.code)
+      if (peer.lastError?.code === NotAllowedError.code) {
+        this.init.log('refused by peer %s: %s', peer.id, peer.lastError.message)
+      } else {
+        this.init.log('peer %s dropped from the job after %s', peer.id, peer.lastError?.code)
+      }
     }
     if (verdict.kind === 'fail') {
       this.fail(verdict.error)

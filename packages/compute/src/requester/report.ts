@@ -1,5 +1,6 @@
 import { decodeItemList } from '@shardmesh/protocol'
 import { callWorkload } from '@shardmesh/workloads'
+import { NotAllowedError } from '../errors.js'
 import { formatVerification } from './verification.js'
 import type { PeerState, ShardState } from './state.js'
 import type { Dispute, JobPlacement, JobProgress, JobResult, PeerReport, ShardReport } from './types.js'
@@ -20,6 +21,8 @@ export function peerReport (p: PeerState): PeerReport {
     meanRunMs: p.results > 0 ? Math.round(p.runMs / p.results) : 0,
     meanQueueMs: p.results > 0 ? Math.round((p.roundTripMs - p.runMs) / p.results) : 0,
     banned: p.banned,
+    // a worker that refused this requester (its allow/deny lists) says so in its own words
+    ...(p.lastError?.code === NotAllowedError.code ? { refused: p.lastError.message } : {}),
     window: p.window,
     itemsPerSec: p.acceptedRoundTripMs > 0 ? p.items / p.acceptedRoundTripMs * 1000 : 0
   }

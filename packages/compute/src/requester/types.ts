@@ -130,6 +130,11 @@ export interface PeerReport {
   meanQueueMs: number
   /** dropped from the job after repeated failures or a refusal */
   banned: boolean
+  /**
+   * Set when this peer refused to serve this node (ERR_NOT_ALLOWED: its deny list names this
+   * node, or its allow list does not): the peer's words. The job went on without it.
+   */
+  refused?: string
   /** its in-flight window at the end of the job (what it earned) */
   window: number
   /** items of its accepted results per second of their summed round trips (0 with none): its speed per slot, as measured here */

@@ -12,6 +12,8 @@ export interface AdmissionInit {
   allow?: string[]
   /** these requesters are never served */
   deny?: string[]
+  /** told of each requester refused by the lists: `denied` (on the deny list) or `not-allowed` (not on a non-empty allow list) */
+  onRefused?(reason: 'denied' | 'not-allowed'): void
 }
 
 /** A shard waiting for a slot. */
@@ -32,6 +34,7 @@ export class Admission {
   public readonly maxQueue: number
   private readonly allow: Set<string>
   private readonly deny: Set<string>
+  private readonly onRefused?: (reason: 'denied' | 'not-allowed') => void
   private running = 0
   private readonly waiting: Waiter[] = []
   private closed = false
@@ -41,6 +44,7 @@ export class Admission {
     this.maxQueue = Math.max(0, init.maxQueue)
     this.allow = new Set(init.allow ?? [])
     this.deny = new Set(init.deny ?? [])
+    this.onRefused = init.onRefused
   }
 
   get active (): number {
@@ -69,15 +73,29 @@ export class Admission {
     this.closed = true
   }
 
-  /** Throws NotAllowedError unless this requester may use the worker, BusyError once closed. */
+  /**
+   * Throws NotAllowedError unless this requester may use the worker (the deny list wins over
+   * the allow list; an empty allow list allows everyone not denied), BusyError once closed.
+   */
   check (requester: PeerId): void {
     if (this.closed) {
       throw new BusyError('this worker is shutting down: it takes no new shards')
     }
     const id = requester.toString()
-    if (this.deny.has(id) || (this.allow.size > 0 && !this.allow.has(id))) {
-      throw new NotAllowedError('this worker does not accept shards from you')
+    if (this.deny.has(id)) {
+      this.refuse('denied')
+      throw new NotAllowedError('this worker does not accept shards from you (denied: on its deny list)')
     }
+    if (this.allow.size > 0 && !this.allow.has(id)) {
+      this.refuse('not-allowed')
+      throw new NotAllowedError('this worker does not accept shards from you (not-allowed: not on its allow list)')
+    }
+  }
+
+  private refuse (reason: 'denied' | 'not-allowed'): void {
+    try {
+      this.onRefused?.(reason)
+    } catch {}
   }
 
   /** Wait for a slot; throws BusyError at once when the queue is full. */
