@@ -155,11 +155,13 @@ export async function verifyAdvert (bytes: Uint8Array, options: VerifyAdvertOpti
   if (expiresAt <= issuedAt || expiresAt - issuedAt > MAX_ADVERT_TTL) {
     throw new AdvertRejectedError('invalid', `TTL of ${expiresAt - issuedAt} ms is outside (0, ${MAX_ADVERT_TTL}]`)
   }
-  if (expiresAt <= now) {
-    throw new AdvertRejectedError('expired', `expired ${now - expiresAt} ms ago`)
+  // the issuer's clock may lag or lead ours by up to MAX_CLOCK_SKEW (the peer table then holds
+  // the advert for its TTL on our clock)
+  if (expiresAt + MAX_CLOCK_SKEW <= now) {
+    throw new AdvertRejectedError('expired', `expired ${now - expiresAt} ms ago, beyond the ${MAX_CLOCK_SKEW} ms of clock skew tolerated`)
   }
   if (issuedAt > now + MAX_CLOCK_SKEW) {
-    throw new AdvertRejectedError('expired', `issued ${issuedAt - now} ms in the future`)
+    throw new AdvertRejectedError('clock-skew', `issued ${issuedAt - now} ms in the future, beyond the ${MAX_CLOCK_SKEW} ms of clock skew tolerated: the issuer's clock runs ahead`)
   }
 
   return {

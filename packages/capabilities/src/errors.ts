@@ -11,13 +11,14 @@ export type RejectReason =
   | 'bad-signature'    // the signature does not verify with the included key
   | 'signer-mismatch'  // the advert names a peer other than the key that signed it
   | 'sender-mismatch'  // signed by someone other than the peer that published / answered
-  | 'expired'          // past its expiry (or issued too far in the future)
+  | 'expired'          // past its expiry by more than the clock skew tolerated
+  | 'clock-skew'       // issued further in the future than the clock skew tolerated
   | 'not-newer'        // sequence number not above the one we hold (a replay or a duplicate)
   | 'table-full'       // the peer table is at MAX_TABLE_SIZE
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   'oversized', 'undecodable', 'invalid', 'bad-signature', 'signer-mismatch',
-  'sender-mismatch', 'expired', 'not-newer', 'table-full'
+  'sender-mismatch', 'expired', 'clock-skew', 'not-newer', 'table-full'
 ]
 
 /** An advert was refused; `reason` says which check failed. */

@@ -10,6 +10,20 @@ export type AdvertSource = 'gossip' | 'direct' | 'sync' | 'dht'
 export interface PeerEntry extends VerifiedAdvert {
   /** When this version of the advert reached us (ms since epoch). */
   receivedAt: number
+  /**
+   * How far this peer's clock lags ours, as we estimate it (ms; negative: it runs ahead): the
+   * least age its gossiped adverts had on arrival (a gossiped advert was issued moments before),
+   * within ±MAX_CLOCK_SKEW; undefined until one came (taken as 0). `issuedAt` and `expiresAt`
+   * are the peer's clock, as it signed them.
+   */
+  clockOffset?: number
+  /** When the advert was issued on our clock: `issuedAt + clockOffset`, never after `receivedAt`. */
+  localIssuedAt: number
+  /**
+   * Until when we hold it (our clock): its TTL from `localIssuedAt`, and never past its signed
+   * `expiresAt` + MAX_CLOCK_SKEW. A peer that stops re-publishing leaves the table by then.
+   */
+  heldUntil: number
   /** When we first held any advert of this peer, since it last left the table (ms since epoch). */
   firstSeenAt: number
   source: AdvertSource
@@ -23,6 +37,11 @@ export interface PeerTableInit {
  * Verified, unexpired adverts by peer. It holds only what `verifyAdvert` accepted, keeps the
  * newest sequence number per peer, and forgets an advert the moment it expires: a peer that
  * stops re-publishing (dead, partitioned, frozen) leaves the table within its TTL.
+ *
+ * Expiry is on this node's clock. A peer's clock may be off by up to MAX_CLOCK_SKEW: its adverts
+ * are held for their TTL from when they were issued as this node's clock puts it (the peer's
+ * `issuedAt` moved by the least delay its fresh adverts ever showed), so a peer whose clock lags
+ * by 30 s is not dropped on arrival and one that runs 30 s ahead is not held for twice its TTL.
  */
 export class PeerTable {
   private readonly entries = new Map<string, PeerEntry>()
@@ -45,18 +64,31 @@ export class PeerTable {
    */
   accept (advert: VerifiedAdvert, source: AdvertSource, now = Date.now()): { entry: PeerEntry, added: boolean } {
     const key = advert.peerId.toString()
-    if (advert.expiresAt <= now) {
-      throw new AdvertRejectedError('expired', `expired ${now - advert.expiresAt} ms ago`)
+    if (advert.expiresAt + MAX_CLOCK_SKEW <= now) {
+      throw new AdvertRejectedError('expired', `expired ${now - advert.expiresAt} ms ago, beyond the ${MAX_CLOCK_SKEW} ms of clock skew tolerated`)
     }
     const highest = this.highestSeq.get(key)
     if (highest != null && advert.seq <= highest.seq) {
       throw new AdvertRejectedError('not-newer', `seq ${advert.seq} is not above ${highest.seq}`)
     }
     const previous = this.entries.get(key)
+    // the least age on arrival of its gossiped adverts (published as they were issued): its
+    // clock's lag plus the least delay; it follows a rise (the peer's clock set back) a quarter
+    // at a time, so one slow delivery barely moves it
+    let clockOffset = previous?.clockOffset
+    if (source === 'gossip') {
+      const age = Math.min(MAX_CLOCK_SKEW, Math.max(-MAX_CLOCK_SKEW, now - advert.issuedAt))
+      clockOffset = clockOffset == null || age <= clockOffset ? age : clockOffset + (age - clockOffset) / 4
+    }
+    const localIssuedAt = Math.min(now, advert.issuedAt + (clockOffset ?? 0))
+    const heldUntil = Math.min(localIssuedAt + (advert.expiresAt - advert.issuedAt), advert.expiresAt + MAX_CLOCK_SKEW)
+    if (heldUntil <= now) {
+      throw new AdvertRejectedError('expired', `expired ${now - heldUntil} ms ago${clockOffset != null && clockOffset !== 0 ? ` (its clock taken as ${Math.round(clockOffset)} ms behind ours)` : ''}`)
+    }
     if (previous == null && this.entries.size >= this.maxSize) {
       throw new AdvertRejectedError('table-full', `the peer table holds ${this.maxSize} peers`)
     }
-    const entry: PeerEntry = { ...advert, receivedAt: now, firstSeenAt: previous?.firstSeenAt ?? now, source }
+    const entry: PeerEntry = { ...advert, receivedAt: now, clockOffset, localIssuedAt, heldUntil, firstSeenAt: previous?.firstSeenAt ?? now, source }
     this.entries.set(key, entry)
     // delete first so the Map's order is least-recently-updated first (for the bound in sweep)
     this.highestSeq.delete(key)
@@ -71,12 +103,12 @@ export class PeerTable {
 
   get (peerId: string, now = Date.now()): PeerEntry | undefined {
     const entry = this.entries.get(peerId)
-    return entry != null && entry.expiresAt > now ? entry : undefined
+    return entry != null && entry.heldUntil > now ? entry : undefined
   }
 
   /** Every unexpired entry. */
   list (now = Date.now()): PeerEntry[] {
-    return [...this.entries.values()].filter(e => e.expiresAt > now)
+    return [...this.entries.values()].filter(e => e.heldUntil > now)
   }
 
   get size (): number {
@@ -87,7 +119,7 @@ export class PeerTable {
   sweep (now = Date.now()): PeerEntry[] {
     const dropped: PeerEntry[] = []
     for (const [key, entry] of this.entries) {
-      if (entry.expiresAt <= now) {
+      if (entry.heldUntil <= now) {
         this.entries.delete(key)
         dropped.push(entry)
       }
@@ -117,5 +149,5 @@ export class PeerTable {
 
 /** A table entry with its age at `now` (ms since it was issued). */
 export function withAge (entry: PeerEntry, now: number): PeerCapabilities {
-  return { ...entry, ageMs: Math.max(0, now - entry.issuedAt) }
+  return { ...entry, ageMs: Math.max(0, now - entry.localIssuedAt) }
 }

@@ -91,10 +91,18 @@ const CASES: Record<RejectReason, Case[]> = {
     ['signed by A, received from C', async ({ a, c }) => verifyAdvert(await signed(a), { now: NOW, expectedSigner: peerIdFromPrivateKey(c) })]
   ],
   expired: [
-    ['now past the expiry', async ({ a }) => verify(signed(a, 1, NOW, 30_000), NOW + 30_001)],
-    ['now exactly at the expiry', async ({ a }) => verify(signed(a, 1, NOW, 30_000), NOW + 30_000)],
-    ['issued further than MAX_CLOCK_SKEW in the future', async ({ a }) => verify(signed(a, 1, NOW + constants.MAX_CLOCK_SKEW + 1, 30_000), NOW)],
-    ['PeerTable.accept after expiry', async ({ a }) => new PeerTable().accept(await verified(a, 1, NOW, 1000), 'gossip', NOW + 1000)]
+    ['now past the expiry by more than MAX_CLOCK_SKEW', async ({ a }) => verify(signed(a, 1, NOW, 30_000), NOW + 30_001 + constants.MAX_CLOCK_SKEW)],
+    ['now exactly MAX_CLOCK_SKEW past the expiry', async ({ a }) => verify(signed(a, 1, NOW, 30_000), NOW + 30_000 + constants.MAX_CLOCK_SKEW)],
+    ['PeerTable.accept at its expiry from a sync (the issuer\'s clock offset unknown)', async ({ a }) => new PeerTable().accept(await verified(a, 1, NOW, 1000), 'sync', NOW + 1000)],
+    ['PeerTable.accept by gossip MAX_CLOCK_SKEW past its expiry', async ({ a }) => new PeerTable().accept(await verified(a, 1, NOW, 1000), 'gossip', NOW + 1000 + constants.MAX_CLOCK_SKEW)],
+    ['PeerTable.accept from a sync, after its expiry, of a peer whose clock gossip showed right', async ({ a }) => {
+      const table = new PeerTable()
+      table.accept(await verified(a, 1, NOW, 1000), 'gossip', NOW)
+      return table.accept(await verified(a, 2, NOW + 10, 1000), 'sync', NOW + 1010)
+    }]
+  ],
+  'clock-skew': [
+    ['issued further than MAX_CLOCK_SKEW in the future', async ({ a }) => verify(signed(a, 1, NOW + constants.MAX_CLOCK_SKEW + 1, 30_000), NOW)]
   ],
   'not-newer': [
     ['the same seq again', async ({ a }) => {

@@ -18,7 +18,7 @@ describe('match', () => {
     })
     c.hardware = { ...c.hardware, memoryBytes: 64 * 2 ** 30 }
     const advert = await signAdvert(await generateKeyPair('Ed25519'), c, { seq: 1, issuedAt: NOW, ttl: 10_000 })
-    entry = { ...advert, receivedAt: NOW, firstSeenAt: NOW, source: 'gossip' }
+    entry = { ...advert, receivedAt: NOW, localIssuedAt: NOW, heldUntil: NOW + 10_000, firstSeenAt: NOW, source: 'gossip' }
   })
 
   describe('matchesRequirement', () => {

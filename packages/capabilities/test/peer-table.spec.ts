@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { PeerTable, constants, signAdvert } from '../src/index.js'
+import { withAge } from '../src/peer-table.js'
 import { NOW, content } from './utils/fixtures.js'
 import type { VerifiedAdvert } from '../src/index.js'
 import type { PrivateKey } from '@libp2p/interface'
@@ -121,5 +122,66 @@ describe('PeerTable', () => {
     assert.equal(table.size, 0)
     assert.equal(table.seqOf(entry.peerId.toString()), undefined)
     assert.equal(table.accept(await advert(a, 3), 'gossip', NOW).added, true)
+  })
+
+  describe('clock skew: expiry on this node\'s clock', () => {
+    const SKEW = constants.MAX_CLOCK_SKEW
+    const TTL = 30_000
+
+    it('a peer whose clock lags by MAX_CLOCK_SKEW: its gossiped advert is held for its TTL from arrival, and reads as fresh', async () => {
+      const table = new PeerTable()
+      // issued now on its clock, which reads SKEW earlier than ours: on arrival it looks expired
+      const { entry } = table.accept(await advert(a, 1, NOW - SKEW, TTL), 'gossip', NOW)
+      assert.equal(entry.clockOffset, SKEW)
+      assert.equal(entry.localIssuedAt, NOW)
+      assert.equal(entry.heldUntil, NOW + TTL)
+      assert.equal(withAge(entry, NOW + 1000).ageMs, 1000)
+      const id = entry.peerId.toString()
+      assert.equal(table.get(id, NOW + TTL - 1)?.seq, 1)
+      assert.equal(table.get(id, NOW + TTL), undefined)
+      // its next advert, from a sync, is read with the offset gossip showed
+      const next = table.accept(await advert(a, 2, NOW - SKEW + 10_000, TTL), 'sync', NOW + 12_000)
+      assert.equal(next.entry.heldUntil, NOW + 10_000 + TTL)
+      assert.equal(table.sweep(NOW + 10_000 + TTL).length, 1)
+    })
+
+    it('a peer whose clock leads by MAX_CLOCK_SKEW: held for its TTL, not for its TTL and the skew', async () => {
+      const table = new PeerTable()
+      const { entry } = table.accept(await advert(a, 1, NOW + SKEW, TTL), 'gossip', NOW)
+      assert.equal(entry.clockOffset, -SKEW)
+      assert.equal(entry.heldUntil, NOW + TTL)
+      assert.equal(withAge(entry, NOW + 1000).ageMs, 1000)
+      assert.equal(table.sweep(NOW + TTL - 1).length, 0)
+      assert.deepEqual(table.sweep(NOW + TTL).map(e => e.seq), [1])
+    })
+
+    it('a peer on time is held to its signed expiry, plus the delay of its quickest gossip', async () => {
+      const table = new PeerTable()
+      // a 40 ms delivery reads as a 40 ms lag until a quicker one comes
+      const gossiped = table.accept(await advert(a, 1, NOW, TTL), 'gossip', NOW + 40)
+      assert.equal(gossiped.entry.heldUntil, NOW + 40 + TTL)
+      assert.equal(table.accept(await advert(a, 2, NOW + 1000, TTL), 'gossip', NOW + 1005).entry.heldUntil, NOW + 1005 + TTL)
+      const synced = table.accept(await advert(b, 1, NOW, TTL), 'sync', NOW + 20_000)
+      assert.equal(synced.entry.clockOffset, undefined)
+      assert.equal(synced.entry.heldUntil, NOW + TTL)
+      assert.equal(withAge(synced.entry, NOW + 20_000).ageMs, 20_000)
+    })
+
+    it('a stale advert is not made fresh by a clock offset beyond MAX_CLOCK_SKEW, and one late delivery moves the estimate only a quarter', async () => {
+      const table = new PeerTable()
+      // issued SKEW + 20 s ago with a 60 s TTL: the offset is capped at SKEW
+      const late = table.accept(await advert(a, 1, NOW - SKEW - 20_000, 60_000), 'gossip', NOW)
+      assert.equal(late.entry.clockOffset, SKEW)
+      assert.equal(late.entry.heldUntil, NOW - 20_000 + 60_000)
+      const table2 = new PeerTable()
+      table2.accept(await advert(b, 1, NOW, TTL), 'gossip', NOW)
+      // seq 2 arrives 4 s after it was issued: the estimate rises by 1 s, not 4
+      const second = table2.accept(await advert(b, 2, NOW + 1000, TTL), 'gossip', NOW + 5000)
+      assert.equal(second.entry.clockOffset, 1000)
+      assert.equal(second.entry.heldUntil, NOW + 2000 + TTL)
+      // a prompt one brings it straight back
+      const third = table2.accept(await advert(b, 3, NOW + 6000, TTL), 'gossip', NOW + 6000)
+      assert.equal(third.entry.clockOffset, 0)
+    })
   })
 })

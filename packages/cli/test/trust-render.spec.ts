@@ -44,6 +44,8 @@ function row (peerId: string, t: PeerTrustJson | null, fields: Partial<PeerRow> 
     expiresAt: NOW + 48_000,
     ageMs: 12_000,
     receivedAt: NOW - 11_900,
+    localIssuedAt: NOW - 12_000,
+    heldUntil: NOW + 48_000,
     firstSeenAt: NOW - 100_000,
     source: 'gossip',
     hardware: { cpuModel: 'AMD EPYC', cpuCores: 16, memoryBytes: 2 ** 34, platform: 'linux', arch: 'x64', gpus: [] },

@@ -24,6 +24,8 @@ function advert (peerId: PeerId): PeerCapabilities {
     issuedAt: 1_000,
     expiresAt: 61_000,
     receivedAt: 1_000,
+    localIssuedAt: 1_000,
+    heldUntil: 61_000,
     firstSeenAt: 1_000,
     ageMs: 0,
     source: 'gossip',

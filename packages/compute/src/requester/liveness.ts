@@ -35,6 +35,8 @@ export interface AdvertSeen {
   receivedAt: number
   /** when the peer says it issued it (never trusted to be later than `receivedAt`) */
   issuedAt: number
+  /** when it was issued on this node's clock (`issuedAt` corrected by the peer's clock offset), where known */
+  localIssuedAt?: number
 }
 
 export interface LivenessInit {
@@ -172,7 +174,7 @@ export class LivenessBook extends TypedEventEmitter<LivenessEvents> {
     const now = this.clock()
     const rec = this.record(peerId, now)
     if (rec.advert == null || advert.receivedAt >= rec.advert.receivedAt) {
-      rec.advert = { receivedAt: advert.receivedAt, issuedAt: advert.issuedAt }
+      rec.advert = { receivedAt: advert.receivedAt, issuedAt: advert.issuedAt, localIssuedAt: advert.localIssuedAt }
     }
     // a heartbeat outranks an advert: a watched peer is judged by its heartbeat alone
     if (rec.verdict !== 'alive' && rec.watchers === 0 && advert.receivedAt > rec.since) {
@@ -394,7 +396,8 @@ export class LivenessBook extends TypedEventEmitter<LivenessEvents> {
 }
 
 function advertAge (advert: AdvertSeen, now: number): number {
-  const at = Number.isFinite(advert.issuedAt) ? Math.min(advert.issuedAt, advert.receivedAt) : advert.receivedAt
+  const issued = advert.localIssuedAt != null && Number.isFinite(advert.localIssuedAt) ? advert.localIssuedAt : advert.issuedAt
+  const at = Number.isFinite(issued) ? Math.min(issued, advert.receivedAt) : advert.receivedAt
   return Math.max(0, now - at)
 }
 
