@@ -66,6 +66,7 @@ export async function nodeStart (opts: StartOptions): Promise<number> {
     node = await createMeshNode({
       dataDir,
       swarmKey: opts.swarmKey,
+      rateLimits: opts.rateLimits,
       listen: opts.listen,
       announce: opts.announce,
       bootstrap: opts.bootstrap,

@@ -46,8 +46,17 @@ Options of 'node start':
   --pool-size N           inference threads (default: CPU cores)
   --slots N               shards run at once (default: pool size)
   --max-queue N           shards that may wait for a slot (default: slots x 4)
-  --allow PEER_ID         serve only these requesters, repeatable
-  --deny PEER_ID          never serve these requesters, repeatable
+  --allow-requester PEER_ID  serve shards only to these requesters, repeatable (default:
+                          everyone not denied); others are told ERR_NOT_ALLOWED and place their
+                          shards elsewhere. The mesh's own protocols (DHT, gossip, adverts) stay
+                          open to every peer. --allow is the same flag
+  --deny-requester PEER_ID  never serve shards to these requesters, repeatable; deny wins
+                          over allow. --deny is the same flag
+  --rate-limit [PROTOCOL=]N/DURATION  at most N new inbound streams per DURATION from each
+                          peer on every protocol, or on PROTOCOL alone (e.g. 200/10s,
+                          /shardmesh/shard/1.0.0=50/1s; 'off' or PROTOCOL=off: none),
+                          repeatable; a stream past it is reset unserved and counted in
+                          shardmesh_inbound_refused_total (default 500/10s on each)
   --swarm-key FILE        a private mesh: only nodes started with the same swarm key file
                           ('shardmesh key swarm --out FILE') can connect to this one; others
                           cannot join, gossip or send shards (env SHARDMESH_SWARM_KEY)

@@ -10,7 +10,7 @@ import { mergeConfig, readConfigFile } from './config-file.js'
 import { parseLogLevel } from './log.js'
 import { registerWorkloadModules } from './workload-modules.js'
 import type { LogLevel } from './log.js'
-import type { MeshNetwork } from '@shardmesh/node'
+import type { MeshNetwork, RateLimits } from '@shardmesh/node'
 
 export const NODE_START_FLAGS = {
   config: { type: 'string' },
@@ -31,6 +31,9 @@ export const NODE_START_FLAGS = {
   'max-queue': { type: 'string' },
   allow: { type: 'string', multiple: true },
   deny: { type: 'string', multiple: true },
+  'allow-requester': { type: 'string', multiple: true },
+  'deny-requester': { type: 'string', multiple: true },
+  'rate-limit': { type: 'string', multiple: true },
   'sleep-ms': { type: 'string' },
   warm: { type: 'boolean' },
   'test-fault': { type: 'string' },
@@ -64,8 +67,12 @@ export interface StartOptions {
   poolSize?: number
   slots?: number
   maxQueue?: number
+  /** `--allow-requester` (or `--allow`): serve only these requesters */
   allow?: string[]
+  /** `--deny-requester` (or `--deny`): never serve these requesters */
   deny?: string[]
+  /** `--rate-limit`: per-peer rates of inbound streams (createMeshNode's `rateLimits`) */
+  rateLimits?: RateLimits
   warm: boolean
   fault?: 'wrong-answers' | 'crash-after-anchor-send' | 'drop-countersigned'
   /** `--test-fault advertise-slots:N`: advertise N slots whatever the node runs */
@@ -180,8 +187,9 @@ export async function parseStartOptions (argv: string[]): Promise<StartOptions> 
     poolSize: parseInteger(values['pool-size'], '--pool-size', 1, 256),
     slots: parseInteger(values.slots, '--slots', 1, 4096),
     maxQueue: parseInteger(values['max-queue'], '--max-queue', 0, 100_000),
-    allow: (values.allow as string[] | undefined)?.map(id => checkPeerId(id, '--allow')),
-    deny: (values.deny as string[] | undefined)?.map(id => checkPeerId(id, '--deny')),
+    allow: checkPeerIds(values, 'allow', 'allow-requester'),
+    deny: checkPeerIds(values, 'deny', 'deny-requester'),
+    rateLimits: parseRateLimits(values['rate-limit'] as string[] | undefined),
     warm: values.warm === true,
     fault,
     advertiseSlots,
@@ -271,6 +279,48 @@ function checkBootstrap (text: string): string {
     throw new UsageError(`node start: --bootstrap "${text}" is not a multiaddr of a peer (e.g. /ip4/192.0.2.1/tcp/7077/p2p/12D3KooW...)`)
   }
   return text
+}
+
+/** The peer ids of a list flag and its longer name together (`--allow` and `--allow-requester`), each checked; undefined when neither is given. */
+function checkPeerIds (values: Record<string, any>, short: string, long: string): string[] | undefined {
+  const ids = [
+    ...((values[short] as string[] | undefined) ?? []).map(id => checkPeerId(id, `--${short}`)),
+    ...((values[long] as string[] | undefined) ?? []).map(id => checkPeerId(id, `--${long}`))
+  ]
+  return values[short] == null && values[long] == null ? undefined : [...new Set(ids)]
+}
+
+/**
+ * `--rate-limit [PROTOCOL=]N/DURATION` (repeatable): at most N new inbound streams per DURATION
+ * from each peer (a burst of N), on PROTOCOL or, without one, on every protocol not named;
+ * `[PROTOCOL=]off` turns it off. Later values win.
+ */
+export function parseRateLimits (texts: string[] | undefined): RateLimits | undefined {
+  if (texts == null || texts.length === 0) {
+    return undefined
+  }
+  const limits: RateLimits = {}
+  for (const text of texts) {
+    const m = /^(?:(\/[^=\s]+)=)?(?:(off)|(\d{1,7})\/([^/\s]+))$/.exec(String(text).trim())
+    if (m == null) {
+      throw new UsageError(`node start: --rate-limit "${text}" is not [PROTOCOL=]N/DURATION or [PROTOCOL=]off (e.g. 200/10s, /shardmesh/shard/1.0.0=50/1s)`)
+    }
+    let rate: false | { streams: number, interval: number } = false
+    if (m[2] == null) {
+      const streams = Number(m[3])
+      const interval = parseDuration(m[4], '--rate-limit')
+      if (streams < 1 || interval <= 0) {
+        throw new UsageError(`node start: --rate-limit "${text}" needs at least 1 stream per a duration longer than 0`)
+      }
+      rate = { streams, interval }
+    }
+    if (m[1] == null) {
+      limits.default = rate
+    } else {
+      limits.protocols = { ...limits.protocols, [m[1]]: rate }
+    }
+  }
+  return limits
 }
 
 function checkPeerId (text: string, flag: string): string {
