@@ -1,6 +1,6 @@
 import { mkdir, readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { BatchRequest, MAX_BATCH_REQUEST_BYTES, MessageTooLargeError, ShardmeshError, linkSignals, writeFileAtomic } from '@shardmesh/protocol'
+import { BatchRequest, MAX_BATCH_REQUEST_BYTES, MessageTooLargeError, ShardmeshError, decodeLimited, linkSignals, writeFileAtomic } from '@shardmesh/protocol'
 import { MAX_RECEIPT_BUNDLE_BYTES, batchBundle, bundleProof, checkBundle, decodeBundle, encodeBundle } from '@shardmesh/receipts'
 import { verifyReceiptProof } from '@shardmesh/solana/core'
 import { readFrame, writeFrame } from './frames.js'
@@ -167,7 +167,7 @@ export class BatchExchange {
     const linked = linkSignals([], this.init.timeout)
     const signal = linked.signal
     try {
-      const request = BatchRequest.decode(await readFrame(stream, MAX_BATCH_REQUEST_BYTES, { signal }))
+      const request = decodeLimited('BatchRequest', BatchRequest.codec(), await readFrame(stream, MAX_BATCH_REQUEST_BYTES, { signal }), MAX_BATCH_REQUEST_BYTES)
       if (request.root.byteLength !== 32) {
         throw new Error(`a batch root is 32 bytes, not ${request.root.byteLength}`)
       }

@@ -1,4 +1,4 @@
-import { MessageTooLargeError } from '@shardmesh/protocol'
+import { InvalidMessageError, MessageTooLargeError } from '@shardmesh/protocol'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 
 /**
@@ -31,8 +31,9 @@ export async function writeFrame (stream: Stream, bytes: Uint8Array, options: Ab
 }
 
 /**
- * Read one frame of at most `max` bytes (`MessageTooLargeError` when its prefix says more);
- * what follows it is not read. The signal aborts the stream.
+ * Read one frame of at most `max` bytes (`MessageTooLargeError` when its prefix says more,
+ * `InvalidMessageError` when the stream ends before the whole frame); what follows it is not
+ * read. The signal aborts the stream.
  */
 export async function readFrame (stream: Stream, max: number, options: AbortOptions): Promise<Uint8Array> {
   const signal = options.signal
@@ -89,7 +90,7 @@ export async function readFrame (stream: Stream, max: number, options: AbortOpti
       }
     }
     signal?.throwIfAborted()
-    throw new Error('the stream ended before a whole frame')
+    throw new InvalidMessageError('the stream ended before a whole frame')
   } finally {
     signal?.removeEventListener('abort', onAbort)
   }

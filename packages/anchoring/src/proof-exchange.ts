@@ -1,6 +1,6 @@
 import {
   MAX_PROOF_REQUEST_BYTES, MAX_PROOF_REQUEST_IDS, MAX_PROOF_RESPONSE_BYTES, MAX_SIGNED_RECEIPT_BYTES, MAX_WIRE_PROOF_BYTES, MessageTooLargeError, ProofRequest,
-  ProofResponse, linkSignals
+  ProofResponse, decodeLimited, linkSignals
 } from '@shardmesh/protocol'
 import { MAX_PENDING_SIGNED, checkReceiptProof, decodeReceiptProof, decodeTrustedReceipt, encodeReceiptProof, verifyReceipt } from '@shardmesh/receipts'
 import { addressOfPeerId } from '@shardmesh/solana/core'
@@ -74,7 +74,8 @@ export async function requestProofs (stream: Stream, ids: Uint8Array[], options:
     throw new RangeError(`at most ${MAX_PROOF_REQUEST_IDS} receipt ids in one request, not ${ids.length + signed.length}`)
   }
   await writeFrame(stream, ProofRequest.encode({ receiptIds: ids.map(id => new Uint8Array(id)), signedIds: signed.map(id => new Uint8Array(id)) }), options)
-  const response = ProofResponse.decode(await readFrame(stream, MAX_PROOF_RESPONSE_BYTES, options), { limits: { proofs: MAX_PROOF_REQUEST_IDS, receipts: MAX_PROOF_REQUEST_IDS } })
+  // decodeLimited: whatever the peer sent, only InvalidMessageError or MessageTooLargeError comes out
+  const response = decodeLimited('ProofResponse', ProofResponse.codec(), await readFrame(stream, MAX_PROOF_RESPONSE_BYTES, options), MAX_PROOF_RESPONSE_BYTES, { limits: { proofs: MAX_PROOF_REQUEST_IDS, receipts: MAX_PROOF_REQUEST_IDS } })
   await stream.close(options)
   if (response.proofs.length + response.receipts.length > MAX_PROOF_REQUEST_IDS) {
     throw new MessageTooLargeError(`${response.proofs.length} proofs and ${response.receipts.length} receipts answer at most ${MAX_PROOF_REQUEST_IDS} ids`)
@@ -154,7 +155,7 @@ export class ProofExchange {
     const linked = linkSignals([], this.init.timeout)
     const signal = linked.signal
     try {
-      const request = ProofRequest.decode(await readFrame(stream, MAX_PROOF_REQUEST_BYTES, { signal }), { limits: { receiptIds: MAX_PROOF_REQUEST_IDS, signedIds: MAX_PROOF_REQUEST_IDS } })
+      const request = decodeLimited('ProofRequest', ProofRequest.codec(), await readFrame(stream, MAX_PROOF_REQUEST_BYTES, { signal }), MAX_PROOF_REQUEST_BYTES, { limits: { receiptIds: MAX_PROOF_REQUEST_IDS, signedIds: MAX_PROOF_REQUEST_IDS } })
       if (request.receiptIds.length + request.signedIds.length > MAX_PROOF_REQUEST_IDS) {
         throw new MessageTooLargeError(`${request.receiptIds.length + request.signedIds.length} ids, over the ${MAX_PROOF_REQUEST_IDS} of one request`)
       }

@@ -129,7 +129,8 @@ export function decodeBundle (text: string | Uint8Array): ReceiptBundle {
     throw malformed('bundle', 'is not a JSON object')
   }
   if (json.format !== RECEIPT_BUNDLE_FORMAT) {
-    throw new InvalidReceiptBundleError('unsupported-format', `format ${JSON.stringify(json.format)?.slice(0, 80)} is not ${RECEIPT_BUNDLE_FORMAT}`, { field: 'format' })
+    // not JSON.stringify(json.format): a deeply nested value overflows the stack there
+    throw new InvalidReceiptBundleError('unsupported-format', `format ${typeof json.format === 'string' ? JSON.stringify(json.format.slice(0, 80)) : `of type ${typeof json.format}`} is not ${RECEIPT_BUNDLE_FORMAT}`, { field: 'format' })
   }
   const root = hashFromHex(json.root)
   if (root == null) {

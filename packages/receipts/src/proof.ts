@@ -133,7 +133,8 @@ export function decodeReceiptProof (text: string | Uint8Array): ReceiptProof {
     throw malformed('proof', 'is not a JSON object')
   }
   if (json.format !== RECEIPT_PROOF_FORMAT) {
-    throw new InvalidReceiptProofError('unsupported-format', `format ${JSON.stringify(json.format)} is not ${RECEIPT_PROOF_FORMAT}`, 'format')
+    // not JSON.stringify(json.format): a deeply nested value overflows the stack there
+    throw new InvalidReceiptProofError('unsupported-format', `format ${typeof json.format === 'string' ? JSON.stringify(json.format.slice(0, 80)) : `of type ${typeof json.format}`} is not ${RECEIPT_PROOF_FORMAT}`, 'format')
   }
   if (typeof json.receipt !== 'string' || json.receipt.length > Math.ceil(MAX_SIGNED_RECEIPT_BYTES / 3) * 4) {
     throw malformed('receipt', `is not base64 of at most ${MAX_SIGNED_RECEIPT_BYTES} bytes`)
