@@ -509,7 +509,8 @@ export class Compute extends TypedEventEmitter<ComputeEvents> implements Compute
       const result = await this.runJob(jobId, workload, job, policy, { ...options, signal: linked.signal }, live)
       this.endJob(live)
       const peers = result.peers.filter(p => p.shards > 0).length
-      this.safeDispatchEvent('job:finished', { detail: { ...finished, outcome: 'ok', shards: result.shards.length, peers, elapsedMs: result.elapsedMs } })
+      const refusedBy = result.peers.flatMap(p => p.refused != null ? [{ peerId: p.peerId, message: p.refused }] : [])
+      this.safeDispatchEvent('job:finished', { detail: { ...finished, outcome: 'ok', shards: result.shards.length, peers, ...(refusedBy.length > 0 ? { refusedBy } : {}), elapsedMs: result.elapsedMs } })
       return result
     } catch (err: any) {
       this.endJob(live, { code: String(err.code ?? err.name), message: String(err.message) })

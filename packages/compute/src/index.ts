@@ -228,6 +228,8 @@ export interface JobFinishedEvent {
   /** shards and the distinct peers that completed them, when it succeeded */
   shards?: number
   peers?: number
+  /** the peers that refused this node (their allow/deny lists; ERR_NOT_ALLOWED), each with its words, when it succeeded without them */
+  refusedBy?: Array<{ peerId: string, message: string }>
   /** the error's code (or name) and message, when it failed */
   code?: string
   message?: string

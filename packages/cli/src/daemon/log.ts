@@ -84,6 +84,9 @@ export function logNodeEvents (node: MeshNode, log: DaemonLog): () => void {
     const what = `job ${j.jobId.slice(0, 12)} (${j.workload}, ${plural(j.items, 'item')}, verification ${j.verification})`
     if (j.outcome === 'ok') {
       log.info(`ran ${what} in ${age(j.elapsedMs)}: ${plural(j.shards ?? 0, 'shard')} on ${plural(j.peers ?? 0, 'peer')}`)
+      for (const r of j.refusedBy ?? []) {
+        log.warn(`${what}: refused by peer ${r.peerId}: ${r.message}`)
+      }
     } else {
       log.warn(`failed ${what} after ${age(j.elapsedMs)}: ${j.code ?? 'error'} ${j.message ?? ''}`.trimEnd())
     }
