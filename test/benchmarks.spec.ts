@@ -8,6 +8,8 @@ const DISCOVERY = fileURLToPath(new URL('../../benchmarks/discovery/dist/index.j
 const COMPUTE = fileURLToPath(new URL('../../benchmarks/compute/dist/src/index.js', import.meta.url))
 const ANCHORING = fileURLToPath(new URL('../../benchmarks/anchoring/dist/src/index.js', import.meta.url))
 const TRUST = fileURLToPath(new URL('../../benchmarks/trust/dist/src/index.js', import.meta.url))
+const SOAK = fileURLToPath(new URL('../../benchmarks/soak/dist/src/index.js', import.meta.url))
+const FUZZ = fileURLToPath(new URL('../../benchmarks/fuzz/dist/src/index.js', import.meta.url))
 
 describe('benchmark smoke runs', function () {
   this.timeout(120_000)
@@ -283,6 +285,75 @@ describe('benchmark smoke runs', function () {
       assert.equal(typeof t.name, 'string')
       assert.equal(typeof t.measured, 'number')
       assert.equal(typeof t.met, 'boolean')
+    }
+  })
+
+  it('fuzz --smoke runs every decoder and handler target and prints one JSON object', async () => {
+    const { stdout: list } = await run(process.execPath, [FUZZ, '--list'], { timeout: 60_000 })
+    const names = list.trim().split('\n').map(line => line.split('\t')[0])
+    // exit 1 when a target failed: the JSON is printed all the same (the fuzz spec judges the targets)
+    const { stdout, code } = await run(process.execPath, [FUZZ, '--smoke', '--json'], { timeout: 110_000 })
+      .then(r => ({ stdout: r.stdout, code: 0 }), (err: any) => ({ stdout: err.stdout, code: err.code }))
+    const out = JSON.parse(stdout)
+    assert.equal(out.benchmark, 'fuzz')
+    assert.equal(out.smoke, true)
+    assert.deepEqual(out.results.map((r: any) => r.name), names)
+    assert.ok(Math.abs(out.cases - 2_000) <= names.length || out.failures > 0, `${out.cases} cases`)
+    assert.equal(code, out.failures > 0 ? 1 : 0)
+    for (const r of out.results) {
+      assert.ok(r.cases >= 1 && Number.isFinite(r.casesPerSec), r.name)
+      assert.ok(['decoder', 'handler', 'client'].includes(r.kind), r.name)
+      if (r.failure != null) {
+        assert.match(r.failure.replay, /--seed -?\d+ --path "[\d:]*"/)
+      }
+    }
+    await assert.rejects(run(process.execPath, [FUZZ, '--no-such-flag']), (err: any) => err.code === 2)
+  })
+  it('soak --smoke keeps long-lived nodes whole through churn: jobs fail only with churn, fds come back, no unexplained errors, no orphans', async function () {
+    // 3 long-lived nodes, a chain, 2 churn slots, 90 s of jobs: ~2.5 min on a loaded 2-core machine
+    this.timeout(420_000)
+    const { stdout } = await run(process.execPath, [SOAK, '--smoke', '--json'], { timeout: 400_000, maxBuffer: 64 << 20 })
+    const out = JSON.parse(stdout)
+    assert.equal(out.benchmark, 'soak')
+    assert.equal(out.smoke, true)
+    assert.ok(out.durationSec >= out.config.minutes * 60, `the phase ran its ${out.config.minutes} min`)
+    assert.ok(out.samples >= 5)
+    // the churn happened: every join ended in a leave (mid-run by SIGTERM or SIGKILL, or the final SIGTERM)
+    const leaves = Object.values(out.churn.leaves as Record<string, number>).reduce((a, b) => a + b, 0)
+    assert.ok(out.churn.joins >= 1, 'a churn node joined')
+    assert.equal(leaves, out.churn.joins)
+    // every job succeeded with the right outputs, or failed only when churn nodes failed it or left while it ran
+    const { jobs } = out
+    assert.ok(jobs.started >= 1 && jobs.succeeded >= 1)
+    assert.equal(jobs.succeeded + jobs.failed, jobs.started)
+    assert.equal(jobs.wrongOutputs, 0)
+    for (const f of jobs.failures) {
+      assert.ok(f.why === 'churn nodes failed it' || f.why === 'during churn', `job failed at t=${f.t0}..${f.t1} s without churn: ${f.code} ${f.message} (${f.why})`)
+    }
+    // after the churn (churn nodes gone, jobs stopped) the long-lived nodes hold what they held before it
+    assert.equal(out.settle.settled, true, 'the long-lived nodes closed their connections to the churn nodes')
+    assert.equal(out.nodes.length, 3)
+    for (const n of out.nodes) {
+      const { before, after, fdsDelta } = n.quiet
+      assert.ok(before.fds > 0 && after.fds > 0)
+      // a leaked socket or file per churn node would show: there were out.churn.joins of them
+      assert.ok(fdsDelta <= 3, `node ${n.index}: ${before.fds} fds before the churn, ${after.fds} after`)
+      assert.ok(after.connections <= before.connections)
+      assert.equal(n.samples.t.length, out.samples)
+      assert.ok(n.samples.rssMiB.every((r: number) => r > 0) && n.samples.fds.every((f: number) => f > 0))
+      for (const k of ['rssMiB', 'fds', 'connections', 'streams']) {
+        assert.equal(typeof n.slopes[k].perHour, 'number', `node ${n.index} slope of ${k}`)
+      }
+      // every warn line names a churn node, a cancelled shard, a heartbeat verdict or a leave nearby; no error line without churn
+      assert.equal(n.errors.unattributed, 0, `node ${n.index}: ${n.errors.unattributedExamples.join('; ')}`)
+    }
+    // the requester's receipts were anchored on the local chain
+    assert.ok(out.nodes[0].receipts.anchored > 0, 'receipts anchored')
+    // no process outlived the run
+    assert.deepEqual(out.processes.orphans, [])
+    assert.equal(out.processes.spawned, 4 + out.churn.joins, "3 long-lived nodes, the chain and a process per join")
+    for (const pid of out.processes.pids) {
+      assert.throws(() => process.kill(pid, 0), /ESRCH/, `process ${pid} is still there`)
     }
   })
 })

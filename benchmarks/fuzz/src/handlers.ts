@@ -137,8 +137,11 @@ async function withDeadline <T> (promise: Promise<T>, ms: number): Promise<T | '
   }
 }
 
+/** How a hostile stream ended, seen from the attacker: an answer, a reset (the handler refused it), or silence. */
+export type StreamOutcome = 'answered' | 'reset' | 'silent'
+
 /** Drain a stream's incoming bytes until it ends or fails (what a hostile peer does with the answer). */
-async function drain (stream: Stream): Promise<number> {
+async function drain (stream: Stream): Promise<StreamOutcome> {
   let bytes = 0
   try {
     for await (const chunk of stream) {
@@ -146,8 +149,9 @@ async function drain (stream: Stream): Promise<number> {
     }
   } catch {
     // a reset or abort: the handler refused us, as it may
+    return 'reset'
   }
-  return bytes
+  return bytes > 0 ? 'answered' : 'silent'
 }
 
 /** Why a handler case failed. */
@@ -156,7 +160,7 @@ export class HandlerFailure extends Error {
 }
 
 /** One hostile stream: open, send, close our end, read the answer, and judge how the handler's call ended. */
-async function attack (env: HandlerEnv, protocol: string, chunks: Uint8Array[]): Promise<void> {
+async function attack (env: HandlerEnv, protocol: string, chunks: Uint8Array[]): Promise<StreamOutcome> {
   env.calls.length = 0
   const before = env.escaped.length
   const stream = await env.attacker.dialProtocol(env.victim.peerId, protocol)
@@ -176,8 +180,10 @@ async function attack (env: HandlerEnv, protocol: string, chunks: Uint8Array[]):
   } catch {
     // the handler aborted the stream under us
   }
-  if (await withDeadline(answered, HANDLER_END_DEADLINE) === 'timeout') {
+  let outcome = await withDeadline(answered, HANDLER_END_DEADLINE)
+  if (outcome === 'timeout') {
     stream.abort(new Error('the fuzzer gave up waiting for an answer'))
+    outcome = 'silent'
   }
   const call = env.calls[0]
   if (call == null) {
@@ -200,6 +206,7 @@ async function attack (env: HandlerEnv, protocol: string, chunks: Uint8Array[]):
     const err = env.escaped[before] as any
     throw new HandlerFailure(`an error escaped into the process during a ${protocol} case: ${err?.name}: ${err?.message}`)
   }
+  return outcome
 }
 
 // ----- honest requests: each handler still answers after the fuzz -----
@@ -268,7 +275,7 @@ function handler (protocol: string, what: string, frames: (c: Corpus) => Uint8Ar
     allowed: [],
     weight,
     arbitrary: ctx => framedChunks(frames(ctx.corpus)),
-    run: async (ctx, chunks) => { await attack(await ctx.env(), protocol, chunks) },
+    run: async (ctx, chunks) => await attack(await ctx.env(), protocol, chunks),
     check: async (ctx) => { await honest(await ctx.env()) }
   }
 }

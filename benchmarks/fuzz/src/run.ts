@@ -37,6 +37,8 @@ export interface TargetResult {
   casesPerSec: number
   /** cases that returned */
   returned: number
+  /** how the returned cases ended, for targets that say (a handler: answered, reset or silent) */
+  outcomes?: Record<string, number>
   /** cases that threw a documented error, by `err.name` */
   errors: Record<string, number>
   /** the check after the cases: 'ok', 'none' (the target has none), or what went wrong */
@@ -122,10 +124,14 @@ export async function runTarget (target: FuzzTarget, ctx: FuzzContext, cases: nu
   const seed = targetSeed(options.seed, target.name)
   const errors: Record<string, number> = {}
   let returned = 0
+  const outcomes: Record<string, number> = {}
   const property = fc.asyncProperty(target.arbitrary(ctx), async (input) => {
     try {
-      await target.run(ctx, input)
+      const outcome = await target.run(ctx, input)
       returned++
+      if (target.kind === 'handler' && typeof outcome === 'string') {
+        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1
+      }
     } catch (err: any) {
       if (!isAllowed(target, err)) {
         throw err
@@ -152,6 +158,7 @@ export async function runTarget (target: FuzzTarget, ctx: FuzzContext, cases: nu
     casesPerSec: Math.round(details.numRuns / (ms / 1000)),
     returned,
     errors,
+    ...(Object.keys(outcomes).length > 0 ? { outcomes } : {}),
     check: 'none'
   }
   if (details.failed) {

@@ -53,7 +53,7 @@ export interface FuzzTarget<T = any> {
   weight: number
   /** the inputs */
   arbitrary(ctx: FuzzContext): fc.Arbitrary<T>
-  /** feed one input: returns, or throws (judged against `allowed`) */
+  /** feed one input: returns (a handler says how its stream ended), or throws (judged against `allowed`) */
   run(ctx: FuzzContext, input: T): unknown
   /**
    * After the cases: throws unless the target still does its job (a handler answers an honest
