@@ -1,7 +1,7 @@
 import { Counter } from 'prom-client'
 import { INBOUND_GUARD_MAX_PEERS, INBOUND_STREAM_RATE } from './constants.js'
 import { InboundRefusedError } from './errors.js'
-import type { ComponentLogger, Connection, Logger, PeerId, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
+import type { ComponentLogger, Connection, Logger, PeerId, Stream, StreamHandler, StreamHandlerOptions, StreamMiddleware } from '@libp2p/interface'
 import type { Registry } from 'prom-client'
 
 /**
@@ -47,6 +47,8 @@ export interface InboundGuardInit {
 /** The part of libp2p's registrar the guard wraps. */
 export interface GuardedRegistrar {
   handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
+  /** libp2p 3's stream middleware of a protocol (absent on registrars without middleware) */
+  getMiddleware?(protocol: string): StreamMiddleware[]
 }
 
 export interface InboundGuardComponents {
@@ -244,7 +246,14 @@ function checkLimits (limits: RateLimits | false): void {
 
 const WRAPPED = Symbol.for('@shardmesh/inbound-guard/wrapped')
 
-/** Make every later `registrar.handle()` register `wrap(protocol, handler)` instead of `handler`. */
+/**
+ * Make every later `registrar.handle()` register `wrap(protocol, handler)` instead of `handler`.
+ *
+ * And make `getMiddleware()` hand out copies: libp2p 3.3's connection pushes the handler's step
+ * onto the list it gets for each inbound stream, which is the registrar's own list once a
+ * protocol has middleware (`registrar.use()`), so every stream would add one more run of the
+ * handler to all later streams of that protocol (the Nth stream ran its handler N times).
+ */
 function wrapRegistrar (registrar: GuardedRegistrar, wrap: (protocol: string, handler: StreamHandler) => StreamHandler): void {
   const target = registrar as GuardedRegistrar & { [WRAPPED]?: true }
   if (target[WRAPPED] === true) {
@@ -252,6 +261,10 @@ function wrapRegistrar (registrar: GuardedRegistrar, wrap: (protocol: string, ha
   }
   const handle = registrar.handle.bind(registrar)
   target.handle = async (protocol, handler, options) => { await handle(protocol, wrap(protocol, handler), options) }
+  const getMiddleware = registrar.getMiddleware?.bind(registrar)
+  if (getMiddleware != null) {
+    target.getMiddleware = (protocol) => [...getMiddleware(protocol)]
+  }
   target[WRAPPED] = true
 }
 

@@ -147,6 +147,26 @@ describe('inbound guard', () => {
     })
   })
 
+  describe('the registrar\'s middleware lists', () => {
+    it('are handed out as copies: what libp2p pushes onto one for a stream is not kept for the next', () => {
+      const stored = new Map<string, unknown[]>()
+      const registrar = Object.assign(new FakeRegistrar(), {
+        use: (protocol: string, middleware: unknown[]) => { stored.set(protocol, middleware) },
+        getMiddleware: (protocol: string) => stored.get(protocol) ?? []
+      })
+      void new InboundGuard({ registrar: registrar as unknown as GuardedRegistrar, logger: quiet })
+      const first = (): void => {}
+      registrar.use('/p', [first])
+      // as libp2p 3.3's connection does for each inbound stream
+      for (let i = 0; i < 3; i++) {
+        const list = registrar.getMiddleware('/p')
+        list.push(() => {})
+        assert.equal(list.length, 2)
+      }
+      assert.deepEqual(stored.get('/p'), [first])
+    })
+  })
+
   describe('in a mesh node (memory transport)', function () {
     this.timeout(60_000)
     const PROTOCOL = '/shardmesh-test/echo/1.0.0'
