@@ -33,6 +33,10 @@ export interface ChainJsonRpcModule {
   parseRequest(value: unknown): unknown
 }
 
+export interface ChainAccountFiltersModule {
+  parseAccountFilters(value: unknown): unknown
+}
+
 export interface ChainBase58Module {
   decodeBase58(value: string): Uint8Array
 }
@@ -50,6 +54,7 @@ export interface Internals {
   anchoringFrames: AnchoringFramesModule
   chainWire: ChainWireModule
   chainJsonRpc: ChainJsonRpcModule
+  chainAccountFilters: ChainAccountFiltersModule
   chainBase58: ChainBase58Module
   npy: NpyModule
   controlHttp: ControlHttpModule
@@ -63,6 +68,7 @@ export async function internals (): Promise<Internals> {
     anchoringFrames: await load<AnchoringFramesModule>('@shardmesh/anchoring', './frames.js'),
     chainWire: await load<ChainWireModule>('@shardmesh/chain', './wire.js'),
     chainJsonRpc: await load<ChainJsonRpcModule>('@shardmesh/chain', './json-rpc.js'),
+    chainAccountFilters: await load<ChainAccountFiltersModule>('@shardmesh/chain', './account-filters.js'),
     chainBase58: await load<ChainBase58Module>('@shardmesh/chain', './base58.js'),
     npy: await load<NpyModule>('@shardmesh/cli', './job/npy.js'),
     controlHttp: await load<ControlHttpModule>('@shardmesh/control', './http.js'),

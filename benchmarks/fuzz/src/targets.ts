@@ -217,6 +217,18 @@ export function allTargets (): FuzzTarget[] {
       }
       ctx.internals.chainJsonRpc.parseRequest(value)
     }),
+    decoder('chain parseAccountFilters', '@shardmesh/chain', ['JsonRpcError'], () => jsonInput([
+      [{ memcmp: { offset: 0, bytes: '3Mc6vR', encoding: 'base58' } }, { dataSize: 165 }],
+      [{ memcmp: { offset: 32, bytes: 'AAECAw==', encoding: 'base64' } }]
+    ]), (ctx, bytes) => {
+      let value: unknown
+      try {
+        value = JSON.parse(text.decode(bytes))
+      } catch {
+        return
+      }
+      ctx.internals.chainAccountFilters.parseAccountFilters(value)
+    }),
     decoder('chain decodeBase58', '@shardmesh/chain', ['SolanaError'], () => textInput(['11111111111111111111111111111111', 'US517G5965aydkZ46HS38QLi7UQiSojurfbQfKCELFx']), (ctx, t) => ctx.internals.chainBase58.decodeBase58(t)),
 
     // @shardmesh/node: swarm key files

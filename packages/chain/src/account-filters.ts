@@ -55,7 +55,8 @@ export function parseAccountFilters (value: unknown): AccountFilter[] {
       }
       bytes = new Uint8Array(Buffer.from(memcmp.bytes, 'base64'))
     } else {
-      throw invalidParams(`unsupported memcmp encoding: ${JSON.stringify(encoding)}`)
+      // not JSON.stringify(encoding): a deeply nested value overflows the stack there
+      throw invalidParams(`unsupported memcmp encoding: ${typeof encoding === 'string' ? JSON.stringify(encoding.slice(0, 40)) : `of type ${typeof encoding}`}`)
     }
     if (bytes.length > MAX_MEMCMP_BYTES) {
       throw invalidParams('memcmp bytes too large')
