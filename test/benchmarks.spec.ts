@@ -351,7 +351,7 @@ describe('benchmark smoke runs', function () {
     assert.ok(out.nodes[0].receipts.anchored > 0, 'receipts anchored')
     // no process outlived the run
     assert.deepEqual(out.processes.orphans, [])
-    assert.equal(out.processes.spawned, 4 + out.churn.joins, "3 long-lived nodes, the chain and a process per join")
+    assert.equal(out.processes.spawned, 4 + out.churn.joins, '3 long-lived nodes, the chain and a process per join')
     for (const pid of out.processes.pids) {
       assert.throws(() => process.kill(pid, 0), /ESRCH/, `process ${pid} is still there`)
     }
