@@ -21,6 +21,7 @@ if (!Number.isInteger(SEED)) {
 const FUZZ = new URL('../../benchmarks/fuzz/dist/src/', import.meta.url)
 const { allTargets } = await import(new URL('targets.js', FUZZ).href)
 const { allocate, makeContext, runTarget } = await import(new URL('run.js', FUZZ).href)
+const { internals } = await import(new URL('internal.js', FUZZ).href)
 const { requestProofs } = await import('@shardmesh/anchoring')
 
 const targets: any[] = allTargets()
@@ -87,6 +88,12 @@ describe(`fuzz: every decoder and handler, ${CASES} cases, seed ${SEED}`, functi
       const deep = `{"format":${'['.repeat(20_000)}${']'.repeat(20_000)}}`
       assert.throws(() => decodeReceiptProof(deep), (err: any) => err.name === 'InvalidReceiptProofError' && /of type object/.test(err.message))
       assert.throws(() => decodeBundle(deep), (err: any) => err.name === 'InvalidReceiptBundleError' && /of type object/.test(err.message))
+    })
+
+    it('the chain\'s getProgramAccounts filters: a deeply nested memcmp encoding is invalid params (was RangeError: Maximum call stack size exceeded)', async () => {
+      const { chainAccountFilters } = await internals()
+      const filters = JSON.parse(`[{"memcmp":{"offset":0,"bytes":"3Mc6vR","encoding":${'['.repeat(20_000)}${']'.repeat(20_000)}}}]`)
+      assert.throws(() => chainAccountFilters.parseAccountFilters(filters), (err: any) => err.name === 'JsonRpcError' && /encoding: of type object/.test(err.message))
     })
   })
 })
