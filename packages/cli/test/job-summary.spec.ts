@@ -48,6 +48,12 @@ describe('job summary', () => {
     assert.deepEqual(c.trim().split(/\s{2,}/), ['c', 'dead', 'no heartbeat for 3.2s'])
   })
 
+  it('a peer that refused this requester says so in its own words, instead of "dropped"', () => {
+    const text = renderPeerSummary(result([peer('w', { attempts: 1, failures: 1, banned: true, refused: 'this worker does not accept shards from you (denied: on its deny list)' })]))
+    const row = text.split('\n')[2]
+    assert.equal(row.split(/\s{2,}/).pop(), 'refused us: this worker does not accept shards from you (denied: on its deny list)')
+  })
+
   it('counts the peers that completed a shard, replicas included', () => {
     // under replicate:2 on two peers both did every shard
     assert.equal(peersThatWorked(result([peer('a', { shards: 3 }), peer('b', { shards: 3 }), peer('c', { attempts: 1, failures: 1 })])), 2)
