@@ -63,6 +63,9 @@ export interface RefusalCount {
   count: number
 }
 
+/** A handler the guard wrapped carries its protocol under this symbol. */
+const GUARDED_HANDLER = Symbol.for('@shardmesh/inbound-guard/handler')
+
 /** The metric every inbound refusal is counted in, by protocol and reason. */
 export const INBOUND_REFUSED_METRIC = 'shardmesh_inbound_refused_total'
 
@@ -215,9 +218,9 @@ export class InboundGuard implements InboundRefusals {
     return this.peers.size
   }
 
-  /** `handler`, behind the rate limit of `protocol`. */
+  /** `handler`, behind the rate limit of `protocol` (marked with `Symbol.for('@shardmesh/inbound-guard/handler')`). */
   wrap (protocol: string, handler: StreamHandler): StreamHandler {
-    return (stream: Stream, connection: Connection) => {
+    const guarded = (stream: Stream, connection: Connection): void | Promise<void> => {
       if (!this.admit(connection.remotePeer, protocol)) {
         this.log('refused a %s stream from %p: over its rate', protocol, connection.remotePeer)
         stream.abort(new InboundRefusedError(protocol, 'rate'))
@@ -225,6 +228,7 @@ export class InboundGuard implements InboundRefusals {
       }
       return handler(stream, connection)
     }
+    return Object.assign(guarded, { [GUARDED_HANDLER]: protocol })
   }
 }
 

@@ -230,7 +230,15 @@ describe('inbound guard', () => {
       assert.equal(served.length, 4)
       assert.deepEqual(victim.services.inbound.refusals(), [{ protocol: PROTOCOL, reason: 'rate', count: 3 }])
       assert.match(await registry.metrics(), /^shardmesh_inbound_refused_total\{protocol="\/shardmesh-test\/echo\/1\.0\.0",reason="rate"\} 3$/m)
-      // the mesh's own protocols went through the guard too, and were never refused
+      // every protocol the node handles (libp2p's and shardmesh's) is behind the guard
+      const registrar = (victim as unknown as { components: { registrar: { getHandler(p: string): { handler: object } } } }).components.registrar
+      const protocols = victim.getProtocols()
+      for (const expected of ['/ipfs/id/1.0.0', '/ipfs/ping/1.0.0', '/shardmesh/kad/1.0.0', '/meshsub/1.1.0', '/shardmesh/caps/1.0.0', '/shardmesh/shard/1.0.0', '/shardmesh/receipt-proofs/1.0.0', '/shardmesh/receipt-batches/1.0.0', PROTOCOL]) {
+        assert.ok(protocols.includes(expected), `${expected} not handled: ${protocols.join(', ')}`)
+      }
+      for (const protocol of protocols) {
+        assert.equal((registrar.getHandler(protocol).handler as Record<symbol, unknown>)[Symbol.for('@shardmesh/inbound-guard/handler')], protocol, `${protocol} is not guarded`)
+      }
       assert.ok(victim.services.inbound.trackedPeers >= 2)
     })
   })
