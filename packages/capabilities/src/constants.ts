@@ -7,8 +7,12 @@ export const REFRESH_INTERVAL = 10_000
 /** How often the peer table drops expired adverts (ms). */
 export const SWEEP_INTERVAL = 500
 
-/** An advert issued further than this in the future is rejected (ms of clock skew tolerated). */
-export const MAX_CLOCK_SKEW = 30_000
+/**
+ * The clock skew tolerated between two peers (ms): an advert issued further than this in the
+ * future is refused (clock-skew), one expired longer than this ago too (expired). Two peers each
+ * within 30 s of true time may be 60 s apart, and must still hold each other's adverts.
+ */
+export const MAX_CLOCK_SKEW = 60_000
 
 /** The longest TTL we accept from a peer (ms): no advert may claim to live for hours. */
 export const MAX_ADVERT_TTL = 10 * 60_000
