@@ -8,11 +8,13 @@ import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import * as C from './constants.js'
 import { ListenError } from './errors.js'
+import { connectionsPerPeerGater, inboundBudget, limitInboundStreams, resolveLimits } from './inbound-limits.js'
 import { joinMesh } from './join.js'
 import { loadOrCreatePrivateKey } from './keys.js'
 import { meshMetrics } from './metrics.js'
 import { meshServices } from './services.js'
 import { parseSwarmKey } from './swarm-key.js'
+import type { InboundLimits, RefusalSink } from './inbound-limits.js'
 import type { JoinResult } from './join.js'
 import type { RateLimits } from './inbound-guard.js'
 import type { MeshServices, MeshServicesInit } from './services.js'
@@ -54,6 +56,13 @@ export interface MeshNodeOptions extends MeshServicesInit {
    */
   swarmKey?: Uint8Array
   /**
+   * Node-wide caps on what peers may make this node hold (`InboundLimits`): bytes buffered on
+   * inbound shard streams (total and per peer), inbound streams of all protocols (total and per
+   * peer), connections per peer and streams per connection. `false` turns them off.
+   * @default 256 MiB (64 MiB a peer), 1024 streams (256 a peer), 4 connections a peer, 256 streams a connection
+   */
+  limits?: InboundLimits | false
+  /**
    * Who may ask this node for work. Only the requesters in `allowRequesters` (peer id strings)
    * are served shards when it is not empty; those in `denyRequesters` never are (deny wins).
    * A refused requester gets ERR_NOT_ALLOWED on the shard protocol and places its shards
@@ -91,6 +100,11 @@ export async function createMeshNode (options: MeshNodeOptions = {}): Promise<Me
   const joinSettled = Promise.withResolvers<void>()
   // checked before anything starts: a malformed key is named, not a failed handshake later
   const psk = options.swarmKey != null ? parseSwarmKey(options.swarmKey) : undefined
+  const limits = options.limits === false ? undefined : resolveLimits(options.limits)
+  // refusals are counted by the node's `inbound` service, there once the node is built
+  const built: { node?: MeshNode } = {}
+  const refusals = (): RefusalSink | undefined => (built.node?.services as { inbound?: RefusalSink } | undefined)?.inbound
+  const budget = limits != null ? inboundBudget(limits, refusals) : undefined
   const node = await createLibp2p({
     privateKey,
     connectionProtector: psk != null ? preSharedKey({ psk }) : undefined,
@@ -100,7 +114,10 @@ export async function createMeshNode (options: MeshNodeOptions = {}): Promise<Me
     },
     transports: options.transports ?? [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [yamux(limits != null ? { maxInboundStreams: limits.streamsPerConnection } : {})],
+    connectionGater: limits != null
+      ? connectionsPerPeerGater(limits.connectionsPerPeer, peer => built.node?.getConnections(peer).length ?? 0, refusals)
+      : undefined,
     connectionManager: {
       inboundConnectionThreshold: C.INBOUND_CONNECTION_THRESHOLD,
       maxIncomingPendingConnections: C.MAX_INCOMING_PENDING_CONNECTIONS,
@@ -125,6 +142,7 @@ export async function createMeshNode (options: MeshNodeOptions = {}): Promise<Me
         ...options.compute,
         allow: mergeLists(options.compute?.allow, options.access?.allowRequesters),
         deny: mergeLists(options.compute?.deny, options.access?.denyRequesters),
+        inboundBudget: options.compute?.inboundBudget ?? budget,
         calibrate: calibrateAfter(options.compute?.calibrate, joinSettled.promise)
       },
       receipts: {
@@ -134,6 +152,11 @@ export async function createMeshNode (options: MeshNodeOptions = {}): Promise<Me
     }),
     start: false
   }) as MeshNode
+  built.node = node
+  if (budget != null) {
+    // before the start, where the services register their handlers: every protocol counts its inbound streams
+    limitInboundStreams(node, budget)
+  }
 
   const started = options.start ?? true
   node.joined = Promise.resolve(NOT_JOINED)

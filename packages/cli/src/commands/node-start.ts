@@ -67,6 +67,7 @@ export async function nodeStart (opts: StartOptions): Promise<number> {
       dataDir,
       swarmKey: opts.swarmKey,
       rateLimits: opts.rateLimits,
+      limits: opts.limits,
       listen: opts.listen,
       announce: opts.announce,
       bootstrap: opts.bootstrap,

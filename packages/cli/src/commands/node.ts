@@ -60,6 +60,13 @@ Options of 'node start':
   --swarm-key FILE        a private mesh: only nodes started with the same swarm key file
                           ('shardmesh key swarm --out FILE') can connect to this one; others
                           cannot join, gossip or send shards (env SHARDMESH_SWARM_KEY)
+  --max-inbound-bytes SIZE  bytes all inbound shard streams may buffer together (default
+                          256MiB; N, NKiB, NMiB, NGiB): a frame that does not fit waits, its
+                          stream paused, and is refused (the requester is told busy) after 30s
+  --max-peer-inbound-bytes SIZE  of which one peer may hold (default a quarter)
+  --max-inbound-streams N inbound streams open at once, all peers and protocols (default 1024;
+                          a peer may hold a quarter); more are reset
+  --max-connections-per-peer N  connections one peer may hold to this node (default 4)
   --sleep-ms MS           ms per item of the 'sleep' workload (default 10)
   --warm                  load the served models into every thread at start
   --solana-rpc URL        anchor receipt batches on this Solana cluster (a 'shardmesh chain',

@@ -43,6 +43,10 @@ export const NODE_START_FLAGS = {
   'solana-ws': { type: 'string' },
   'solana-keypair': { type: 'string' },
   'swarm-key': { type: 'string' },
+  'max-inbound-bytes': { type: 'string' },
+  'max-peer-inbound-bytes': { type: 'string' },
+  'max-inbound-streams': { type: 'string' },
+  'max-connections-per-peer': { type: 'string' },
   'receipt-batch-size': { type: 'string' },
   'receipt-batch-interval': { type: 'string' },
   'self-anchor-after': { type: 'string' },
@@ -87,6 +91,8 @@ export interface StartOptions {
   solanaKeypair?: string
   /** `--swarm-key`: the private mesh's key file, checked and read */
   swarmKey?: Uint8Array
+  /** `--max-inbound-bytes`, `--max-peer-inbound-bytes`, `--max-inbound-streams`, `--max-connections-per-peer` (createMeshNode's `limits`) */
+  limits: { inboundBytes?: number, peerInboundBytes?: number, inboundStreams?: number, connectionsPerPeer?: number }
   batchSize?: number
   batchInterval?: number
   /** `--self-anchor-after`: ms (0: never) */
@@ -200,6 +206,7 @@ export async function parseStartOptions (argv: string[]): Promise<StartOptions> 
     solanaWs: values['solana-ws'],
     solanaKeypair,
     swarmKey,
+    limits: inboundLimits(values),
     batchSize: parseInteger(values['receipt-batch-size'], '--receipt-batch-size', 1, 10_000),
     batchInterval: values['receipt-batch-interval'] == null ? undefined : positiveDuration(values['receipt-batch-interval'], '--receipt-batch-interval'),
     selfAnchorAfter: values['self-anchor-after'] == null
@@ -279,6 +286,34 @@ function checkBootstrap (text: string): string {
     throw new UsageError(`node start: --bootstrap "${text}" is not a multiaddr of a peer (e.g. /ip4/192.0.2.1/tcp/7077/p2p/12D3KooW...)`)
   }
   return text
+}
+
+/** The node-wide inbound caps (sizes as N, NKiB, NMiB or NGiB); checked, their sum rules too. */
+function inboundLimits (values: Record<string, any>): StartOptions['limits'] {
+  const limits = {
+    inboundBytes: parseBytes(values['max-inbound-bytes'], '--max-inbound-bytes'),
+    peerInboundBytes: parseBytes(values['max-peer-inbound-bytes'], '--max-peer-inbound-bytes'),
+    inboundStreams: parseInteger(values['max-inbound-streams'], '--max-inbound-streams', 1, 1_000_000),
+    connectionsPerPeer: parseInteger(values['max-connections-per-peer'], '--max-connections-per-peer', 1, 1000)
+  }
+  if (limits.inboundBytes != null && limits.peerInboundBytes != null && limits.peerInboundBytes > limits.inboundBytes) {
+    throw new UsageError(`node start: --max-peer-inbound-bytes ${String(values['max-peer-inbound-bytes'])} is more than --max-inbound-bytes ${String(values['max-inbound-bytes'])}`)
+  }
+  return limits
+}
+
+const BYTE_UNITS: Record<string, number> = { '': 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 }
+
+function parseBytes (text: string | undefined, flag: string): number | undefined {
+  if (text == null) {
+    return undefined
+  }
+  const match = /^(\d{1,12})(KiB|MiB|GiB)?$/.exec(String(text).trim())
+  const bytes = match == null ? NaN : Number(match[1]) * BYTE_UNITS[match[2] ?? '']
+  if (!Number.isSafeInteger(bytes) || bytes < 1024 * 1024) {
+    throw new UsageError(`node start: ${flag} must be a size of at least 1MiB (N bytes, or NKiB, NMiB, NGiB), got "${String(text)}"`)
+  }
+  return bytes
 }
 
 /** The peer ids of a list flag and its longer name together (`--allow` and `--allow-requester`), each checked; undefined when neither is given. */
