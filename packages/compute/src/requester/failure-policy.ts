@@ -38,8 +38,8 @@ export function userError (code: string, message: string): Error {
  * What a job does when an attempt fails. A busy peer is no fault: the shard may go back to it
  * after a short pause. Any other failure counts against the peer (exponential backoff, and a
  * ban after `maxPeerFailures` in a row, or at once when it lacks the workload or refuses this
- * requester) and against the shard (the job fails after `maxRetries` retries). An error in the
- * input fails the job at once.
+ * requester; one error that fails several of its shards at once counts once) and against the
+ * shard (the job fails after `maxRetries` retries). An error in the input fails the job at once.
  */
 export class FailurePolicy {
   private readonly maxRetries: number
@@ -47,6 +47,8 @@ export class FailurePolicy {
   private readonly backoffBase: number
   private readonly backoffMax: number
   private readonly busyBackoff: number
+  /** the error of each peer's last counted failure: the same error failing more shards is one failure */
+  private readonly causes = new WeakMap<PeerState, Error>()
 
   constructor (init: FailurePolicyInit) {
     this.maxRetries = init.maxRetries
@@ -69,10 +71,19 @@ export class FailurePolicy {
       peer.backoffUntil = now + this.busyBackoff
       return { kind: 'retry', busy: true }
     }
-    peer.failures++
     peer.lastError = { code, message: err.message }
-    peer.consecutiveFailures++
-    peer.backoffUntil = now + this.backoff(peer.consecutiveFailures)
+    // One cause, one failure of the peer: a channel that gives up on its peer (its heartbeat
+    // found it unresponsive, its stream closed) fails every shard in flight there with the same
+    // error, and a peer holding three shards when it went silent once has not failed three
+    // times in a row (it would be dropped from the job for one silence). Each shard still
+    // counts the failure against its own retries.
+    const repeat = this.causes.get(peer) === err
+    this.causes.set(peer, err)
+    if (!repeat) {
+      peer.failures++
+      peer.consecutiveFailures++
+      peer.backoffUntil = now + this.backoff(peer.consecutiveFailures)
+    }
     if (peer.consecutiveFailures >= this.maxPeerFailures || code === UnknownWorkloadError.code || code === ComputeErrorCode.NOT_ALLOWED) {
       peer.banned = true
     }

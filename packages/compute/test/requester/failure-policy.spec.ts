@@ -3,7 +3,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { InvalidInputError, UnknownWorkloadError } from '@shardmesh/workloads'
 import * as C from '../../src/constants.js'
-import { BusyError, ShardTimeoutError } from '../../src/errors.js'
+import { BusyError, PeerUnresponsiveError, ShardTimeoutError } from '../../src/errors.js'
 import { FailurePolicy } from '../../src/requester/failure-policy.js'
 import { newPeer, newShard } from '../../src/requester/state.js'
 import { FakeChannel } from './fake-channel.js'
@@ -35,6 +35,27 @@ describe('requester: failure policy', () => {
     assert.deepEqual(backoffs, [C.PEER_BACKOFF_BASE, C.PEER_BACKOFF_BASE * 2, C.PEER_BACKOFF_BASE * 4])
     assert.equal(peer.failures, 3)
     assert.deepEqual(peer.lastError, { code: 'ERR_TIMEOUT', message: 'no progress' })
+  })
+
+  it('one error that fails several shards of a peer at once (its channel gave up) is one failure of the peer, not a ban', () => {
+    const policy = new FailurePolicy({ maxRetries: 10 })
+    // the heartbeat found the peer unresponsive with three shards in flight: each fails with the same error
+    const silence = new PeerUnresponsiveError('sent nothing for 1700 ms with 3 shards in flight')
+    const shards = [0, 1, 2].map(i => newShard(i, [new Uint8Array(1)], 1))
+    for (const shard of shards) {
+      assert.deepEqual(policy.onFailure(shard, peer, silence, 1_000), { kind: 'retry', busy: false })
+      assert.equal(shard.failures, 1, 'each shard counts it against its retries')
+    }
+    assert.equal(peer.banned, false, 'dropped from the job for one silence')
+    assert.equal(peer.failures, 1)
+    assert.equal(peer.consecutiveFailures, 1)
+    assert.equal(peer.backoffUntil, 1_000 + C.PEER_BACKOFF_BASE)
+    // two more silences (new errors) are failures in a row: then it is dropped
+    policy.onFailure(newShard(3, [new Uint8Array(1)], 1), peer, new PeerUnresponsiveError('again'), 2_000)
+    assert.equal(peer.banned, false)
+    policy.onFailure(newShard(4, [new Uint8Array(1)], 1), peer, new PeerUnresponsiveError('and again'), 3_000)
+    assert.equal(peer.banned, true)
+    assert.equal(peer.failures, 3)
   })
 
   it('caps the backoff, and a result ends the run of failures', () => {
