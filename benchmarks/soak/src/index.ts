@@ -20,6 +20,11 @@ import { soak } from './soak.js'
 import { mean, round, slope, sum } from './stats.js'
 import type { JobRecord, LogLine, NodeSample, SoakConfig, SoakRun } from './soak.js'
 
+/** What a warn line of a peer's liveness says (`peer <id> suspect (was alive) by its heartbeat`). */
+const LIVENESS = /^peer (\S+) (suspect|dead|alive)\b.*by its heartbeat/
+/** A worker's shard the requester cancelled: a hedge another peer won, or a job that ended. */
+const CANCELLED = /ERR_ABORTED shard cancelled by the requester/
+
 const USAGE = `usage: node benchmarks/soak/dist/src/index.js [options]
 
   --minutes N    minutes of churn and jobs, the measured phase (default 30; --smoke: 2)
@@ -150,11 +155,6 @@ function quiet (s: NodeSample): Record<string, unknown> {
   return { rssMiB: round(s.rssMiB), fds: s.fds, connections: s.connections, streams: s.streams, streamsBy: s.streamsBy }
 }
 
-/** What a warn line of a peer's liveness says (`peer <id> suspect (was alive) by its heartbeat`). */
-const LIVENESS = /^peer (\S+) (suspect|dead|alive)\b.*by its heartbeat/
-/** A worker's shard the requester cancelled: a hedge another peer won, or a job that ended. */
-const CANCELLED = /ERR_ABORTED shard cancelled by the requester/
-
 function report ({ run, smoke, date, commit, loadStart, wallSeconds }: Saved): Record<string, unknown> {
   const { config, jobs, events } = run
   // churn that may cause errors: a node leaving mid-run or failing to join (the leaves at the
@@ -228,7 +228,7 @@ function report ({ run, smoke, date, commit, loadStart, wallSeconds }: Saved): R
       fds: { min: Math.min(...samples.map(s => s.fds)), max: Math.max(...samples.map(s => s.fds)) },
       cpuSecPerMin: round((last.cpuSec - first.cpuSec) / ((last.t - first.t) / 60), 2),
       // quiet: jobs stopped, no churn node up, connections settled
-      quiet: { before: quiet(run.baseline[i]), after: quiet(run.afterChurn[i]), fdsDelta: run.afterChurn[i].fds - run.baseline[i].fds },
+      quiet: { before: quiet(run.baseline[i]), after: quiet(run.afterChurn[i]), fdsDelta: run.afterChurn[i].fds - run.baseline[i].fds, streamsHeldAfter: run.streamsHeld?.[i] },
       errors: {
         lines: lines.length,
         byLevel: countBy(lines.map(l => l.level)),
@@ -278,7 +278,9 @@ function report ({ run, smoke, date, commit, loadStart, wallSeconds }: Saved): R
       joins: events.filter(e => e.kind === 'join').length,
       freshIdentities: events.filter(e => e.kind === 'join' && e.fresh === true).length,
       failedJoins: events.filter(e => e.kind === 'join-failed').length,
-      leaves: countBy(leaves.map(e => e.signal as string)),
+      // every leave by its signal, the final SIGTERMs at the end of the phase included
+      leaves: countBy(events.filter(e => e.kind === 'leave').map(e => e.signal as string)),
+      finalLeaves: events.filter(e => e.kind === 'leave' && e.final === true).length,
       identities: churnIds.size,
       joinSec: { mean: round(mean(events.filter(e => e.kind === 'join').map(e => e.tookSec as number))), max: round(Math.max(0, ...events.filter(e => e.kind === 'join').map(e => e.tookSec as number))) },
       events: events.map(e => ({ ...e, t: round(e.t), tookSec: e.tookSec == null ? undefined : round(e.tookSec) }))

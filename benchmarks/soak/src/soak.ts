@@ -98,6 +98,8 @@ export interface SoakRun {
   /** the quiet samples: before the churn (jobs paused) and after it (churn nodes gone, jobs stopped, connections settled) */
   baseline: NodeSample[]
   afterChurn: NodeSample[]
+  /** per long-lived node, the streams open at the after-churn sample and at 3 reads after it, 3 s apart (the least count of each) */
+  streamsHeld?: Array<Record<string, number>>
   settledSec: number
   settled: boolean
   lines: LogLine[][]
@@ -205,7 +207,22 @@ export async function soak (config: SoakConfig, loadavg: () => number[]): Promis
     await sleep(6_000)
     const afterChurn = await Promise.all(nodes.map(async n => sampleNode(n, now, lines[n.index])))
     loads.push(loadavg())
-    Object.assign(run, { t0, phaseSec, longLived, chainPid: cluster.chain?.process.pid, samples, baseline, afterChurn, settled, settledSec, lines, churnPeers: Object.fromEntries(churnPeers), events, jobs, loadavg: loads })
+    // the streams open at each of 3 more reads 3 s apart (the least of each protocol): a stream
+    // open through all of them, in a quiet mesh, is held, not passing through
+    const streamsHeld: Array<Record<string, number>> = afterChurn.map(s => ({ ...s.streamsBy }))
+    for (let r = 0; r < 3; r++) {
+      await sleep(3_000)
+      const reads = await Promise.all(nodes.map(async n => streamsOf(n)))
+      reads.forEach((read, i) => {
+        for (const k of Object.keys(streamsHeld[i])) {
+          streamsHeld[i][k] = Math.min(streamsHeld[i][k], read[k] ?? 0)
+          if (streamsHeld[i][k] === 0) {
+            delete streamsHeld[i][k]
+          }
+        }
+      })
+    }
+    Object.assign(run, { t0, phaseSec, longLived, chainPid: cluster.chain?.process.pid, samples, baseline, afterChurn, streamsHeld, settled, settledSec, lines, churnPeers: Object.fromEntries(churnPeers), events, jobs, loadavg: loads })
   } finally {
     await cluster.stop()
     // a process still there after the stop (stopped by pid, awaited) is an orphan
@@ -364,7 +381,7 @@ async function sampleNode (node: ClusterNode, now: () => number, lines: LogLine[
     cpuSec,
     connections: metricSum(metrics, 'libp2p_connection_manager_connections', k => !k.includes('pending')),
     streams: metricSum(metrics, 'libp2p_protocol_streams_total'),
-    streamsBy: Object.fromEntries([...metrics].filter(([k, v]) => k.startsWith('libp2p_protocol_streams_total{') && v !== 0).map(([k, v]) => [/protocol="([^"]*)"/.exec(k)?.[1] ?? k, v])),
+    streamsBy: streamsByProtocol(metrics),
     errors: errorCounters(metrics),
     logLines: lines.length,
     receipts: {
@@ -373,6 +390,15 @@ async function sampleNode (node: ClusterNode, now: () => number, lines: LogLine[
       unanchored: metricSum(metrics, 'shardmesh_receipts_unanchored')
     }
   }
+}
+
+/** Open streams by `direction protocol` (libp2p counts them at each read of its page). */
+function streamsByProtocol (metrics: Map<string, number>): Record<string, number> {
+  return Object.fromEntries([...metrics].filter(([k, v]) => k.startsWith('libp2p_protocol_streams_total{') && v !== 0).map(([k, v]) => [/protocol="([^"]*)"/.exec(k)?.[1] ?? k, v]))
+}
+
+async function streamsOf (node: ClusterNode): Promise<Record<string, number>> {
+  return streamsByProtocol(parseMetrics(await metricsText(node).catch(() => '')))
 }
 
 async function connectionsOf (node: ClusterNode): Promise<number> {
