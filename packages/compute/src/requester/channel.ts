@@ -7,7 +7,7 @@ import {
   fromWireError
 } from '@shardmesh/protocol'
 import { HEARTBEAT_INTERVAL, MAX_WRITE_BATCH_BYTES, STREAM_READ_BUFFER_BYTES } from '../constants.js'
-import { PeerUnresponsiveError, ShardTimeoutError, StreamClosedError } from '../errors.js'
+import { ComputeErrorCode, PeerUnresponsiveError, ShardTimeoutError, StreamClosedError } from '../errors.js'
 import { FrameReader, takeFrames, writeFrames } from '../frames.js'
 import type { LivenessBook } from './liveness.js'
 import type { ShardExecutor, ShardOutput } from '../worker/executor.js'
@@ -442,11 +442,11 @@ export class RemoteChannel implements PeerChannel {
     }
   }
 
-  private reset (err: Error): void {
+  private reset (err: Error, keep = false): void {
     const current = this.stream
     this.stream = undefined
     void current?.then(({ stream }) => { stream.abort(err) }).catch(() => {})
-    this.failAll(new StreamClosedError(`stream to ${this.peerId.toString()} closed: ${err.message}`))
+    this.failAll(keep ? err : new StreamClosedError(`stream to ${this.peerId.toString()} closed: ${err.message}`))
   }
 
   private async readLoop (stream: Stream, reader: FrameReader): Promise<void> {
@@ -500,8 +500,10 @@ export class RemoteChannel implements PeerChannel {
     } else if (frame.error != null) {
       const err = fromWireError(frame.error)
       if (frame.error.id === 0) {
-        // the worker could not read our stream: everything on it is lost
-        this.reset(err)
+        // the worker could not read our stream: everything on it is lost. A worker that refused
+        // the stream for its inbound caps says ERR_BUSY: busy, not faulty, and its shards fail
+        // with that code (the requester backs off and places them again)
+        this.reset(err, err.code === ComputeErrorCode.BUSY)
       } else {
         this.settle(frame.error.id, err)
       }
