@@ -220,8 +220,11 @@ function report ({ run, smoke, date, commit, loadStart, wallSeconds }: Saved): R
         rssMiB: perHour(slope(xs, second.map(s => s.rssMiB))),
         fds: perHour(slope(xs, second.map(s => s.fds))),
         connections: perHour(slope(xs, second.map(s => s.connections))),
-        streams: perHour(slope(xs, second.map(s => s.streams)))
+        streams: perHour(slope(xs, second.map(s => s.streams))),
+        // what the RSS grows by per 1,000 receipts the node stored (its store indexes every receipt in memory)
+        rssMiBPerThousandReceipts: round(slope(second.map(s => s.receipts.stored / 1000), second.map(s => s.rssMiB)).slope, 2)
       },
+      receiptsStoredPerHour: round(slope(xs, second.map(s => s.receipts.stored)).slope * 3600, 0),
       start: { rssMiB: round(first.rssMiB), fds: first.fds, connections: first.connections, streams: first.streams },
       end: { rssMiB: round(last.rssMiB), fds: last.fds, connections: last.connections, streams: last.streams },
       rssMiB: { min: round(Math.min(...samples.map(s => s.rssMiB))), max: round(Math.max(...samples.map(s => s.rssMiB))), meanSecondHalf: round(mean(second.map(s => s.rssMiB))) },
