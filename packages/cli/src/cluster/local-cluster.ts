@@ -128,8 +128,11 @@ export class LocalCluster {
     }
   }
 
-  /** Spawn (or re-spawn) node `index` with the given bootstrap addresses; resolves when it is ready. */
-  async spawnNode (index: number, bootstrap: string[]): Promise<ClusterNode> {
+  /**
+   * Spawn (or re-spawn) node `index` with the given bootstrap addresses; resolves when it is
+   * ready. With a local chain its key is funded (an airdrop) unless `fund` is false.
+   */
+  async spawnNode (index: number, bootstrap: string[], options: { fund?: boolean } = {}): Promise<ClusterNode> {
     const dataDir = join(this.root, `node-${index}`)
     const args = [
       ...NODE_FLAGS,
@@ -153,7 +156,7 @@ export class LocalCluster {
       onStderr: onStderr == null ? undefined : line => { onStderr(index, line) }
     })
     const ready = await readyLine(child, `node ${index}`, this.options.startTimeout ?? 60_000)
-    if (this.chain != null) {
+    if (this.chain != null && options.fund !== false) {
       await fundAddresses(this.chain.url, [ready.solanaAddress])
     }
     const node: ClusterNode = {
@@ -216,10 +219,14 @@ export class LocalCluster {
     ]
   }
 
-  /** Restart node `index` (after a kill) with the same data dir, bootstrapping through another node. */
-  async restart (index: number): Promise<ClusterNode> {
+  /**
+   * Restart node `index` (after a kill) with the same data dir, bootstrapping through another
+   * node. `fund: false` skips the airdrop (its key was funded at its first start), so a node can
+   * restart while the chain is down.
+   */
+  async restart (index: number, options: { fund?: boolean } = {}): Promise<ClusterNode> {
     const other = this.nodes.find(n => n.index !== index && n.process.exitCode == null && n.process.signalCode == null)
-    return this.spawnNode(index, other == null ? [] : [loopbackAddr(other) ?? other.addrs[0]])
+    return this.spawnNode(index, other == null ? [] : [loopbackAddr(other) ?? other.addrs[0]], options)
   }
 
   /** Send a signal to node `index` by pid; resolves when it exited (for fatal signals). */
