@@ -8,7 +8,7 @@ import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import * as C from './constants.js'
 import { ListenError } from './errors.js'
-import { connectionsPerPeerGater, inboundBudget, limitInboundStreams, resolveLimits } from './inbound-limits.js'
+import { connectionsPerPeerGater, inboundBudget, limitInboundStreams, resolveLimits, yamuxLimits } from './inbound-limits.js'
 import { joinMesh } from './join.js'
 import { loadOrCreatePrivateKey } from './keys.js'
 import { meshMetrics } from './metrics.js'
@@ -59,7 +59,7 @@ export interface MeshNodeOptions extends MeshServicesInit {
    * Node-wide caps on what peers may make this node hold (`InboundLimits`): bytes buffered on
    * inbound shard streams (total and per peer), inbound streams of all protocols (total and per
    * peer), connections per peer and streams per connection. `false` turns them off.
-   * @default 256 MiB (64 MiB a peer), 1024 streams (256 a peer), 4 connections a peer, 256 streams a connection
+   * @default 256 MiB (64 MiB a peer), 1024 streams (64 a peer), 4 connections a peer, 256 streams a connection, 4 MiB stream window
    */
   limits?: InboundLimits | false
   /**
@@ -114,7 +114,7 @@ export async function createMeshNode (options: MeshNodeOptions = {}): Promise<Me
     },
     transports: options.transports ?? [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux(limits != null ? { maxInboundStreams: limits.streamsPerConnection } : {})],
+    streamMuxers: [yamux(limits != null ? yamuxLimits(limits) : {})],
     connectionGater: limits != null
       ? connectionsPerPeerGater(limits.connectionsPerPeer, peer => built.node?.getConnections(peer).length ?? 0, refusals)
       : undefined,

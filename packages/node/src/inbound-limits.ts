@@ -18,7 +18,7 @@ export interface InboundLimits {
   peerInboundBytes?: number
   /** Most inbound streams open at once, all peers and protocols together; more are reset. @default 1024 */
   inboundStreams?: number
-  /** Most inbound streams one peer may have open at once. @default inboundStreams / 4 */
+  /** Most inbound streams one peer may have open at once. @default 64 (or inboundStreams / 4 when that is less) */
   peerInboundStreams?: number
   /** Most connections one peer may have to this node; more are refused before the muxer runs. @default 4 */
   connectionsPerPeer?: number
@@ -26,10 +26,22 @@ export interface InboundLimits {
   streamsPerConnection?: number
   /** How long a paused stream may wait for bytes before it is refused (ms). @default 30000 */
   waitTimeout?: number
+  /**
+   * The largest Yamux window of a stream (bytes, at least 256 KiB): what a sender may have in
+   * flight, so what a paused stream may still receive. A stream's read buffer holds as much (a
+   * paused honest stream is never reset for it). Larger windows move more per round trip on
+   * long links. @default 4 MiB
+   */
+  streamWindow?: number
 }
 
 export const DEFAULT_CONNECTIONS_PER_PEER = 4
+/** An honest peer opens a few streams per protocol (one for gossip, up to 8 for shards per connection, a few DHT queries) */
+export const DEFAULT_PEER_INBOUND_STREAMS = 64
 export const DEFAULT_STREAMS_PER_CONNECTION = 256
+export const DEFAULT_STREAM_WINDOW = 4 * 1024 * 1024
+/** Yamux's initial window, the least a window may be. */
+export const MIN_STREAM_WINDOW = 256 * 1024
 
 export type ResolvedLimits = Required<InboundLimits>
 
@@ -46,17 +58,33 @@ export function resolveLimits (limits: InboundLimits = {}): ResolvedLimits {
     inboundBytes,
     peerInboundBytes: limits.peerInboundBytes ?? Math.floor(inboundBytes / 4),
     inboundStreams,
-    peerInboundStreams: limits.peerInboundStreams ?? Math.max(1, Math.floor(inboundStreams / 4)),
+    peerInboundStreams: limits.peerInboundStreams ?? Math.max(1, Math.min(DEFAULT_PEER_INBOUND_STREAMS, Math.floor(inboundStreams / 4))),
     connectionsPerPeer: limits.connectionsPerPeer ?? DEFAULT_CONNECTIONS_PER_PEER,
     streamsPerConnection: limits.streamsPerConnection ?? DEFAULT_STREAMS_PER_CONNECTION,
-    waitTimeout: limits.waitTimeout ?? DEFAULT_INBOUND_WAIT_TIMEOUT
+    waitTimeout: limits.waitTimeout ?? DEFAULT_INBOUND_WAIT_TIMEOUT,
+    streamWindow: limits.streamWindow ?? DEFAULT_STREAM_WINDOW
   }
   for (const [key, value] of Object.entries(resolved)) {
     if (!Number.isSafeInteger(value) || value <= 0) {
       throw new RangeError(`limits.${key} must be a positive integer, not ${String(value)}`)
     }
   }
+  if (resolved.streamWindow < MIN_STREAM_WINDOW) {
+    throw new RangeError(`limits.streamWindow must be at least ${MIN_STREAM_WINDOW} (Yamux's initial window), not ${resolved.streamWindow}`)
+  }
   return resolved
+}
+
+/** Yamux's options for `limits`: streams per connection, the stream window and a read buffer that holds a window. */
+export function yamuxLimits (limits: ResolvedLimits): { maxInboundStreams: number, streamOptions: { maxStreamWindowSize: number, maxReadBufferLength: number } } {
+  return {
+    maxInboundStreams: limits.streamsPerConnection,
+    streamOptions: {
+      maxStreamWindowSize: limits.streamWindow,
+      // libp2p's default read buffer (4 MiB) would reset a paused stream whose sender had a larger window in flight
+      maxReadBufferLength: Math.max(limits.streamWindow, DEFAULT_STREAM_WINDOW)
+    }
+  }
 }
 
 /** The node's inbound budget for `limits`, counting its refusals in `sink()`. */

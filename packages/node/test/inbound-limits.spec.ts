@@ -9,18 +9,21 @@ const PROTOCOL = '/shardmesh-test/limits/1.0.0'
 
 describe('inbound limits', () => {
   describe('resolveLimits', () => {
-    it('fills in the defaults: a quarter of the bytes and streams per peer', () => {
+    it('fills in the defaults: a quarter of the bytes per peer, and 64 streams (a quarter when less)', () => {
       const limits = resolveLimits({ inboundBytes: 64 * 1024 * 1024, inboundStreams: 100 })
       assert.equal(limits.peerInboundBytes, 16 * 1024 * 1024)
       assert.equal(limits.peerInboundStreams, 25)
+      assert.equal(resolveLimits().peerInboundStreams, 64)
       assert.equal(limits.connectionsPerPeer, 4)
       assert.equal(limits.streamsPerConnection, 256)
+      assert.equal(limits.streamWindow, 4 * 1024 * 1024)
       assert.equal(resolveLimits().inboundBytes, 256 * 1024 * 1024)
     })
 
     it('refuses a cap that is not a positive integer, naming it', () => {
       assert.throws(() => resolveLimits({ connectionsPerPeer: 0 }), /limits.connectionsPerPeer must be a positive integer/)
       assert.throws(() => resolveLimits({ inboundBytes: 1.5 }), /limits.inboundBytes/)
+      assert.throws(() => resolveLimits({ streamWindow: 64 * 1024 }), /limits.streamWindow must be at least 262144/)
     })
   })
 

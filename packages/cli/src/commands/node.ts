@@ -65,8 +65,11 @@ Options of 'node start':
                           stream paused, and is refused (the requester is told busy) after 30s
   --max-peer-inbound-bytes SIZE  of which one peer may hold (default a quarter)
   --max-inbound-streams N inbound streams open at once, all peers and protocols (default 1024;
-                          a peer may hold a quarter); more are reset
+                          a peer may hold 64, or a quarter when less); more are reset
   --max-connections-per-peer N  connections one peer may hold to this node (default 4)
+  --max-stream-window SIZE  the largest Yamux window of a stream: what a sender may have in
+                          flight, so what a paused stream may still receive (default 4MiB, at
+                          least 256KiB)
   --sleep-ms MS           ms per item of the 'sleep' workload (default 10)
   --warm                  load the served models into every thread at start
   --solana-rpc URL        anchor receipt batches on this Solana cluster (a 'shardmesh chain',

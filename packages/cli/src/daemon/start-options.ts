@@ -47,6 +47,7 @@ export const NODE_START_FLAGS = {
   'max-peer-inbound-bytes': { type: 'string' },
   'max-inbound-streams': { type: 'string' },
   'max-connections-per-peer': { type: 'string' },
+  'max-stream-window': { type: 'string' },
   'receipt-batch-size': { type: 'string' },
   'receipt-batch-interval': { type: 'string' },
   'self-anchor-after': { type: 'string' },
@@ -92,7 +93,7 @@ export interface StartOptions {
   /** `--swarm-key`: the private mesh's key file, checked and read */
   swarmKey?: Uint8Array
   /** `--max-inbound-bytes`, `--max-peer-inbound-bytes`, `--max-inbound-streams`, `--max-connections-per-peer` (createMeshNode's `limits`) */
-  limits: { inboundBytes?: number, peerInboundBytes?: number, inboundStreams?: number, connectionsPerPeer?: number }
+  limits: { inboundBytes?: number, peerInboundBytes?: number, inboundStreams?: number, connectionsPerPeer?: number, streamWindow?: number }
   batchSize?: number
   batchInterval?: number
   /** `--self-anchor-after`: ms (0: never) */
@@ -294,7 +295,8 @@ function inboundLimits (values: Record<string, any>): StartOptions['limits'] {
     inboundBytes: parseBytes(values['max-inbound-bytes'], '--max-inbound-bytes'),
     peerInboundBytes: parseBytes(values['max-peer-inbound-bytes'], '--max-peer-inbound-bytes'),
     inboundStreams: parseInteger(values['max-inbound-streams'], '--max-inbound-streams', 1, 1_000_000),
-    connectionsPerPeer: parseInteger(values['max-connections-per-peer'], '--max-connections-per-peer', 1, 1000)
+    connectionsPerPeer: parseInteger(values['max-connections-per-peer'], '--max-connections-per-peer', 1, 1000),
+    streamWindow: parseBytes(values['max-stream-window'], '--max-stream-window', 256 * 1024)
   }
   if (limits.inboundBytes != null && limits.peerInboundBytes != null && limits.peerInboundBytes > limits.inboundBytes) {
     throw new UsageError(`node start: --max-peer-inbound-bytes ${String(values['max-peer-inbound-bytes'])} is more than --max-inbound-bytes ${String(values['max-inbound-bytes'])}`)
@@ -304,14 +306,14 @@ function inboundLimits (values: Record<string, any>): StartOptions['limits'] {
 
 const BYTE_UNITS: Record<string, number> = { '': 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 }
 
-function parseBytes (text: string | undefined, flag: string): number | undefined {
+function parseBytes (text: string | undefined, flag: string, min = 1024 * 1024): number | undefined {
   if (text == null) {
     return undefined
   }
   const match = /^(\d{1,12})(KiB|MiB|GiB)?$/.exec(String(text).trim())
   const bytes = match == null ? NaN : Number(match[1]) * BYTE_UNITS[match[2] ?? '']
-  if (!Number.isSafeInteger(bytes) || bytes < 1024 * 1024) {
-    throw new UsageError(`node start: ${flag} must be a size of at least 1MiB (N bytes, or NKiB, NMiB, NGiB), got "${String(text)}"`)
+  if (!Number.isSafeInteger(bytes) || bytes < min) {
+    throw new UsageError(`node start: ${flag} must be a size of at least ${min >= 1024 * 1024 ? `${min / 1024 / 1024}MiB` : `${min / 1024}KiB`} (N bytes, or NKiB, NMiB, NGiB), got "${String(text)}"`)
   }
   return bytes
 }
