@@ -24,7 +24,8 @@ export interface ReceiptSink {
   /**
    * As a worker's sink: note receipts this node just signed (hex ids) for their requester, so
    * that their countersigned form can be asked for later even if it never arrives on the shard
-   * stream (a crash of either side). Not awaited by the shard; a failure is logged.
+   * stream (a crash of either side). The shard's result is sent once it resolved (it should
+   * resolve only once they are on disk); a failure is logged, and the result sent all the same.
    */
   signed?(receipts: Array<{ id: string, requester: PeerId }>): Promise<void>
 }

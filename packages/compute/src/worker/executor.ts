@@ -191,6 +191,8 @@ export class ShardExecutor {
       lamportsPerItem: this.init.faults?.wrongPrice ?? work.lamportsPerItem
     })
     this.init.receipts?.remember(receipt, work.requester)
+    // noted durably before the result leaves: a worker killed after sending it can still ask for its receipt
+    await this.init.receipts?.whenNoted()
     return { output, receipt }
   }
 }

@@ -55,6 +55,8 @@ export class WorkerReceipts {
   private readonly max: number
   /** receipts signed since `watch()` whose countersigned copy was not kept yet */
   private watching?: Set<string>
+  /** the durable note of the receipts signed this tick: resolves once written (or failed, logged) */
+  private noting: Promise<void> = Promise.resolve()
 
   constructor (private readonly init: WorkerReceiptsInit) {
     this.max = init.max ?? MAX_SIGNED_REMEMBERED
@@ -90,8 +92,9 @@ export class WorkerReceipts {
 
   /**
    * A receipt this worker just signed (an encoded SignedReceipt) for `requester`. It is also
-   * noted durably through the sink's `signed` (those of one tick in one write, not awaited), so
-   * the worker can ask its requester for it later, after a crash of either side.
+   * noted durably through the sink's `signed` (those of one tick in one write), so the worker
+   * can ask its requester for it later, after a crash of either side. `whenNoted()` resolves once
+   * that note is written: the shard's result is sent only then.
    */
   remember (signedReceipt: Uint8Array, requester: PeerId): void {
     const sink = this.init.sink
@@ -106,13 +109,25 @@ export class WorkerReceipts {
     }
     this.noted.push({ id, requester })
     if (this.noted.length === 1) {
-      queueMicrotask(() => {
-        const noted = this.noted.splice(0)
-        sink.signed?.(noted).catch((err: any) => {
-          this.init.log.error('could not note %d signed receipt(s) durably: %s', noted.length, err?.message)
+      this.noting = new Promise<void>(resolve => {
+        queueMicrotask(() => {
+          const noted = this.noted.splice(0)
+          Promise.resolve().then(async () => { await sink.signed?.(noted) }).catch((err: any) => {
+            this.init.log.error('could not note %d signed receipt(s) durably: %s', noted.length, err?.message)
+          }).finally(resolve)
         })
       })
     }
+  }
+
+  /**
+   * Resolves once the receipts remembered so far are noted durably (a failure is logged, never
+   * thrown). A worker sends a shard's result only then: killed right after sending it, it still
+   * knows to ask its requester for the countersigned receipt (the copy sent back on that
+   * stream never arrives), so it ends up holding the receipt of every shard its requester accepted.
+   */
+  async whenNoted (): Promise<void> {
+    await this.noting
   }
 
   private put (id: string, requester: string): void {
