@@ -101,6 +101,7 @@ const progress = (message: string): void => {
   }
 }
 
+const revision = commit() ?? 'unknown'
 const before = loadavg()
 const started = performance.now()
 const results = await runTargets(targets, { cases, seed: seed | 0, path: values.path, onProgress: progress })
@@ -112,7 +113,7 @@ const out = {
   benchmark: 'fuzz',
   smoke: values.smoke,
   date: new Date().toISOString(),
-  commit: commit() ?? 'unknown',
+  commit: revision,
   machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, platform: process.platform, arch: process.arch },
   loadavg: { before: before.map(l => Math.round(l * 100) / 100), after: loadavg().map(l => Math.round(l * 100) / 100) },
   seed: seed | 0,

@@ -37,6 +37,8 @@ export interface TargetResult {
   casesPerSec: number
   /** cases that returned */
   returned: number
+  /** the documented errors that name a `reason` (which check refused the input), by name and reason */
+  reasons?: Record<string, number>
   /** how the returned cases ended, for targets that say (a handler: answered, reset or silent) */
   outcomes?: Record<string, number>
   /** cases that threw a documented error, by `err.name` */
@@ -125,6 +127,7 @@ export async function runTarget (target: FuzzTarget, ctx: FuzzContext, cases: nu
   const errors: Record<string, number> = {}
   let returned = 0
   const outcomes: Record<string, number> = {}
+  const reasons: Record<string, number> = {}
   const property = fc.asyncProperty(target.arbitrary(ctx), async (input) => {
     try {
       const outcome = await target.run(ctx, input)
@@ -137,6 +140,11 @@ export async function runTarget (target: FuzzTarget, ctx: FuzzContext, cases: nu
         throw err
       }
       errors[err.name] = (errors[err.name] ?? 0) + 1
+      if (typeof err.reason === 'string') {
+        // which check refused it: how deep the cases got
+        const key = `${err.name} ${err.reason}`
+        reasons[key] = (reasons[key] ?? 0) + 1
+      }
     }
   })
   const started = performance.now()
@@ -158,6 +166,7 @@ export async function runTarget (target: FuzzTarget, ctx: FuzzContext, cases: nu
     casesPerSec: Math.round(details.numRuns / (ms / 1000)),
     returned,
     errors,
+    ...(Object.keys(reasons).length > 0 ? { reasons } : {}),
     ...(Object.keys(outcomes).length > 0 ? { outcomes } : {}),
     check: 'none'
   }

@@ -6,11 +6,13 @@
  * (a TypeError, a RangeError from a buffer index, an `undefined` property read, a hang) fails.
  */
 import { Readable } from 'node:stream'
+import { publicKeyToProtobuf } from '@libp2p/crypto/keys'
 import { streamPair } from '@libp2p/utils'
 import fc from 'fast-check'
 import {
   MAX_ADVERT_BYTES, MAX_CAPS_REQUEST_BYTES, MAX_CAPS_RESPONSE_BYTES, MAX_RECEIPT_BYTES, MAX_SHARD_FRAME_BYTES, MAX_SHARD_PAYLOAD_BYTES,
-  MAX_SIGNED_ADVERT_BYTES, MAX_SIGNED_RECEIPT_BYTES, decodeCapabilityAdvert, decodeCapsRequest, decodeCapsResponse, decodeClientFrame,
+  MAX_SIGNED_ADVERT_BYTES, MAX_SIGNED_RECEIPT_BYTES, ADVERT_SIGNATURE_DOMAIN, ATTESTATION_SIGNATURE_DOMAIN, RECEIPT_SIGNATURE_DOMAIN, SignedAttestation,
+  encodeSignedAdvert, encodeSignedReceipt, decodeCapabilityAdvert, decodeCapsRequest, decodeCapsResponse, decodeClientFrame,
   decodeItemList, decodeReceipt, decodeSignedAdvert, decodeSignedReceipt, decodeTensorMap, decodeWorkerFrame, fromWireError
 } from '@shardmesh/protocol'
 import { verifyAdvert, parseCapabilityKey, peekAdvert } from '@shardmesh/capabilities'
@@ -22,7 +24,7 @@ import { verifyAttestation } from '@shardmesh/trust'
 import { parseVerification } from '@shardmesh/compute'
 import { parseSwarmKey } from '@shardmesh/node'
 import { builtinWorkloads, parseWorkloadSpec } from '@shardmesh/workloads'
-import { bytesInput, framedChunks, jsonInput, textInput } from './arbitraries.js'
+import { bytesInput, framedChunks, jsonInput, mutated, textInput } from './arbitraries.js'
 import { NOW } from './corpus.js'
 import { handlerTargets } from './handlers.js'
 import type { Corpus } from './corpus.js'
@@ -98,6 +100,20 @@ function protobuf (name: string, decode: (bytes: Uint8Array) => unknown, corpus:
 
 const text = new TextDecoder()
 
+/**
+ * A verifier fed a mutated payload signed again by the corpus worker's key over `domain` ‖
+ * payload: `check` wraps and verifies it.
+ */
+function resigned (name: string, pkg: string, allowed: readonly AllowedError[], payloads: (c: Corpus) => Uint8Array[], domain: string, check: (ctx: FuzzContext, payload: Uint8Array, signature: Uint8Array) => Promise<void>): FuzzTarget<Uint8Array> {
+  const prefix = new TextEncoder().encode(domain)
+  return decoder(name, pkg, allowed, ctx => mutated(payloads(ctx.corpus)), async (ctx, payload) => {
+    const message = new Uint8Array(prefix.byteLength + payload.byteLength)
+    message.set(prefix, 0)
+    message.set(payload, prefix.byteLength)
+    await check(ctx, payload, await ctx.corpus.worker.key.sign(message))
+  }, ctx => payloads(ctx.corpus))
+}
+
 /** The workloads whose item codecs are fuzzed: every built-in one. */
 const workloads = builtinWorkloads()
 
@@ -151,6 +167,21 @@ export function allTargets (): FuzzTarget[] {
       await checkBundle(decodeBundle(bytes))
     }, ctx => ctx.corpus.bundles.map(b => new TextEncoder().encode(JSON.stringify(b)))),
     decoder('parseAnchorMemo', '@shardmesh/receipts', [], ctx => textInput(ctx.corpus.memos), (_, memo) => parseAnchorMemo(memo), ctx => ctx.corpus.memos),
+
+    // the payloads mutated, then signed again with the right key and domain: past the signature
+    // check, into every check behind it (a mutation of the signed bytes mostly breaks the signature)
+    resigned('verifyReceipt (re-signed)', '@shardmesh/receipts', ['InvalidReceiptError', 'MessageTooLargeError'], c => c.receipts, RECEIPT_SIGNATURE_DOMAIN, async (ctx, receipt, signature) => {
+      const bytes = encodeSignedReceipt({ receipt: receipt as Uint8Array<ArrayBuffer>, workerKey: publicKeyToProtobuf(ctx.corpus.worker.key.publicKey) as Uint8Array<ArrayBuffer>, workerSignature: signature as Uint8Array<ArrayBuffer>, requesterKey: new Uint8Array(0), requesterSignature: new Uint8Array(0) })
+      await verifyReceipt(bytes, { requireCountersignature: false })
+    }),
+    resigned('verifyAdvert (re-signed)', '@shardmesh/capabilities', ['AdvertRejectedError'], c => c.adverts, ADVERT_SIGNATURE_DOMAIN, async (ctx, payload, signature) => {
+      const bytes = encodeSignedAdvert({ payload: payload as Uint8Array<ArrayBuffer>, publicKey: publicKeyToProtobuf(ctx.corpus.worker.key.publicKey) as Uint8Array<ArrayBuffer>, signature: signature as Uint8Array<ArrayBuffer> })
+      await verifyAdvert(bytes, { now: NOW })
+    }),
+    resigned('verifyAttestation (re-signed)', '@shardmesh/trust', ['AttestationRejectedError'], c => c.attestations.map(a => SignedAttestation.decode(a).payload), ATTESTATION_SIGNATURE_DOMAIN, async (ctx, payload, signature) => {
+      const bytes = SignedAttestation.encode({ payload: payload as Uint8Array<ArrayBuffer>, publicKey: publicKeyToProtobuf(ctx.corpus.worker.key.publicKey) as Uint8Array<ArrayBuffer>, signature: signature as Uint8Array<ArrayBuffer> })
+      await verifyAttestation(bytes, { now: NOW + 1_000 })
+    }),
 
     // @shardmesh/capabilities: signed adverts (gossip, caps protocol, DHT records), capability keys
     decoder('verifyAdvert', '@shardmesh/capabilities', ['AdvertRejectedError'], ctx => bytesInput(ctx.corpus.signedAdverts, MAX_SIGNED_ADVERT_BYTES), async (_, bytes) => await verifyAdvert(bytes, { now: NOW }), ctx => ctx.corpus.signedAdverts),
