@@ -171,11 +171,11 @@ export function allTargets (): FuzzTarget[] {
     // the payloads mutated, then signed again with the right key and domain: past the signature
     // check, into every check behind it (a mutation of the signed bytes mostly breaks the signature)
     resigned('verifyReceipt (re-signed)', '@shardmesh/receipts', ['InvalidReceiptError', 'MessageTooLargeError'], c => c.receipts, RECEIPT_SIGNATURE_DOMAIN, async (ctx, receipt, signature) => {
-      const bytes = encodeSignedReceipt({ receipt: receipt as Uint8Array<ArrayBuffer>, workerKey: publicKeyToProtobuf(ctx.corpus.worker.key.publicKey) as Uint8Array<ArrayBuffer>, workerSignature: signature as Uint8Array<ArrayBuffer>, requesterKey: new Uint8Array(0), requesterSignature: new Uint8Array(0) })
+      const bytes = encodeSignedReceipt({ receipt: receipt, workerKey: publicKeyToProtobuf(ctx.corpus.worker.key.publicKey), workerSignature: signature, requesterKey: new Uint8Array(0), requesterSignature: new Uint8Array(0) })
       await verifyReceipt(bytes, { requireCountersignature: false })
     }),
     resigned('verifyAdvert (re-signed)', '@shardmesh/capabilities', ['AdvertRejectedError'], c => c.adverts, ADVERT_SIGNATURE_DOMAIN, async (ctx, payload, signature) => {
-      const bytes = encodeSignedAdvert({ payload: payload as Uint8Array<ArrayBuffer>, publicKey: publicKeyToProtobuf(ctx.corpus.worker.key.publicKey) as Uint8Array<ArrayBuffer>, signature: signature as Uint8Array<ArrayBuffer> })
+      const bytes = encodeSignedAdvert({ payload: payload, publicKey: publicKeyToProtobuf(ctx.corpus.worker.key.publicKey), signature: signature })
       await verifyAdvert(bytes, { now: NOW })
     }),
     resigned('verifyAttestation (re-signed)', '@shardmesh/trust', ['AttestationRejectedError'], c => c.attestations.map(a => SignedAttestation.decode(a).payload), ATTESTATION_SIGNATURE_DOMAIN, async (ctx, payload, signature) => {
