@@ -51,6 +51,11 @@ function refused (metrics: string, protocol: string, reason: string): number {
   return line == null ? 0 : Number(line.split(' ').pop())
 }
 
+/** The value of a metric without labels, or the sum over a labelled one's lines. */
+function metric (metrics: string, name: string): number {
+  return metrics.split('\n').filter(l => l.startsWith(`${name} `) || l.startsWith(`${name}{`)).reduce((sum, l) => sum + Number(l.split(' ').pop()), 0)
+}
+
 /** A varint length prefix. */
 function prefix (length: number): Uint8Array {
   const out: number[] = []
@@ -236,6 +241,13 @@ describe('global resource caps under attack (real TCP, a node process)', functio
         : undefined
     }, 'the victim to count refused connections, streams and bytes', { timeout: 30_000, interval: 250 })
     assert.ok(refused(during, 'connection', 'connections-per-peer') >= ATTACKERS * (CONNECTIONS_TRIED - CONNECTIONS_PER_PEER))
+    // the endless frames that did not fit their peer's share wait, paused, and the budget says what it holds
+    assert.ok(metric(during, 'shardmesh_inbound_waits_total') > metric(metricsBefore, 'shardmesh_inbound_waits_total'), 'streams were paused for bytes')
+    assert.ok(metric(during, 'shardmesh_inbound_bytes') > 0)
+    assert.ok(metric(during, 'shardmesh_inbound_streams') > 0)
+    const held = metric(during, 'shardmesh_inbound_bytes')
+    // each attacker holds at most its share (and what arrived before its streams paused): the node's cap holds
+    assert.ok(held <= INBOUND_BYTES, `the budget holds ${held} bytes`)
     // a frame over the peer's share is refused at once, and the victim says why: busy
     assert.equal(answers.length, ATTACKERS)
     for (const answer of answers) {
@@ -259,7 +271,7 @@ describe('global resource caps under attack (real TCP, a node process)', functio
     const sent = (await Promise.all(floods)).reduce((a, b) => a + b, 0)
     const growth = peak - baseline
     // the numbers, for the report: what was offered, what the victim took in, how it grew
-    process.stderr.write(`resource-limits: ${opened} attack streams, ${(offered / MiB).toFixed(0)} MiB offered, ${(sent / MiB).toFixed(1)} MiB written by the attackers (sent or queued at their end), RSS ${(baseline / MiB).toFixed(0)} -> peak ${(peak / MiB).toFixed(0)} MiB (+${(growth / MiB).toFixed(1)} MiB; bound ${(INBOUND_BYTES + MARGIN) / MiB} MiB)\n`)
+    process.stderr.write(`resource-limits: ${opened} attack streams, ${(offered / MiB).toFixed(0)} MiB offered, ${(sent / MiB).toFixed(1)} MiB written by the attackers (sent or queued at their end), budget held ${(held / MiB).toFixed(1)} MiB, RSS ${(baseline / MiB).toFixed(0)} -> peak ${(peak / MiB).toFixed(0)} MiB (+${(growth / MiB).toFixed(1)} MiB; bound ${(INBOUND_BYTES + MARGIN) / MiB} MiB)\n`)
     assert.ok(offered > INBOUND_BYTES + MARGIN, `the attack offers ${(offered / MiB).toFixed(0)} MiB, more than the victim may grow by`)
     assert.ok(growth < INBOUND_BYTES + MARGIN, `the victim grew by ${(growth / MiB).toFixed(1)} MiB under attack`)
     // the victim still answers

@@ -8,13 +8,13 @@ import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import * as C from './constants.js'
 import { ListenError } from './errors.js'
-import { connectionsPerPeerGater, inboundBudget, limitInboundStreams, resolveLimits, yamuxLimits } from './inbound-limits.js'
+import { budgetMetrics, connectionsPerPeerGater, inboundBudget, limitInboundStreams, resolveLimits, yamuxLimits } from './inbound-limits.js'
 import { joinMesh } from './join.js'
 import { loadOrCreatePrivateKey } from './keys.js'
 import { meshMetrics } from './metrics.js'
 import { meshServices } from './services.js'
 import { parseSwarmKey } from './swarm-key.js'
-import type { InboundLimits, RefusalSink } from './inbound-limits.js'
+import type { InboundLimits, RefusalSink, WaitSink } from './inbound-limits.js'
 import type { JoinResult } from './join.js'
 import type { RateLimits } from './inbound-guard.js'
 import type { MeshServices, MeshServicesInit } from './services.js'
@@ -101,10 +101,10 @@ export async function createMeshNode (options: MeshNodeOptions = {}): Promise<Me
   // checked before anything starts: a malformed key is named, not a failed handshake later
   const psk = options.swarmKey != null ? parseSwarmKey(options.swarmKey) : undefined
   const limits = options.limits === false ? undefined : resolveLimits(options.limits)
-  // refusals are counted by the node's `inbound` service, there once the node is built
-  const built: { node?: MeshNode } = {}
+  // refusals are counted by the node's `inbound` service, waits in the registry: there once the node is built
+  const built: { node?: MeshNode, waits?: WaitSink } = {}
   const refusals = (): RefusalSink | undefined => (built.node?.services as { inbound?: RefusalSink } | undefined)?.inbound
-  const budget = limits != null ? inboundBudget(limits, refusals) : undefined
+  const budget = limits != null ? inboundBudget(limits, refusals, () => built.waits) : undefined
   const node = await createLibp2p({
     privateKey,
     connectionProtector: psk != null ? preSharedKey({ psk }) : undefined,
@@ -153,6 +153,9 @@ export async function createMeshNode (options: MeshNodeOptions = {}): Promise<Me
     start: false
   }) as MeshNode
   built.node = node
+  if (budget != null && options.metricsRegistry != null) {
+    built.waits = budgetMetrics(budget, options.metricsRegistry)
+  }
   if (budget != null) {
     // before the start, where the services register their handlers: every protocol counts its inbound streams
     limitInboundStreams(node, budget)

@@ -1,4 +1,6 @@
 import { DEFAULT_INBOUND_BYTES, DEFAULT_INBOUND_STREAMS, DEFAULT_INBOUND_WAIT_TIMEOUT, InboundBudget } from '@shardmesh/protocol'
+import { Counter, Gauge } from 'prom-client'
+import type { Registry } from 'prom-client'
 import type { Connection, ConnectionGater, Libp2p, PeerId, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 import type { InboundRefusalReason } from '@shardmesh/protocol'
 
@@ -87,16 +89,51 @@ export function yamuxLimits (limits: ResolvedLimits): { maxInboundStreams: numbe
   }
 }
 
-/** The node's inbound budget for `limits`, counting its refusals in `sink()`. */
-export function inboundBudget (limits: ResolvedLimits, sink: () => RefusalSink | undefined): InboundBudget {
+/** The metrics of the inbound budget in a node's registry. */
+export const INBOUND_WAITS_METRIC = 'shardmesh_inbound_waits_total'
+export const INBOUND_BYTES_METRIC = 'shardmesh_inbound_bytes'
+export const INBOUND_STREAMS_METRIC = 'shardmesh_inbound_streams'
+
+/** Where the budget's waits are counted (see `budgetMetrics`). */
+export interface WaitSink {
+  waited(protocol: string): void
+}
+
+/** The node's inbound budget for `limits`, counting its refusals in `refusals()` and its waits in `waits()`. */
+export function inboundBudget (limits: ResolvedLimits, refusals: () => RefusalSink | undefined, waits: () => WaitSink | undefined = () => undefined): InboundBudget {
   return new InboundBudget({
     maxBytes: limits.inboundBytes,
     maxPeerBytes: limits.peerInboundBytes,
     maxStreams: limits.inboundStreams,
     maxPeerStreams: limits.peerInboundStreams,
     waitTimeout: limits.waitTimeout,
-    onRefused: (protocol: string, reason: InboundRefusalReason) => { sink()?.refused(protocol, reason) }
+    onRefused: (protocol: string, reason: InboundRefusalReason) => { refusals()?.refused(protocol, reason) },
+    onWait: (protocol: string) => { waits()?.waited(protocol) }
   })
+}
+
+/**
+ * The budget's metrics in a node's registry: the streams paused for bytes
+ * (`shardmesh_inbound_waits_total{protocol}`) and what the budget holds now
+ * (`shardmesh_inbound_bytes`, `shardmesh_inbound_streams`). Call it once libp2p's metrics are
+ * registered (they replace what the registry held of theirs).
+ */
+export function budgetMetrics (budget: InboundBudget, registry: Registry): WaitSink {
+  const waits = registry.getSingleMetric(INBOUND_WAITS_METRIC) as Counter<'protocol'> | undefined ?? new Counter({
+    name: INBOUND_WAITS_METRIC,
+    help: 'Inbound streams paused because the frame they were receiving did not fit the inbound byte budget (back-pressure), by protocol',
+    labelNames: ['protocol'],
+    registers: [registry]
+  })
+  for (const [name, help, value] of [
+    [INBOUND_BYTES_METRIC, 'Bytes held now of the inbound byte budget (buffered on inbound shard streams, or reserved for the frames they receive)', () => budget.bytes],
+    [INBOUND_STREAMS_METRIC, 'Inbound streams open now, all protocols', () => budget.streams]
+  ] as const) {
+    // one node per registry: a node made again in it reports its own
+    registry.removeSingleMetric(name)
+    void new Gauge({ name, help, registers: [registry], collect () { this.set(value()) } })
+  }
+  return { waited: (protocol) => { waits.inc({ protocol }) } }
 }
 
 /**

@@ -54,7 +54,7 @@ export { InboundRefusedError, InvalidKeyError, InvalidSwarmKeyError, KeyNotFound
 export { INBOUND_REFUSED_METRIC, InboundGuard, TokenBucket, inboundGuard } from './inbound-guard.js'
 export type { InboundGuardComponents, InboundGuardInit, InboundRefusals, RateLimits, RefusalCount, StreamRate } from './inbound-guard.js'
 export { MAX_SWARM_KEY_FILE_BYTES, generateSwarmKey, loadSwarmKey, parseSwarmKey } from './swarm-key.js'
-export { DEFAULT_CONNECTIONS_PER_PEER, DEFAULT_PEER_INBOUND_STREAMS, DEFAULT_STREAM_WINDOW, DEFAULT_STREAMS_PER_CONNECTION, limitInboundStreams, resolveLimits, yamuxLimits } from './inbound-limits.js'
+export { INBOUND_BYTES_METRIC, INBOUND_STREAMS_METRIC, INBOUND_WAITS_METRIC, DEFAULT_CONNECTIONS_PER_PEER, DEFAULT_PEER_INBOUND_STREAMS, DEFAULT_STREAM_WINDOW, DEFAULT_STREAMS_PER_CONNECTION, limitInboundStreams, resolveLimits, yamuxLimits } from './inbound-limits.js'
 export type { InboundLimits, ResolvedLimits } from './inbound-limits.js'
 export type { JoinOptions, JoinResult } from './join.js'
 export {
