@@ -35,6 +35,9 @@ export const SELF_QUERY_WAIT = 6_000
 /** How often a node with no connections at all re-dials its bootstrap peers (ms). */
 export const REJOIN_INTERVAL = 5_000
 
+/** Known mesh peers a join round dials when no bootstrap peer answered. */
+export const KNOWN_PEER_DIALS = 16
+
 /** The file in the data dir where the node keeps what it learned of its peers (evidence, scores, attestations). */
 export const TRUST_FILE = 'trust.json'
 

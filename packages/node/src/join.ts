@@ -1,6 +1,6 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { linkSignals } from '@shardmesh/protocol'
-import { DHT_PROTOCOL, JOIN_TIMEOUT, SELF_QUERY_WAIT } from './constants.js'
+import { DHT_PROTOCOL, JOIN_TIMEOUT, KNOWN_PEER_DIALS, SELF_QUERY_WAIT } from './constants.js'
 import type { AbortOptions, Libp2p, PeerId } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -13,7 +13,10 @@ export interface JoinOptions extends AbortOptions {
 }
 
 export interface JoinResult {
-  /** Bootstrap peers we connected to. */
+  /**
+   * Peers we connected to: bootstrap peers, or, in a round where none answered, mesh peers this
+   * node knew (its peer store's, at the addresses it last had).
+   */
   connected: number
   /** Rounds of bootstrap dials it took. */
   attempts: number
@@ -46,7 +49,7 @@ export async function joinMesh (node: Libp2p<{ dht: KadDHT }>, bootstrap: Array<
   const onSelfQuery = (evt: CustomEvent<{ peers: number }>): void => { selfQueries.push({ peers: evt.detail.peers, at: Date.now() }) }
   node.addEventListener('kad-dht:query:self' as any, onSelfQuery)
   try {
-    const { peers, attempts } = await dialBootstrap(node, bootstrap, failures, signal)
+    const { peers, attempts } = await dialBootstrap(node, bootstrap, failures, protocol, signal)
     let closestPeers = 0
     if (peers.length > 0) {
       const connectedAt = Date.now()
@@ -66,8 +69,11 @@ export async function joinMesh (node: Libp2p<{ dht: KadDHT }>, bootstrap: Array<
 /**
  * Dial every bootstrap peer, in rounds with backoff until one answers: under load (many nodes
  * starting on one host) a first dial can time out, and a node that gave up would stay isolated.
+ * In a round where no bootstrap peer answers, the mesh peers this node knows (those its peer
+ * store holds addresses of and saw speak `protocol`) are dialled too: a node that lost every
+ * connection because its bootstrap peers restarted elsewhere rejoins through the others.
  */
-async function dialBootstrap (node: Libp2p, bootstrap: Array<string | Multiaddr>, failures: JoinResult['failures'], signal: AbortSignal): Promise<{ peers: PeerId[], attempts: number }> {
+async function dialBootstrap (node: Libp2p, bootstrap: Array<string | Multiaddr>, failures: JoinResult['failures'], protocol: string, signal: AbortSignal): Promise<{ peers: PeerId[], attempts: number }> {
   const peers: PeerId[] = []
   let backoff = 250
   let attempts = 0
@@ -81,12 +87,35 @@ async function dialBootstrap (node: Libp2p, bootstrap: Array<string | Multiaddr>
         failures.push({ addr: addr.toString(), error: err.message })
       }
     }))
+    if (peers.length === 0 && !signal.aborted) {
+      await Promise.all((await knownPeers(node, protocol)).map(async (peer) => {
+        try {
+          const conn = await node.dial(peer, { signal })
+          peers.push(conn.remotePeer)
+        } catch (err: any) {
+          failures.push({ addr: peer.toString(), error: err.message })
+        }
+      }))
+    }
     if (peers.length === 0) {
       await sleep(backoff, signal)
       backoff = Math.min(backoff * 2, 4_000)
     }
   }
   return { peers, attempts }
+}
+
+/** Mesh peers this node knows an address of (at most KNOWN_PEER_DIALS): ones it saw speak `protocol`. */
+async function knownPeers (node: Libp2p, protocol: string): Promise<PeerId[]> {
+  try {
+    const known = await node.peerStore.all()
+    return known
+      .filter(p => !p.id.equals(node.peerId) && p.addresses.length > 0 && p.protocols.includes(protocol))
+      .slice(0, KNOWN_PEER_DIALS)
+      .map(p => p.id)
+  } catch {
+    return []
+  }
 }
 
 async function selfLookup (node: Libp2p<{ dht: KadDHT }>, failures: JoinResult['failures'], signal: AbortSignal): Promise<number> {

@@ -4,6 +4,8 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { waitFor } from '@shardmesh/test-utils'
+import { DHT_PROTOCOL } from '../src/constants.js'
 import { joinMesh } from '../src/index.js'
 import { memoryMeshNode } from './utils/cluster.js'
 import type { MeshNode } from '../src/index.js'
@@ -34,6 +36,25 @@ describe('joinMesh', function () {
       assert.ok(result.failures.length >= 1)
     } finally {
       clearInterval(timer)
+    }
+  })
+
+  it('when no bootstrap peer answers, rejoins through a mesh peer it knew (its bootstrap peer restarted elsewhere)', async () => {
+    // the node once met `other` (its peer store holds other's address and protocols) but holds no connection now
+    const other = await memoryMeshNode({})
+    try {
+      await node.dial(other.getMultiaddrs()[0])
+      await waitFor(async () => (await node.peerStore.get(other.peerId)).protocols.includes(DHT_PROTOCOL), 'the node to identify the other node')
+      await node.hangUp(other.peerId)
+      assert.equal(node.getConnections(other.peerId).length, 0)
+      // its bootstrap peer is gone (restarted on another address): the join reaches the other node instead
+      const gone = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+      const result = await joinMesh(node, [`/memory/gone-${randomUUID()}/p2p/${gone.toString()}`], { timeout: 3_000 })
+      assert.equal(result.connected, 1, JSON.stringify(result.failures))
+      assert.ok(node.getConnections(other.peerId).length > 0, 'no connection to the peer it knew')
+      assert.ok(result.failures.some(f => f.addr.includes(gone.toString())), 'the bootstrap peer was not dialled first')
+    } finally {
+      await other.stop()
     }
   })
 })
