@@ -29,6 +29,7 @@ const USAGE = `usage: node benchmarks/soak/dist/src/index.js [options]
 
   --minutes N    minutes of churn and jobs, the measured phase (default 30; --smoke: 2)
   --seed N       seed of the churn schedule (default 1)
+  --churn-slots N  churn nodes up at once (default 3; --smoke: 2); 0: a control run, jobs alone
   --smoke        a short run (1.5 minutes of churn, about 2 in all; samples every 5 s)
   --json         print one JSON object on stdout (default: a summary)
   --save FILE    also write the run's raw samples, log lines and events to FILE (JSON)
@@ -44,12 +45,13 @@ function usage (message?: string): never {
   process.exit(2)
 }
 
-let values: { minutes?: string, seed?: string, smoke?: boolean, json?: boolean, help?: boolean, save?: string, from?: string }
+let values: { minutes?: string, 'churn-slots'?: string, seed?: string, smoke?: boolean, json?: boolean, help?: boolean, save?: string, from?: string }
 try {
   values = parseArgs({
     options: {
       minutes: { type: 'string' },
       seed: { type: 'string' },
+      'churn-slots': { type: 'string' },
       smoke: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       save: { type: 'string' },
@@ -75,13 +77,17 @@ if (!Number.isSafeInteger(seed) || seed < 0) {
   usage(`--seed must be a non-negative integer, got ${values.seed}`)
 }
 
+const churnSlots = values['churn-slots'] == null ? undefined : Number(values['churn-slots'])
+if (churnSlots != null && !(Number.isInteger(churnSlots) && churnSlots >= 0 && churnSlots <= 16)) {
+  usage(`--churn-slots must be an integer from 0 to 16, got ${values['churn-slots']}`)
+}
 const config: SoakConfig = values.smoke === true
   ? {
       minutes,
       warmupSec: 8,
       sampleSec: 5,
       longLived: 3,
-      churnSlots: 2,
+      churnSlots: churnSlots ?? 2,
       upSec: [12, 30],
       downSec: [3, 10],
       sigkillShare: 0.4,
@@ -96,7 +102,7 @@ const config: SoakConfig = values.smoke === true
       warmupSec: 60,
       sampleSec: 20,
       longLived: 3,
-      churnSlots: 3,
+      churnSlots: churnSlots ?? 3,
       upSec: [20, 90],
       downSec: [5, 30],
       sigkillShare: 0.3,
