@@ -1,7 +1,7 @@
 import { plural, ShardmeshError } from '@shardmesh/protocol'
 import { InvalidInputError, UnknownWorkloadError } from '@shardmesh/workloads'
 import * as C from '../constants.js'
-import { ComputeErrorCode, ModelMismatchError, ModelTooLargeError, ShardFailedError, USER_ERROR_CODES } from '../errors.js'
+import { ComputeErrorCode, ModelMismatchError, ModelTooLargeError, PeerUnresponsiveError, ShardFailedError, USER_ERROR_CODES } from '../errors.js'
 import type { PeerState, ShardState } from './state.js'
 
 export interface FailurePolicyInit {
@@ -16,6 +16,12 @@ export interface FailurePolicyInit {
   /** a peer's pause after it said it is busy (ms) @default BUSY_BACKOFF */
   busyBackoff?: number
 }
+
+/**
+ * Failures that say nothing about the shard: the stream closed (the peer crashed, the link went
+ * down), the peer went silent, or the attempt made no progress in time.
+ */
+const LOST_TO_THE_LINK: ReadonlySet<string> = new Set([ComputeErrorCode.STREAM_CLOSED, ComputeErrorCode.TIMEOUT, PeerUnresponsiveError.code])
 
 /** What follows a failed attempt. */
 export type FailureVerdict =
@@ -38,7 +44,7 @@ export function userError (code: string, message: string): Error {
  * What a job does when an attempt fails. A busy peer is no fault: the shard may go back to it
  * after a short pause. Any other failure counts against the peer (exponential backoff, and a
  * ban after `maxPeerFailures` in a row, or at once when it lacks the workload or refuses this
- * requester; one error that fails several of its shards at once counts once) and against the
+ * requester; one silence that fails several of its shards at once counts once) and against the
  * shard (the job fails after `maxRetries` retries). An error in the input fails the job at once.
  */
 export class FailurePolicy {
@@ -47,7 +53,7 @@ export class FailurePolicy {
   private readonly backoffBase: number
   private readonly backoffMax: number
   private readonly busyBackoff: number
-  /** the error of each peer's last counted failure: the same error failing more shards is one failure */
+  /** the error of each peer's last failure: the same silence failing more shards is one failure */
   private readonly causes = new WeakMap<PeerState, Error>()
 
   constructor (init: FailurePolicyInit) {
@@ -72,12 +78,12 @@ export class FailurePolicy {
       return { kind: 'retry', busy: true }
     }
     peer.lastError = { code, message: err.message }
-    // One cause, one failure of the peer: a channel that gives up on its peer (its heartbeat
-    // found it unresponsive, its stream closed) fails every shard in flight there with the same
-    // error, and a peer holding three shards when it went silent once has not failed three
-    // times in a row (it would be dropped from the job for one silence). Each shard still
-    // counts the failure against its own retries.
-    const repeat = this.causes.get(peer) === err
+    // One silence, one failure of the peer: a channel whose heartbeat found its peer
+    // unresponsive fails every shard in flight there with the same error, and a peer holding
+    // three shards when it went silent once has not failed three times in a row (it would be
+    // dropped from the job for one slow moment). Each shard still counts the failure against its
+    // own retries. (A stream that breaks, by a crash or a hostile frame, still counts per shard.)
+    const repeat = code === PeerUnresponsiveError.code && this.causes.get(peer) === err
     this.causes.set(peer, err)
     if (!repeat) {
       peer.failures++
@@ -86,6 +92,9 @@ export class FailurePolicy {
     }
     if (peer.consecutiveFailures >= this.maxPeerFailures || code === UnknownWorkloadError.code || code === ComputeErrorCode.NOT_ALLOWED) {
       peer.banned = true
+    }
+    if (LOST_TO_THE_LINK.has(code)) {
+      shard.lostTo.add(peer.id)
     }
     shard.failures++
     if (shard.failures > this.maxRetries) {

@@ -9,7 +9,7 @@ import { jobProgress, jobResult, peerReport } from './report.js'
 import { checkResult } from './result-check.js'
 import { ShardQueue, pullShards } from './scheduler.js'
 import { newPeer, splitJob } from './state.js'
-import { whyStuck } from './stuck.js'
+import { reopenLost, whyStuck } from './stuck.js'
 import { TickBatch } from '../tick-batch.js'
 import { initialReplicas } from './verification.js'
 import { countersign, decide, disputeOf, sameOutputs } from './voting.js'
@@ -224,6 +224,9 @@ export class JobRun {
       return
     }
     const now = this.now()
+    if (reopenLost(this.shards, this.peers, this.init.maxRetries) > 0) {
+      this.init.log('shards that every peer left had lost to the link go round again')
+    }
     const waitUntil = pullShards(this.peers, this.queue, now, (shard, peer) => { this.launch(shard, peer, false) })
     this.clock.clearTimeout(this.timer)
     this.timer = undefined

@@ -73,6 +73,12 @@ export interface ShardState {
   running: Set<Attempt>
   /** peers that got an attempt of this shard (a busy answer does not count) */
   tried: Set<string>
+  /**
+   * peers of `tried` whose attempt was lost to the link or to the peer's liveness (a stream
+   * closed, a silence, an idle timeout), not refused or answered wrongly: once every peer left
+   * has tried the shard, these may try it again while it has retries left
+   */
+  lostTo: Set<string>
   failures: number
   /** failed attempts, `peer: code message` */
   errors: string[]
@@ -95,6 +101,7 @@ export function newShard (index: number, items: Uint8Array[], needed: number): S
     results: [],
     running: new Set(),
     tried: new Set(),
+    lostTo: new Set(),
     failures: 0,
     errors: [],
     attempts: 0,

@@ -52,6 +52,40 @@ export function whyStuck (input: StuckInput): Error | undefined {
 }
 
 /**
+ * A shard that every peer left has tried, with nothing of it in flight and retries left
+ * (`failures <= maxRetries`), goes round again on the peers that lost their attempt to the link
+ * or their liveness (`lostTo`: a crash, a partition, a silence), not on those that refused it or
+ * answered: under a partition and crashes, the few peers left may each have lost it once, and
+ * that says nothing about the shard. Their backoffs and bans still keep a failing peer away,
+ * and `maxRetries` bounds the rounds. Returns how many shards were reopened.
+ */
+export function reopenLost (shards: readonly ShardState[], peers: readonly PeerState[], maxRetries: number): number {
+  const live = peers.filter(p => !p.banned)
+  if (live.length === 0) {
+    return 0
+  }
+  let reopened = 0
+  for (const s of shards) {
+    if (s.done != null || s.running.size > 0 || wants(s) <= 0 || s.failures > maxRetries || s.lostTo.size === 0 || !live.every(p => s.tried.has(p.id))) {
+      continue
+    }
+    const answered = new Set(s.results.map(r => r.peer.id))
+    let again = false
+    for (const p of live) {
+      if (s.lostTo.has(p.id) && !answered.has(p.id)) {
+        s.tried.delete(p.id)
+        s.lostTo.delete(p.id)
+        again = true
+      }
+    }
+    if (again) {
+      reopened++
+    }
+  }
+  return reopened
+}
+
+/**
  * Why a shard that wants another attempt cannot have one: every peer left has already
  * returned a result for it or failed it. Names what the shard needs, what it has, which
  * peers are left and which were dropped.

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { newPeer, newShard } from '../../src/requester/state.js'
-import { whyStuck } from '../../src/requester/stuck.js'
+import { FailurePolicy } from '../../src/requester/failure-policy.js'
+import { reopenLost, whyStuck } from '../../src/requester/stuck.js'
+import { BadResultError, PeerUnresponsiveError, StreamClosedError } from '../../src/errors.js'
 import { FakeChannel } from './fake-channel.js'
 import type { PeerState, ShardState } from '../../src/requester/state.js'
 import type { StuckInput } from '../../src/requester/stuck.js'
@@ -48,6 +50,34 @@ describe('requester: stuck jobs', () => {
     const err = whyStuck(input({ policy: { kind: 'replicate', k: 2 } }))
     assert.equal(err?.name, 'NotEnoughPeersError')
     assert.match(err?.message ?? '', /^shard 3 needs results from 2 distinct peers for replicate:2 and has 1; no peer is left to ask \(1 peer left: .* \(returned a result\)\); dropped from the job: .* \(ERR_NOT_ALLOWED\)$/)
+  })
+
+  it('a shard every peer left lost to the link goes round again while it has retries; a wrong answer is never asked again', () => {
+    const policy = new FailurePolicy({ maxRetries: 3, maxPeerFailures: 100 })
+    // peer 0 crashed with it (stream closed), peer 1 went silent (a partition): neither says anything about the shard
+    for (const [i, err] of [new StreamClosedError('the worker closed the stream'), new PeerUnresponsiveError('sent nothing for 1700 ms')].entries()) {
+      shard.tried.add(peers[i].id)
+      policy.onFailure(shard, peers[i], err, 0)
+    }
+    assert.equal(whyStuck(input())?.name, 'AllExcludedError', 'without a second round the job fails')
+    assert.equal(reopenLost([shard], peers, 3), 1)
+    assert.deepEqual([...shard.tried], [])
+    assert.equal(whyStuck(input()), undefined)
+    // the second round is lost too: failures 4 > maxRetries 3 would have failed the job already; at 3 it goes round once more
+    for (const peer of peers) {
+      shard.tried.add(peer.id)
+    }
+    shard.lostTo.add(peers[0].id)
+    shard.failures = 4
+    assert.equal(reopenLost([shard], peers, 3), 0, 'no retries left')
+    // a peer that answered wrongly (a bad result) is not asked again
+    const other = newShard(4, [new Uint8Array(1)], 1)
+    other.tried.add(peers[0].id)
+    other.tried.add(peers[1].id)
+    policy.onFailure(other, peers[0], new BadResultError('output digest differs'), 0)
+    policy.onFailure(other, peers[1], new StreamClosedError('closed'), 0)
+    assert.equal(reopenLost([other], peers, 3), 1)
+    assert.deepEqual([...other.tried], [peers[0].id])
   })
 
   it('no peer accepted work for queueTimeout: AllBusyError', () => {
