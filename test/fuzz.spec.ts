@@ -22,6 +22,7 @@ const FUZZ = new URL('../../benchmarks/fuzz/dist/src/', import.meta.url)
 const { allTargets } = await import(new URL('targets.js', FUZZ).href)
 const { allocate, makeContext, runTarget } = await import(new URL('run.js', FUZZ).href)
 const { internals } = await import(new URL('internal.js', FUZZ).href)
+const { randomBytes } = await import(new URL('arbitraries.js', FUZZ).href)
 const { requestProofs } = await import('@shardmesh/anchoring')
 
 const targets: any[] = allTargets()
@@ -58,6 +59,47 @@ describe(`fuzz: every decoder and handler, ${CASES} cases, seed ${SEED}`, functi
         assert.equal(r.check, 'ok')
         assert.ok((r.outcomes?.answered ?? 0) > 0, `${target.name}: no hostile stream got an answer (${JSON.stringify(r.outcomes)})`)
       }
+    })
+  })
+
+  describe('the harness', () => {
+    /** A decoder with a bug: a TypeError for any input holding 0xff; its documented error for long inputs. */
+    const broken = {
+      name: 'broken',
+      package: 'test',
+      kind: 'decoder',
+      subject: 'broken',
+      allowed: ['InvalidMessageError'],
+      weight: 1,
+      arbitrary: () => randomBytes(),
+      run: (_: unknown, bytes: Uint8Array) => {
+        if (bytes.includes(0xff)) {
+          throw new TypeError('boom')
+        }
+        if (bytes.byteLength > 3) {
+          throw Object.assign(new Error('too long'), { name: 'InvalidMessageError' })
+        }
+      }
+    }
+
+    it('reports an undocumented error with its seed, its path and the shrunk input, and the path replays it', async () => {
+      const r = await runTarget(broken, ctx, 1_000, { seed: 42 })
+      assert.ok(r.failure != null, 'the bug was found')
+      assert.match(r.failure.error, /^TypeError: boom/)
+      assert.equal(r.failure.counterexample, '"<1 bytes: ff>"', 'shrunk to the one byte that matters')
+      assert.equal(typeof r.failure.seed, 'number')
+      assert.match(r.failure.replay, new RegExp(`--target "broken" --seed 42 --path "${r.failure.path}"`))
+      const again = await runTarget(broken, ctx, 1_000, { seed: 42, path: r.failure.path })
+      assert.equal(again.failure?.counterexample, r.failure.counterexample)
+      assert.ok(again.cases < r.cases, `the replay ran ${again.cases} cases, the search ${r.cases}`)
+    })
+
+    it('counts the documented errors by name and passes when nothing else comes out', async () => {
+      const r = await runTarget({ ...broken, run: (_: unknown, bytes: Uint8Array) => broken.run(_, bytes.filter(b => b !== 0xff)) }, ctx, 500, { seed: 42 })
+      assert.equal(r.failure, undefined)
+      assert.equal(r.cases, 500)
+      assert.ok(r.errors.InvalidMessageError > 0 && r.returned > 0)
+      assert.equal(r.returned + r.errors.InvalidMessageError, 500)
     })
   })
 
