@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { memoryCluster, memoryMeshNode } from './utils/cluster.js'
 import { waitFor } from '@shardmesh/test-utils'
+import { constants as capabilityConstants } from '@shardmesh/capabilities'
 import type { MeshNode } from '../src/index.js'
 import type { PeerId } from '@libp2p/interface'
 
@@ -143,14 +144,18 @@ describe('mesh node: capabilities over the memory transport', function () {
     const last = a.services.capabilities.getPeer(c.peerId)
     assert.ok(last != null, 'C is still listed right after it stopped')
     assert.ok(last.expiresAt - last.issuedAt === SHORT_TTL)
+    // held for its TTL on A's clock: from when it was issued there (its gossip's delay read as
+    // clock lag), never past the signed expiry and the clock skew tolerated
+    assert.equal(last.heldUntil - last.localIssuedAt, SHORT_TTL)
+    assert.ok(last.heldUntil >= last.expiresAt && last.heldUntil <= last.expiresAt + capabilityConstants.MAX_CLOCK_SKEW)
     const cid = c.peerId.toString()
-    const expiresAt = Math.max(last.expiresAt, b.services.capabilities.getPeer(c.peerId)?.expiresAt ?? 0)
+    const heldUntil = Math.max(last.heldUntil, b.services.capabilities.getPeer(c.peerId)?.heldUntil ?? 0)
 
     // until its advert expires, A keeps C (stopping is no reason to drop it); once it has
     // expired, no table lists it, swept or not
-    while (Date.now() <= expiresAt) {
+    while (Date.now() <= heldUntil) {
       const listed = peersOf(a).includes(cid)
-      assert.ok(listed || Date.now() >= last.expiresAt, 'C left A before its advert expired')
+      assert.ok(listed || Date.now() >= last.heldUntil, 'C left A before its advert expired')
       await new Promise(resolve => setTimeout(resolve, 25))
     }
     assert.ok(!peersOf(a).includes(cid) && !peersOf(b).includes(cid), 'C is still listed after its advert expired')
