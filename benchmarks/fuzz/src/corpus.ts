@@ -3,7 +3,7 @@
  * encoders and real keys and signatures, so a mutation starts from something every check
  * passes and reaches the checks behind the first.
  */
-import { generateKeyPair } from '@libp2p/crypto/keys'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
@@ -14,8 +14,7 @@ import { signAdvert } from '@shardmesh/capabilities'
 import { MerkleTree, anchorMemo, countersignReceipts, encodeBundle, encodeReceiptProof, signReceipt, signReceipts } from '@shardmesh/receipts'
 import { buildAnchorTransaction, preparedWireBytes } from '@shardmesh/solana'
 import { signAttestation } from '@shardmesh/trust'
-import { generateSwarmKey } from '@shardmesh/node'
-import { generateKeyPairSigner } from '@solana/kit'
+import { createKeyPairSignerFromPrivateKeyBytes } from '@solana/kit'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { base58btc } from 'multiformats/bases/base58'
@@ -27,8 +26,9 @@ export const NOW = 1_780_000_000_000
 
 export interface Party { key: PrivateKey, peerId: PeerId }
 
-export async function party (key?: PrivateKey): Promise<Party> {
-  key ??= await generateKeyPair('Ed25519')
+/** A party whose Ed25519 key comes from a fixed seed byte: the corpus is the same in every run, so a path replays the same bytes. */
+export async function party (seed: number): Promise<Party> {
+  const key = await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(seed))
   return { key, peerId: peerIdFromPrivateKey(key) }
 }
 
@@ -97,10 +97,10 @@ function fields (worker: Party, requester: Party, i: number): ReceiptFields {
   }
 }
 
-/** Every valid encoding, with fresh keys (the worker's and requester's may be given). */
-export async function makeCorpus (keys: { worker?: PrivateKey, requester?: PrivateKey } = {}): Promise<Corpus> {
-  const worker = await party(keys.worker)
-  const requester = await party(keys.requester)
+/** Every valid encoding, the same in every run (fixed keys, times and nonces; Ed25519 signs deterministically). */
+export async function makeCorpus (): Promise<Corpus> {
+  const worker = await party(1)
+  const requester = await party(2)
 
   const cid = CID.createV1(0x55, await sha256.digest(new TextEncoder().encode('model-a')))
   const advert = await signAdvert(worker.key, {
@@ -166,11 +166,11 @@ export async function makeCorpus (keys: { worker?: PrivateKey, requester?: Priva
     encodeWorkerFrame({ pong: { seq: 12 } })
   ]
 
-  const subject = await party()
+  const subject = await party(3)
   const attestation = await signAttestation(worker.key, { subject: subject.peerId, workload: 'sha256-batch', version: '1.0.0', items: 7, itemsPerSec: 123.5, ok: true, beyondCpu: false }, { at: NOW, nonce: new Uint8Array(16).fill(5) })
 
-  const signer = await generateKeyPairSigner()
-  const payee = await generateKeyPairSigner()
+  const signer = await createKeyPairSignerFromPrivateKeyBytes(new Uint8Array(32).fill(4))
+  const payee = await createKeyPairSignerFromPrivateKeyBytes(new Uint8Array(32).fill(5))
   const prepared = await buildAnchorTransaction({
     memo: anchorMemo(tree.root, batch.length),
     signer,
@@ -200,7 +200,8 @@ export async function makeCorpus (keys: { worker?: PrivateKey, requester?: Priva
     attestations: [attestation.bytes],
     memos: [anchorMemo(tree.root, batch.length), anchorMemo(new Uint8Array(32), 1)],
     transactions: [new Uint8Array(preparedWireBytes(prepared))],
-    swarmKeys: [generateSwarmKey()],
+    // the file format generateSwarmKey writes, with a fixed key
+    swarmKeys: [new TextEncoder().encode(`/key/swarm/psk/1.0.0/\n/base16/\n${'5a'.repeat(32)}\n`)],
     npy: [
       npyFile('<f4', [2, 3], new Uint8Array(24).fill(0x3f)),
       npyFile('<i8', [4], new Uint8Array(32).fill(1)),
