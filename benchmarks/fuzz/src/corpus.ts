@@ -19,6 +19,7 @@ import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { base58btc } from 'multiformats/bases/base58'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
+import type { AdvertContent } from '@shardmesh/capabilities'
 import type { ReceiptFields } from '@shardmesh/receipts'
 
 /** The clock adverts and attestations are made and checked at. */
@@ -35,6 +36,8 @@ export async function party (seed: number): Promise<Party> {
 export interface Corpus {
   worker: Party
   requester: Party
+  /** what the worker's adverts say */
+  advertContent: AdvertContent
   /** SignedAdvert encodings */
   signedAdverts: Uint8Array[]
   /** CapabilityAdvert encodings (the payloads) */
@@ -103,7 +106,7 @@ export async function makeCorpus (): Promise<Corpus> {
   const requester = await party(2)
 
   const cid = CID.createV1(0x55, await sha256.digest(new TextEncoder().encode('model-a')))
-  const advert = await signAdvert(worker.key, {
+  const advertContent: AdvertContent = {
     hardware: {
       cpuModel: 'Intel(R) Xeon(R) Platinum 8480+',
       cpuCores: 112,
@@ -119,7 +122,8 @@ export async function makeCorpus (): Promise<Corpus> {
     totalSlots: 8,
     priceHint: '0.0001 SOL/item',
     addrs: [multiaddr('/ip4/127.0.0.1/tcp/4001'), multiaddr('/ip4/192.0.2.7/udp/4001/quic-v1')]
-  }, { seq: 9, issuedAt: NOW, ttl: 30_000 })
+  }
+  const advert = await signAdvert(worker.key, advertContent, { seq: 9, issuedAt: NOW, ttl: 30_000 })
   const signedAdverts = [advert.bytes]
   const adverts = [decodeSignedAdvert(advert.bytes).payload]
 
@@ -181,6 +185,7 @@ export async function makeCorpus (): Promise<Corpus> {
   return {
     worker,
     requester,
+    advertContent,
     signedAdverts,
     adverts,
     capsRequests: [encodeCapsRequest({ includeKnown: true, maxAdverts: 16 }), encodeCapsRequest({ includeKnown: false, maxAdverts: 0 })],

@@ -17,17 +17,19 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { memory } from '@libp2p/memory'
 import { lpStream, streamPair } from '@libp2p/utils'
 import { BatchExchange, requestBatch, requestProofs } from '@shardmesh/anchoring'
-import { verifyAdvert } from '@shardmesh/capabilities'
+import { signAdvert, verifyAdvert } from '@shardmesh/capabilities'
 import { createMeshNode } from '@shardmesh/node'
 import {
-  CAPS_PROTOCOL, MAX_CAPS_RESPONSE_BYTES, MAX_SHARD_FRAME_BYTES, RECEIPT_BATCHES_PROTOCOL, RECEIPT_PROOFS_PROTOCOL, SHARD_PROTOCOL,
+  ATTESTATION_TOPIC, CAPS_PROTOCOL, CAPS_TOPIC, MAX_CAPS_RESPONSE_BYTES, MAX_SHARD_FRAME_BYTES, RECEIPT_BATCHES_PROTOCOL, RECEIPT_PROOFS_PROTOCOL, SHARD_PROTOCOL,
   decodeCapsResponse, decodeItemList, decodeWorkerFrame, encodeCapsRequest, encodeClientFrame, encodeItemList
 } from '@shardmesh/protocol'
 import { ReceiptStore, verifyReceipt } from '@shardmesh/receipts'
+import { signAttestation } from '@shardmesh/trust'
 import { echo } from '@shardmesh/workloads'
 import fc from 'fast-check'
 import { createLibp2p } from 'libp2p'
 import { framedChunks, jsonInput, mutated } from './arbitraries.js'
+import { party } from './corpus.js'
 import type { Corpus } from './corpus.js'
 import type { FuzzContext, FuzzTarget } from './targets.js'
 import type { Connection, Libp2p, PeerId, Stream, StreamHandler } from '@libp2p/interface'
@@ -343,8 +345,67 @@ export async function stopHandlers (): Promise<void> {
   batchExchange = undefined
 }
 
+/** A gossip message as gossipsub hands it to a topic validator. */
+interface GossipInput { data: Uint8Array, signed: boolean, fromSigner: boolean }
+
+let gossipSeq = 0n
+
+/**
+ * A gossipsub topic validator of the victim node (where its pubsub holds it), fed the messages a
+ * peer may publish: signed by the advert's or attestation's own signer or by another peer, or
+ * unsigned. It must return accept, ignore or reject, never throw; afterwards a fresh valid
+ * message from the signer is accepted.
+ */
+function gossip (topic: string, pkg: string, corpus: (c: Corpus) => Uint8Array[], fresh: (ctx: FuzzContext) => Promise<Uint8Array>): FuzzTarget<GossipInput> {
+  const validate = async (ctx: FuzzContext, input: GossipInput): Promise<string> => {
+    const env = await ctx.env()
+    const validator = env.victim.services.pubsub.topicValidators.get(topic)
+    if (validator == null) {
+      throw new HandlerFailure(`the victim validates no gossip on ${topic}`)
+    }
+    const from = input.fromSigner ? ctx.corpus.worker.peerId : env.victim.peerId
+    const message: any = input.signed
+      ? { type: 'signed', from, topic, data: input.data, sequenceNumber: ++gossipSeq, signature: new Uint8Array(64), key: from.publicKey }
+      : { type: 'unsigned', topic, data: input.data }
+    const before = env.escaped.length
+    const result: string = await validator(from, message)
+    if (result !== 'accept' && result !== 'ignore' && result !== 'reject') {
+      throw new HandlerFailure(`the ${topic} validator returned ${String(result)}`)
+    }
+    if (env.escaped.length > before) {
+      const err = env.escaped[before] as any
+      throw new HandlerFailure(`an error escaped into the process during a ${topic} message: ${err?.name}: ${err?.message}`)
+    }
+    return result
+  }
+  return {
+    name: `gossip ${topic}`,
+    package: pkg,
+    kind: 'handler',
+    subject: `${topic} gossipsub topic validator`,
+    allowed: [],
+    weight: 0.5,
+    arbitrary: ctx => fc.record({ data: fc.oneof({ weight: 3, arbitrary: mutated(corpus(ctx.corpus)) }, { weight: 1, arbitrary: fc.uint8Array({ maxLength: 256 }) }), signed: fc.boolean(), fromSigner: fc.boolean() }),
+    run: validate,
+    check: async (ctx) => {
+      const result = await validate(ctx, { data: await fresh(ctx), signed: true, fromSigner: true })
+      if (result !== 'accept') {
+        throw new HandlerFailure(`a fresh valid message on ${topic} after the fuzz was ${result}, not accepted`)
+      }
+    }
+  }
+}
+
 export function handlerTargets (): FuzzTarget[] {
   return [
+    gossip(CAPS_TOPIC, '@shardmesh/capabilities', c => c.signedAdverts, async (ctx) => {
+      const now = Date.now()
+      return (await signAdvert(ctx.corpus.worker.key, ctx.corpus.advertContent, { seq: now, issuedAt: now, ttl: 30_000 })).bytes
+    }),
+    gossip(ATTESTATION_TOPIC, '@shardmesh/compute', c => c.attestations, async (ctx) => {
+      const subject = await party(3)
+      return (await signAttestation(ctx.corpus.worker.key, { subject: subject.peerId, workload: 'sha256-batch', version: '1.0.0', items: 7, itemsPerSec: 123.5, ok: true, beyondCpu: false })).bytes
+    }),
     handler(SHARD_PROTOCOL, '@shardmesh/compute', c => c.clientFrames, honestShard, 0.25),
     handler(CAPS_PROTOCOL, '@shardmesh/capabilities', c => c.capsRequests, honestCaps, 0.25),
     handler(RECEIPT_PROOFS_PROTOCOL, '@shardmesh/anchoring', c => c.proofRequests, honestProofs, 0.25),
