@@ -132,14 +132,14 @@ export class LocalCluster {
    * Spawn (or re-spawn) node `index` with the given bootstrap addresses; resolves when it is
    * ready. With a local chain its key is funded (an airdrop) unless `fund` is false.
    */
-  async spawnNode (index: number, bootstrap: string[], options: { fund?: boolean } = {}): Promise<ClusterNode> {
+  async spawnNode (index: number, bootstrap: string[], options: { fund?: boolean, port?: number } = {}): Promise<ClusterNode> {
     const dataDir = join(this.root, `node-${index}`)
     const args = [
       ...NODE_FLAGS,
       ...(this.options.nodeExecArgv?.(index) ?? []),
       CLI_BIN, 'node', 'start', '--json',
       '--data-dir', dataDir,
-      '--listen', '/ip4/127.0.0.1/tcp/0',
+      '--listen', `/ip4/127.0.0.1/tcp/${options.port ?? 0}`,
       '--network', 'lan',
       ...(this.options.gpu === true ? [] : ['--no-gpu']),
       '--parent-pid', String(process.pid),
@@ -222,11 +222,25 @@ export class LocalCluster {
   /**
    * Restart node `index` (after a kill) with the same data dir, bootstrapping through another
    * node. `fund: false` skips the airdrop (its key was funded at its first start), so a node can
-   * restart while the chain is down.
+   * restart while the chain is down. `samePort: true` listens on the port it had, as a deployed
+   * node keeps its listen address, so peers that knew it reach it again (a new port if that one
+   * was taken meanwhile).
    */
-  async restart (index: number, options: { fund?: boolean } = {}): Promise<ClusterNode> {
+  async restart (index: number, options: { fund?: boolean, samePort?: boolean } = {}): Promise<ClusterNode> {
     const other = this.nodes.find(n => n.index !== index && n.process.exitCode == null && n.process.signalCode == null)
-    return this.spawnNode(index, other == null ? [] : [loopbackAddr(other) ?? other.addrs[0]], options)
+    const bootstrap = other == null ? [] : [loopbackAddr(other) ?? other.addrs[0]]
+    const old = this.nodes.find(n => n.index === index)
+    const port = options.samePort === true && old != null ? Number(loopbackAddr(old)?.split('/')[4]) : NaN
+    if (Number.isInteger(port) && port > 0) {
+      try {
+        return await this.spawnNode(index, bootstrap, { fund: options.fund, port })
+      } catch (err: any) {
+        if (!/address already in use/.test(String(err?.message))) {
+          throw err
+        }
+      }
+    }
+    return this.spawnNode(index, bootstrap, { fund: options.fund })
   }
 
   /** Send a signal to node `index` by pid; resolves when it exited (for fatal signals). */
