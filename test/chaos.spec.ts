@@ -79,7 +79,11 @@ interface ChaosNode {
  * lab. While jobs run, 30 % of the workers are SIGKILLed at random moments and restarted later
  * on their data dirs, and one host (not the requester's) is cut off for 10 s and healed; then
  * 20 % of the workers lie under `replicate:3`. The faults come from a seeded PRNG
- * (`SHARDMESH_CHAOS_SEED` replays a run); the seed and the faults are printed only on failure.
+ * (`SHARDMESH_CHAOS_SEED` replays a run); the seed and the faults are printed only on failure:
+ * one JSON line `{ chaos: 'failed', seed, replay, liars, killed, partitionedHost, faults }`
+ * (each fault with the fraction of the work done when it struck and its time), then the last
+ * log lines of each node. Skipped loudly without root or `ip netns`; a failure instead with
+ * CI=true as root.
  */
 describe('chaos: kills, a partition and liars across hosts (network namespaces)', function () {
   this.timeout(420_000)
