@@ -77,10 +77,9 @@ export class AnchoringService extends TypedEventEmitter<AnchoringEvents> impleme
     this.anchorFailures = components.metrics?.registerCounter('shardmesh_receipts_anchor_failures_total', { help: 'Anchoring attempts that failed (each is retried)' })
     components.metrics?.registerMetric('shardmesh_receipts_unanchored', {
       help: 'Stored receipts this node countersigned that are not anchored on chain yet',
-      calculate: () => {
-        const s = this.stats()
-        return s.receipts - s.workerReceipts - s.anchored
-      }
+      // this node's requester receipts only: a worker receipt with its proof counts as anchored
+      // in the store's totals, so subtracting the worker receipts from them counted those twice
+      calculate: () => this.receiptStore?.count({ role: 'requester', anchored: false }) ?? 0
     })
   }
 

@@ -12,7 +12,7 @@ import { MemoryNet } from './utils/memory-net.js'
 import { StubLedger } from './utils/stub-ledger.js'
 import { earnedReceipts } from './utils/receipts.js'
 import type { Anchoring, AnchoringInit } from '../src/index.js'
-import type { PeerId, PrivateKey, Startable, Stream } from '@libp2p/interface'
+import type { Metrics, PeerId, PrivateKey, Startable, Stream } from '@libp2p/interface'
 
 type Service = Anchoring & Startable
 
@@ -34,6 +34,12 @@ describe('anchoring: /shardmesh/receipt-proofs/1.0.0, the worker pulls the proof
     await Promise.all(dirs.map(async dir => rm(dir, { recursive: true, force: true })))
   })
 
+  /** The gauges services register (name -> how it is computed), as a metrics registry reads them. */
+  const gauges = new Map<string, Map<Service, () => number>>()
+  function gaugeOf (service: Service, name: string): number {
+    return gauges.get(name)?.get(service)?.() ?? assert.fail(`no gauge ${name}`)
+  }
+
   async function node (init: AnchoringInit = {}, key?: PrivateKey): Promise<Node> {
     key ??= await generateKeyPair('Ed25519')
     const peerId = peerIdFromPrivateKey(key)
@@ -42,9 +48,17 @@ describe('anchoring: /shardmesh/receipt-proofs/1.0.0, the worker pulls the proof
       dir = await mkdtemp(join(tmpdir(), 'shardmesh-proofs-'))
       dirs.push(dir)
     }
+    const registered: Array<[string, () => number]> = []
+    const metrics = {
+      registerCounter: () => ({ increment: () => {}, reset: () => {} }),
+      registerMetric: (name: string, options: { calculate(): number }) => { registered.push([name, options.calculate]) }
+    } as unknown as Metrics
     const service = anchoring({ proofPullInterval: 0, ...init, dir })({
-      privateKey: key, logger: { forComponent: () => silentLogger() }, ...net.components(peerId)
+      privateKey: key, logger: { forComponent: () => silentLogger() }, metrics, ...net.components(peerId)
     }) as Service
+    for (const [name, calculate] of registered) {
+      gauges.set(name, (gauges.get(name) ?? new Map()).set(service, calculate))
+    }
     await service.start()
     started.push(service)
     return { key, peerId, service }
@@ -59,6 +73,8 @@ describe('anchoring: /shardmesh/receipt-proofs/1.0.0, the worker pulls the proof
     const earned = await earnedReceipts(worker, requester, 5)
     await requester.service.store(earned)
     await worker.service.store(earned, { role: 'worker' })
+    assert.equal(gaugeOf(requester.service, 'shardmesh_receipts_unanchored'), 5)
+    assert.equal(gaugeOf(worker.service, 'shardmesh_receipts_unanchored'), 0)
     // nothing anchored yet: nothing to give
     assert.deepEqual(await worker.service.pullProofs(), { requesters: 1, asked: 5, stored: 0, receipts: 0, rejected: 0, failed: 0 })
 
@@ -76,6 +92,10 @@ describe('anchoring: /shardmesh/receipt-proofs/1.0.0, the worker pulls the proof
       assert.deepEqual([row.batch, row.leafIndex, row.anchor], [theirs.batch, theirs.leafIndex, theirs.anchor])
     }
     assert.deepEqual(worker.service.summarize({ role: 'worker' }), { receipts: 5, batched: 5, anchored: 5, batches: 1, anchoredBatches: 1 })
+    // what waits to be anchored is the requester's own: the worker's receipts with their proofs
+    // are not counted again (it read -5 here)
+    assert.equal(gaugeOf(worker.service, 'shardmesh_receipts_unanchored'), 0)
+    assert.equal(gaugeOf(requester.service, 'shardmesh_receipts_unanchored'), 0)
     // nothing left to ask
     assert.deepEqual(await worker.service.pullProofs(), { requesters: 0, asked: 0, stored: 0, receipts: 0, rejected: 0, failed: 0 })
     assert.ok(net.served.length >= 2)
