@@ -6,10 +6,9 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { CLI_BIN } from '@shardmesh/cli/harness'
 import { ControlClient } from '@shardmesh/control/client'
-import { parseAnchorMemo } from '@shardmesh/receipts'
-import { parseTransaction } from '@shardmesh/solana'
 import { NetLab, waitFor } from '@shardmesh/test-utils'
 import { address, createSolanaRpc, lamports } from '@solana/kit'
+import { anchorsOnChain as anchorRoots } from './utils/chain.js'
 import { items } from './utils/items.js'
 import type { JobEvent, JobResultJson, ReceiptRow } from '@shardmesh/control/client'
 import type { Forward, LabProcess, NetHost } from '@shardmesh/test-utils'
@@ -229,23 +228,7 @@ describe('chaos: kills, a partition and liars across hosts (network namespaces)'
 
   /** Memo roots of every successful anchor the requester's key signed, as the chain reports them. */
   async function anchorsOnChain (): Promise<Map<string, string[]>> {
-    const rpc = createSolanaRpc(rpcForward?.url ?? '')
-    const by = nodes[REQUESTER].solanaAddress
-    const sigs = await rpc.getSignaturesForAddress(address(by), { limit: 1000 }).send()
-    const roots = new Map<string, string[]>()
-    for (const s of sigs.filter(s => s.err == null)) {
-      const tx = await rpc.getTransaction(s.signature, { encoding: 'base64', maxSupportedTransactionVersion: 0 }).send()
-      assert.ok(tx != null, `the chain lists ${s.signature} but does not return it`)
-      const parsed = parseTransaction(Buffer.from(tx.transaction[0], 'base64'))
-      for (const memo of parsed.memos) {
-        const anchor = parseAnchorMemo(memo)
-        if (anchor != null && parsed.signers.includes(by)) {
-          const root = Buffer.from(anchor.root).toString('hex')
-          roots.set(root, [...(roots.get(root) ?? []), s.signature])
-        }
-      }
-    }
-    return roots
+    return anchorRoots(rpcForward?.url ?? '', nodes[REQUESTER].solanaAddress)
   }
 
   it('jobs end complete, correct and in order through kills and a partition; every accepted shard has one receipt on both sides, anchored once; tables converge', async () => {

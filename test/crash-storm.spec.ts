@@ -5,10 +5,8 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { LocalCluster } from '@shardmesh/cli/harness'
 import { decodeSignedReceipt, sha256Hex } from '@shardmesh/protocol'
-import { parseAnchorMemo } from '@shardmesh/receipts'
-import { parseTransaction } from '@shardmesh/solana'
-import { address, createSolanaRpc } from '@solana/kit'
 import { waitFor } from '@shardmesh/test-utils'
+import { anchorsOnChain as anchorRoots } from './utils/chain.js'
 import { items } from './utils/items.js'
 import type { ReceiptRow } from '@shardmesh/control/client'
 import type { ChildProcess } from 'node:child_process'
@@ -123,23 +121,7 @@ describe('a crash storm of SIGKILLs loses and duplicates no receipt', function (
 
   /** Memo roots of every successful anchor `who` signed, each with the transactions that carry it. */
   async function anchorsOnChain (who: string): Promise<Map<string, string[]>> {
-    const rpc = createSolanaRpc(cluster.chain?.url ?? '')
-    const sigs = await rpc.getSignaturesForAddress(address(who), { limit: 1000 }).send()
-    assert.ok(sigs.length < 1000, 'more anchors than one page of signatures')
-    const roots = new Map<string, string[]>()
-    for (const s of sigs.filter(s => s.err == null)) {
-      const tx = await rpc.getTransaction(s.signature, { encoding: 'base64', maxSupportedTransactionVersion: 0 }).send()
-      assert.ok(tx != null, `the chain lists ${s.signature} but does not return it`)
-      const parsed = parseTransaction(Buffer.from(tx.transaction[0], 'base64'))
-      for (const memo of parsed.memos) {
-        const anchor = parseAnchorMemo(memo)
-        if (anchor != null && parsed.signers.includes(who)) {
-          const root = Buffer.from(anchor.root).toString('hex')
-          roots.set(root, [...(roots.get(root) ?? []), s.signature])
-        }
-      }
-    }
-    return roots
+    return anchorRoots(cluster.chain?.url ?? '', who)
   }
 
   async function rows (i: number, role: 'requester' | 'worker'): Promise<ReceiptRow[]> {

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LocalCluster } from '@shardmesh/cli/harness'
 import { decodeReceipt, decodeSignedReceipt, encodeReceipt, encodeSignedReceipt } from '@shardmesh/protocol'
-import { parseAnchorMemo, verifyReceipt } from '@shardmesh/receipts'
-import { parseTransaction } from '@shardmesh/solana'
-import { address, createSolanaRpc, getBase58Decoder, signature } from '@solana/kit'
+import { verifyReceipt } from '@shardmesh/receipts'
+import { createSolanaRpc, getBase58Decoder, signature } from '@solana/kit'
+import { anchorsOnChain as anchorRoots } from './utils/chain.js'
 import { runCli } from './utils/run-cli.js'
 import { waitFor } from '@shardmesh/test-utils'
 import type { ChildProcess } from 'node:child_process'
@@ -80,22 +80,7 @@ describe('receipts anchored by node processes on the local chain', function () {
 
   /** Memo roots of every successful anchor node 0's key signed, as the chain reports them. */
   async function anchorsOnChain (): Promise<Map<string, string[]>> {
-    const rpc = createSolanaRpc(cluster.chain?.url ?? '')
-    const sigs = await rpc.getSignaturesForAddress(address(cluster.nodes[0].solanaAddress), { limit: 1000 }).send()
-    const roots = new Map<string, string[]>()
-    for (const s of sigs.filter(s => s.err == null)) {
-      const tx = await rpc.getTransaction(s.signature, { encoding: 'base64', maxSupportedTransactionVersion: 0 }).send()
-      assert.ok(tx != null, `the chain lists ${s.signature} but does not return it`)
-      const parsed = parseTransaction(Buffer.from(tx.transaction[0], 'base64'))
-      for (const memo of parsed.memos) {
-        const anchor = parseAnchorMemo(memo)
-        if (anchor != null && parsed.signers.includes(cluster.nodes[0].solanaAddress)) {
-          const root = Buffer.from(anchor.root).toString('hex')
-          roots.set(root, [...(roots.get(root) ?? []), s.signature])
-        }
-      }
-    }
-    return roots
+    return anchorRoots(cluster.chain?.url ?? '', cluster.nodes[0].solanaAddress)
   }
 
   /** Every receipt of `ids` is in an anchored batch whose root is on chain exactly once, in the recorded transaction. */
