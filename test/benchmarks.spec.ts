@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { NetLab } from '@shardmesh/test-utils'
 
 const run = promisify(execFile)
 const DISCOVERY = fileURLToPath(new URL('../../benchmarks/discovery/dist/index.js', import.meta.url))
@@ -85,6 +86,48 @@ describe('benchmark smoke runs', function () {
       assert.equal(r.meshShards.local + r.meshShards.remote, r.shards)
       assert.ok(r.localItemsPerSec[0] > 0 && r.meshItemsPerSec[0] > 0 && r.ratio > 0)
     }
+  })
+
+  it('compute --scenario hosts --smoke measures a 4-node mesh on loopback and on network namespaces (plain and bandwidth-capped), or says why it skipped', async function () {
+    const reason = await NetLab.unavailable()
+    const { stdout } = await run(process.execPath, [COMPUTE, '--scenario', 'hosts', '--smoke', '--json'], { timeout: 110_000 })
+    const out = JSON.parse(stdout)
+    assert.equal(out.benchmark, 'compute')
+    assert.deepEqual(Object.keys(out.config), ['hosts'])
+    if (reason != null) {
+      // as root in CI the scenario must run (NetLab.required()): a skip there is a broken runner
+      assert.equal(NetLab.required(), false, `CI runs as root, yet: ${reason}`)
+      assert.ok(typeof out.hosts.skipped === 'string' && out.hosts.skipped.length > 0, 'a skip names its reason')
+      assert.equal(out.hosts.loopback, undefined)
+      // the skip's JSON is right; the measurement did not run: say so loudly, as a skipped test
+      await NetLab.skipUnavailable(this, 'compute --scenario hosts')
+      return
+    }
+    const h = out.hosts
+    assert.equal(h.skipped, undefined)
+    assert.equal(h.workers, 3)
+    for (const r of [h.loopback, h.namespaces, h.limited]) {
+      assert.equal(r.shards, 200)
+      assert.equal(r.perWorker.length, 3)
+      assert.equal(r.perWorker.reduce((a: number, b: number) => a + b, 0), 200)
+      assert.ok(r.shardsPerSec > 0)
+      assert.equal(r.jobRttMs.samples, 20)
+      assert.equal(r.clientRttMs.samples, 20)
+      assert.ok(r.jobRttMs.p50 <= r.jobRttMs.p99 && r.clientRttMs.p50 > 0 && r.clientRttMs.p50 <= r.clientRttMs.p99)
+    }
+    assert.equal(h.limited.limit.rate, '100mbit')
+    for (const ratios of [h.ratios.namespaces, h.ratios.limited]) {
+      assert.ok(ratios.shardsPerSec > 0 && ratios.clientRttP50 > 0)
+    }
+    assert.equal(h.ratios.namespaces.shardsPerSec, Math.round(h.namespaces.shardsPerSec / h.loopback.shardsPerSec * 100) / 100)
+    // no orphans: 8 node processes (4 on loopback, 4 in the lab), each gone, and no namespace of the lab left
+    assert.equal(h.pids.length, 8)
+    for (const pid of h.pids) {
+      assert.throws(() => process.kill(pid, 0), /ESRCH/, `node process ${pid} is still there`)
+    }
+    const { stdout: namespaces } = await run('ip', ['netns', 'list'])
+    assert.match(h.labPrefix, /^nl\d+x\d+$/)
+    assert.deepEqual(namespaces.split('\n').filter(line => line.startsWith(`${h.labPrefix}-`)), [])
   })
 
   it('anchoring --smoke measures receipts, merkle, store and anchoring and prints one JSON object', async () => {

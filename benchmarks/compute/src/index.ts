@@ -1,9 +1,11 @@
 /**
  * Compute benchmark: what the compute service costs per shard (`overhead`), how close its
  * scheduler gets to ideal throughput over many peers (`scaling`), and real inference on a
- * 2-process mesh against one process (`inference`). See README.md.
+ * 2-process mesh against one process (`inference`), and a 4-node mesh on loopback against the same
+ * mesh with each node on a host of its own (`hosts`: network namespaces, needs root; not in
+ * `all`). See README.md.
  *
- *   node benchmarks/compute/dist/src/index.js [--scenario overhead|scaling|inference|all] [--smoke] [--json]
+ *   node benchmarks/compute/dist/src/index.js [--scenario overhead|scaling|inference|hosts|all] [--smoke] [--json]
  *
  * `--json` prints one JSON object with every result on stdout; progress goes to stderr.
  * `--smoke` runs tiny sizes (the tests run it).
@@ -12,19 +14,24 @@
 import '@shardmesh/node'
 import { execFileSync } from 'node:child_process'
 import { parseArgs } from 'node:util'
+import { hosts } from './hosts.js'
 import { inference } from './inference.js'
 import { overhead } from './overhead.js'
 import { scaling } from './scaling.js'
 import { loadavg, machine, progress } from './stats.js'
+import type { HostsResult } from './hosts.js'
 import type { InferenceResult } from './inference.js'
 import type { OverheadResult, PipelinedRun, Sequential } from './overhead.js'
 import type { ScalingResult } from './scaling.js'
 
-const SCENARIOS = ['overhead', 'scaling', 'inference'] as const
+const SCENARIOS = ['overhead', 'scaling', 'inference', 'hosts'] as const
 type Scenario = typeof SCENARIOS[number]
+/** `all`: every scenario but `hosts`, which needs root (network namespaces) */
+const ALL: Scenario[] = ['overhead', 'scaling', 'inference']
 
-const USAGE = 'usage: node benchmarks/compute/dist/src/index.js [--scenario overhead|scaling|inference|all] [--smoke] [--json]\n' +
-  '  scaling: [--peers 1,2,4] [--shards-per-peer N] [--shard-size N] [--sweep 20,10,5]; inference: [--ocr-shard-size N] [--embed-shard-size N]\n'
+const USAGE = 'usage: node benchmarks/compute/dist/src/index.js [--scenario overhead|scaling|inference|hosts|all] [--smoke] [--json]\n' +
+  '  scaling: [--peers 1,2,4] [--shards-per-peer N] [--shard-size N] [--sweep 20,10,5]; inference: [--ocr-shard-size N] [--embed-shard-size N]\n' +
+  '  hosts (root; not in all): [--hosts-rate 100mbit]\n'
 
 const { values } = (() => {
   try {
@@ -41,7 +48,9 @@ const { values } = (() => {
         sweep: { type: 'string' },
         // inference knobs
         'ocr-shard-size': { type: 'string' },
-        'embed-shard-size': { type: 'string' }
+        'embed-shard-size': { type: 'string' },
+        // hosts knob
+        'hosts-rate': { type: 'string' }
       }
     })
   } catch (err: any) {
@@ -54,9 +63,9 @@ if (values.help) {
   process.exit(0)
 }
 
-const chosen: Scenario[] = values.scenario === 'all' ? [...SCENARIOS] : [values.scenario as Scenario]
+const chosen: Scenario[] = values.scenario === 'all' ? [...ALL] : [values.scenario as Scenario]
 if (chosen.some(s => !SCENARIOS.includes(s))) {
-  process.stderr.write(`unknown scenario ${values.scenario}: use ${SCENARIOS.join(', ')} or all\n`)
+  process.stderr.write(`unknown scenario ${values.scenario}: use ${SCENARIOS.join(', ')} or all\n${USAGE}`)
   process.exit(2)
 }
 const smoke = values.smoke
@@ -82,7 +91,10 @@ const config = {
         embedTexts: 400,
         embedShardSize: Number(values['embed-shard-size'] ?? 16),
         rounds: 3
-      }
+      },
+  hosts: smoke
+    ? { shards: 200, jobs: 20, rate: values['hosts-rate'] ?? '100mbit' }
+    : { shards: 2_000, jobs: 200, rate: values['hosts-rate'] ?? '100mbit' }
 }
 
 interface Output {
@@ -96,6 +108,7 @@ interface Output {
   overhead?: OverheadResult
   scaling?: ScalingResult
   inference?: InferenceResult
+  hosts?: HostsResult
   loadavgAtEnd?: number[]
   wallSeconds?: number
 }
@@ -116,6 +129,8 @@ for (const scenario of chosen) {
     out.overhead = await overhead(config.overhead)
   } else if (scenario === 'scaling') {
     out.scaling = await scaling(config.scaling)
+  } else if (scenario === 'hosts') {
+    out.hosts = await hosts(config.hosts)
   } else {
     out.inference = await inference(config.inference)
   }
@@ -177,6 +192,20 @@ function report (o: Output): string {
     lines.push('inference (2-process mesh vs 2-thread local runner):')
     for (const r of o.inference.runs) {
       lines.push(`  ${r.workload}: local ${r.localItemsPerSec.join(', ')} items/s; mesh ${r.meshItemsPerSec.join(', ')} items/s; ratio ${r.ratio}; outputs agree ${r.outputsAgree}`)
+    }
+  }
+  if (o.hosts != null) {
+    const h = o.hosts
+    if ('skipped' in h) {
+      lines.push(`hosts: skipped: ${h.skipped}`)
+    } else {
+      lines.push(`hosts (1 requester, ${h.workers} echo workers, node processes; ${h.shards} one-item shards, ${h.jobs} one-item jobs):`)
+      for (const [where, r] of [['loopback', h.loopback], ['namespaces', h.namespaces], [`namespaces, ${h.limited.limit.rate} a worker link`, h.limited]] as const) {
+        lines.push(`  ${where}: ${r.shardsPerSec} shards/s; one-item job p50/p99 ${r.jobRttMs.p50}/${r.jobRttMs.p99} ms inside the requester, ${r.clientRttMs.p50}/${r.clientRttMs.p99} ms through the control API`)
+      }
+      for (const [where, r] of [['namespaces', h.ratios.namespaces], ['limited', h.ratios.limited]] as const) {
+        lines.push(`  ${where} / loopback: shards/s ${r.shardsPerSec}, job p50 ${r.jobRttP50}, p99 ${r.jobRttP99} (control API p50 ${r.clientRttP50}, p99 ${r.clientRttP99})`)
+      }
     }
   }
   return lines.join('\n') + '\n'
