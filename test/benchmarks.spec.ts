@@ -106,10 +106,13 @@ describe('benchmark smoke runs', function () {
     const h = out.hosts
     assert.equal(h.skipped, undefined)
     assert.equal(h.workers, 3)
+    assert.equal(h.shards, 200)
+    assert.equal(h.rounds, 1)
+    assert.equal(h.loadavgRounds.length, 1)
     for (const r of [h.loopback, h.namespaces, h.limited]) {
-      assert.equal(r.shards, 200)
       assert.equal(r.perWorker.length, 3)
       assert.equal(r.perWorker.reduce((a: number, b: number) => a + b, 0), 200)
+      assert.deepEqual(r.shardsPerSecRounds, [r.shardsPerSec])
       assert.ok(r.shardsPerSec > 0)
       assert.equal(r.jobRttMs.samples, 20)
       assert.equal(r.clientRttMs.samples, 20)
@@ -120,10 +123,10 @@ describe('benchmark smoke runs', function () {
       assert.ok(ratios.shardsPerSec > 0 && ratios.clientRttP50 > 0)
     }
     assert.equal(h.ratios.namespaces.shardsPerSec, Math.round(h.namespaces.shardsPerSec / h.loopback.shardsPerSec * 100) / 100)
-    // no orphans: 8 node processes (4 on loopback, 4 in the lab), each gone, and no namespace of the lab left
-    assert.equal(h.pids.length, 8)
+    // no orphans: 8 node processes (4 on loopback, 4 in the lab) and 3 clients (one round), each gone, and no namespace of the lab left
+    assert.equal(h.pids.length, 11)
     for (const pid of h.pids) {
-      assert.throws(() => process.kill(pid, 0), /ESRCH/, `node process ${pid} is still there`)
+      assert.throws(() => process.kill(pid, 0), /ESRCH/, `process ${pid} is still there`)
     }
     const { stdout: namespaces } = await run('ip', ['netns', 'list'])
     assert.match(h.labPrefix, /^nl\d+x\d+$/)

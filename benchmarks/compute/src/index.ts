@@ -93,8 +93,8 @@ const config = {
         rounds: 3
       },
   hosts: smoke
-    ? { shards: 200, jobs: 20, rate: values['hosts-rate'] ?? '100mbit' }
-    : { shards: 2_000, jobs: 200, rate: values['hosts-rate'] ?? '100mbit' }
+    ? { shards: 200, jobs: 20, rate: values['hosts-rate'] ?? '100mbit', rounds: 1 }
+    : { shards: 2_000, jobs: 200, rate: values['hosts-rate'] ?? '100mbit', rounds: 3 }
 }
 
 interface Output {
@@ -199,9 +199,9 @@ function report (o: Output): string {
     if ('skipped' in h) {
       lines.push(`hosts: skipped: ${h.skipped}`)
     } else {
-      lines.push(`hosts (1 requester, ${h.workers} echo workers, node processes; ${h.shards} one-item shards, ${h.jobs} one-item jobs):`)
+      lines.push(`hosts (1 requester, ${h.workers} echo workers, node processes; ${h.shards} one-item shards, ${h.jobs} one-item jobs; ${h.rounds} round(s), interleaved):`)
       for (const [where, r] of [['loopback', h.loopback], ['namespaces', h.namespaces], [`namespaces, ${h.limited.limit.rate} a worker link`, h.limited]] as const) {
-        lines.push(`  ${where}: ${r.shardsPerSec} shards/s; one-item job p50/p99 ${r.jobRttMs.p50}/${r.jobRttMs.p99} ms inside the requester, ${r.clientRttMs.p50}/${r.clientRttMs.p99} ms through the control API`)
+        lines.push(`  ${where}: ${r.shardsPerSec} shards/s (median of ${r.shardsPerSecRounds.join(', ')}); one-item job p50/p99 ${r.jobRttMs.p50}/${r.jobRttMs.p99} ms inside the requester, ${r.clientRttMs.p50}/${r.clientRttMs.p99} ms through the control API`)
       }
       for (const [where, r] of [['namespaces', h.ratios.namespaces], ['limited', h.ratios.limited]] as const) {
         lines.push(`  ${where} / loopback: shards/s ${r.shardsPerSec}, job p50 ${r.jobRttP50}, p99 ${r.jobRttP99} (control API p50 ${r.clientRttP50}, p99 ${r.clientRttP99})`)
