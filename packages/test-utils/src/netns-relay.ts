@@ -42,10 +42,12 @@ function relay (client: Socket): void {
       target.pipe(client)
       client.resume()
     })
+    // an error drops the other side; a side that closed ends the other once what it wrote is
+    // flushed (pipe() ends it), never destroys it: that would drop bytes still buffered
     target.on('error', () => { client.destroy() })
     client.on('error', () => { target.destroy() })
-    target.on('close', () => { client.destroy() })
-    client.on('close', () => { target.destroy() })
+    target.on('close', () => { client.end() })
+    client.on('close', () => { target.end() })
   }
   client.on('data', onData)
   client.on('error', () => {})

@@ -412,16 +412,16 @@ export class NetLab {
       upstream.write(`${target.address} ${target.port}\n`)
       client.pipe(upstream)
       upstream.pipe(client)
+      // an error drops both sides; a side that closed ends the other once what it wrote is
+      // flushed (pipe() ends it), never destroys it: that would drop bytes still buffered
       const drop = (): void => {
         client.destroy()
         upstream.destroy()
-        sockets.delete(client)
-        sockets.delete(upstream)
       }
       client.on('error', drop)
       upstream.on('error', drop)
-      client.on('close', drop)
-      upstream.on('close', drop)
+      client.on('close', () => { sockets.delete(client); upstream.end() })
+      upstream.on('close', () => { sockets.delete(upstream); client.end() })
     })
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)

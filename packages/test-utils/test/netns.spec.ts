@@ -131,6 +131,35 @@ describe('NetLab: hosts as network namespaces', function () {
     await assert.rejects(lab.forward(lab.hosts[0], { address: '192.0.2.1', port: 80 }), /not an address of this lab/)
   })
 
+  it('forward() delivers every byte a server writes before it closes, to a client that reads slowly', async () => {
+    assert.ok(lab != null)
+    const SIZE = 4 * 1024 * 1024
+    const port = PORT + 1
+    // a server that writes 4 MiB and closes at once on each connection
+    const big = lab.spawn(lab.hosts[0], process.execPath, ['-e',
+      `require('net').createServer(s => { s.end(Buffer.alloc(${SIZE}, 7)) }).listen(${port}, '${lab.hosts[0].ip}', () => console.log('up'))`])
+    await waitFor(() => big.stdout().includes('up'), 'the big server to listen', { timeout: 20_000 })
+    const fwd = await lab.forward(lab.hosts[0], { address: lab.hosts[0].ip, port })
+    for (let round = 0; round < 3; round++) {
+      const received = await new Promise<number>((resolve, reject) => {
+        let total = 0
+        const s = connect({ host: '127.0.0.1', port: fwd.port })
+        s.once('error', reject)
+        // a slow reader: a pause after every chunk, so the relays buffer what the server sent
+        s.on('data', d => {
+          total += d.length
+          s.pause()
+          setTimeout(() => s.resume(), 2)
+        })
+        s.once('end', () => { resolve(total) })
+      })
+      assert.equal(received, SIZE, `round ${round}: ${SIZE - received} bytes lost`)
+    }
+    await fwd.close()
+    await big.kill('SIGKILL')
+    await big.exited
+  })
+
   it('close() stops every process by pid and deletes every namespace; a second close() is a no-op', async () => {
     assert.ok(lab != null)
     const names = lab.namespaceNames()
