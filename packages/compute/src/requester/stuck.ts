@@ -44,7 +44,9 @@ export function whyStuck (input: StuckInput): Error | undefined {
     return cannotFinish(waiting, peers, input.policy)
   }
   if (input.now - input.lastAccepted > input.queueTimeout) {
-    const unhealthy = live.filter(p => !healthy(p)).map(p => `${p.id} (${p.channel.health?.() ?? 'alive'})`)
+    // each with what failed its last attempt (a silence counts once against a peer, so one that
+    // went dead holding shards is waited for, not dropped; this says why it got none)
+    const unhealthy = live.filter(p => !healthy(p)).map(p => `${p.id} (${p.channel.health?.() ?? 'alive'}${p.lastError != null ? `; last failed with ${p.lastError.code}: ${p.lastError.message}` : ''})`)
     const note = unhealthy.length > 0 ? `; not given work while unresponsive: ${unhealthy.join(', ')}` : ''
     return new AllBusyError(`no peer accepted work for ${input.queueTimeout} ms${note}`)
   }

@@ -41,6 +41,15 @@ describe('requester: stuck jobs', () => {
     assert.equal(err?.message, `every peer was dropped from the job: ${peers[0].id} (ERR_TIMEOUT no progress; 3 failures), ${peers[1].id} (ERR_TIMEOUT no progress; 3 failures)`)
   })
 
+  it('no peer accepted work past queueTimeout: AllBusyError names each unresponsive peer with what failed its last attempt', () => {
+    // peer 0 went silent holding the job's shards (one failure) and is dead now; peer 1 is busy
+    peers[0].channel.health = () => 'dead'
+    peers[0].lastError = { code: PeerUnresponsiveError.code, message: 'sent nothing for 1700 ms' }
+    const err = whyStuck(input({ now: 1_001 }))
+    assert.equal(err?.name, 'AllBusyError')
+    assert.equal(err?.message, `no peer accepted work for 1000 ms; not given work while unresponsive: ${peers[0].id} (dead; last failed with ERR_PEER_UNRESPONSIVE: sent nothing for 1700 ms)`)
+  })
+
   it('every peer left has tried a shard that needs a second result: NotEnoughPeersError names what it needs and has', () => {
     shard.needed = 2
     peers[1].banned = true
