@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { UsageError } from '../src/args.js'
 import { NODE_HELP } from '../src/commands/node.js'
+import { refusedStart } from './start-options-util.js'
 import { parseRateLimits, parseStartOptions } from '../src/daemon/start-options.js'
 
 const A = '12D3KooWFBEvSi47f6NrEBGiPgD9v9bjydLtMY7xSDauiYTeFmsQ'
@@ -15,11 +15,7 @@ describe('node start: who may ask (--allow-requester, --deny-requester, --rate-l
   after(async () => { await rm(dir, { recursive: true, force: true }) })
 
   async function refused (argv: string[], message: RegExp): Promise<void> {
-    await assert.rejects(parseStartOptions(['--data-dir', dir, ...argv]), (err: Error) => {
-      assert.ok(err instanceof UsageError, `${err.name}: ${err.message}`)
-      assert.match(err.message, message)
-      return true
-    })
+    await refusedStart(dir, argv, message)
   }
 
   it('--allow-requester and --allow (and the deny pair) add up, each id once; none given: no list', async () => {

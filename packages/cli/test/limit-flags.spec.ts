@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { UsageError } from '../src/args.js'
 import { NODE_HELP } from '../src/commands/node.js'
+import { refusedStart } from './start-options-util.js'
 import { parseStartOptions } from '../src/daemon/start-options.js'
 
 const MiB = 1024 * 1024
@@ -14,11 +14,7 @@ describe('node start: global inbound caps (--max-inbound-bytes, --max-inbound-st
   after(async () => { await rm(dir, { recursive: true, force: true }) })
 
   async function refused (argv: string[], message: RegExp): Promise<void> {
-    await assert.rejects(parseStartOptions(['--data-dir', dir, ...argv]), (err: Error) => {
-      assert.ok(err instanceof UsageError, `${err.name}: ${err.message}`)
-      assert.match(err.message, message)
-      return true
-    })
+    await refusedStart(dir, argv, message)
   }
 
   it('reads sizes in bytes, KiB, MiB and GiB and counts as integers; none given: the node defaults', async () => {
