@@ -81,37 +81,11 @@ const churnSlots = values['churn-slots'] == null ? undefined : Number(values['ch
 if (churnSlots != null && !(Number.isInteger(churnSlots) && churnSlots >= 0 && churnSlots <= 16)) {
   usage(`--churn-slots must be an integer from 0 to 16, got ${values['churn-slots']}`)
 }
+// what the smoke and the full run share; the smoke is shorter and churns faster
+const common = { minutes, longLived: 3, freshShare: 0.5, attributionSec: 35, job: { items: 24, shardSize: 2, sleepMs: 20, pauseMs: 200, slots: 2 }, seed }
 const config: SoakConfig = values.smoke === true
-  ? {
-      minutes,
-      warmupSec: 8,
-      sampleSec: 5,
-      longLived: 3,
-      churnSlots: churnSlots ?? 2,
-      upSec: [12, 30],
-      downSec: [3, 10],
-      sigkillShare: 0.4,
-      freshShare: 0.5,
-      attributionSec: 35,
-      settleSec: 60,
-      job: { items: 24, shardSize: 2, sleepMs: 20, pauseMs: 200, slots: 2 },
-      seed
-    }
-  : {
-      minutes,
-      warmupSec: 60,
-      sampleSec: 20,
-      longLived: 3,
-      churnSlots: churnSlots ?? 3,
-      upSec: [20, 90],
-      downSec: [5, 30],
-      sigkillShare: 0.3,
-      freshShare: 0.5,
-      attributionSec: 35,
-      settleSec: 90,
-      job: { items: 24, shardSize: 2, sleepMs: 20, pauseMs: 200, slots: 2 },
-      seed
-    }
+  ? { ...common, warmupSec: 8, sampleSec: 5, churnSlots: churnSlots ?? 2, upSec: [12, 30], downSec: [3, 10], sigkillShare: 0.4, settleSec: 60 }
+  : { ...common, warmupSec: 60, sampleSec: 20, churnSlots: churnSlots ?? 3, upSec: [20, 90], downSec: [5, 30], sigkillShare: 0.3, settleSec: 90 }
 
 /** A run and what the report says of it beyond its samples, as --save writes it. */
 interface Saved { run: SoakRun, smoke: boolean, date: string, commit: string, loadStart: number[], wallSeconds: number }

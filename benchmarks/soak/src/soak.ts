@@ -8,7 +8,8 @@
  */
 import { request } from 'node:http'
 import { LocalCluster, exitOf } from '@shardmesh/cli/harness'
-import { alive, cpuSeconds, errorCounters, metricSum, openFds, parseMetrics, prng, progress, rssMiB, sleep } from './stats.js'
+import { cpuSeconds } from '@shardmesh/benchmark-trust/dist/src/util.js'
+import { alive, errorCounters, metricSum, openFds, parseMetrics, prng, progress, rssMiB, sleep } from './stats.js'
 import type { ClusterNode } from '@shardmesh/cli/harness'
 
 export interface SoakConfig {

@@ -76,15 +76,6 @@ export function openFds (pid: number): number {
   }
 }
 
-/** CPU seconds (user + system) of a process so far, from /proc (ticks of 1/100 s); NaN when it is gone. */
-export function cpuSeconds (pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / 100
-  } catch {
-    return NaN
-  }
-}
 
 /** Whether a process with this pid still exists (a zombie counts: it was not reaped). */
 export function alive (pid: number): boolean {
